@@ -1,0 +1,169 @@
+"""From a definition to a derivation: rule, differentiate, contract, fold, factor."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.calculus.canonical import canonical
+from derive.calculus.fold import Named, apply_constraint, fold
+from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
+from derive.calculus.sums import contract_deltas
+from derive.definitions.model import IDX, Definition, Var
+from derive.errors import DeriveError, unknown
+from derive.steps import Cases, Derivation, Step
+
+WRT_INDICES = ("i", "j")
+POOL = ("k", "l", "m", "n", "p", "q", "r", "s", "u", "v")
+
+
+def _index_symbols(expr: sp.Expr) -> list:
+    found = [s for s in expr.free_symbols | {lim[0] for e in sp.preorder_traversal(expr)
+                                             if isinstance(e, sp.Sum) for lim in e.limits}
+             if s.name in IDX and s == IDX[s.name]]
+    return sorted(found, key=lambda s: s.name)
+
+
+def rename_indices(defn: Definition, keep: dict, taken: set) -> dict:
+    """A renaming of the definition's indices that avoids `taken`; `keep` fixes some names."""
+    mapping = dict(keep)
+    used = set(taken) | set(keep.values())
+    own = _index_symbols(defn.expr) + [s for s in defn.index if isinstance(s, sp.Symbol)]
+    for s in dict.fromkeys(own):
+        if s in mapping:
+            continue
+        if s not in used:
+            mapping[s] = s
+        else:
+            mapping[s] = next(IDX[c] for c in POOL if IDX[c] not in used and IDX[c] not in own)
+        used.add(mapping[s])
+    return mapping
+
+
+def _named(defn: Definition, mapping: dict) -> tuple:
+    """The quantities a result may be written in: intermediates, and an activation's output."""
+    out = [Named(it.var.symbol, tuple(mapping.get(s, s) for s in it.index), it.expr.xreplace(mapping))
+           for it in defn.intermediates]
+    if defn.kind == "activation":
+        out.append(Named(defn.output.symbol, tuple(mapping.get(s, s) for s in defn.index),
+                         defn.expr.xreplace(mapping)))
+    return tuple(out)
+
+
+def _preferred(defn: Definition) -> tuple:
+    order = [it.var for it in defn.intermediates] + ([defn.output] if defn.kind == "activation" else [])
+    order += list(defn.inputs) + [v for v in defn.others if v.role != "target"]
+    order += [v for v in defn.others if v.role == "target"]
+    return tuple(v.symbol for v in order)
+
+
+def _upstream(defn: Definition) -> Var:
+    out = defn.output
+    return Var(f"d{defn.upstream}_d{out.name}", out.shape, role="upstream")
+
+
+def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
+    """∂ of the definition's output (a layer's: of an arbitrary cost C) with respect to `wrt`."""
+    names = [v.name for v in defn.inputs]
+    wrt = wrt or names[0]
+    if wrt not in names:
+        raise unknown(f"variable for {defn.name}", wrt, names)
+    var = defn.var(wrt)
+    scale = sp.sympify(scale)
+    if scale != 1 and defn.kind != "layer":
+        raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+
+    wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
+    keep = {}
+    if defn.kind == "activation" and defn.index:
+        wrt_idx = (IDX["j"],)
+        keep = {defn.index[0]: IDX["i"]}
+    mapping = rename_indices(defn, keep, set(wrt_idx))
+    expr = defn.expr.xreplace(mapping)
+    out_idx = tuple(mapping.get(s, s) for s in defn.index)
+    v = var.symbol[wrt_idx] if wrt_idx else var.symbol
+    out = defn.output.symbol[out_idx] if out_idx else defn.output.symbol
+    named = _named(defn, mapping)
+    prefer = _preferred(defn)
+    steps: list[Step] = []
+
+    def add(rule, after, reason):
+        before = steps[-1].after if steps else lhs
+        if after != before:
+            steps.append(Step(rule, before, after, reason))
+
+    upstream = cost = None
+    if defn.kind == "layer":
+        upstream = _upstream(defn)
+        cost = sp.Symbol(defn.upstream if scale == 1 else f"{defn.upstream}_2")
+        lhs = sp.Derivative(cost, v, evaluate=False)
+        chain = upstream.symbol[out_idx] * sp.Derivative(expr, v, evaluate=False)
+        for s, hi in reversed(list(zip(out_idx, defn.output.shape))):
+            chain = sp.Sum(chain, (s, 1, hi))
+        reason = (f"chain rule through every entry of {defn.output.name}, "
+                  f"writing ∂{defn.upstream}/∂{defn.output.name} for the gradient arriving from above")
+        if scale != 1:
+            reason += f"; {cost} = {scale}{defn.upstream}, so ∂{cost}/∂{defn.output.name} = {scale} ∂{defn.upstream}/∂{defn.output.name}"
+        add("chain", scale * chain, reason)
+    else:
+        lhs = sp.Derivative(out, v, evaluate=False)
+        add("definition", sp.Derivative(expr, v, evaluate=False),
+            f"write {defn.output.name} by its definition")
+
+    if defn.expand_logs:
+        add("rewrite", steps[-1].after.replace(
+            lambda e: isinstance(e, sp.Derivative),
+            lambda d: sp.Derivative(sp.expand_log(d.expr, force=True), *d.variables, evaluate=False)),
+            "log(a/b) = log a − log b and log(e^u) = u")
+
+    rule, after = apply_rule(steps[-1].after)
+    if rule:
+        add(rule.split(", ")[0], after, "; ".join(REASONS[r] for r in rule.split(", ")))
+
+    add("differentiate", evaluate_derivatives(steps[-1].after),
+        f"differentiate each term: ∂{var.name}_k/∂{var.name}_j = δ_kj" if var.rank else "differentiate")
+    add("contract", contract_deltas(steps[-1].after),
+        "Σ_k f(k) δ_kj = f(j): the delta keeps one term of each sum")
+
+    current = steps[-1].after
+    for nm in named:
+        current = fold(current, nm, var.symbol)
+    add("substitute", current, "write the result in terms of " + ", ".join(
+        _name_of(nm.symbol) for nm in named) if named else "substitute")
+
+    current = steps[-1].after
+    for c in defn.constraints:
+        current = apply_constraint(sp.expand(contract_deltas(current)), c.lhs.xreplace(mapping), c.rhs)
+    if defn.constraints:
+        add("constraint", current, "; ".join(c.reason for c in defn.constraints))
+
+    current = sp.expand(steps[-1].after) if not steps[-1].after.has(sp.Piecewise) else steps[-1].after
+    cases = None
+    split = _case_delta(current, wrt_idx)
+    if split is not None:
+        a, b = split.args
+        same = canonical(current.xreplace({split: 1}).xreplace({a: b} if a in wrt_idx else {b: a}), prefer)
+        other = canonical(current.xreplace({split: 0}), prefer)
+        cases = Cases(((same, sp.Eq(a, b)), (other, sp.Ne(a, b))))
+        add("cases", sp.Piecewise((same, sp.Eq(a, b)), (other, True)),
+            f"the cases {a} = {b} and {a} ≠ {b}")
+        current = sp.collect(current, split)
+    result = canonical(current, prefer)
+    add("factor", result, "combine the cases with δ_ij and factor" if cases else "collect and factor")
+    if steps[-1].after != result:  # the factored form equalled the one before: no step added
+        result = steps[-1].after
+
+    return Derivation(
+        target=defn.name, wrt=wrt, lhs=lhs, steps=steps, result=result, definition=defn,
+        body=expr, out_index=out_idx, named=named, upstream=upstream, cost=cost, scale=scale, indices=wrt_idx, cases=cases,
+        conventions=defn.conventions,
+    )
+
+
+def _case_delta(expr: sp.Expr, wrt_idx: tuple):
+    """The Kronecker delta that ties a free index of the result to another, if there is one."""
+    deltas = [d for d in expr.atoms(sp.KroneckerDelta) if set(d.args) & set(wrt_idx)]
+    return deltas[0] if len(deltas) == 1 else None
+
+
+def _name_of(symbol) -> str:
+    return getattr(symbol, "name", None) or str(symbol)

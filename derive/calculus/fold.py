@@ -1,0 +1,131 @@
+"""Fold named quantities back into a derivative: exp(βx_i)/Σ_k exp(βx_k) → y_i, 1/(1+e^{-x}) → y."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derive.calculus.sums import contract_deltas, distribute, replace_sum
+
+
+@dataclass(frozen=True)
+class Named:
+    """`symbol[index] = expr`: a quantity the answer should be written in."""
+
+    symbol: sp.Basic  # IndexedBase or Symbol
+    index: tuple
+    expr: sp.Expr
+
+    def at(self, idx) -> sp.Expr:
+        return self.symbol[idx] if self.index else self.symbol
+
+    def expr_at(self, idx) -> sp.Expr:
+        return self.expr.xreplace(dict(zip(self.index, idx)))
+
+
+def _indices(expr: sp.Expr) -> set:
+    out = set()
+    for ind in expr.atoms(sp.Indexed):
+        out |= {a for a in ind.indices if isinstance(a, sp.Symbol)}
+    out |= {a for kd in expr.atoms(sp.KroneckerDelta) for a in kd.args if isinstance(a, sp.Symbol)}
+    return out
+
+
+def fold_direct(expr: sp.Expr, named: Named) -> sp.Expr:
+    """Replace each occurrence of the definition, at any index, by its name."""
+    if not named.index:
+        return expr.xreplace({named.expr: named.symbol})
+    (i,) = named.index
+    return expr.xreplace({named.expr_at((m,)): named.at((m,)) for m in _indices(expr)})
+
+
+def _quotient(expr: sp.Expr, index) -> tuple | None:
+    num, den = sp.fraction(expr)
+    if den == 1 or any(i in den.free_symbols for i in index):
+        return None
+    return num, den
+
+
+def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
+    """For y_i = N(i)/D with D free of i: N(m) → y_m D for every index m, and D cancels."""
+    for outer, inverse in ((lambda e: e, lambda e: e), (sp.exp, sp.exp)):
+        # exp(log-softmax) is a quotient too: exp(y_i) = N(i)/D.
+        inner = sp.expand_log(outer(named.expr), force=True) if outer is sp.exp else named.expr
+        parts = _quotient(sp.powsimp(inner), named.index)
+        if parts is None:
+            continue
+        num, den = parts
+        placeholder = sp.Dummy("D")
+        work = replace_sum(expr, den, placeholder) if isinstance(den, sp.Sum) else expr.xreplace({den: placeholder})
+        subs = {num.xreplace(dict(zip(named.index, (m,)))): inverse(named.at((m,))) * placeholder
+                for m in _indices(work) | set(named.index)}
+        work = contract_deltas(distribute(work.xreplace(subs)))
+        if not work.has(placeholder):
+            return work
+    return expr
+
+
+def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
+    """Elementwise: solve y = f(x) for a subexpression u(x) of f, substitute, keep if x is gone.
+
+    For y = 1/(1 + e^{-x}): e^{-x} = (1 - y)/y, so e^{-x}/(1 + e^{-x})² = y(1 - y).
+    """
+    index_sets = [(m,) for m in _indices(expr)] if named.index else [()]
+    work = expr
+    for idx in index_sets:
+        definition = named.expr_at(idx) if idx else named.expr
+        y = named.at(idx)
+        candidates = [a for a in sp.preorder_traversal(definition)
+                      if isinstance(a, sp.Expr) and a.has(variable) and not a.is_Atom
+                      and not isinstance(a, sp.Indexed) and a != definition]
+        for u in candidates:
+            if not work.has(u):
+                continue
+            U = sp.Dummy("u")
+            try:
+                sols = sp.solve(sp.Eq(y, definition.xreplace({u: U})), U)
+            except NotImplementedError:
+                continue
+            if len(sols) == 1 and not sols[0].has(variable):
+                work = work.xreplace({u: sols[0]})
+    if work.has(variable) or work == expr or not _rational_in_names(work):
+        return expr
+    work = sp.factor(sp.cancel(work))
+    return work if sp.count_ops(work) <= sp.count_ops(expr) else expr
+
+
+def _rational_in_names(expr: sp.Expr) -> bool:
+    """y(1 − y) and 1 − y² are what a person writes; 1 − e^{−y} is not, so keep σ(x) there."""
+    return not any(isinstance(f, (sp.exp, sp.log)) or (isinstance(f, sp.Pow) and not f.exp.is_integer)
+                   for f in sp.preorder_traversal(expr) if isinstance(f, sp.Basic))
+
+
+def fold_piecewise(expr: sp.Expr, named: Named, variable: sp.Symbol) -> sp.Expr:
+    """Fold branch by branch when the definition and its derivative share their conditions."""
+    if not (isinstance(expr, sp.Piecewise) and isinstance(named.expr, sp.Piecewise)):
+        return expr
+    if [c for _, c in expr.args] != [c for _, c in named.expr.args]:
+        return expr
+    pieces = []
+    for (d, cond), (f, _) in zip(expr.args, named.expr.args):
+        branch = Named(named.symbol, (), f)
+        pieces.append((fold_solve(fold_direct(d, branch), branch, variable), cond))
+    return sp.Piecewise(*pieces)
+
+
+def fold(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
+    """Write `expr` in terms of `named` where that removes the variable differentiated by."""
+    out = fold_direct(expr, named)
+    if named.index:
+        out = fold_quotient(out, named)
+    if isinstance(named.expr, sp.Piecewise):
+        return fold_piecewise(out, named, variable)
+    return fold_solve(out, named, variable) if out.has(variable) else out
+
+
+def apply_constraint(expr: sp.Expr, lhs: sp.Expr, rhs: sp.Expr) -> sp.Expr:
+    """Σ_k y_k → 1 wherever that sum appears, whatever its dummy index."""
+    if isinstance(lhs, sp.Sum):
+        return replace_sum(expr, lhs, rhs)
+    return expr.xreplace({lhs: rhs})

@@ -1,0 +1,113 @@
+"""What a definition is: a named output entry equal to a SymPy expression in index notation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+# Indices are integers in range by assumption; dimensions are positive integers.
+INDEX_NAMES = ("i", "j", "k", "l", "m", "n", "p", "q", "r", "s", "u", "v")
+IDX = {name: sp.Symbol(name, integer=True, positive=True) for name in INDEX_NAMES}
+i, j, k, l, m, n = (IDX[c] for c in "ijklmn")
+
+
+def dim(name: str) -> sp.Symbol:
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+K, D, M, N = dim("K"), dim("D"), dim("M"), dim("N")
+
+# Sampling domains for verification and for the checker's counterexamples.
+DOMAINS = ("real", "positive", "unit", "prob", "onehot", "class")
+
+
+@dataclass(frozen=True)
+class Var:
+    """A named quantity: `x` (a K-vector), `W` (M×D), `beta` (a scalar)."""
+
+    name: str
+    shape: tuple = ()
+    latex: str = ""
+    role: str = "input"  # input | parameter | output | target | hyper | upstream
+    domain: str = "real"
+
+    @property
+    def symbol(self) -> sp.Basic:
+        if self.domain == "class":
+            return sp.Symbol(self.name, integer=True, positive=True)
+        if not self.shape:
+            positive = self.domain in ("positive", "unit", "prob") or None
+            return sp.Symbol(self.name, real=True, positive=positive)
+        return sp.IndexedBase(self.name, real=True)
+
+    def __getitem__(self, index):
+        return self.symbol[index]
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """A named quantity the answer is written in: `yhat[i] = exp(theta[i]) / Σ_k exp(theta[k])`."""
+
+    var: Var
+    index: tuple
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A declared fact, e.g. `Σ_k y_k = 1` for a one-hot target."""
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    reason: str
+
+
+@dataclass(frozen=True)
+class Definition:
+    """`output[index] = expr`, differentiable in each of `inputs`.
+
+    For an elementwise activation the output and input are scalars (`y = σ(x)`), and
+    the result is read entry by entry. For a loss the output is the scalar `L`.
+    """
+
+    name: str
+    kind: str  # layer | activation | loss
+    title: str
+    output: Var
+    index: tuple
+    expr: sp.Expr
+    inputs: tuple  # Vars one can differentiate with respect to; the first is the default
+    others: tuple = ()  # targets, hyperparameters
+    sizes: dict = field(default_factory=dict)  # concrete, distinct, non-square
+    intermediates: tuple = ()
+    constraints: tuple = ()
+    expand_logs: bool = False  # rewrite log(a/b) as log a − log b before differentiating
+    conventions: tuple = ()
+    upstream: str = "C"  # the cost a layer's gradient is taken of
+
+    @property
+    def elementwise(self) -> bool:
+        return self.kind == "activation" and not self.index
+
+    def var(self, name: str) -> Var:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    @property
+    def variables(self) -> tuple:
+        return (self.output, *self.inputs, *self.others, *(it.var for it in self.intermediates))
+
+    @property
+    def equation(self) -> sp.Eq:
+        lhs = self.output.symbol[self.index] if self.index else self.output.symbol
+        return sp.Eq(lhs, self.expr, evaluate=False)
+
+    def entry(self, var: Var, index) -> sp.Expr:
+        return var.symbol[index] if index else var.symbol

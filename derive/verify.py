@@ -1,0 +1,240 @@
+"""Verification: every closed form against `sympy.diff` and central finite differences.
+
+All checks happen at concrete, distinct, non-square sizes (the definition's `sizes`), at
+every index assignment of the result, so a transpose or a misplaced index cannot hide.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derive.definitions.model import Definition, Var
+from derive.steps import Derivation
+
+
+@dataclass(frozen=True)
+class Point:
+    """Concrete values for every variable of a definition, and for the upstream gradient."""
+
+    values: dict  # sympy entry (Symbol or Indexed with integer indices) -> float
+    classes: dict  # class-index Symbol -> int
+
+
+def _entries(var: Var, sizes: dict):
+    if not var.shape:
+        return [var.symbol]
+    ranges = [range(1, int(sizes[s]) + 1) for s in var.shape]
+    return [var.symbol[idx] for idx in itertools.product(*ranges)]
+
+
+def sample(defn: Definition, rng: random.Random, upstream: Var | None = None) -> Point:
+    """Random values with each variable's domain: both signs for reals, one-hot targets, …"""
+    values, classes = {}, {}
+    for var in (*defn.inputs, *defn.others) + ((upstream,) if upstream else ()):
+        entries = _entries(var, defn.sizes)
+        if var.domain == "class":
+            classes[var.symbol] = rng.randint(1, int(defn.sizes[var_size(defn)]))
+            continue
+        if var.domain == "onehot":
+            hot = rng.randrange(len(entries))
+            values.update({e: float(n == hot) for n, e in enumerate(entries)})
+        elif var.domain == "prob":
+            raw = [rng.uniform(0.2, 1.0) for _ in entries]
+            values.update({e: r / sum(raw) for e, r in zip(entries, raw)})
+        elif var.domain == "unit":
+            values.update({e: rng.uniform(0.1, 0.9) for e in entries})
+        elif var.domain == "positive":
+            values.update({e: rng.uniform(0.5, 2.0) for e in entries})
+        else:
+            values.update({e: rng.choice((-1, 1)) * rng.uniform(0.2, 1.5) for e in entries})
+    return Point(values, classes)
+
+
+def var_size(defn: Definition):
+    """The size a class index ranges over: the length of the scores."""
+    return defn.inputs[0].shape[0]
+
+
+def substitute_names(expr: sp.Expr, d: Derivation) -> sp.Expr:
+    """Replace each named quantity (y_i, ŷ_i, p_i) by its definition, so only inputs remain."""
+    for nm in reversed(d.named):
+        if nm.index:
+            base = nm.symbol
+            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == base,
+                                lambda e: nm.expr_at(e.indices))
+        else:
+            expr = expr.xreplace({nm.symbol: nm.expr})
+    return expr
+
+
+def concrete(expr: sp.Expr, d: Derivation, assignment: dict, point: Point) -> sp.Expr:
+    """`expr` at concrete sizes and indices, named quantities expanded, sums and ∂ evaluated."""
+    defn = d.definition
+    if defn.kind == "loss":
+        expr = expr.xreplace({defn.output.symbol: d.body})
+    expr = substitute_names(expr, d)
+    if d.cost is not None:  # a linear cost with ∂C/∂y = g stands for an arbitrary one
+        expr = expr.xreplace({d.cost: d.scale * _linear_cost(d)})
+    subs = {**{s: int(v) for s, v in defn.sizes.items()}, **assignment, **point.classes}
+    return unroll(expr.xreplace(subs)).doit()
+
+
+def unroll(expr: sp.Expr) -> sp.Expr:
+    """Write every sum with integer limits out term by term (SymPy's own delta summation can
+    recurse without end on sums of Kronecker deltas)."""
+
+    def one(s):
+        body = s.function
+        for k, lo, hi in s.limits:
+            body = sp.Add(*[body.xreplace({k: v}) for v in range(int(lo), int(hi) + 1)])
+        return body
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def _linear_cost(d: Derivation) -> sp.Expr:
+    defn = d.definition
+    idx = tuple(sp.Dummy(f"c{n}", integer=True) for n in range(defn.output.rank))
+    body = d.upstream.symbol[idx] * d.body.xreplace(dict(zip(d.out_index, idx)))
+    for s, hi in zip(idx, defn.output.shape):
+        body = sp.Sum(body, (s, 1, hi))
+    return body
+
+
+def value(expr: sp.Expr, point: Point, prec: int = 30) -> complex:
+    return complex(sp.N(expr.xreplace({k: sp.Float(v, prec) for k, v in point.values.items()}), prec))
+
+
+def assignments(d: Derivation) -> list[dict]:
+    """Every assignment of the result's free indices at the concrete sizes."""
+    shape = d.definition.var(d.wrt).shape
+    free = list(d.indices)
+    ranges = [range(1, int(d.definition.sizes[s]) + 1) for s in shape]
+    if d.definition.kind == "activation" and d.definition.index:
+        out = d.definition.output.shape
+        free = [d.lhs.expr.indices[0], *free]
+        ranges = [range(1, int(d.definition.sizes[out[0]]) + 1), *ranges]
+    return [dict(zip(free, combo)) for combo in itertools.product(*ranges)]
+
+
+def wrt_entry(d: Derivation, assignment: dict) -> sp.Expr:
+    var = d.definition.var(d.wrt)
+    return var.symbol[tuple(assignment[s] for s in d.indices)] if d.indices else var.symbol
+
+
+def reference(d: Derivation, assignment: dict, point: Point) -> sp.Expr:
+    """`sympy.diff` of the fully expanded definition, at this index assignment."""
+    target = concrete(d.lhs.expr, d, assignment, point)
+    return sp.diff(target, wrt_entry(d, assignment))
+
+
+@dataclass(frozen=True)
+class Report:
+    symbolic: int  # index assignments where closed form − diff simplified to 0
+    numeric: int  # where it did not simplify but agreed to 20 digits at random points
+    max_fd_error: float  # largest relative error against central finite differences
+
+
+class VerificationError(AssertionError):
+    pass
+
+
+def check_against_diff(d: Derivation, seed: int = 0) -> tuple[int, int]:
+    rng = random.Random(seed)
+    symbolic = numeric = 0
+    points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
+    for assignment in assignments(d):
+        for point in points if d.definition.others and any(v.domain == "class" for v in d.definition.others) else points[:1]:
+            closed = concrete(d.result, d, assignment, point)
+            ref = reference(d, assignment, point)
+            diff = closed - ref
+            if _vanishes(diff):
+                symbolic += 1
+                continue
+            for p in points:
+                if abs(value(diff, p)) > 1e-20 * (1 + abs(value(ref, p))):
+                    raise VerificationError(
+                        f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {value(closed, p)} "
+                        f"≠ sympy.diff {value(ref, p)}")
+            numeric += 1
+    return symbolic, numeric
+
+
+def _vanishes(expr: sp.Expr) -> bool:
+    if expr.has(sp.Heaviside, sp.Piecewise, sp.Max):
+        return False
+    try:
+        return sp.cancel(sp.expand(expr)) == 0
+    except (sp.PolynomialError, TypeError):
+        return False
+
+
+def _kinks(expr: sp.Expr) -> list:
+    """Arguments whose sign decides a branch: Max, Heaviside, Piecewise conditions."""
+    out = []
+    for e in sp.preorder_traversal(expr):
+        if isinstance(e, sp.Heaviside):
+            out.append(e.args[0])
+        elif isinstance(e, (sp.Max, sp.Min)):
+            out += [a - b for a, b in itertools.combinations(e.args, 2)]
+        elif isinstance(e, sp.Piecewise):
+            out += [c.lhs - c.rhs for _, c in e.args if isinstance(c, sp.core.relational.Relational)]
+    return out
+
+
+def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6) -> float:
+    """Largest relative error of the closed form against central differences of the definition."""
+    rng = random.Random(seed)
+    worst = 0.0
+    for _ in range(tries):
+        point = _away_from_kinks(d, rng)
+        for assignment in assignments(d):
+            closed = value(concrete(d.result, d, assignment, point), point, 17).real
+            f = concrete(d.lhs.expr if d.cost is None else d.cost, d, assignment, point)
+            entry = wrt_entry(d, assignment)
+            up = Point({**point.values, entry: point.values[entry] + h}, point.classes)
+            down = Point({**point.values, entry: point.values[entry] - h}, point.classes)
+            fd = (value(f, up, 17).real - value(f, down, 17).real) / (2 * h)
+            err = abs(fd - closed) / max(1.0, abs(closed))
+            if err > 1e-5:
+                raise VerificationError(
+                    f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {closed:.8g} "
+                    f"≠ finite difference {fd:.8g}")
+            worst = max(worst, err)
+    return worst
+
+
+def _away_from_kinks(d: Derivation, rng: random.Random, margin: float = 1e-3) -> Point:
+    for _ in range(200):
+        point = sample(d.definition, rng, d.upstream)
+        kinks = [k for a in assignments(d) for e in (d.result, d.lhs.expr if d.cost is None else d.cost)
+                 for k in _kinks(concrete(e, d, a, point))]
+        if all(abs(value(k, point).real) > margin for k in kinks):
+            return point
+    raise VerificationError(f"{d.target}: no sample point away from the kinks")
+
+
+def verify(d: Derivation) -> Report:
+    """Both checks; raises VerificationError naming the first disagreement."""
+    symbolic, numeric = check_against_diff(d)
+    return Report(symbolic, numeric, check_finite_differences(d))
+
+
+def check_steps(d: Derivation, seed: int = 2) -> None:
+    """Each step's expression equals the one before it, at every index assignment."""
+    rng = random.Random(seed)
+    point = _away_from_kinks(d, rng)
+    for n, step in enumerate(d.steps):
+        if n and step.before != d.steps[n - 1].after:
+            raise VerificationError(f"{d.target}: step {n} does not start where step {n - 1} ended")
+        for assignment in assignments(d):
+            a = value(concrete(step.before, d, assignment, point), point)
+            b = value(concrete(step.after, d, assignment, point), point)
+            if abs(a - b) > 1e-12 * (1 + abs(a)):
+                raise VerificationError(
+                    f"{d.target}: step {n} ({step.rule}) changes the value at {assignment}: {a} → {b}")

@@ -1,0 +1,32 @@
+"""derive: backpropagation worked step by step, the way a teaching assistant does it, and checked.
+
+    >>> import derive
+    >>> d = derive.derivative("softmax", wrt="x")
+    >>> d.result
+    beta*(KroneckerDelta(i, j) - y[j])*y[i]
+
+Attributes load on first use, so `import derive` (and `derive --help`) does not import SymPy.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "derivative": "derive.api",
+    "targets": "derive.api",
+    "define": "derive.definitions.custom",
+    "DeriveError": "derive.errors",
+    "Definition": "derive.definitions.model",
+    "Var": "derive.definitions.model",
+}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

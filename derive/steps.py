@@ -26,6 +26,7 @@ class MatrixForm:
 
     lhs: str  # LaTeX
     expr: str  # LaTeX
+    text: str  # plain text, e.g. "dC/dy x^T"
     shape: tuple  # of the result, as dimension names
     factors: tuple = ()  # (LaTeX, shape) of each factor, shown under it
     layout: str = "the gradient has the shape of the variable (denominator layout)"

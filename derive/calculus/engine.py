@@ -119,8 +119,9 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     if rule:
         add(rule.split(", ")[0], after, "; ".join(REASONS[r] for r in rule.split(", ")))
 
-    add("differentiate", evaluate_derivatives(steps[-1].after),
-        f"differentiate each term: ∂{var.name}_k/∂{var.name}_j = δ_kj" if var.rank else "differentiate")
+    reason = {0: "differentiate", 1: f"differentiate each term: ∂{var.name}_k/∂{var.name}_j = δ_kj",
+              2: f"differentiate each term: ∂{var.name}_kl/∂{var.name}_ij = δ_ki δ_lj"}[var.rank]
+    add("differentiate", evaluate_derivatives(steps[-1].after), reason)
     add("contract", contract_deltas(steps[-1].after),
         "Σ_k f(k) δ_kj = f(j): the delta keeps one term of each sum")
 
@@ -144,7 +145,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         same = canonical(current.xreplace({split: 1}).xreplace({a: b} if a in wrt_idx else {b: a}), prefer)
         other = canonical(current.xreplace({split: 0}), prefer)
         cases = Cases(((same, sp.Eq(a, b)), (other, sp.Ne(a, b))))
-        add("cases", sp.Piecewise((same, sp.Eq(a, b)), (other, True)),
+        add("cases", sp.Piecewise((same, sp.Eq(a, b)), (other, sp.Ne(a, b))),
             f"the cases {a} = {b} and {a} ≠ {b}")
         current = sp.collect(current, split)
     result = canonical(current, prefer)

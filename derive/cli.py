@@ -1,0 +1,116 @@
+"""The command line: `derive list | show | check | grade | sheet`.
+
+SymPy is imported only by the commands that need it, so `--help` and `list` start fast.
+Every user error is one line on stderr and exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from derive.errors import DeriveError
+
+FORMATS = ("text", "md", "tex", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, as for every other bad input
+        raise DeriveError(f"{self.prog}: {message}")
+
+
+def _list(args) -> int:
+    from derive.definitions import entries
+
+    rows = [{"name": e.name, "kind": e.kind, "title": e.title} for e in entries()]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['title']}")
+    return 0
+
+
+def _show(args) -> int:
+    from derive.api import derivative
+
+    d = derivative(args.target, wrt=args.wrt, scale=args.cost_scale, layout=args.layout)
+    if args.form == "matrix" and d.matrix is None:
+        raise DeriveError(f"{args.target} with respect to {d.wrt} has no matrix form; use --form index")
+    if args.format == "json":
+        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+    elif args.format == "md":
+        print(d.markdown(), end="")
+    elif args.format == "tex":
+        from derive.render.show import derivation_tex
+
+        print(derivation_tex(d), end="")
+    else:
+        print(d.text(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive", description="Backprop derivations, step by step, verified.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="the registered modules and losses")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_list)
+
+    p = sub.add_parser("show", help="derive a gradient step by step")
+    p.add_argument("target", help="a registry name, e.g. softmax, or a chain such as affine>relu>affine>mse")
+    p.add_argument("--wrt", help="the variable to differentiate by (default: the first input)")
+    p.add_argument("--form", choices=("index", "matrix"), default="index")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator",
+                   help="denominator: the gradient has the shape of the variable (default)")
+    p.add_argument("--cost-scale", default="1", type=_number,
+                   help="differentiate c·C instead of C (a layer's cost), e.g. 3")
+    p.set_defaults(run=_show)
+
+    for extend in _EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+def _number(text: str):
+    from fractions import Fraction
+
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+# Further subcommands (check, grade, sheet) register here: each is a function(subparsers).
+_EXTENSIONS: list = []
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for name in ("derive.check.cli", "derive.sheets.cli"):
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        _EXTENSIONS.append(mod.register)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_extensions()
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except DeriveError as exc:
+        print(f"derive: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,85 @@
+"""The Jinja environments: TeX-safe delimiters, StrictUndefined, and a finalize hook.
+
+Templates write `((( value )))` and `((* for ... *))`, which clash with neither TeX braces
+nor Markdown. SymPy objects print through the project's printer; plain strings are escaped
+for TeX; strings already in LaTeX travel as `Markup` and pass unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from derive.render.printer import escape_tex
+
+DELIMITERS = dict(
+    block_start_string="((*", block_end_string="*))",
+    variable_start_string="(((", variable_end_string=")))",
+    comment_start_string="((=", comment_end_string="=))",
+    line_statement_prefix=None, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+)
+
+
+def template_dir() -> Path:
+    """The bundled templates: `derive/templates` when installed, `templates/` in a checkout."""
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("derive.templates")))
+        if (path / "partials").is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _finalize_for(fmt: str):
+    def finalize(value):
+        if isinstance(value, Markup):
+            return str(value)
+        if _is_math(value):
+            from derive.render.printer import latex
+
+            return latex(value)
+        if isinstance(value, str) and fmt == "tex":
+            return escape_tex(value)
+        return value
+
+    return finalize
+
+
+def _is_math(value) -> bool:
+    # Matrix is not a Basic: check for both, without importing SymPy for plain values.
+    mod = type(value).__module__
+    return mod.startswith("sympy.")
+
+
+@lru_cache(maxsize=8)
+def environment(fmt: str, override: str | None = None) -> jinja2.Environment:
+    """The environment for `fmt` ('md' or 'tex'); templates in `override` win over the bundled ones."""
+    paths = ([override] if override else []) + [str(template_dir())]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize_for(fmt),
+        autoescape=False,
+        **DELIMITERS,
+    )
+    env.filters["tex"] = lambda s: Markup(escape_tex(str(s)))
+    env.filters["math"] = lambda v: Markup(_math(v))
+    return env
+
+
+def _math(value) -> str:
+    if isinstance(value, Markup):
+        return str(value)
+    from derive.render.printer import latex
+
+    return latex(value)
+
+
+def render(template: str, fmt: str, override: str | None = None, **context) -> str:
+    return environment(fmt, override).get_template(template).render(**context)

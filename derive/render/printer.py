@@ -1,0 +1,219 @@
+"""Printers: LaTeX and plain text the way a person writes backprop.
+
+The LaTeX printer owns the naming map (ŷ, θ, W^{(1)}, ∂C/∂y), writes ∂ for partial
+derivatives, δ_ij for Kronecker deltas and 1[x > 0] for the step function, and puts the
+positive term of a difference first. Names not in the map are escaped, never passed through.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
+         "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
+
+NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}"}
+
+_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+_TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+
+
+# Symbols that turn up in prose (reasons, conventions), as text-mode-safe TeX.
+_UNICODE_TEX = {
+    "∂": r"\ensuremath{\partial}", "δ": r"\ensuremath{\delta}", "Σ": r"\ensuremath{\Sigma}",
+    "σ": r"\ensuremath{\sigma}", "β": r"\ensuremath{\beta}", "α": r"\ensuremath{\alpha}",
+    "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "Δ": r"\ensuremath{\Delta}",
+    "ŷ": r"\ensuremath{\hat{y}}", "Ŷ": r"\ensuremath{\hat{Y}}", "≠": r"\ensuremath{\neq}",
+    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "→": r"\ensuremath{\to}",
+    "⊙": r"\ensuremath{\odot}", "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}",
+    "−": "-", "′": r"\ensuremath{'}", "²": r"\ensuremath{^2}", "ⁿ": r"\ensuremath{^n}",
+    "⁻": r"\ensuremath{^-}", "¹": r"\ensuremath{^1}", "ᵀ": r"\ensuremath{^\top}", "‖": r"\ensuremath{\|}",
+    "…": r"\ldots{}", "“": "``", "”": "''", "’": "'", "—": "---", "–": "--", "½": r"\ensuremath{\tfrac12}",
+    "𝟙": r"\ensuremath{\mathbb{1}}", "∈": r"\ensuremath{\in}", "ℝ": r"\ensuremath{\mathbb{R}}",
+}
+
+
+def escape_tex(text: str) -> str:
+    """Plain text made safe for TeX, character by character; other non-ASCII is dropped to '?'."""
+    out = []
+    for c in text:
+        if c in _TEX_SPECIAL:
+            out.append(_TEX_SPECIAL[c])
+        elif c in _UNICODE_TEX:
+            out.append(_UNICODE_TEX[c])
+        elif ord(c) < 32 and c not in "\n\t":
+            continue
+        elif ord(c) > 126 and not c.isalpha():
+            out.append("?")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def name_latex(name: str) -> str:
+    """`yhat` → `\\hat{y}`, `beta` → `\\beta`, `W1` → `W^{(1)}`, `C_2` → `C_{2}`; anything odd escaped."""
+    if name in NAMES:
+        return NAMES[name]
+    if name in GREEK:
+        return "\\" + name
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    if m and m.group(1) in ("W", "b"):
+        return f"{name_latex(m.group(1))}^{{({m.group(2)})}}"
+    if m:
+        return f"{name_latex(m.group(1))}_{{{m.group(2)}}}"
+    m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", name)
+    if m:
+        return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}}}"
+    if _SAFE.match(name):
+        return name if len(name) == 1 else rf"\mathrm{{{name}}}"
+    return rf"\mathrm{{{escape_tex(name)}}}"
+
+
+def _ordered_terms(expr: sp.Add) -> list:
+    """Positive terms before negative ones; otherwise SymPy's order."""
+    terms = list(expr.as_ordered_terms())
+    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+def _ordered_factors(factors) -> list:
+    """Numbers, then symbols and entries, then functions, then sums in parentheses."""
+
+    def rank(f):
+        if f.is_number:
+            return 0
+        if isinstance(f, (sp.Symbol, sp.Indexed)):
+            return 1
+        base = f.base if isinstance(f, sp.Pow) else f
+        if isinstance(base, (sp.Symbol, sp.Indexed)):
+            return 1
+        if isinstance(base, sp.KroneckerDelta):
+            return 2
+        if isinstance(base, sp.Add):
+            return 5
+        if isinstance(base, sp.Sum):
+            return 4
+        return 3
+
+    return sorted(factors, key=rank)
+
+
+class DeriveLatexPrinter(LatexPrinter):
+    """LaTeX for derivations; see the module docstring."""
+
+    printmethod = "_derive_latex"
+
+    def _print_Symbol(self, expr, style="plain"):
+        return name_latex(expr.name)
+
+    def _print_Dummy(self, expr):
+        return name_latex(expr.name)
+
+    def _print_IndexedBase(self, expr):
+        return name_latex(expr.name)
+
+    def _print_Indexed(self, expr):
+        idx = "".join(self._print(i) for i in expr.indices)
+        m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", expr.base.name)
+        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
+            return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}_{{{idx}}}}}"
+        base = name_latex(expr.base.name)
+        if "^" in base:
+            return f"{base}_{{{idx}}}"
+        return f"{base}_{{{idx}}}"
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        a, b = (self._print(x) for x in expr.args)
+        out = rf"\delta_{{{a}{b}}}"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    def _print_Heaviside(self, expr, exp=None):
+        out = rf"\mathbb{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    def _print_Derivative(self, expr):
+        var = expr.variables[0]
+        inner = expr.expr
+        if isinstance(inner, (sp.Symbol, sp.Indexed)):
+            return rf"\frac{{\partial {self._print(inner)}}}{{\partial {self._print(var)}}}"
+        return rf"\frac{{\partial}}{{\partial {self._print(var)}}} \left({self._print(inner)}\right)"
+
+    def _print_Add(self, expr, order=None):
+        out = []
+        for n, term in enumerate(_ordered_terms(expr)):
+            if term.could_extract_minus_sign():
+                text, sign = self._print(-term), " - "
+            else:
+                text, sign = self._print(term), " + "
+            if isinstance(-term if term.could_extract_minus_sign() else term, sp.Add):
+                text = rf"\left({text}\right)"
+            out.append((sign if n else sign.strip() if sign == " - " else "") + text)
+        return "".join(out).replace("- ", "- ", 1) if out else "0"
+
+    def _print_Mul(self, expr):
+        if expr.could_extract_minus_sign():
+            return "- " + self._print_Mul_positive(-expr)
+        return self._print_Mul_positive(expr)
+
+    def _print_Mul_positive(self, expr):
+        num, den = sp.fraction(expr, exact=True)
+        if den != 1:
+            return rf"\frac{{{self._product(num)}}}{{{self._product(den)}}}"
+        return self._product(expr)
+
+    def _product(self, expr):
+        factors = _ordered_factors(sp.Mul.make_args(expr))
+        parts = []
+        for f in factors:
+            if f == 1 and len(factors) > 1:
+                continue
+            text = self._print(f)
+            if len(factors) > 1 and (isinstance(f, sp.Add) or (isinstance(f, sp.Sum) and f is not factors[-1])):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return " ".join(parts) if parts else "1"
+
+    def _print_Sum(self, expr):
+        out = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            out = rf"\left({out}\right)"
+        for var, lo, hi in reversed(expr.limits):
+            out = rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}} {out}"
+        return out
+
+    def _print_Piecewise(self, expr):
+        rows = []
+        for e, c in expr.args:
+            cond = r"\text{otherwise}" if c is sp.true else self._print(c)
+            rows.append(rf"{self._print(e)} & {cond}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr):
+        return rf"{self._print(expr.lhs)} \neq {self._print(expr.rhs)}"
+
+
+class DeriveStrPrinter(StrPrinter):
+    """Plain text that parses back: SymPy's syntax, positive terms first."""
+
+    def _print_Add(self, expr, order=None):
+        out = []
+        for n, term in enumerate(_ordered_terms(expr)):
+            neg = term.could_extract_minus_sign()
+            text = self.parenthesize(-term if neg else term, sp.printing.precedence.PRECEDENCE["Add"])
+            out.append((" - " if neg else (" + " if n else "")) + text if n or neg else text)
+        text = "".join(out)
+        return "-" + text[3:] if text.startswith(" - ") else text
+
+
+def latex(expr, **settings) -> str:
+    return DeriveLatexPrinter(settings).doprint(expr)
+
+
+def text(expr) -> str:
+    return DeriveStrPrinter({"order": "none"}).doprint(expr)

@@ -1,0 +1,88 @@
+"""A derivation as Markdown, LaTeX, text and JSON. The prose is in templates/partials."""
+
+from __future__ import annotations
+
+import sympy as sp
+from markupsafe import Markup
+
+from derive.render.environment import render
+from derive.render.printer import latex, text
+
+
+def _m(expr) -> Markup:
+    return Markup(latex(expr))
+
+
+def context(d) -> dict:
+    """Everything a template needs about a derivation, as LaTeX (Markup) and plain text."""
+    defn = d.definition
+    return {
+        "target": d.target,
+        "title": defn.title,
+        "wrt": d.wrt,
+        "definition": _m(sp.Eq(defn.entry(defn.output, defn.index), defn.expr, evaluate=False)),
+        "lhs": _m(d.lhs),
+        "result": _m(d.result),
+        "equation": _m(d.equation),
+        "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in d.steps],
+        "cases": [{"latex": _m(e), "condition": _m(c)} for e, c in d.cases.pieces] if d.cases else [],
+        "matrix": _matrix(d.matrix),
+        "conventions": list(d.conventions),
+        "upstream": _m(d.upstream.symbol) if d.upstream is not None else None,
+    }
+
+
+def _matrix(mf):
+    if mf is None:
+        return None
+    return {"lhs": Markup(mf.lhs), "expr": Markup(mf.expr), "shape": mf.shape, "layout": mf.layout,
+            "factors": [(Markup(f), [Markup(latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
+
+
+def derivation_latex(d) -> str:
+    """`$$`-delimited display math: the steps, then the boxed result (for notebooks too)."""
+    return render("partials/derivation_math.tex.j2", "tex", **context(d)).strip()
+
+
+def derivation_markdown(d) -> str:
+    return render("partials/derivation.md.j2", "md", **context(d)).strip() + "\n"
+
+
+def derivation_tex(d) -> str:
+    return render("partials/derivation.tex.j2", "tex", **context(d)).strip() + "\n"
+
+
+def derivation_text(d) -> str:
+    lines = [f"{d.target}: d/d{d.wrt}", ""]
+    for n, s in enumerate(d.steps, 1):
+        lines.append(f"{n}. [{s.rule}] {s.reason}")
+        lines.append(f"   = {text(s.after)}")
+    lines += ["", f"result: {text(d.lhs)} = {text(d.result)}"]
+    if d.cases:
+        for e, c in d.cases.pieces:
+            lines.append(f"   {text(e)}   if {text(c)}")
+    if d.matrix is not None:
+        lines.append(f"matrix: {d.matrix.text}   shape {' x '.join(d.matrix.shape)}")
+    lines += [f"convention: {c}" for c in d.conventions]
+    return "\n".join(lines) + "\n"
+
+
+def derivation_json(d) -> dict:
+    out = {
+        "target": d.target,
+        "wrt": d.wrt,
+        "lhs": text(d.lhs),
+        "result": text(d.result),
+        "srepr": sp.srepr(d.result),
+        "latex": latex(d.result),
+        "equation": latex(d.equation),
+        "steps": [{"rule": s.rule, "latex": latex(s.after), "text": text(s.after), "reason": s.reason}
+                  for s in d.steps],
+        "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
+        "conventions": list(d.conventions),
+    }
+    if d.matrix is not None:
+        out["matrix"] = {"latex": d.matrix.latex, "text": d.matrix.text, "shape": list(d.matrix.shape),
+                         "factors": [{"latex": f, "shape": list(s)} for f, s in d.matrix.factors],
+                         "layout": d.matrix.layout}
+    return out

@@ -175,7 +175,7 @@ def l2():
     from derive.definitions.model import D, Definition, M, Var, k, l
 
     W = Var("W", (M, D), "W", "parameter")
-    lam = Var("lambda", latex=r"\lambda", role="hyper", domain="positive")
+    lam = Var("lam", latex=r"\lambda", role="hyper", domain="positive")
     return Definition(
         name="l2", kind="loss", title="L2 penalty",
         output=Var("L", latex="L", role="output"), index=(),

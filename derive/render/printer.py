@@ -16,7 +16,7 @@ from sympy.printing.str import StrPrinter
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
          "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
 
-NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}"}
+NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}

@@ -1,0 +1,85 @@
+"""The closed forms the seed homeworks need, exactly as a person writes them."""
+
+import pytest
+import sympy as sp
+
+from derive.api import derivative
+from derive.render.printer import latex, text
+
+CLOSED = [
+    ("softmax", "x", "beta*y[i]*(KroneckerDelta(i, j) - y[j])"),
+    ("sigmoid", "x", "y*(1 - y)"),
+    ("tanh", "x", "1 - y**2"),
+    ("relu", "x", "Heaviside(x, 0)"),
+    ("softmax_cross_entropy", "theta", "yhat[i] - y[i]"),
+    ("mse", "yhat", "2*(yhat[i] - y[i])"),
+    ("half_mse", "yhat", "yhat[i] - y[i]"),
+    ("bce", "yhat", "(yhat[i] - y[i])/(K*yhat[i]*(1 - yhat[i]))"),
+    ("bce_logits", "theta", "(yhat[i] - y[i])/K"),
+    ("cross_entropy", "yhat", "-y[i]/yhat[i]"),
+    ("affine", "W", "dC_dy[i]*x[j]"),
+    ("affine", "b", "dC_dy[i]"),
+    ("affine", "x", "Sum(dC_dy[l]*W[l, i], (l, 1, M))"),
+    ("elu", "x", "Piecewise((1, x > 0), (alpha + y, True))"),
+    ("l2", "W", "lam*W[i, j]"),
+    ("half_frobenius", "Yhat", "Yhat[i, j] - Y[i, j]"),
+]
+
+
+@pytest.mark.parametrize("target, wrt, expected", CLOSED, ids=[f"{t}-{w}" for t, w, _ in CLOSED])
+def test_closed_form_text(target, wrt, expected):
+    assert text(derivative(target, wrt=wrt).result) == expected
+
+
+@pytest.mark.parametrize("target, wrt, expected", CLOSED, ids=[f"{t}-{w}" for t, w, _ in CLOSED])
+def test_printed_text_parses_back_to_the_same_expression(target, wrt, expected):
+    d = derivative(target, wrt=wrt)
+    from derive.definitions.model import IDX
+
+    names = {s.name: s for s in d.result.free_symbols} | dict(IDX)
+    names |= {b.name: b for b in d.result.atoms(sp.IndexedBase)}
+    names |= {"Sum": sp.Sum, "KroneckerDelta": sp.KroneckerDelta, "Heaviside": sp.Heaviside,
+              "Piecewise": sp.Piecewise}
+    # Our own printed output, not user text: parse_expr is fine here.
+    back = sp.parse_expr(text(d.result), local_dict=names)
+    assert back == d.result or sp.simplify(back - d.result) == 0
+
+
+def test_softmax_latex_is_what_a_teaching_assistant_writes():
+    assert latex(derivative("softmax").result) == r"\beta y_{i} \left(\delta_{ij} - y_{j}\right)"
+
+
+def test_softmax_steps_show_quotient_rule_cases_and_substitution():
+    d = derivative("softmax", wrt="x")
+    rules = [s.rule for s in d.steps]
+    assert rules.index("quotient") < rules.index("contract") < rules.index("substitute") < rules.index("cases")
+    same, other = d.cases.pieces
+    assert text(same[0]) == "beta*y[i]*(1 - y[i])" and text(other[0]) == "-beta*y[i]*y[j]"
+    substituted = next(s for s in d.steps if s.rule == "substitute").after
+    assert not substituted.has(sp.exp), "the substitution writes the result in y only"
+
+
+def test_scaled_cost_scales_every_gradient():
+    for wrt in ("W", "b", "x"):
+        plain, scaled = derivative("affine", wrt=wrt), derivative("affine", wrt=wrt, scale=3)
+        assert sp.simplify(scaled.result - 3 * plain.result) == 0
+        assert scaled.cost.name == "C_2"
+
+
+@pytest.mark.parametrize("target, wrt, expected", [
+    ("affine", "W", "dC/dy @ x.T"),
+    ("affine", "x", "W.T @ dC/dy"),
+    ("affine_row", "W", "X.T @ dC/dY"),
+    ("affine_batch", "W", "dC/dS @ X.T"),
+    ("softmax", "x", "beta*(diag(y) - y @ y.T)"),
+    ("mse", "yhat", "2*(yhat - y)"),
+    ("softmax_cross_entropy", "theta", "yhat - y"),
+])
+def test_matrix_forms(target, wrt, expected):
+    assert derivative(target, wrt=wrt).matrix.text == expected
+
+
+def test_numerator_layout_transposes_the_gradient():
+    d = derivative("affine", wrt="W", layout="numerator")
+    assert d.matrix.shape == ("D", "M")
+    assert "numerator" in d.matrix.layout

@@ -1,0 +1,61 @@
+"""Every registry entry, for every variable, is verified automatically: a new module needs no new test."""
+
+import pytest
+
+from derive.api import derivative
+from derive.verify import check_against_diff, check_finite_differences, check_matrix_form, check_steps
+from tests.conftest import registry_cases
+
+CASES = registry_cases()
+
+
+@pytest.mark.parametrize("target, wrt", CASES)
+def test_closed_form_equals_sympy_diff_of_the_expanded_definition(target, wrt):
+    symbolic, numeric = check_against_diff(derivative(target, wrt=wrt))
+    assert symbolic + numeric > 0
+
+
+@pytest.mark.parametrize("target, wrt", CASES)
+def test_closed_form_agrees_with_central_finite_differences(target, wrt):
+    assert check_finite_differences(derivative(target, wrt=wrt)) < 1e-5
+
+
+@pytest.mark.parametrize("target, wrt", CASES)
+def test_each_step_equals_the_one_before(target, wrt):
+    d = derivative(target, wrt=wrt)
+    assert d.steps, "a derivation has at least one step"
+    check_steps(d)
+    assert d.steps[-1].after == d.result
+
+
+@pytest.mark.parametrize("target, wrt", CASES)
+def test_matrix_form_equals_index_form_where_there_is_one(target, wrt):
+    d = derivative(target, wrt=wrt)
+    if d.matrix is None:
+        assert target in ("hinge", "svm"), f"{target} lost its matrix form"
+        return
+    assert check_matrix_form(d) < 1e-9
+
+
+def test_verification_catches_a_wrong_closed_form():
+    from dataclasses import replace
+
+    from derive.verify import VerificationError
+
+    d = derivative("softmax", wrt="x")
+    wrong = replace(d, result=d.result / d.definition.others[0].symbol)  # drop β
+    with pytest.raises(VerificationError):
+        check_against_diff(wrong)
+    with pytest.raises(VerificationError):
+        check_finite_differences(wrong)
+
+
+def test_sizes_are_distinct_and_non_square_where_a_matrix_is_involved():
+    from derive.definitions import entries, get
+
+    for e in entries():
+        defn = get(e.name)
+        for v in defn.variables:
+            if v.rank == 2:
+                a, b = (int(defn.sizes[s]) for s in v.shape)
+                assert a != b, f"{e.name}.{v.name} is square at its test size"

@@ -86,3 +86,19 @@ def derivation_json(d) -> dict:
                          "factors": [{"latex": f, "shape": list(s)} for f, s in d.matrix.factors],
                          "layout": d.matrix.layout}
     return out
+
+
+def proof_context(p) -> dict:
+    return {"lhs": _m(p.lhs), "rhs": _m(p.rhs),
+            "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in p.steps]}
+
+
+def proof_markdown(p) -> str:
+    return render("partials/proof.md.j2", "md", **proof_context(p)).strip() + "\n"
+
+
+def proof_latex(p) -> str:
+    """One `$$` block: the chain of equalities, for notebooks."""
+    ctx = proof_context(p)
+    rows = [rf"{ctx['lhs'] if n == 0 else ''} &= {s['latex']} && \text{{{s['rule']}}}" for n, s in enumerate(ctx["steps"])]
+    return "$$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$$"

@@ -1,0 +1,249 @@
+"""From a sheet to its solution: every part derived once, then rendered as Markdown and LaTeX.
+
+Solving (derivations, proofs, numbers) happens here; rendering only reads the results,
+through `templates/sheet.{md,tex}.j2` and the partials, which `--templates DIR` can override.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from derive.errors import DeriveError
+from derive.sheets.loader import SheetError
+from derive.sheets.markup import to_markdown, to_tex
+from derive.sheets.model import Part, Sheet
+
+FORMATS = ("md", "tex")
+
+
+@dataclass
+class Solved:
+    """What a part's answer is made of, before rendering."""
+
+    part: Part
+    derivations: list = field(default_factory=list)  # derive.steps.Derivation
+    checks: list = field(default_factory=list)  # one verify.Report per derivation, or None
+    proof: dict | None = None  # {"lhs", "rhs", "steps"} as SymPy objects
+    numeric: list = field(default_factory=list)  # per derivation: tables
+    network: object = None
+    missing: str = ""  # what could not be produced, said in the sheet
+
+
+@dataclass
+class Built:
+    sheet: Sheet
+    outputs: dict  # fmt -> text
+    warnings: list
+
+
+def _at(part: Part, key: str):
+    return part.fields.get(key, part.where)
+
+
+def _derivations(part: Part) -> list:
+    from derive.api import derivative
+
+    if part.kind == "module":
+        from derive.sheets.custom import module_definition
+
+        try:
+            target = module_definition(part.module)
+        except DeriveError as exc:
+            raise SheetError(_at(part, "module"), exc.message) from None
+    else:
+        target = part.target
+    wrts = part.wrt or (None,)
+    out = []
+    for wrt in wrts:
+        try:
+            out.append(derivative(target, wrt=wrt, scale=part.scale))
+        except DeriveError as exc:
+            raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
+    return out
+
+
+def _verify(d):
+    from derive.verify import VerificationError, verify
+
+    try:
+        return verify(d)
+    except VerificationError as exc:  # never print an answer the checks reject
+        raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
+
+
+def _proof(part: Part) -> dict:
+    from derive.sheets.indexexpr import parse_index_expr
+
+    spec = part.identity
+    for key in ("lhs", "rhs"):
+        if key not in spec:
+            raise SheetError(_at(part, "identity"), f"an identity needs {key}")
+    shapes = spec.get("shapes", {})
+    try:
+        lhs = parse_index_expr(spec["lhs"], shapes)
+        rhs = parse_index_expr(spec["rhs"], shapes)
+    except DeriveError as exc:
+        raise SheetError(_at(part, "identity"), exc.message) from None
+    try:
+        from derive.calculus.identity import prove
+    except ModuleNotFoundError as exc:
+        if exc.name != "derive.calculus.identity":
+            raise
+        return {"lhs": lhs, "rhs": rhs, "steps": None}
+    result = prove(lhs, rhs)
+    steps = getattr(result, "steps", result)
+    return {"lhs": lhs, "rhs": rhs, "steps": list(steps)}
+
+
+def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
+    """Each question's parts solved: ([[Solved, …], …], warnings)."""
+    from derive.sheets.numeric import module_tables
+
+    solved, warnings = [], []
+    for q in sheet.questions:
+        row = []
+        for part in q.parts:
+            s = Solved(part)
+            if part.kind in ("target", "module"):
+                s.derivations = _derivations(part)
+                s.checks = [_verify(d) if verify else None for d in s.derivations]
+                if part.numeric:
+                    try:
+                        s.numeric = [module_tables(d, part.numeric) for d in s.derivations]
+                    except DeriveError as exc:
+                        raise SheetError(_at(part, "numeric"), exc.message) from None
+                for d in s.derivations:
+                    if part.form == "matrix" and d.matrix is None:
+                        warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
+                                        "showing the index form")
+            elif part.kind == "identity":
+                s.proof = _proof(part)
+                if s.proof["steps"] is None:
+                    s.missing = "proof"
+                    warnings.append(f"{part.where}: derive.calculus.identity is not available; "
+                                    "the identity is stated without its proof")
+            elif part.kind == "network":
+                from derive.sheets.network import solve_network
+
+                s.network, s.missing = solve_network(part)
+                if s.missing:
+                    warnings.append(f"{part.where}: {s.missing}")
+            row.append(s)
+        solved.append(row)
+    return solved, warnings
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _text(fmt: str, text: str) -> Markup:
+    return to_tex(text) if fmt == "tex" else to_markdown(text)
+
+
+def _math(expr) -> Markup:
+    from derive.render.printer import latex
+
+    return Markup(latex(expr))
+
+
+def _derivation_block(d, fmt: str, override: str | None) -> Markup:
+    from derive.render.environment import render
+    from derive.render.printer import latex
+    from derive.render.show import context
+
+    name = "partials/sheet_derivation.tex.j2" if fmt == "tex" else "partials/derivation.md.j2"
+    wrt = d.definition.var(d.wrt)
+    return Markup(render(name, fmt, override, wrt_latex=Markup(latex(wrt.symbol)), **context(d)).strip())
+
+
+def _check_note(d, report) -> str | None:
+    if report is None:
+        return None
+    sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
+    where = f" at {sizes}" if sizes else ""
+    return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
+            "and with central finite differences.")
+
+
+def _proof_context(proof: dict) -> dict:
+    steps = None
+    if proof["steps"] is not None:
+        steps = [{"latex": _math(getattr(s, "after", s)), "reason": getattr(s, "reason", ""),
+                  "rule": getattr(s, "rule", "")} for s in proof["steps"]]
+    return {"lhs": _math(proof["lhs"]), "rhs": _math(proof["rhs"]), "steps": steps}
+
+
+def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:
+    """Everything the sheet template reads, for one format."""
+    from derive.render.environment import render
+
+    ext = "tex" if fmt == "tex" else "md"
+    questions = []
+    for n, (q, row) in enumerate(zip(sheet.questions, solved), 1):
+        parts = []
+        lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
+        for m, s in enumerate(row):
+            p = s.part
+            blocks = [_derivation_block(d, fmt, override) for d in s.derivations]
+            notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
+            tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
+                      for t in s.numeric]
+            proof = None
+            if s.proof is not None:
+                proof = Markup(render(f"partials/proof.{ext}.j2", fmt, override,
+                                      **_proof_context(s.proof)).strip())
+            parts.append({
+                "label": string.ascii_lowercase[m] if lettered else "",
+                "statement": _text(fmt, p.statement),
+                "solution": _text(fmt, p.solution),
+                "remark": _text(fmt, p.remark),
+                "code": p.code,
+                "derivations": [{"block": b, "check": c, "numeric": t}
+                                for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
+                "proof": proof,
+                "network": Markup(s.network[fmt]) if isinstance(s.network, dict) and fmt in s.network else None,
+                "missing": s.missing,
+            })
+        questions.append({"number": n, "title": q.title, "statement": _text(fmt, q.statement), "parts": parts})
+    return {"title": sheet.title, "course": sheet.course, "preamble": _text(fmt, sheet.preamble),
+            "questions": questions, "name": sheet.name}
+
+
+def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify: bool = True) -> Built:
+    """The sheet rendered in each of `formats` (md, tex)."""
+    from derive.render.environment import render
+
+    solved, warnings = solve(sheet, verify=verify)
+    outputs = {}
+    for fmt in formats:
+        text = render(f"sheet.{fmt}.j2", fmt, override, **context(sheet, solved, fmt, override))
+        outputs[fmt] = text.rstrip() + "\n"
+    return Built(sheet, outputs, warnings)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write `path` whole or not at all: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

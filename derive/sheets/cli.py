@@ -1,0 +1,70 @@
+"""`derive sheet NAME|FILE… [--all] [-o DIR] [--format md,tex,pdf] [--templates DIR]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from derive.errors import DeriveError
+
+ALL_FORMATS = ("md", "tex", "pdf")
+
+
+def _formats(text: str) -> tuple:
+    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
+    for f in chosen:
+        if f not in ALL_FORMATS:
+            raise DeriveError(f"unknown format {f!r}; choose from: {', '.join(ALL_FORMATS)}")
+    if not chosen:
+        raise DeriveError(f"no format given; choose from: {', '.join(ALL_FORMATS)}")
+    return chosen
+
+
+def run(args) -> int:
+    from derive.sheets import bundled, resolve
+    from derive.sheets.builder import build, write_atomic
+    from derive.sheets.loader import load
+    from derive.sheets.pdf import HINT, TexError, available, compile_pdf
+
+    formats = _formats(args.format)
+    names = list(args.sheets)
+    if args.all:
+        names += [n for n in bundled() if n not in names]
+    if not names:
+        raise DeriveError(f"name a sheet or pass --all; bundled sheets: {', '.join(bundled())}")
+    if args.templates and not Path(args.templates).is_dir():
+        raise DeriveError(f"--templates {args.templates}: not a folder")
+    out = Path(args.output)
+    want_pdf = "pdf" in formats
+    if want_pdf and not available():
+        print(f"derive: {HINT}", file=sys.stderr)
+        want_pdf = False
+    sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
+    status = 0
+    for sheet in sheets:
+        built = build(sheet, formats=("md", "tex"), override=args.templates)
+        for w in built.warnings:
+            print(f"derive: warning: {w}", file=sys.stderr)
+        for fmt in ("md", "tex"):
+            if fmt in formats:
+                path = out / f"{sheet.name}.{fmt}"
+                write_atomic(path, built.outputs[fmt])
+                print(path)
+        if want_pdf:
+            try:
+                print(compile_pdf(built.outputs["tex"], out / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
+            except TexError as exc:
+                print(f"derive: {exc.message}", file=sys.stderr)
+                status = 1
+    return status
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("sheet", help="render problem-set files as solution sheets (md, tex, pdf)")
+    p.add_argument("sheets", nargs="*", metavar="NAME|FILE", help="a bundled sheet name or a .toml file")
+    p.add_argument("--all", action="store_true", help="every bundled sheet")
+    p.add_argument("-o", "--output", default="output", metavar="DIR", help="folder for the results (default output/)")
+    p.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default all three; "
+                   "pdf only when latexmk is installed)")
+    p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones")
+    p.set_defaults(run=run)

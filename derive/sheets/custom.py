@@ -1,0 +1,79 @@
+"""A module defined in a sheet, as an index expression, made into a registry-like Definition.
+
+    [questions.parts.module]
+    name = "scaled_tanh"
+    output = "y[i]"
+    expr = "a * tanh(b * x[i])"
+    inputs = ["x"]
+    shapes = { x = ["K"], y = ["K"], a = [], b = [] }
+"""
+
+from __future__ import annotations
+
+from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
+
+from derive.definitions.model import Definition, Var, dim
+from derive.errors import DeriveError
+from derive.sheets.indexexpr import DIMENSIONS, parse_entry, parse_index_expr
+
+DEFAULT_SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 3, "H": 2}  # distinct, non-square
+
+
+def _shape(name: str, shape) -> tuple:
+    if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
+        raise DeriveError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, e.g. [\"K\"]")
+    return tuple(dim(s) for s in shape)
+
+
+def module_definition(spec: dict) -> Definition:
+    """The Definition a `module` table describes; DeriveError naming the problem otherwise."""
+    for key in ("output", "expr", "inputs", "shapes"):
+        if key not in spec:
+            raise DeriveError(f"a module needs {key}")
+    shapes = spec["shapes"]
+    if not isinstance(shapes, dict):
+        raise DeriveError("shapes must be a table such as { x = [\"K\"], beta = [] }")
+    vars_ = {name: Var(name, _shape(name, s)) for name, s in shapes.items()}
+    out_name, index = parse_entry(spec["output"], shapes)
+    if out_name not in vars_:
+        vars_[out_name] = Var(out_name, ())
+    output = Var(out_name, vars_[out_name].shape, role="output")
+    if len(index) != output.rank:
+        raise DeriveError(f"the output {out_name} has {output.rank} indices in shapes, "
+                          f"but {spec['output']!r} gives {len(index)}")
+    body_shapes = {k: v for k, v in shapes.items() if k != out_name}
+    expr = parse_index_expr(spec["expr"], body_shapes)
+    free = {a for e in expr.atoms(Indexed) for a in e.indices} | {
+        a for e in expr.atoms(KroneckerDelta) for a in e.args}
+    bound = {lim[0] for e in preorder_traversal(expr) if isinstance(e, Sum) for lim in e.limits}
+    loose = sorted(str(a) for a in free - bound - set(index) if a.is_Symbol)
+    if loose:
+        raise DeriveError(f"index {', '.join(loose)} is neither in the output {spec['output']!r} nor summed over")
+    inputs = spec["inputs"]
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        raise DeriveError("inputs must list the variables to differentiate by, e.g. [\"x\"]")
+    for name in inputs:
+        if name not in body_shapes:
+            raise DeriveError(f"input {name!r} is not declared under shapes")
+    kind = spec.get("kind", "loss" if not index and not output.shape else "activation")
+    if kind not in ("activation", "layer", "loss"):
+        raise DeriveError(f"module kind must be activation, layer or loss, not {kind!r}")
+    others = tuple(Var(n, v.shape, role="hyper") for n, v in vars_.items()
+                   if n not in inputs and n != out_name)
+    dims = {d for v in vars_.values() for d in v.shape}
+    sizes = spec.get("sizes", {})
+    if not isinstance(sizes, dict):
+        raise DeriveError("sizes must be a table such as { K = 3 }")
+    return Definition(
+        name=str(spec.get("name", "module")),
+        kind=kind,
+        title=str(spec.get("title", spec.get("name", "Module"))),
+        output=output,
+        index=index,
+        expr=expr,
+        inputs=tuple(vars_[n] for n in inputs),
+        others=others,
+        sizes={d: int(sizes.get(d.name, DEFAULT_SIZES[d.name])) for d in dims},
+    )

@@ -1,0 +1,250 @@
+"""A network as a chain of registry entries: `affine>relu>affine>mse`, options in brackets.
+
+A chain is stages — an affine layer and at most one elementwise activation after it — and a
+loss at the end. Affine layers number their parameters from the input side: W1, b1, W2, b2, …
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from derive.errors import DeriveError, unknown
+
+AFFINE = ("affine", "affine_batch")  # samples as columns: one column (with bias), or a batch (no bias)
+# Losses whose prediction is one vector per sample, and those written over a K × N batch.
+BATCH_LOSSES = ("half_frobenius", "mse_mean")
+
+_LINK = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")
+
+
+@dataclass(frozen=True)
+class Module:
+    """One link of a chain: a registry name and its options (`affine[bias=false]`)."""
+
+    name: str
+    options: tuple = ()  # ((key, value), ...)
+
+    def option(self, key, default=None):
+        return dict(self.options).get(key, default)
+
+    @property
+    def spelling(self) -> str:
+        if not self.options:
+            return self.name
+        return f"{self.name}[{','.join(f'{k}={_show(v)}' for k, v in self.options)}]"
+
+
+def _show(v) -> str:
+    return {True: "true", False: "false"}.get(v, str(v)) if isinstance(v, bool) else str(v)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Layer k: s_k = W_k z_{k-1} (+ b_k), then z_k = f_k(s_k) when an activation follows."""
+
+    k: int
+    affine: Module
+    activation: Module | None
+
+    @property
+    def bias(self) -> bool:
+        return self.affine.name == "affine" and self.affine.option("bias", True)
+
+    @property
+    def params(self) -> tuple:
+        return (f"W{self.k}", f"b{self.k}") if self.bias else (f"W{self.k}",)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A chain of registry modules ending in a loss; derive it, run it, write its NumPy code."""
+
+    stages: tuple
+    loss: Module
+    batch: bool  # samples as the columns of X (d_0 × N); otherwise one sample x
+    spec: str = field(default="")
+
+    @property
+    def depth(self) -> int:
+        return len(self.stages)
+
+    @property
+    def params(self) -> tuple:
+        return tuple(p for s in self.stages for p in s.params)
+
+    @property
+    def input_name(self) -> str:
+        return "X" if self.batch else "x"
+
+    @property
+    def variables(self) -> tuple:
+        """What one can differentiate by: every parameter, then the input."""
+        return (*self.params, self.input_name)
+
+    def derive(self, wrt: str | None = None):
+        """∂L/∂wrt (default W1): forward table, chain of Jacobians, error signals, gradient."""
+        from derive.network.backprop import derive_network
+
+        return derive_network(self, wrt)
+
+    def numpy(self, name: str | None = None) -> str:
+        """Python source of a NumPy function: forward pass and every gradient."""
+        from derive.network.codegen import numpy_source
+
+        return numpy_source(self, name)
+
+    def example(self, **data):
+        """A numeric worked example; see derive.network.numeric.example."""
+        from derive.network.numeric import example
+
+        return example(self, **data)
+
+    def latex(self) -> str:
+        return self.derive().latex()
+
+    def markdown(self) -> str:
+        return self.derive().markdown()
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+def _parse_value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return float(low) if any(c in low for c in ".e") else int(low)
+    except ValueError:
+        raise DeriveError(f"option value {text.strip()!r} is not a number or true/false") from None
+
+
+def parse_module(text: str) -> Module:
+    m = _LINK.match(text)
+    if not m:
+        raise DeriveError(f"cannot read {text.strip()!r} as a module; write e.g. affine or affine[bias=false]")
+    options = []
+    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
+        if "=" not in part:
+            raise DeriveError(f"option {part!r} of {m.group(1)} needs a value, e.g. {part}=false")
+        key, value = (s.strip() for s in part.split("=", 1))
+        options.append((key, _parse_value(value)))
+    return Module(m.group(1), tuple(options))
+
+
+def _entry(name: str):
+    from derive.definitions import REGISTRY, _load_builtins
+
+    _load_builtins()
+    if name not in REGISTRY:
+        raise unknown("module in the chain", name, REGISTRY)
+    return REGISTRY[name]
+
+
+def _check_options(mod: Module) -> None:
+    from derive.definitions import get
+
+    allowed = ["bias"] if mod.name == "affine" else [v.name for v in get(mod.name).others if v.role == "hyper"]
+    for key, value in mod.options:
+        if key not in allowed:
+            raise DeriveError(f"{mod.name} has no option {key!r}; choose one of: {', '.join(allowed) or '(none)'}")
+        if key == "bias" and not isinstance(value, bool):
+            raise DeriveError(f"bias must be true or false, not {value!r}")
+        if key != "bias" and (isinstance(value, bool) or value <= 0):
+            raise DeriveError(f"{mod.name}[{key}] must be a positive number")
+
+
+def network(*modules, loss: str | None = None) -> Network:
+    """A Network from a chain: `network("affine>relu>affine>mse")` or
+    `network("affine", "relu", "affine", loss="mse")`.
+
+    >>> network("affine>relu>affine>mse").params
+    ('W1', 'b1', 'W2', 'b2')
+    """
+    parts: list[str] = []
+    for m in modules:
+        parts += str(m).split(">")
+    if loss is not None:
+        parts.append(loss)
+    return _build(tuple(p.strip() for p in parts))
+
+
+@lru_cache(maxsize=256)
+def _build(parts: tuple) -> Network:
+    if not parts or parts == ("",):
+        raise DeriveError("empty chain; write e.g. affine>relu>affine>mse")
+    mods = [parse_module(p) for p in parts]
+    kinds = [_entry(m.name).kind for m in mods]
+    for m in mods:
+        _check_options(m)
+    if kinds[-1] != "loss":
+        raise DeriveError(f"the chain ends in {mods[-1].name!r}, not a loss; end it with one of: "
+                          + ", ".join(supported_losses()))
+    if "loss" in kinds[:-1]:
+        raise DeriveError(f"a loss may only end the chain; {mods[kinds.index('loss')].name!r} is in the middle")
+    loss = mods[-1]
+    if loss.name not in supported_losses():
+        raise DeriveError(f"the loss {loss.name!r} is not supported in a network; choose one of: "
+                          + ", ".join(supported_losses()))
+    stages, current = [], None
+    for m, kind in zip(mods[:-1], kinds[:-1]):
+        if kind == "layer":
+            if m.name not in AFFINE:
+                raise DeriveError(f"layer {m.name!r} cannot be stacked here; choose one of: {', '.join(AFFINE)}")
+            current = Stage(len(stages) + 1, m, None)
+            stages.append(current)
+            continue
+        if current is None:
+            raise DeriveError(f"the chain starts with {m.name!r}; start it with an affine layer: {', '.join(AFFINE)}")
+        if current.activation is not None:
+            raise DeriveError(f"two activations in a row ({current.activation.name}, {m.name}); "
+                              "put one activation after each affine layer")
+        from derive.definitions import get
+
+        if not get(m.name).elementwise:
+            raise DeriveError(f"{m.name} is not elementwise; in a network use it inside the loss "
+                              "(e.g. softmax_cross_entropy), or choose one of: " + ", ".join(elementwise_activations()))
+        current = replace(current, activation=m)
+        stages[-1] = current
+    if not stages:
+        raise DeriveError("the chain has no affine layer; start it with one of: " + ", ".join(AFFINE))
+    layers = {s.affine.name for s in stages}
+    if len(layers) > 1:
+        raise DeriveError("mix of affine (one sample) and affine_batch (columns as samples); use one of them")
+    batch = layers == {"affine_batch"}
+    if batch and loss.name not in BATCH_LOSSES:
+        raise DeriveError(f"affine_batch layers need a loss over the batch; choose one of: {', '.join(BATCH_LOSSES)}")
+    if not batch and loss.name in BATCH_LOSSES:
+        raise DeriveError(f"{loss.name} is a loss over a batch of columns; use affine_batch layers, "
+                          "or one of: " + ", ".join(x for x in supported_losses() if x not in BATCH_LOSSES))
+    spec = ">".join(m.spelling for m in mods)
+    return Network(tuple(stages), loss, batch, spec)
+
+
+def elementwise_activations() -> list:
+    from derive.definitions import entries, get
+
+    return [e.name for e in entries() if e.kind == "activation" and get(e.name).elementwise]
+
+
+def supported_losses() -> list:
+    """Losses of a prediction (one vector per sample, or a K × N batch) against a target of the same shape."""
+    from derive.definitions import entries, get
+
+    out = []
+    for e in entries():
+        if e.kind != "loss":
+            continue
+        d = get(e.name)
+        target = [v for v in d.others if v.role == "target"]
+        if len(d.inputs) == 1 and target and target[0].shape == d.inputs[0].shape and d.inputs[0].shape:
+            out.append(e.name)
+    return out

@@ -1,0 +1,170 @@
+"""NumPy code for a network's forward pass and every gradient, written from the derived formulas.
+
+Each line comes from a derived quantity: the forward table (from the registry definitions),
+the error signals and the gradients (from the engine's derivations), read as matrix products
+(Σ_l W_li δ_l → `W2.T @ D2`) or as elementwise NumPy expressions. Samples are columns.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from derive.errors import DeriveError
+from derive.network.backprop import I, Row, backprop
+from derive.network.chain import Network
+from derive.network.matrix import Product, product_numpy, read_product
+
+
+class _NumPy(NumPyPrinter):
+    def _print_Max(self, expr):
+        args = [self._print(a) for a in expr.args]
+        out = args[0]
+        for a in args[1:]:
+            out = f"np.maximum({out}, {a})"
+        return out
+
+    def _print_Heaviside(self, expr):
+        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
+        return f"np.heaviside({self._print(expr.args[0])}, {h0})"
+
+    def _print_Rational(self, expr):
+        return f"{expr.p}/{expr.q}"
+
+
+def code_name(name: str) -> str:
+    """The variable a quantity lives in: x → X, s1 → S1, delta2 → D2, yhat → Yhat."""
+    m = re.fullmatch(r"(delta|Delta)(\d+)", name)
+    if m:
+        return f"D{m.group(2)}"
+    m = re.fullmatch(r"([szSZ])(\d+)", name)
+    if m:
+        return m.group(1).upper() + m.group(2)
+    return {"x": "X", "y": "Y", "yhat": "Yhat"}.get(name, name)
+
+
+def _axis(sym: sp.Symbol, body: sp.Expr) -> int:
+    for ind in body.atoms(sp.Indexed):
+        if sym in ind.indices:
+            return list(ind.indices).index(sym)
+    raise DeriveError(f"cannot vectorise a sum over {sym}")
+
+
+def numpy_expr(expr: sp.Expr, sizes: dict | None = None) -> str:
+    """An elementwise index-form expression as NumPy over whole arrays; a sum over an index
+    becomes `np.sum(..., axis=a, keepdims=True)` along that index's axis."""
+    table: dict = {}
+
+    def walk(e):
+        if isinstance(e, sp.Sum):
+            axes = sorted({_axis(lim[0], e.function) for lim in e.limits})
+            body = numpy_expr(e.function, sizes)
+            sym = sp.Symbol(f"_sum{len(table)}_")
+            axis = axes[0] if len(axes) == 1 else tuple(axes)
+            table[sym.name] = f"np.sum({body}, axis={axis}, keepdims=True)"
+            return sym
+        if isinstance(e, sp.Indexed):
+            return sp.Symbol(code_name(e.base.name))
+        if isinstance(e, sp.Symbol) and sizes and e in sizes:
+            return sp.Symbol(sizes[e])
+        if not e.args:
+            return e
+        return e.func(*[walk(a) for a in e.args])
+
+    out = _NumPy({"fully_qualified_modules": True}).doprint(sp.factor_terms(walk(expr))).replace("numpy.", "np.")
+    for key, value in table.items():
+        out = out.replace(key, value)
+    return out
+
+
+def _sizes(net: Network) -> dict:
+    from derive.network.backprop import N
+    from derive.network.local import dim
+
+    out = {dim(0): "X.shape[0]", N: "X.shape[1]"}
+    for s in net.stages:
+        out[dim(s.k)] = f"W{s.k}.shape[0]"
+    return out
+
+
+def _row_code(row: Row, vectors, column, sizes) -> str:
+    if row.label.startswith("affine"):
+        parts = []
+        for term in sorted(sp.Add.make_args(row.rhs), key=lambda t: isinstance(t, sp.Indexed)):
+            if isinstance(term, sp.Indexed) and len(term.indices) == 1:
+                parts.append(f"{term.base.name}[:, None]")
+            else:
+                parts.append(product_numpy(read_product(term, column, vectors), code_name))
+        return " + ".join(parts)
+    return numpy_expr(row.rhs, sizes)
+
+
+def _hypers(net: Network) -> list:
+    names = set()
+    for row in backprop(net).forward:
+        names |= {s.name for s in row.rhs.free_symbols if re.fullmatch(r"(alpha|beta)\d+", s.name)}
+    return sorted(names)
+
+
+def numpy_source(net: Network, name: str | None = None) -> str:
+    """Python source defining `name(X, Y, W1, b1, …, *, loss_scale=1.0) -> (L, grads)`."""
+    from derive.network.backprop import _Names
+
+    bp = backprop(net)
+    names = _Names(net)
+    vectors, column = names.vectors, names.column
+    sizes = _sizes(net)
+    fname = name or "forward_backward_" + re.sub(r"\W+", "_", net.spec).strip("_")
+    hypers = _hypers(net)
+    args = ", ".join(["X", "Y", *net.params])
+    kw = ", *, loss_scale=1.0" + "".join(f", {h}" for h in hypers)
+    lines = [
+        "import numpy as np",
+        "",
+        "",
+        f"def {fname}({args}{kw}):",
+        f'    """Loss and gradients of {net.spec}, derived by `derive`.',
+        "",
+        "    Samples are the columns of X (d0 x N) and Y; W_k is d_k x d_(k-1)"
+        + (", b_k has d_k entries." if any(s.bias for s in net.stages) else "."),
+        f"    L = loss_scale * (the {net.loss.name} loss"
+        + (")." if net.batch else ", summed over the samples)."),
+        "    Returns (L, grads) with grads[name] = dL/d(name), the shape of the variable.",
+        '    """',
+        "    # forward pass",
+    ]
+    for row in bp.forward:
+        if row is bp.loss_row:
+            continue
+        lhs = code_name(row.lhs.base.name)
+        lines.append(f"    {lhs} = {_row_code(row, vectors, column, sizes)}")
+    lines.append(f"    L = loss_scale * np.sum({numpy_expr(bp.loss_row.rhs, sizes)})")
+    lines.append("    # backward pass: error signals and gradients")
+    lines.append("    grads = {}")
+    for sig in bp.signals:
+        if isinstance(sig.upstream, Product):
+            up = product_numpy(sig.upstream, code_name)
+        else:
+            up = "loss_scale * (" + numpy_expr(sig.upstream, sizes) + ")"
+        code = up if sig.derivative is None else f"({up}) * ({numpy_expr(sig.derivative, sizes)})"
+        lines.append(f"    {code_name(sig.name)} = {code}")
+        stage = net.stages[sig.k - 1]
+        for p in (*stage.params, *((net.input_name,) if sig.k == 1 else ())):
+            g = bp.gradients[p]
+            if p.startswith("b"):  # a bias is shared by the samples: sum its per-sample gradients
+                prod = read_product(g.rhs, (I,), vectors)
+            else:
+                prod = g.product
+            lines.append(f'    grads["{code_name(p)}"] = {product_numpy(prod, code_name)}')
+    lines.append("    return L, grads")
+    return "\n".join(lines) + "\n"
+
+
+def compile_numpy(net: Network):
+    """The generated function itself (our own generated source, executed in a fresh namespace)."""
+    source = numpy_source(net, "forward_backward")
+    namespace: dict = {}
+    exec(compile(source, f"<derive numpy: {net.spec}>", "exec"), namespace)  # noqa: S102
+    return namespace["forward_backward"]

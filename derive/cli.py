@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
     p.set_defaults(run=_show)
 
-    for extend in _EXTENSIONS:
+    for extend in _extensions():
         extend(sub)
     return parser
 
@@ -85,25 +85,24 @@ def _number(text: str):
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
-# Further subcommands (check, grade, sheet) register here: each is a function(subparsers).
-_EXTENSIONS: list = []
+# Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
+EXTENSIONS = ("derive.check.cli", "derive.sheets.cli")
 
 
-def _load_extensions() -> None:
+def _extensions() -> list:
     import importlib
 
-    for name in ("derive.check.cli", "derive.sheets.cli"):
+    found = []
+    for name in EXTENSIONS:
         try:
-            mod = importlib.import_module(name)
+            found.append(importlib.import_module(name).register)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-            continue
-        _EXTENSIONS.append(mod.register)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_extensions()
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)

@@ -54,7 +54,7 @@ class Derivation:
     named: tuple = ()  # derive.calculus.fold.Named: what the result is written in
     upstream: object = None  # the IndexedBase standing for ∂C/∂output, for layers
     cost: sp.Symbol | None = None
-    scale: sp.Expr = sp.Integer(1)
+    scale: sp.Expr = sp.S.One
     indices: tuple = ()  # the free indices of the result, for the wrt variable
     cases: Cases | None = None
     matrix: MatrixForm | None = None

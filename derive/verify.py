@@ -64,9 +64,8 @@ def substitute_names(expr: sp.Expr, d: Derivation) -> sp.Expr:
     """Replace each named quantity (y_i, ŷ_i, p_i) by its definition, so only inputs remain."""
     for nm in reversed(d.named):
         if nm.index:
-            base = nm.symbol
-            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == base,
-                                lambda e: nm.expr_at(e.indices))
+            expr = expr.replace(lambda e, base=nm.symbol: isinstance(e, sp.Indexed) and e.base == base,
+                                lambda e, nm=nm: nm.expr_at(e.indices))
         else:
             expr = expr.xreplace({nm.symbol: nm.expr})
     return expr

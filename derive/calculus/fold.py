@@ -36,7 +36,6 @@ def fold_direct(expr: sp.Expr, named: Named) -> sp.Expr:
     """Replace each occurrence of the definition, at any index, by its name."""
     if not named.index:
         return expr.xreplace({named.expr: named.symbol})
-    (i,) = named.index
     return expr.xreplace({named.expr_at((m,)): named.at((m,)) for m in _indices(expr)})
 
 

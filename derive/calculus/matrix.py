@@ -12,8 +12,8 @@ layout transposes it. A Jacobian ∂y/∂x has rows indexed by y and columns by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -140,7 +140,7 @@ def _elementwise(expr: sp.Expr, free: tuple, result_shape: tuple) -> M:
 
 def _contracted(term: sp.Sum, free: tuple, shapes: dict) -> M:
     """Σ_k A[.., k ..] B[.., k ..] read as a matrix product with the right transposes."""
-    (k, lo, hi), = term.limits
+    (k, _, _), = term.limits
     factors = list(sp.Mul.make_args(term.function))
     if len(factors) != 2 or not all(isinstance(f, sp.Indexed) for f in factors):
         raise NoMatrixForm("not a product of two entries")
@@ -162,7 +162,7 @@ def _contracted(term: sp.Sum, free: tuple, shapes: dict) -> M:
 
 def _column_sum(term: sp.Sum, shapes: dict, result_shape: tuple) -> M:
     """Σ_n G_ni: Gᵀ 1."""
-    (k, lo, hi), = term.limits
+    (k, _, hi), = term.limits
     f = term.function
     if not (isinstance(f, sp.Indexed) and len(f.indices) == 2 and k in f.indices):
         raise NoMatrixForm("sum of a non-entry")

@@ -6,8 +6,8 @@ definition on demand, so `derive list` answers without importing SymPy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from derive.errors import unknown
 

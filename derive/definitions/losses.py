@@ -136,7 +136,7 @@ def _class_loss(name, title, scores, margin, probabilities):
 
     from derive.definitions.model import Definition, Intermediate, K, Var, i, k
 
-    o = Var(scores, (K,), r"\mathbf{%s}" % scores)
+    o = Var(scores, (K,), rf"\mathbf{{{scores}}}")
     t = Var("t", latex="t", role="target", domain="class")
     C = Var(margin, latex={"C": "C", "Delta": r"\Delta"}[margin], role="hyper", domain="positive")
     intermediates = ()
@@ -144,9 +144,9 @@ def _class_loss(name, title, scores, margin, probabilities):
         p = Var("p", (K,), r"\mathbf{p}", role="output")
         share = sp.exp(o[i]) / sp.Sum(sp.exp(o[k]), (k, 1, K))
         intermediates = (Intermediate(p, (i,), share),)
-        score = lambda idx: share.xreplace({i: idx})  # noqa: E731
+        score = lambda idx: share.xreplace({i: idx})
     else:
-        score = lambda idx: o[idx]  # noqa: E731
+        score = lambda idx: o[idx]
     tt = t.symbol
     expr = sp.Sum((1 - sp.KroneckerDelta(i, tt)) * sp.Max(0, score(i) - score(tt) + C.symbol), (i, 1, K))
     return Definition(

@@ -15,12 +15,12 @@ from markupsafe import Markup
 
 from derive.render.printer import escape_tex
 
-DELIMITERS = dict(
-    block_start_string="((*", block_end_string="*))",
-    variable_start_string="(((", variable_end_string=")))",
-    comment_start_string="((=", comment_end_string="=))",
-    line_statement_prefix=None, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-)
+DELIMITERS = {
+    "block_start_string": "((*", "block_end_string": "*))",
+    "variable_start_string": "(((", "variable_end_string": ")))",
+    "comment_start_string": "((=", "comment_end_string": "=))",
+    "line_statement_prefix": None, "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True,
+}
 
 
 def template_dir() -> Path:

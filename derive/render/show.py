@@ -82,14 +82,15 @@ def derivation_json(d) -> dict:
         "conventions": list(d.conventions),
     }
     if d.matrix is not None:
-        out["matrix"] = {"latex": d.matrix.latex, "text": d.matrix.text, "shape": list(d.matrix.shape),
+        out["matrix"] = {"latex": f"{d.matrix.lhs} = {d.matrix.expr}", "expr": d.matrix.expr,
+                         "text": d.matrix.text, "shape": list(d.matrix.shape),
                          "factors": [{"latex": f, "shape": list(s)} for f, s in d.matrix.factors],
                          "layout": d.matrix.layout}
     return out
 
 
 def proof_context(p) -> dict:
-    return {"lhs": _m(p.lhs), "rhs": _m(p.rhs),
+    return {"lhs": _m(p.lhs), "rhs": _m(p.rhs), "ends_at_rhs": bool(p.steps) and p.steps[-1].after == p.rhs,
             "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in p.steps]}
 
 

@@ -1,0 +1,36 @@
+"""A user's own module gets derivation, steps, verification and rendering with no other code."""
+
+import sympy as sp
+
+import derive
+from derive.verify import check_steps, verify
+
+x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
+i, k = sp.symbols("i k", integer=True)
+K = sp.Symbol("K", integer=True, positive=True)
+
+
+def test_an_elementwise_module_is_derived_as_a_scalar_function():
+    d = derive.derivative(derive.define("my_softplus", y[i], sp.log(1 + sp.exp(x[i]))), wrt="x")
+    xs = d.definition.inputs[0].symbol
+    assert sp.simplify(d.result - 1 / (1 + sp.exp(-xs))) == 0
+    verify(d)
+    check_steps(d)
+    assert "$$" in d.markdown() and d._repr_latex_().startswith("$$")
+
+
+def test_a_loss_with_a_sum_is_differentiated_in_index_form():
+    d = derive.derivative(derive.define("logsumexp", sp.Symbol("L"), sp.log(sp.Sum(sp.exp(x[k]), (k, 1, K)))))
+    report = verify(d)
+    assert report.symbolic > 0
+    check_steps(d)
+
+
+def test_a_registered_module_is_listed_and_shown_by_the_cli(capsys):
+    from derive.cli import main
+
+    derive.define("cube", y[i], x[i] ** 3, register=True)
+    assert main(["list"]) == 0
+    assert "cube" in capsys.readouterr().out
+    assert main(["show", "cube", "--format", "json"]) == 0
+    assert '"result": "3*x**2"' in capsys.readouterr().out

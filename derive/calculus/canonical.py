@@ -70,8 +70,10 @@ def canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
         return sp.Piecewise(*[(canonical(e, prefer), c) for e, c in expr.args])
     if isinstance(expr, sp.Sum):
         return sp.Sum(canonical(expr.function, prefer), *expr.limits)
-    if expr.has(sp.Sum) and isinstance(expr, (sp.Add, sp.Mul)):
-        return expr.func(*[canonical(a, prefer) for a in expr.args])
+    if expr.has(sp.Sum):  # factor around the sums, each sum standing as one symbol
+        sums = {s: sp.Dummy(f"S{n}") for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
+        inner = canonical(expr.xreplace(sums), prefer)
+        return inner.xreplace({d: canonical(s, prefer) for s, d in sums.items()})
     candidates = []
     for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))

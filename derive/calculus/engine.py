@@ -147,9 +147,15 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         cases = Cases(((same, sp.Eq(a, b)), (other, sp.Ne(a, b))))
         add("cases", sp.Piecewise((same, sp.Eq(a, b)), (other, sp.Ne(a, b))),
             f"the cases {a} = {b} and {a} ≠ {b}")
-        current = sp.collect(current, split)
     result = canonical(current, prefer)
-    add("factor", result, "combine the cases with δ_ij and factor" if cases else "collect and factor")
+    if cases is not None:
+        # δ·(the i = j case) + (1 − δ)·(the other case), when that is shorter than one factored form
+        by_cases = sp.Add(sp.Mul(split, same, evaluate=False),
+                          sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
+        if sp.count_ops(by_cases) <= sp.count_ops(result):
+            result = by_cases
+    delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
+    add("factor", result, f"combine the cases with {delta_name} and factor" if cases else "collect and factor")
     if steps[-1].after != result:  # the factored form equalled the one before: no step added
         result = steps[-1].after
 

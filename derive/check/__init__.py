@@ -1,0 +1,65 @@
+"""Checking a student's hand-written answer against a derivation: parse, compare, explain.
+
+    >>> import derive
+    >>> d = derive.derivative("softmax", wrt="x")
+    >>> d.check(r"\\beta y_j(\\delta_{ij} - y_i)").verdict
+    'correct'
+
+Student text is read by a lark grammar with an allow-list of names; it is never evaluated as
+Python. For untrusted input at scale use derive.check.pool, which runs checks in worker
+processes with a time and memory limit.
+"""
+
+from __future__ import annotations
+
+from derive.check.verdict import Verdict
+
+__all__ = ["Verdict", "check"]
+
+DEFAULT_TIMEOUT = 2.0
+
+
+def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
+    """The verdict on `answer` (LaTeX or plain text) for `derivation`.
+
+    In the main thread the whole check is limited to `timeout` seconds (the symbolic stage to
+    half of it); a check that runs out of time is undecided.
+    """
+    from derive.check.compare import Budget, OutOfRange, compare, reference, time_limit
+    from derive.check.feedback import counterexample, explain
+    from derive.check.meaning import ShapeMismatch, read
+    from derive.check.parse import parse
+    from derive.check.screen import InvalidAnswer
+
+    expected = _expected_latex(derivation)
+    parsed = None
+    try:
+        with time_limit(timeout):
+            reading = read(parse(answer), derivation)
+            parsed = reading.latex
+            ref = reference(derivation)
+            comp = compare(reading, ref, budget=timeout / 2 if timeout else None)
+            if comp.equal:
+                return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer)
+            if comp.equal is None:
+                return Verdict("undecided", parsed, expected, [comp.note], counterexample(comp, ref), answer)
+            return Verdict("incorrect", parsed, expected, explain(comp, ref), counterexample(comp, ref), answer)
+    except InvalidAnswer as exc:
+        return Verdict("invalid", parsed, expected, [str(exc)], None, answer)
+    except ShapeMismatch as exc:
+        return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
+                       None, answer)
+    except OutOfRange as exc:
+        return Verdict("invalid", parsed, expected, [f"{exc} does not exist at the sizes checked"], None, answer)
+    except Budget:
+        return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
+                       None, answer)
+    except (RecursionError, MemoryError, OverflowError):
+        return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
+                       None, answer)
+
+
+def _expected_latex(d) -> str:
+    from derive.render.printer import latex
+
+    return latex(d.result)

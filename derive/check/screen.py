@@ -1,0 +1,136 @@
+"""Screening a student's answer before it is parsed: caps, characters, commands, balance.
+
+Everything here is string work with fixed regular expressions; nothing is evaluated. The result
+is the answer in one normal notation (`σ` → `\\sigma`, `\\left(` → `(`, `\\mathbf{x}` → `{x}`)
+that the grammar reads, or an InvalidAnswer naming the problem in one line.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LENGTH = 2000  # characters; a backprop answer is a line or two
+MAX_DEPTH = 40  # nested brackets of any kind
+MAX_DIGITS = 30  # in one number
+
+
+class InvalidAnswer(ValueError):
+    """The answer cannot be read; `str()` is one line for the student."""
+
+
+UNICODE = {
+    "σ": r"\sigma ", "β": r"\beta ", "δ": r"\delta ", "θ": r"\theta ", "α": r"\alpha ", "λ": r"\lambda ",
+    "Δ": r"\Delta ", "η": r"\eta ", "γ": r"\gamma ", "μ": r"\mu ", "ε": r"\epsilon ", "φ": r"\phi ",
+    "ℓ": r"\ell ", "π": r"\pi ", "Σ": r"\sum ", "∑": r"\sum ", "∂": r"\partial ", "∇": r"\nabla ",
+    "−": "-", "–": "-", "·": r"\cdot ", "⋅": r"\cdot ", "×": r"\times ", "⊙": r"\odot ", "∘": r"\circ ",
+    "⊗": r"\otimes ", "ᵀ": r"^\top ", "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "′": "'",
+    "²": "^2", "³": "^3", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\one", "𝟏": r"\one",
+    "ω": r"\omega ", "ρ": r"\rho ", "τ": r"\tau ", "Λ": r"\Lambda ", "∗": "*",
+}
+
+# Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
+KNOWN_COMMANDS = frozenset(["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer"])
+
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_SPACING = re.compile(r"(?<!\\)\\(?=\s)|\\[,;:!]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|~")
+_SIZING = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*(\.|\\\{|\\\}|\\\||[()\[\]|])?")
+_ONE = re.compile(r"\\(?:mathbb|mathbf|mathds|mathbbm)\s*\{\s*1\s*\}")
+_NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|softmax|sigmoid|relu|ReLU|sgn|tr)\s*\}")
+_TEXT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{([^{}]*)\}")
+_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|mathit|mathcal|mathrm)(?![A-Za-z])")
+_LAYER = re.compile(r"([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
+_CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
+_ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
+_WORDS = re.compile(r"\b(?:if|for|when|where)\b")
+_OTHERWISE = re.compile(r"\b(?:otherwise|else)\b")
+
+
+def _text_replacement(m: re.Match) -> str:
+    words = m.group(1).strip().strip(",").strip()
+    if words in ("", "if", "for", "when", "where", ",", "and"):
+        return " "
+    if words in ("otherwise", "else", "else,", "if not", "sonst"):
+        return r" \otherwise "
+    raise InvalidAnswer(f"text inside the answer is not mathematics: \\text{{{m.group(1)}}}")
+
+
+def _check_characters(text: str) -> None:
+    for ch in text:
+        code = ord(ch)
+        if (code < 32 and ch not in "\n\t\r") or code == 127 or 0x80 <= code < 0xA0:
+            raise InvalidAnswer(f"the answer contains a control character (U+{code:04X})")
+
+
+def _check_balance(text: str) -> None:
+    depth, stack = 0, []
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    closers = {v: k for k, v in pairs.items()}
+    for ch in text:
+        if ch in pairs:
+            stack.append(ch)
+            depth = max(depth, len(stack))
+            if depth > MAX_DEPTH:
+                raise InvalidAnswer(f"brackets are nested more than {MAX_DEPTH} deep")
+        elif ch in closers:
+            if not stack:
+                raise InvalidAnswer(f"unbalanced brackets: '{ch}' closes nothing")
+            if stack[-1] != closers[ch]:
+                raise InvalidAnswer(f"unbalanced brackets: '{stack[-1]}' is closed by '{ch}'")
+            stack.pop()
+    if stack:
+        missing = "".join(pairs[c] for c in reversed(stack))
+        raise InvalidAnswer(f"unbalanced brackets: missing '{missing}' at the end")
+
+
+def screen(answer: str) -> str:
+    """The answer in the grammar's normal notation, or InvalidAnswer with a one-line reason.
+
+    >>> screen(r"β y_i(δ_{ij} − y_j)")
+    '\\\\beta  y_i(\\\\delta _{ij} - y_j)'
+    """
+    if not isinstance(answer, str):
+        raise InvalidAnswer("the answer must be text")
+    if len(answer) > MAX_LENGTH:
+        raise InvalidAnswer(f"the answer is {len(answer)} characters long; the limit is {MAX_LENGTH}")
+    _check_characters(answer)
+    text = answer.strip().strip("$").strip()
+    if text.startswith(r"\[") and text.endswith(r"\]"):
+        text = text[2:-2]
+    if not text:
+        raise InvalidAnswer("the answer is empty")
+    for ch, command in UNICODE.items():
+        text = text.replace(ch, command)
+    bad = next((c for c in text if ord(c) > 126), None)
+    if bad is not None:
+        raise InvalidAnswer(f"unexpected character {bad!r} (U+{ord(bad):04X})")
+    for name in _COMMAND.findall(text):
+        if name not in KNOWN_COMMANDS:
+            raise InvalidAnswer(f"unknown LaTeX command \\{name}")
+    for m in _ENV.finditer(text):
+        if m.group(1).strip() != "cases":
+            raise InvalidAnswer(f"unsupported environment {{{m.group(1)}}}; only cases is read")
+    for m in re.finditer(r"\d+", text):
+        if len(m.group()) > MAX_DIGITS:
+            raise InvalidAnswer(f"a number with {len(m.group())} digits is too long")
+    _check_balance(re.sub(r"\\[{}]", "", text))
+    text = text.replace(r"\{", "(").replace(r"\}", ")")
+    text = _SPACING.sub(" ", text)
+    text = _SIZING.sub(lambda m: m.group(1) if m.group(1) and m.group(1) not in (".", r"\|") else "", text)
+    text = _ONE.sub(r"\\one ", text)
+    text = _NAMED_FUNC.sub(lambda m: "\\" + m.group(1).lower().replace("sigmoid", "sigma") + " ", text)
+    text = _TEXT.sub(_text_replacement, text)
+    text = _OTHERWISE.sub(r" \\otherwise ", text)
+    text = re.sub(r"\\(?:widehat)(?![A-Za-z])", r"\\hat", text)
+    text = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", text)
+    text = re.sub(r"\\(?:ge)(?![A-Za-z])", r"\\geq", text)
+    text = re.sub(r"\\(?:le)(?![A-Za-z])", r"\\leq", text)
+    text = re.sub(r"\\(?:ne)(?![A-Za-z])", r"\\neq", text)
+    text = re.sub(r"\\(?:intercal)(?![A-Za-z])", r"\\top", text)
+    text = _FONT.sub("", text)
+    text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
+    text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
+    text = re.sub(r"\by_hat\b", "yhat", text)
+    text = re.sub(r"\\mathbb\s*\{\s*R\s*\}", "", text)
+    if r"\cases" in text:
+        text = _WORDS.sub(" ", text)
+    return text.strip()

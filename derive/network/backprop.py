@@ -15,7 +15,7 @@ from functools import lru_cache
 import sympy as sp
 
 from derive.definitions.model import IDX
-from derive.errors import DeriveError, unknown
+from derive.errors import DeriveError
 from derive.network.chain import Network
 from derive.network.local import definition, derivation, dim, rename
 from derive.network.matrix import COLUMN, Product, product_latex, read_product
@@ -408,8 +408,7 @@ def _layer_of(name: str, names: _Names) -> int:
 
 def derive_network(net: Network, wrt: str | None = None) -> NetworkDerivation:
     wrt = wrt or "W1"
-    if wrt not in net.variables:
-        raise unknown(f"variable of {net.spec}", wrt, net.variables)
+    check_variable(net, wrt)
     bp = backprop(net)
     names = _Names(net)
     k = 1 if wrt == net.input_name else int(wrt[1:])
@@ -436,7 +435,8 @@ def derive_network(net: Network, wrt: str | None = None) -> NetworkDerivation:
     pre = net_name(names.pre[k])
     if wrt.startswith("W"):
         shape = (f"d{k}", "N", f"d{k}", f"d{k - 1}") if net.batch else (f"d{k}", f"d{k}", f"d{k - 1}")
-        equals = rf"{_frac(pre + '_{i}', net_name(wrt) + '_{ij}')} = {latex(names.entry(names.out[k - 1], J))}"
+        sub = "_{in}" if net.batch else "_{i}"
+        equals = rf"{_frac(pre + sub, net_name(wrt) + '_{ij}')} = {latex(names.entry(names.out[k - 1], J))}"
     elif wrt.startswith("b"):
         shape = (f"d{k}", f"d{k}")
         equals = "I"

@@ -108,8 +108,12 @@ def _hypers(net: Network) -> list:
     return sorted(names)
 
 
-def numpy_source(net: Network, name: str | None = None) -> str:
-    """Python source defining `name(X, Y, W1, b1, …, *, loss_scale=1.0) -> (L, grads)`."""
+def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> str:
+    """Python source defining `name(X, Y, W1, b1, …, *, loss_scale=1.0) -> (L, grads)`.
+
+    With `trace`, the function also returns every forward value and error signal by name
+    (for worked examples); the code to paste into an assignment has no trace.
+    """
     from derive.network.backprop import _Names
 
     bp = backprop(net)
@@ -135,11 +139,15 @@ def numpy_source(net: Network, name: str | None = None) -> str:
         '    """',
         "    # forward pass",
     ]
+    if trace:
+        lines.append("    trace = {}")
     for row in bp.forward:
         if row is bp.loss_row:
             continue
         lhs = code_name(row.lhs.base.name)
         lines.append(f"    {lhs} = {_row_code(row, vectors, column, sizes)}")
+        if trace:
+            lines.append(f'    trace["{lhs}"] = {lhs}')
     lines.append(f"    L = loss_scale * np.sum({numpy_expr(bp.loss_row.rhs, sizes)})")
     lines.append("    # backward pass: error signals and gradients")
     lines.append("    grads = {}")
@@ -150,6 +158,8 @@ def numpy_source(net: Network, name: str | None = None) -> str:
             up = "loss_scale * (" + numpy_expr(sig.upstream, sizes) + ")"
         code = up if sig.derivative is None else f"({up}) * ({numpy_expr(sig.derivative, sizes)})"
         lines.append(f"    {code_name(sig.name)} = {code}")
+        if trace:
+            lines.append(f'    trace["{code_name(sig.name)}"] = {code_name(sig.name)}')
         stage = net.stages[sig.k - 1]
         for p in (*stage.params, *((net.input_name,) if sig.k == 1 else ())):
             g = bp.gradients[p]
@@ -158,13 +168,13 @@ def numpy_source(net: Network, name: str | None = None) -> str:
             else:
                 prod = g.product
             lines.append(f'    grads["{code_name(p)}"] = {product_numpy(prod, code_name)}')
-    lines.append("    return L, grads")
+    lines.append("    return L, grads, trace" if trace else "    return L, grads")
     return "\n".join(lines) + "\n"
 
 
-def compile_numpy(net: Network):
+def compile_numpy(net: Network, trace: bool = False):
     """The generated function itself (our own generated source, executed in a fresh namespace)."""
-    source = numpy_source(net, "forward_backward")
+    source = numpy_source(net, "forward_backward", trace=trace)
     namespace: dict = {}
     exec(compile(source, f"<derive numpy: {net.spec}>", "exec"), namespace)  # noqa: S102
     return namespace["forward_backward"]

@@ -1,0 +1,37 @@
+"""`derive show NETWORK`: what the CLI prints for a chain such as affine>relu>affine>mse."""
+
+from __future__ import annotations
+
+import json
+
+from derive.errors import DeriveError
+
+
+def check_options(target: str, scale=1, layout: str = "denominator") -> None:
+    if scale != 1:
+        raise DeriveError(f"--cost-scale applies to a single layer, not to the network {target}")
+    if layout != "denominator":
+        raise DeriveError(f"a network's gradients have the shape of the variable; use --layout denominator for {target}")
+
+
+def show_network(args) -> int:
+    from derive.network.chain import network
+
+    if ">" not in args.target:
+        raise DeriveError("--format numpy is for networks: a chain joined by '>' "
+                          "that ends in a loss, e.g. affine>relu>affine>mse")
+    check_options(args.target, args.cost_scale, args.layout)
+    net = network(args.target)
+    if args.format == "numpy":
+        print(net.numpy(), end="")
+        return 0
+    d = net.derive(args.wrt)
+    if args.format == "json":
+        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+    elif args.format == "md":
+        print(d.markdown(), end="")
+    elif args.format == "tex":
+        print(d.tex(), end="")
+    else:
+        print(d.text(), end="")
+    return 0

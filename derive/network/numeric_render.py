@@ -1,0 +1,98 @@
+"""A numeric worked example as Markdown, LaTeX, text and JSON; the prose is in templates/partials/numeric*."""
+
+from __future__ import annotations
+
+import numpy as np
+from markupsafe import Markup
+
+from derive.render.environment import render
+
+
+def number(v: float, decimals: int) -> str:
+    """`0.4580`, `-0.0045`; a rounded zero prints without a sign."""
+    out = f"{v:.{decimals}f}"
+    return out[1:] if out.startswith("-") and float(out) == 0 else out
+
+
+def bmatrix(a: np.ndarray, decimals: int) -> str:
+    rows = [" & ".join(number(v, decimals) for v in row) for row in np.atleast_2d(a)]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def _values(values, decimals) -> list:
+    return [{"name": v.name, "latex": Markup(v.latex), "matrix": Markup(bmatrix(v.array, decimals)),
+             "shape": " × ".join(str(s) for s in v.array.shape)} for v in values]
+
+
+def context(ex) -> dict:
+    d = ex.decimals
+    return {
+        "target": ex.network.spec,
+        "convention": ex.convention,
+        "convention_latex": Markup(ex.convention_latex),
+        "lr": ex.lr,
+        "decimals": d,
+        "inputs": _values(ex.inputs, d),
+        "forward": _values(ex.forward, d),
+        "loss": number(ex.loss, d),
+        "signals": _values(ex.signals, d),
+        "gradients": _values(ex.gradients, d),
+        "updated": _values(ex.updated, d),
+        "loss_after": number(ex.loss_after, d),
+        "check_error": f"{ex.check_error:.1e}",
+        "check_step": f"{ex.check_step:.0e}",
+    }
+
+
+def numeric_markdown(ex) -> str:
+    return render("partials/numeric.md.j2", "md", **context(ex)).strip() + "\n"
+
+
+def numeric_tex(ex) -> str:
+    return render("partials/numeric.tex.j2", "tex", **context(ex)).strip() + "\n"
+
+
+def numeric_latex(ex) -> str:
+    return render("partials/numeric_math.tex.j2", "tex", **context(ex)).strip()
+
+
+def _text_matrix(a: np.ndarray, decimals: int, indent: str) -> str:
+    cells = [[number(v, decimals) for v in row] for row in np.atleast_2d(a)]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join(indent + "[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells)
+
+
+def numeric_text(ex) -> str:
+    d = ex.decimals
+    lines = [f"worked example: {ex.network.spec}", (f"loss: {ex.convention}; learning rate {ex.lr}; "
+             f"values rounded to {d} decimals for display"), ""]
+    for title, group in (("given", ex.inputs), ("forward pass", ex.forward)):
+        lines.append(title)
+        for v in group:
+            lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+        lines.append("")
+    lines += [f"L = {number(ex.loss, d)}", "", "error signals"]
+    for v in ex.signals:
+        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+    lines += ["", "gradients"]
+    for v in ex.gradients:
+        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+    lines += ["", f"after one SGD step (learning rate {ex.lr})"]
+    for v in ex.updated:
+        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+    lines += ["", f"L after the step = {number(ex.loss_after, d)}",
+              (f"gradient check: largest |derived - central difference| = {ex.check_error:.1e} "
+              f"(step {ex.check_step:.0e})")]
+    return "\n".join(lines) + "\n"
+
+
+def numeric_json(ex) -> dict:
+    def arrays(group):
+        return {v.name: v.array.tolist() for v in group}
+
+    return {
+        "target": ex.network.spec, "convention": ex.convention, "loss_scale": ex.loss_scale, "lr": ex.lr,
+        "decimals": ex.decimals, "inputs": arrays(ex.inputs), "forward": arrays(ex.forward), "loss": ex.loss,
+        "signals": arrays(ex.signals), "gradients": arrays(ex.gradients), "updated": arrays(ex.updated),
+        "loss_after": ex.loss_after, "check": {"max_abs_error": ex.check_error, "step": ex.check_step},
+    }

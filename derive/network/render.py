@@ -1,0 +1,202 @@
+"""A network derivation as Markdown, LaTeX, text and JSON. The prose is in templates/partials/network*."""
+
+from __future__ import annotations
+
+import sympy as sp
+from markupsafe import Markup
+
+from derive.network.backprop import _elementwise
+from derive.network.matrix import Product, product_latex, product_text
+from derive.network.printer import latex, net_name
+from derive.render.environment import render
+from derive.render.printer import text
+
+EXPANDED_DEPTH = 3  # the forward table writes outputs in terms of x only for shallow networks
+
+
+def _m(tex: str) -> Markup:
+    return Markup(tex)
+
+
+def shape_latex(shape) -> Markup:
+    """`d_{1} \\times N`; a scalar is 1."""
+    return _m(r" \times ".join(s if s.isdigit() else net_name(s) for s in shape) if shape else "1")
+
+
+def shape_text(shape) -> str:
+    return " x ".join(shape) if shape else "scalar"
+
+
+def _expanded(d) -> dict:
+    """Each layer's output in terms of x and the parameters only: (W2 max(0, W1 x + b1) + b2)."""
+    net, bp = d.network, d.backprop
+    if net.depth > EXPANDED_DEPTH:
+        return {}
+    out, current = {}, {net.input_name: net_name(net.input_name)}
+    for row in bp.forward:
+        if row.label.startswith("affine"):
+            terms = []
+            for term in sorted(sp.Add.make_args(row.rhs), key=lambda t: isinstance(t, sp.Indexed)):
+                if isinstance(term, sp.Indexed) and len(term.indices) == 1:
+                    terms.append(net_name(term.base.name))
+                    continue
+                from derive.network.backprop import _Names
+                from derive.network.matrix import read_product
+
+                names = _Names(net)
+                prod = read_product(term, names.column, names.vectors)
+                terms.append(product_latex(prod, lambda n: _wrap(current[n]) if n in current else net_name(n)))
+            tex = " + ".join(terms)
+        elif row.label == "loss" or row.rhs.has(sp.Sum):
+            continue
+        else:
+            inner = [s for s in _elementwise(row.rhs).free_symbols if s.name in current]
+            placeholder = {s: sp.Symbol("PLACEHOLDER" + "abcdefgh"[n]) for n, s in enumerate(inner)}
+            tex = latex(_elementwise(row.rhs).xreplace(placeholder))
+            for s, p in placeholder.items():
+                tex = tex.replace(rf"\mathrm{{{p.name}}}", current[s.name])
+        current[row.lhs.base.name] = tex
+        out[row.lhs.base.name] = tex
+    return out
+
+
+def _wrap(tex: str) -> str:
+    return rf"\left({tex}\right)" if " " in tex else tex
+
+
+def context(d) -> dict:
+    bp = d.backprop
+    expanded = _expanded(d)
+    forward = [{
+        "label": r.label, "module": r.module, "input": _m(r.input), "symbol": _m(r.symbol),
+        "matrix": _m(r.matrix), "index": _m(latex(sp.Eq(r.lhs, r.rhs, evaluate=False))),
+        "shape": shape_latex(r.shape), "expanded": _m(expanded.get(getattr(r.lhs, "base", r.lhs).name, "")),
+    } for r in bp.forward]
+    g = d.gradient
+    return {
+        "target": d.target,
+        "wrt": d.wrt,
+        "wrt_latex": _m(net_name(d.wrt)),
+        "batch": d.network.batch,
+        "forward": forward,
+        "has_expanded": bool(expanded),
+        "chain_lhs": _m(rf"\frac{{\partial L}}{{\partial {net_name(d.wrt)}}}"),
+        "chain": [{"latex": _m(j.latex), "shape": shape_latex(j.shape), "equals": _m(j.equals)} for j in d.chain],
+        "signals": [{"name": _m(net_name(s.name)), "general": _m(s.general), "matrix": _m(s.matrix),
+                     "index": _m(latex(sp.Eq(s.lhs, s.rhs, evaluate=False))), "shape": shape_latex(s.shape),
+                     "factors": [(_m(f), shape_latex(sh)) for f, sh in s.factors]} for s in d.signals],
+        "gradient": {"lhs": _m(rf"\frac{{\partial L}}{{\partial {net_name(g.wrt)}}}"), "matrix": _m(g.matrix),
+                     "factors": [(_m(f), shape_latex(sh)) for f, sh in g.factors], "shape": shape_latex(g.shape),
+                     "index": _m(latex(sp.Eq(g.lhs, g.rhs, evaluate=False)))},
+        "steps": [{"rule": s.rule, "latex": _m(s.latex), "reason": s.reason} for s in d.steps],
+        "conventions": list(d.conventions),
+    }
+
+
+def network_markdown(d) -> str:
+    return render("partials/network.md.j2", "md", **context(d)).strip() + "\n"
+
+
+def network_tex(d) -> str:
+    return render("partials/network.tex.j2", "tex", **context(d)).strip() + "\n"
+
+
+def network_latex(d) -> str:
+    """`$$`-delimited display math for notebooks: the recursion and the gradient with shapes."""
+    return render("partials/network_math.tex.j2", "tex", **context(d)).strip()
+
+
+def _matrix_text(s) -> str:
+    up = product_text(s.upstream) if isinstance(s.upstream, Product) else text(_elementwise(s.upstream))
+    if s.derivative is None:
+        return up
+    return f"({up}) ⊙ ({text(_elementwise(s.derivative))})"
+
+
+def network_text(d) -> str:
+    bp, g = d.backprop, d.gradient
+    lines = [f"network {d.target}: dL/d{d.wrt}", "", "forward pass"]
+    width = max(len(r.label) for r in bp.forward)
+    for r in bp.forward:
+        lhs = text(r.lhs) if r.label == "loss" else r.lhs.base.name
+        rhs = text(r.rhs) if (r.label == "loss" or r.rhs.has(sp.Sum) and not r.label.startswith("affine")) else (
+            _affine_text(r, d.network) if r.label.startswith("affine") else text(_elementwise(r.rhs)))
+        lines.append(f"  {r.label:<{width}}  {lhs} = {rhs}   [{shape_text(r.shape)}]")
+    lines += ["", "chain rule (Jacobians, numerator layout)",
+              f"  dL/d{d.wrt} = " + " . ".join(_jac_text(j.latex) for j in d.chain)]
+    lines += [f"  {_jac_text(j.latex):<12} {shape_text(j.shape):<16} = {_tex_text(j.equals)}" for j in d.chain]
+    lines += ["", "error signals"]
+    for s in d.signals:
+        lines.append(f"  {s.name} = {_matrix_text(s)}   [{shape_text(s.shape)}]")
+        lines.append(f"    index form: {text(s.lhs)} = {text(s.rhs)}")
+    lines += ["", "gradient",
+              f"  dL/d{d.wrt} = {product_text(g.product)}   [{shape_text(g.shape)}]",
+              "    factors: " + ";  ".join(f"{_tex_text(f)}: {shape_text(sh)}" for f, sh in g.factors),
+              f"    index form: {text(g.lhs)} = {text(g.rhs)}", ""]
+    lines += [f"convention: {c}" for c in d.conventions]
+    lines += [f"local derivative: {src}" for s in d.signals for src in s.sources]
+    lines.append(f"local derivative: {g.source}")
+    return "\n".join(lines) + "\n"
+
+
+def _affine_text(r, net) -> str:
+    from derive.network.backprop import _Names
+    from derive.network.matrix import read_product
+
+    names = _Names(net)
+    parts = []
+    for term in sorted(sp.Add.make_args(r.rhs), key=lambda t: isinstance(t, sp.Indexed)):
+        if isinstance(term, sp.Indexed) and len(term.indices) == 1:
+            parts.append(term.base.name)
+        else:
+            parts.append(product_text(read_product(term, names.column, names.vectors)))
+    return " + ".join(parts)
+
+
+def _jac_text(tex: str) -> str:
+    return _tex_text(tex).replace(" ", "")
+
+
+def _tex_text(tex: str) -> str:
+    """A rough plain-text reading of our own LaTeX, for the text format."""
+    import re
+
+    out = tex
+    out = re.sub(r"\\frac\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}",
+                 r"d\1/d\2", out)
+    for a, b in ((r"\left(", "("), (r"\right)", ")"), (r"\hat{y}", "yhat"), (r"\hat{Y}", "Yhat"),
+                 (r"\delta", "delta"), (r"\Delta", "Delta"), (r"\top", "T"), (r"\operatorname{diag}", "diag"),
+                 (r"\mathbb{1}", "1"), (r"\left[", "["), (r"\right]", "]"), (r"\odot", "⊙"), (r"\mathbf{1}", "1")):
+        out = out.replace(a, b)
+    out = re.sub(r"\^\{\((\d+)\)T\}", r"\1^T", out)
+    out = re.sub(r"\^\{\((\d+)\)\}", r"\1", out)
+    out = re.sub(r"\^\{T\}", "^T", out)
+    out = re.sub(r"_\{(\w+)\}", r"\1", out)
+    return out
+
+
+def network_json(d) -> dict:
+    bp, g = d.backprop, d.gradient
+    return {
+        "target": d.target,
+        "kind": "network",
+        "wrt": d.wrt,
+        "lhs": text(g.lhs),
+        "result": text(g.rhs),
+        "srepr": sp.srepr(g.rhs),
+        "latex": latex(g.rhs),
+        "equation": latex(sp.Eq(g.lhs, g.rhs, evaluate=False)),
+        "steps": [{"rule": s.rule, "latex": s.latex, "text": s.text, "reason": s.reason} for s in d.steps],
+        "matrix": {"latex": rf"\frac{{\partial L}}{{\partial {net_name(g.wrt)}}} = {g.matrix}",
+                   "text": product_text(g.product), "shape": list(g.shape),
+                   "factors": [{"latex": f, "shape": list(sh)} for f, sh in g.factors],
+                   "layout": "the gradient has the shape of the variable (denominator layout)"},
+        "forward": [{"label": r.label, "module": r.module, "latex": r.matrix,
+                     "index": latex(sp.Eq(r.lhs, r.rhs, evaluate=False)), "text": f"{text(r.lhs)} = {text(r.rhs)}",
+                     "shape": list(r.shape)} for r in bp.forward],
+        "chain": [{"latex": j.latex, "shape": list(j.shape), "equals": j.equals} for j in d.chain],
+        "signals": [{"name": s.name, "latex": s.matrix, "general": s.general, "text": f"{text(s.lhs)} = {text(s.rhs)}",
+                     "index": latex(sp.Eq(s.lhs, s.rhs, evaluate=False)), "shape": list(s.shape),
+                     "factors": [{"latex": f, "shape": list(sh)} for f, sh in s.factors]} for s in d.signals],
+        "conventions": list(d.conventions),
+    }

@@ -18,8 +18,24 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
 
     if layout not in ("denominator", "numerator"):
         raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
+    if isinstance(target, str) and ">" in target:  # a chain: derive.network
+        from derive.network.cli import check_options
+
+        check_options(target, scale, layout)
+        return network(target).derive(wrt)
     defn = target if isinstance(target, Definition) else get(target)
     return attach_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+
+
+def network(*modules: str, loss: str | None = None):
+    """A network: a chain of registry modules ending in a loss, numbered W1, b1, W2, … from the input.
+
+    >>> network("affine", "relu", "affine", loss="mse").derive("W1").gradient.matrix
+    '\\delta^{(1)} x^{\\top}'
+    """
+    from derive.network.chain import network as chain
+
+    return chain(*modules, loss=loss)
 
 
 def targets() -> list:

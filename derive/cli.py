@@ -34,6 +34,10 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
+    if ">" in args.target or args.format == "numpy":  # a network: derive.network
+        from derive.network.cli import show_network
+
+        return show_network(args)
     from derive.api import derivative
 
     d = derivative(args.target, wrt=args.wrt, scale=args.cost_scale, layout=args.layout)
@@ -64,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="a registry name, e.g. softmax, or a chain such as affine>relu>affine>mse")
     p.add_argument("--wrt", help="the variable to differentiate by (default: the first input)")
     p.add_argument("--form", choices=("index", "matrix"), default="index")
-    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--format", choices=(*FORMATS, "numpy"), default="text",
+                   help="numpy (networks only): a NumPy function for the forward pass and every gradient")
     p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator",
                    help="denominator: the gradient has the shape of the variable (default)")
     p.add_argument("--cost-scale", default="1", type=_number,

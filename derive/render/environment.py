@@ -25,15 +25,11 @@ DELIMITERS = {
 
 def template_dir() -> Path:
     """The bundled templates: `derive/templates` when installed, `templates/` in a checkout."""
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("derive.templates")))
-        if (path / "partials").is_dir():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "templates"
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "partials").is_dir():
+            return candidate
+    raise FileNotFoundError(f"no templates beside {package}")
 
 
 def _finalize_for(fmt: str):

@@ -65,6 +65,9 @@ def _derivations(part: Part) -> list:
             out.append(derivative(target, wrt=wrt, scale=part.scale))
         except DeriveError as exc:
             raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
+        except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
+            raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
+                             f"{wrt}: {type(exc).__name__}: {exc}") from None
     return out
 
 
@@ -96,7 +99,10 @@ def _proof(part: Part) -> dict:
         if exc.name != "derive.calculus.identity":
             raise
         return {"lhs": lhs, "rhs": rhs, "steps": None}
-    result = prove(lhs, rhs)
+    try:
+        result = prove(lhs, rhs)
+    except DeriveError as exc:
+        raise SheetError(_at(part, "identity"), exc.message) from None
     steps = getattr(result, "steps", result)
     return {"lhs": lhs, "rhs": rhs, "steps": list(steps)}
 
@@ -176,7 +182,9 @@ def _proof_context(proof: dict) -> dict:
     if proof["steps"] is not None:
         steps = [{"latex": _math(getattr(s, "after", s)), "reason": getattr(s, "reason", ""),
                   "rule": getattr(s, "rule", "")} for s in proof["steps"]]
-    return {"lhs": _math(proof["lhs"]), "rhs": _math(proof["rhs"]), "steps": steps}
+    rhs = _math(proof["rhs"])
+    ends = bool(steps) and str(steps[-1]["latex"]) == str(rhs)
+    return {"lhs": _math(proof["lhs"]), "rhs": rhs, "steps": steps, "ends_at_rhs": ends}
 
 
 def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:

@@ -100,6 +100,13 @@ class Reference:
             self._expected_cache[classes] = [concrete(self.d.result, self.d, a, point) for a in self.assignments]
         return self._expected_cache[classes]
 
+    def expected_values(self, classes: tuple, env: dict, ncols: int) -> np.ndarray:
+        """The expected entries at the points of one class setting (computed once)."""
+        key = ("values", classes)
+        if key not in self._expected_cache:
+            self._expected_cache[key] = _numeric(self.expected(classes), env, ncols)
+        return self._expected_cache[key]
+
     def columns(self, classes: tuple) -> list:
         return [n for n, p in enumerate(self.points)
                 if tuple(sorted(p.classes.items(), key=lambda kv: kv[0].name)) == classes]
@@ -175,7 +182,7 @@ def numbers(reading: Reading, ref: Reference) -> Numbers:
         else:
             exprs = [_instantiate(reading.expr, d, a, cls) for a in ref.assignments]
         answer[:, cols] = _numeric(exprs, sub_env, len(cols))
-        expected[:, cols] = _numeric(ref.expected(classes), sub_env, len(cols))
+        expected[:, cols] = ref.expected_values(classes, sub_env, len(cols))
     entries = ref.assignments
     return Numbers(answer, expected, entries, ref.points, env)
 

@@ -70,7 +70,8 @@ def ratio_feedback(comp: Comparison, ref: Reference) -> list:
         r = float(np.real(r))
         if abs(r + 1) < 1e-7:
             return ["sign error: your answer is the negative of the derivative."]
-        sizes = {int(v): s.name for s, v in ref.d.definition.sizes.items()}
+        # name a size only where the derivative has it, as the 1/K of a mean does
+        sizes = {int(v): s.name for s, v in ref.d.definition.sizes.items() if ref.d.result.has(s)}
         for value, name in sizes.items():
             if abs(r - value) < 1e-7:
                 return [f"off by a factor {name} = {value}: is a 1/{name} missing?"]

@@ -156,6 +156,9 @@ class Interpreter:
     def word(self, text: str, index: tuple | None = None):
         """A word with an optional subscript; `xy_i` is x·y_i."""
         v = self.v
+        if len(text) == 1 and text.isupper() and text not in v.vars and text not in v.dims \
+                and text.lower() in v.vars and v.vars[text.lower()].shape:
+            text = text.lower()  # X^T for the vector x: the case of a letter is not the mistake
         if text in v.vars or v.is_upstream_word(text) or text in ("e", "pi") or text in v.dims:
             return self.name(text, index)
         if text in ("delta", "Delta") and index is not None:

@@ -42,7 +42,7 @@ _LAYER = re.compile(r"([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\inte
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
 _WORDS = re.compile(r"\b(?:if|for|when|where)\b")
-_OTHERWISE = re.compile(r"\b(?:otherwise|else)\b")
+_OTHERWISE = re.compile(r"(?<!\\)\b(?:otherwise|else)\b")
 
 
 def _text_replacement(m: re.Match) -> str:
@@ -130,6 +130,8 @@ def screen(answer: str) -> str:
     text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
     text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
     text = re.sub(r"\by_hat\b", "yhat", text)
+    # δ_ij typed without braces means δ_{ij}, not δ_i·j
+    text = re.sub(r"(\\delta\s*)_\s*([a-z])([a-z])(?![A-Za-z])", r"\1_{\2\3}", text)
     text = re.sub(r"\\mathbb\s*\{\s*R\s*\}", "", text)
     if r"\cases" in text:
         text = _WORDS.sub(" ", text)

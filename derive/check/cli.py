@@ -1,0 +1,78 @@
+"""`derive check` and `derive grade`: registered with the main parser through `register`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from derive.errors import DeriveError
+
+
+def _scale(text: str) -> str:
+    from fractions import Fraction
+
+    try:
+        return str(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError("the time limit must be between 0 and 600 seconds")
+    return value
+
+
+def _check(args) -> int:
+    from derive.check.pool import CheckPool
+
+    with CheckPool(workers=1, timeout=args.timeout) as pool:
+        verdict = pool.check(args.target, args.wrt, args.answer, args.cost_scale)
+    if args.json:
+        print(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(verdict.text(), end="")
+    return verdict.exit_code
+
+
+def _grade(args) -> int:
+    from derive.check.grade import grade
+
+    if not args.answers.exists():
+        raise DeriveError(f"no such file: {args.answers}")
+    report = args.output or args.answers.with_name(args.answers.stem + ".report.csv")
+    counts = grade(args.target, args.wrt, args.answers, report, scale=args.cost_scale,
+                   workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    print(f"{total} answers: {summary}. Report: {report}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("check", help="check a hand-written answer (LaTeX or plain text)",
+                              description="Exit 0 correct, 1 incorrect or undecided, 2 invalid input. "
+                                          "Put -- before an answer that starts with a minus sign.")
+    p.add_argument("target", help="a registry name, e.g. softmax")
+    p.add_argument("--wrt", help="the variable the answer differentiates by (default: the first input)")
+    p.add_argument("answer", help=r"the answer, e.g. '\beta y_i(\delta_{ij} - y_j)' or 'yhat - y'")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument("--timeout", type=_seconds, default=2.0, help="seconds allowed per check (default 2)")
+    p.add_argument("--cost-scale", type=_scale, default="1", help="the answer is for c·C instead of C")
+    p.set_defaults(run=_check)
+
+    p = subparsers.add_parser("grade", help="check a CSV of answers (columns id, answer) into a report")
+    p.add_argument("target")
+    p.add_argument("--wrt")
+    p.add_argument("answers", type=Path, help="CSV with a header naming the columns id and answer")
+    p.add_argument("-o", "--output", type=Path, help="the report CSV (default: ANSWERS.report.csv)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--timeout", type=_seconds, default=2.0, help="seconds allowed per answer (default 2)")
+    p.add_argument("--cost-scale", type=_scale, default="1")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_grade)

@@ -1,11 +1,25 @@
 """Networks: chains of registry modules ending in a loss, derived layer by layer.
 
-    >>> from derive.network import network
-    >>> net = network("affine>relu>affine>mse")
+    >>> import derive
+    >>> net = derive.network("affine", "relu", "affine", loss="mse")
     >>> net.derive("W1").gradient.matrix
     '\\delta^{(1)} x^{\\top}'
 """
 
+import sys
+import types
+
 from derive.network.chain import Network, network
 
 __all__ = ["Network", "network"]
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this package sets the attribute `derive.network` to the package itself, which
+    would hide the function `derive.network(...)`; so the package calls it."""
+
+    def __call__(self, *modules, loss=None) -> Network:
+        return network(*modules, loss=loss)
+
+
+sys.modules[__name__].__class__ = _CallableModule

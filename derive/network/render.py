@@ -61,7 +61,14 @@ def _expanded(d) -> dict:
 
 
 def _wrap(tex: str) -> str:
-    return rf"\left({tex}\right)" if " " in tex else tex
+    """Parentheses around a sum (W (a + b)), not around a single factor (W max(0, s))."""
+    depth, flat = 0, []
+    for c in tex:
+        depth += c in "({["
+        depth -= c in ")}]"
+        flat.append(c if depth == 0 else "")
+    top = "".join(flat)
+    return rf"\left({tex}\right)" if (" + " in top or " - " in top) else tex
 
 
 def context(d) -> dict:

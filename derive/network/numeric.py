@@ -178,13 +178,19 @@ def _squared_constant(net: Network, f, X, Y, weights):
     code = numpy_expr(backprop(net).signals[0].upstream, _sizes(net))
     pred = "Yhat"
     env = {"np": np, "X": X, "Y": Y, **weights}
-    g1 = eval(code, {**env, pred: Y + 1.0})  # our own generated expression, not user text
-    g2 = eval(code, {**env, pred: Y + 2.0})
-    g0 = eval(code, {**env, pred: Y.copy()})
+    with np.errstate(all="ignore"):  # a loss that is not squared error may divide by zero here
+        g1, g2, g0 = _at_offsets(code, env, pred, Y)
     g1, g2, g0 = (np.broadcast_to(g, Y.shape) for g in (g1, g2, g0))
     if np.allclose(g0, 0) and np.allclose(g2, 2 * g1) and np.allclose(g1, g1.flat[0]):
         return float(g1.flat[0]) / 2  # ∂(c‖e‖²)/∂e = 2c e at e = 1
     return None
+
+
+def _at_offsets(code, env, pred, Y):
+    g1 = eval(code, {**env, pred: Y + 1.0})  # our own generated expression, not user text
+    g2 = eval(code, {**env, pred: Y + 2.0})
+    g0 = eval(code, {**env, pred: Y.copy()})
+    return g1, g2, g0
 
 
 def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | None = None,

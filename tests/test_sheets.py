@@ -78,6 +78,18 @@ def test_cs224n_has_the_proof_sigma_prime_and_yhat_minus_y(built):
     assert r"\hat{y}_{i} - y_{i}" in md
 
 
+def test_uva_numeric_example_matches_the_homework(built):
+    md = built["uva2018_pen_paper"].outputs["md"]
+    for number in ("0.4916", "0.6017", "0.0715", "0.4657", "-0.2254"):
+        assert number in md
+
+
+def test_network_sheets_derive_the_recursion(built):
+    assert r"\delta^{(1)}" in built["nyu_two_layer"].outputs["md"]
+    assert r"W^{(2)\top}" in built["uva2018_pen_paper"].outputs["md"]
+    assert not any(b.warnings for b in built.values())
+
+
 def test_the_stable_softmax_on_the_cs224n_sheet_works():
     sheet = load(resolve("cs224n_a1"))
     code = next(p.code for q in sheet.questions for p in q.parts if p.code)

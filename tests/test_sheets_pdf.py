@@ -106,3 +106,10 @@ def test_hostile_math_is_an_error_before_any_tex(tmp_path, capsys):
     assert main(["sheet", str(sheet), "-o", str(tmp_path / "out")]) == 2
     assert f"{sheet}:4: \\input is not allowed in math" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_uva_pdf_shows_the_worked_numbers(tmp_path):
+    assert main(["sheet", "uva2018_pen_paper", "-o", str(tmp_path)]) == 0
+    text = pdf_text(tmp_path / "uva2018_pen_paper.pdf")
+    for number in ("0.4916", "0.6017", "0.0715", "0.4657"):
+        assert number in text

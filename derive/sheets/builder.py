@@ -137,9 +137,11 @@ def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
             elif part.kind == "network":
                 from derive.sheets.network import solve_network
 
-                s.network, s.missing = solve_network(part)
-                if s.missing:
-                    warnings.append(f"{part.where}: {s.missing}")
+                try:
+                    s.network = solve_network(part)
+                except DeriveError as exc:
+                    raise SheetError(_at(part, "numeric" if "numeric" in exc.message else "network"),
+                                     exc.message) from None
             row.append(s)
         solved.append(row)
     return solved, warnings
@@ -175,6 +177,14 @@ def _check_note(d, report) -> str | None:
     where = f" at {sizes}" if sizes else ""
     return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
             "and with central finite differences.")
+
+
+def _network_blocks(answer, fmt: str, override: str | None) -> list:
+    if answer is None:
+        return []
+    from derive.sheets.network import render_network
+
+    return render_network(answer, fmt, override)
 
 
 def _proof_context(proof: dict) -> dict:
@@ -215,7 +225,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
                 "derivations": [{"block": b, "check": c, "numeric": t}
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
-                "network": Markup(s.network[fmt]) if isinstance(s.network, dict) and fmt in s.network else None,
+                "network": _network_blocks(s.network, fmt, override),
                 "missing": s.missing,
             })
         questions.append({"number": n, "title": q.title, "statement": _text(fmt, q.statement), "parts": parts})

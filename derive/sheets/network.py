@@ -1,14 +1,68 @@
-"""Network parts of a sheet: delegated to derive.network (issue 4) when it is installed."""
+"""Network parts of a sheet: a chain such as `affine>relu>affine>mse`, derived by derive.network.
+
+    network = "affine_batch>relu>affine_batch>half_frobenius"
+    wrt = ["W1"]
+    numeric = { X = [[…]], W1 = [[…]], W2 = [[…]], targets = [[…]], lr = 0.5, loss = "half_mean" }
+
+`numeric` gives a worked example: the inputs, every parameter by name, the targets (also
+`Y` or `y`), the learning rate `lr` and the loss convention `loss` (sum, half, mean, half_mean).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def solve_network(part) -> tuple:
-    """(rendered blocks by format, or None; what is missing, or "")."""
-    try:
-        import derive.network  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != "derive.network":
-            raise
-        return None, "derive.network is not available yet; the network part shows its written solution only"
-    return None, "network parts are not wired to derive.network yet"
+from derive.errors import DeriveError
+
+TARGET_KEYS = ("targets", "Y", "y")
+INPUT_KEYS = ("X", "x")
+
+
+@dataclass
+class NetworkAnswer:
+    derivations: list  # derive.network.backprop.NetworkDerivation
+    example: object = None  # derive.network.numeric.NumericExample
+
+
+def _example(net, numeric: dict):
+    data = dict(numeric)
+    X = next((data.pop(k) for k in INPUT_KEYS if k in data), None)
+    targets = next((data.pop(k) for k in TARGET_KEYS if k in data), None)
+    if X is None or targets is None:
+        raise DeriveError("a network's numeric data needs the input X and the targets")
+    lr = data.pop("lr", 0.5)
+    loss = data.pop("loss", None)
+    weights = {k: data.pop(k) for k in list(data) if k in net.params}
+    if data:
+        raise DeriveError(f"unknown numeric key {next(iter(data))!r}; use X, targets, lr, loss and the "
+                          f"parameters {', '.join(net.params)}")
+    return net.example(X=X, weights=weights, targets=targets, lr=float(lr), loss=loss)
+
+
+def solve_network(part) -> NetworkAnswer:
+    """The derivations (one per `wrt`, default ∂L/∂W1) and the worked example of a network part."""
+    from derive.network import network
+
+    if not isinstance(part.network, str):
+        raise DeriveError("network must be a chain such as \"affine>relu>affine>mse\"")
+    net = network(part.network)
+    derivations = [net.derive(w) for w in part.wrt] if part.wrt else [net.derive()]
+    example = _example(net, part.numeric) if part.numeric else None
+    return NetworkAnswer(derivations, example)
+
+
+def render_network(answer: NetworkAnswer, fmt: str, override: str | None) -> list:
+    """Rendered blocks: each derivation, then the worked example."""
+    from markupsafe import Markup
+
+    from derive.network import numeric_render
+    from derive.network import render as network_render
+    from derive.render.environment import render
+
+    ext = "tex" if fmt == "tex" else "md"
+    blocks = [render(f"partials/network.{ext}.j2", fmt, override, **network_render.context(d)).strip()
+              for d in answer.derivations]
+    if answer.example is not None:
+        blocks.append(render(f"partials/numeric.{ext}.j2", fmt, override,
+                             **numeric_render.context(answer.example)).strip())
+    return [Markup(b) for b in blocks]

@@ -49,14 +49,19 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
     except ShapeMismatch as exc:
         return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
                        None, answer)
-    except OutOfRange as exc:
-        return Verdict("invalid", parsed, expected, [f"{exc} does not exist at the sizes checked"], None, answer)
+    except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
+        return Verdict("incorrect", parsed, expected, [f"{exc} does not exist at the sizes checked "
+                                                       f"({_sizes(derivation)}): are indices swapped?"], None, answer)
     except Budget:
         return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
                        None, answer)
     except (RecursionError, MemoryError, OverflowError):
         return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
                        None, answer)
+
+
+def _sizes(d) -> str:
+    return ", ".join(f"{s} = {v}" for s, v in d.definition.sizes.items())
 
 
 def _expected_latex(d) -> str:

@@ -132,7 +132,7 @@ class CheckPool:
         for slot in self._all:
             slot.stop()
 
-    def __enter__(self) -> CheckPool:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:

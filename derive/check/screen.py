@@ -98,6 +98,10 @@ def screen(answer: str) -> str:
         text = text[2:-2]
     if not text:
         raise InvalidAnswer("the answer is empty")
+    if "__" in text:
+        raise InvalidAnswer("the answer looks like Python code ('__'); write the mathematics")
+    if re.search(r"!(?!=)", text):
+        raise InvalidAnswer("'!' (a factorial) is not part of this notation")
     for ch, command in UNICODE.items():
         text = text.replace(ch, command)
     bad = next((c for c in text if ord(c) > 126), None)

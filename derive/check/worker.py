@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sympy  # noqa: F401  (warm: the reason a worker exists)
 
-import derive.check.compare  # noqa: F401
-import derive.check.feedback  # noqa: F401
+import derive.check.compare
+import derive.check.feedback
 import derive.check.meaning  # noqa: F401
 import derive.check.parse as _parse
 from derive.errors import DeriveError
@@ -50,7 +50,7 @@ def serve(conn, timeout: float, memory_mb: int) -> None:
         except MemoryError:
             result = {"verdict": "invalid", "parsed": None, "expected": "", "counterexample": None,
                       "feedback": ["the answer needs more memory to check than is allowed"]}
-        except Exception as exc:  # a bug in the checker must not look like the student's mistake
+        except Exception as exc:  # noqa: BLE001 - a bug in the checker must not look like the student's mistake
             result = {"verdict": "undecided", "parsed": None, "expected": "", "counterexample": None,
                       "feedback": [f"the checker failed on this answer ({type(exc).__name__})"]}
         try:

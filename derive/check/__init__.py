@@ -50,8 +50,8 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
         return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
                        None, answer)
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
-        return Verdict("incorrect", parsed, expected, [f"{exc} does not exist at the sizes checked "
-                                                       f"({_sizes(derivation)}): are indices swapped?"], None, answer)
+        reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
+        return Verdict("incorrect", parsed, expected, [reason], None, answer)
     except Budget:
         return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
                        None, answer)

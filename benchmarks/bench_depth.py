@@ -25,7 +25,8 @@ def chain(depth: int) -> str:
 
 
 def clear_caches(engine: bool) -> None:
-    from derive.network import backprop, chain as chain_mod, local
+    from derive.network import backprop, local
+    from derive.network import chain as chain_mod
 
     chain_mod._build.cache_clear()
     backprop.backprop.cache_clear()
@@ -55,7 +56,7 @@ def _naive(depth: int, out) -> None:
     z = list(sp.symbols(f"x1:{WIDTH + 1}"))
     first = None
     for k in range(1, depth + 1):
-        W = sp.Matrix(WIDTH, WIDTH, lambda i, j: sp.Symbol(f"W{k}_{i + 1}{j + 1}"))
+        W = sp.Matrix(WIDTH, WIDTH, lambda i, j, k=k: sp.Symbol(f"W{k}_{i + 1}{j + 1}"))
         b = [sp.Symbol(f"b{k}_{i + 1}") for i in range(WIDTH)]
         first = first or W[0, 0]
         z = [1 / (1 + sp.exp(-(sum(W[i, j] * z[j] for j in range(WIDTH)) + b[i]))) for i in range(WIDTH)]

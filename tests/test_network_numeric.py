@@ -139,7 +139,7 @@ def test_generated_numpy_gradients_agree_with_finite_differences(chain):
     f = compile_numpy(net)
     rng = np.random.default_rng(7)
     data, Y = _random_problem(net, rng)
-    L, grads = f(Y=Y, **data, loss_scale=0.5)
+    _, grads = f(Y=Y, **data, loss_scale=0.5)
     assert set(grads) == set(data)
     h = 1e-6
     for name, value in data.items():
@@ -160,7 +160,7 @@ def test_show_format_numpy_prints_code_that_runs(capsys):
     assert "D1 = (W2.T @ D2) * (np.heaviside(S1, 0))" in source
     assert 'grads["W1"] = D1 @ X.T' in source and 'grads["b1"] = D1.sum(axis=1)' in source
     namespace = {}
-    exec(source, namespace)  # our own generated code
+    exec(source, namespace)  # noqa: S102 (our own generated code)
     fn = namespace["forward_backward_affine_relu_affine_mse"]
     L, grads = fn(np.array([[1.0], [2.0]]), np.array([[0.5]]), np.eye(2), np.zeros(2), np.ones((1, 2)), np.zeros(1))
     assert L == pytest.approx((3.0 - 0.5) ** 2)

@@ -1,0 +1,150 @@
+"""Benchmark: checking typical answers through the warm pool, against `simplify(a − b) == 0`.
+
+    python benchmarks/bench_check.py            # full run
+    python benchmarks/bench_check.py --quick    # a few seconds, for CI
+
+Prints one table: throughput (checks/s) and how many verdicts each method gets wrong on the same
+labelled answers. The baseline reads each answer with the same parser (it has none of its own),
+writes named quantities by their definitions on both sides, and calls `sympy.simplify` on the
+difference, one answer at a time with a time limit; a timeout or an exception counts as a wrong
+verdict, because the baseline then gives none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# (target, wrt, answer, is it right?) — what students typically hand in, right and wrong.
+ANSWERS = [
+    ("softmax", "x", r"\beta y_i(\delta_{ij} - y_j)", True),
+    ("softmax", "x", r"\beta y_j(\delta_{ij} - y_i)", True),
+    ("softmax", "x", r"\beta y_i \delta_{ij} - \beta y_i y_j", True),
+    ("softmax", "x", r"\begin{cases} \beta y_i(1-y_i) & i = j \\ -\beta y_i y_j & i \neq j \end{cases}", True),
+    ("softmax", "x", r"\begin{cases} y_i(1-y_i) & i = j \\ -y_i y_j & i \neq j \end{cases}", False),
+    ("softmax", "x", r"y_i(\delta_{ij} - y_j)", False),
+    ("softmax", "x", r"\beta y_i(1 - y_j)", False),
+    ("softmax", "x", r"-\beta y_i y_j", False),
+    ("sigmoid", "x", "y(1-y)", True),
+    ("sigmoid", "x", r"\sigma(x)(1-\sigma(x))", True),
+    ("sigmoid", "x", r"\frac{e^{-x}}{(1+e^{-x})^2}", True),
+    ("sigmoid", "x", "y(1+y)", False),
+    ("sigmoid", "x", "1 - y", False),
+    ("tanh", "x", "1 - y^2", True),
+    ("tanh", "x", r"1 - \tanh^2(x)", True),
+    ("tanh", "x", r"\frac{4}{(e^x + e^{-x})^2}", True),
+    ("tanh", "x", "1 - y", False),
+    ("relu", "x", r"\mathbb{1}[x > 0]", True),
+    ("relu", "x", "1", False),
+    ("mse", "yhat", r"2(\hat{y}_i - y_i)", True),
+    ("mse", "yhat", r"2\hat{y}_i - 2y_i", True),
+    ("mse", "yhat", r"\hat{y}_i - y_i", False),
+    ("softmax_cross_entropy", "theta", r"\hat{y}_i - y_i", True),
+    ("softmax_cross_entropy", "theta", r"y_i - \hat{y}_i", False),
+    ("bce", "yhat", r"\frac{\hat{y}_i - y_i}{K \hat{y}_i(1 - \hat{y}_i)}", True),
+    ("bce", "yhat", r"-\frac{y_i}{K \hat{y}_i} + \frac{1 - y_i}{K(1 - \hat{y}_i)}", True),
+    ("bce", "yhat", r"\frac{\hat{y}_i - y_i}{\hat{y}_i(1 - \hat{y}_i)}", False),
+    ("affine", "W", r"\frac{\partial C}{\partial y_i} x_j", True),
+    ("affine", "W", r"\frac{\partial C}{\partial y_i} x_i", False),
+    ("affine", "x", r"\sum_k W_{ki} \frac{\partial C}{\partial y_k}", True),
+    ("affine", "x", r"\sum_k W_{ik} \frac{\partial C}{\partial y_k}", False),
+]
+
+
+def baseline(answers, limit: float):
+    """`simplify(a − b) == 0` on the same readings: (seconds, wrong verdicts, failures)."""
+    import sympy as sp
+
+    from derive.api import derivative
+    from derive.check.compare import Budget, time_limit
+    from derive.check.meaning import read
+    from derive.check.parse import parse
+    from derive.verify import substitute_names
+
+    cache, wrong, failed = {}, 0, 0
+    start = time.perf_counter()
+    for target, wrt, answer, truth in answers:
+        d = cache.setdefault((target, wrt), derivative(target, wrt=wrt))
+        try:
+            with time_limit(limit):
+                a = read(parse(answer), d).expr
+                same = sp.simplify(substitute_names(a, d) - substitute_names(d.result, d)) == 0
+        except Budget:
+            failed += 1
+            wrong += 1
+            continue
+        except Exception:  # noqa: BLE001 - StopIteration and friends: the baseline gives no verdict
+            failed += 1
+            wrong += 1
+            continue
+        wrong += same != truth
+    return time.perf_counter() - start, wrong, failed
+
+
+def in_process(answers):
+    """derive.check in this process, one core: (seconds, wrong verdicts)."""
+    from derive.api import derivative
+    from derive.check import check
+
+    cache = {}
+    for target, wrt, _, _ in answers:
+        cache.setdefault((target, wrt), derivative(target, wrt=wrt))
+    for target, wrt, answer, _ in answers:  # warm: references built once per derivation
+        check(cache[target, wrt], answer)
+    start = time.perf_counter()
+    wrong = 0
+    for target, wrt, answer, truth in answers:
+        wrong += (check(cache[target, wrt], answer).verdict == "correct") != truth
+    return time.perf_counter() - start, wrong
+
+
+def pooled(answers, workers: int, rounds: int):
+    """Through the warm pool on `workers` processes: (checks/s, wrong verdicts)."""
+    from derive.check.pool import CheckPool, Task
+
+    tasks = [Task(t, w, a) for t, w, a, _ in answers]
+    with CheckPool(workers=workers) as pool:
+        for _ in range(workers):  # every worker builds its derivations once
+            list(pool.map(tasks))
+        start = time.perf_counter()
+        for _ in range(rounds):
+            verdicts = list(pool.map(tasks))
+        elapsed = time.perf_counter() - start
+    wrong = sum((v.verdict == "correct") != truth for v, (*_, truth) in zip(verdicts, answers))
+    return rounds * len(tasks) / elapsed, wrong
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few answers and one round (CI)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--limit", type=float, default=10.0, help="seconds per simplify call")
+    args = parser.parse_args(argv)
+    answers = ANSWERS[::3] if args.quick else ANSWERS
+    rounds = 1 if args.quick else args.rounds
+
+    rate, pool_wrong = pooled(answers, args.workers, rounds)
+    own_time, own_wrong = in_process(answers)
+    base_time, base_wrong, base_failed = baseline(answers, 2.0 if args.quick else args.limit)
+    own_rate, base_rate = len(answers) / own_time, len(answers) / base_time
+
+    n = len(answers)
+    print(f"{n} labelled answers ({sum(a[3] for a in answers)} right, {sum(not a[3] for a in answers)} wrong)")
+    print(f"{'method':<44} {'checks/s':>10} {'wrong verdicts':>15}")
+    print(f"{'derive check, warm pool, ' + str(args.workers) + ' workers':<44} {rate:>10.1f} {pool_wrong:>10} / {n}")
+    print(f"{'derive check, in process, 1 core':<44} {own_rate:>10.1f} {own_wrong:>10} / {n}")
+    print(f"{'simplify(a - b) == 0, 1 core':<44} {base_rate:>10.1f} {base_wrong:>10} / {n}"
+          f"   ({base_failed} gave no verdict)")
+    print(f"pool vs simplify: {rate / base_rate:.1f}x the throughput; "
+          f"one core vs one core: {own_rate / base_rate:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -137,7 +137,8 @@ def reference(d) -> Reference:
 
 def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
     subs = {**{s: int(v) for s, v in d.definition.sizes.items()}, **assignment, **classes}
-    return unroll(sp.sympify(expr).xreplace(subs)).doit()
+    out = sp.sympify(expr).xreplace(subs)
+    return unroll(out).doit() if out.has(sp.Sum, sp.Derivative) else out
 
 
 class OutOfRange(Exception):

@@ -4,14 +4,14 @@ Right ones are accepted in the form they were written; wrong ones are rejected w
 mistake named. Sources: ../shared/seeds/ (NYU DS-GA 1008 2019, 2020, 2021; CS224n; UvA DL).
 """
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
 import derive
 
 
-@lru_cache(maxsize=None)
+@cache
 def derivation(target, wrt=None, scale=1):
     return derive.derivative(target, wrt=wrt, scale=scale)
 

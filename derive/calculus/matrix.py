@@ -240,9 +240,9 @@ def _combine(pieces: list, shape: tuple) -> M:
         part = _scaled(-coeff if neg else coeff, m, shape)
         sign = (" - " if neg else " + ") if n else ("-" if neg else "")
         tex, txt = tex + sign + part.latex, txt + sign + part.text
-        nums.append((float(coeff), m.num))
+        nums.append((coeff, m.num))
         entrywise |= m.entrywise
-    total = M(tex, txt, shape, lambda env: sum(c * f(env) for c, f in nums),
+    total = M(tex, txt, shape, lambda env: sum(_scalar_value(c, env) * f(env) for c, f in nums),
               atom=len(pieces) == 1 and pieces[0][1].atom and abs(float(pieces[0][0] / shared)) == 1,
               entrywise=entrywise)
     if len(pieces) == 1:
@@ -250,15 +250,18 @@ def _combine(pieces: list, shape: tuple) -> M:
     return _scaled(shared, total, shape)
 
 
+def _scalar_value(scalar: sp.Expr, env: dict) -> float:
+    """A scalar coefficient (β, 1/K, 2) at the values in `env`."""
+    return float(scalar.xreplace({s: env[s.name] for s in scalar.free_symbols}))
+
+
 def _scaled(scalar: sp.Expr, m: M, shape: tuple) -> M:
     if scalar == 1:
         return m
     tex, txt = m.wrapped()
-    value = sp.lambdify(sorted(scalar.free_symbols, key=lambda s: s.name), scalar)
-    args = [s.name for s in sorted(scalar.free_symbols, key=lambda s: s.name)]
 
     def num(env, f=m.num):
-        return float(value(*[env[a] for a in args])) * f(env)
+        return _scalar_value(scalar, env) * f(env)
 
     return M(rf"{scalar_latex(scalar)} {tex}", f"{scalar_text(scalar)}*{txt}", shape, num,
              atom=False, entrywise=m.entrywise)

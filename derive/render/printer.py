@@ -37,8 +37,29 @@ _UNICODE_TEX = {
 }
 
 
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
+
+
 def escape_tex(text: str) -> str:
-    """Plain text made safe for TeX, character by character; other non-ASCII is dropped to '?'."""
+    """Plain text made safe for TeX, character by character; other non-ASCII is dropped to '?'.
+
+    A subscripted name in prose (`δ_kj`, `∂x_k`) becomes math: `\\ensuremath{\\delta_{kj}}`.
+    """
+    pieces, last = [], 0
+    for m in _SUBSCRIPTED.finditer(text):
+        pieces.append(_escape_chars(text[last:m.start()]))
+        base = "".join(_MATH_NAMES.get(c, c) for c in m.group(1))
+        pieces.append(rf"\ensuremath{{{base}_{{{m.group(2)}}}}}")
+        last = m.end()
+    pieces.append(_escape_chars(text[last:]))
+    return "".join(pieces)
+
+
+_MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"\sigma ", "β": r"\beta ",
+               "α": r"\alpha ", "θ": r"\theta ", "λ": r"\lambda ", "Δ": r"\Delta "}
+
+
+def _escape_chars(text: str) -> str:
     out = []
     for c in text:
         if c in _TEX_SPECIAL:
@@ -121,8 +142,8 @@ class DeriveLatexPrinter(LatexPrinter):
         if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
             return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}_{{{idx}}}}}"
         base = name_latex(expr.base.name)
-        if "^" in base:
-            return f"{base}_{{{idx}}}"
+        if "_" in base:  # s_{1} with index i is {s_{1}}_{i}, not a double subscript
+            base = f"{{{base}}}"
         return f"{base}_{{{idx}}}"
 
     def _print_KroneckerDelta(self, expr, exp=None):

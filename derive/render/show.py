@@ -36,7 +36,7 @@ def _matrix(mf):
     if mf is None:
         return None
     return {"lhs": Markup(mf.lhs), "expr": Markup(mf.expr), "shape": mf.shape, "layout": mf.layout,
-            "factors": [(Markup(f), [Markup(latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
+            "factors": [(Markup(f), [Markup(n if n == "1" else latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
 
 
 def derivation_latex(d) -> str:

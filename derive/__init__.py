@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "derivative": "derive.api",
     "targets": "derive.api",
+    "sheet": "derive.api",
     "network": "derive.api",
     "define": "derive.definitions.custom",
     "DeriveError": "derive.errors",

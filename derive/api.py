@@ -43,3 +43,19 @@ def targets() -> list:
     from derive.definitions import entries
 
     return entries()
+
+
+def sheet(name_or_file, output_dir="output", formats=("md", "tex"), *, templates: str | None = None) -> list:
+    """Render a bundled sheet (by name) or a sheet file into `output_dir`; the paths written.
+
+    `formats` may include "pdf" when latexmk is installed.
+    """
+    from pathlib import Path
+
+    from derive.sheets import load, resolve
+    from derive.sheets.cli import write_sheet
+
+    unknown_formats = set(formats) - {"md", "tex", "pdf"}
+    if unknown_formats:
+        raise DeriveError(f"unknown format {min(unknown_formats)!r}; choose from: md, tex, pdf")
+    return write_sheet(load(resolve(str(name_or_file))), Path(output_dir), tuple(formats), templates)

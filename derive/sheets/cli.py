@@ -22,9 +22,8 @@ def _formats(text: str) -> tuple:
 
 def run(args) -> int:
     from derive.sheets import bundled, resolve
-    from derive.sheets.builder import build, write_atomic
     from derive.sheets.loader import load
-    from derive.sheets.pdf import HINT, TexError, available, compile_pdf
+    from derive.sheets.pdf import HINT, TexError, available
 
     formats = _formats(args.format)
     names = list(args.sheets)
@@ -42,21 +41,37 @@ def run(args) -> int:
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
     status = 0
     for sheet in sheets:
-        built = build(sheet, formats=("md", "tex"), override=args.templates)
-        for w in built.warnings:
-            print(f"derive: warning: {w}", file=sys.stderr)
-        for fmt in ("md", "tex"):
-            if fmt in formats:
-                path = out / f"{sheet.name}.{fmt}"
-                write_atomic(path, built.outputs[fmt])
+        try:
+            for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
+                                    args.templates, warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
                 print(path)
-        if want_pdf:
-            try:
-                print(compile_pdf(built.outputs["tex"], out / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
-            except TexError as exc:
-                print(f"derive: {exc.message}", file=sys.stderr)
-                status = 1
+        except TexError as exc:
+            print(f"derive: {exc.message}", file=sys.stderr)
+            status = 1
     return status
+
+
+def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None = None, warn=None) -> list:
+    """Render `sheet` into `out` (each file written atomically); the paths written, in order.
+
+    A TeX failure raises TexError after the Markdown and LaTeX are in place and leaves no PDF.
+    """
+    from derive.sheets.builder import build, write_atomic
+    from derive.sheets.pdf import compile_pdf
+
+    built = build(sheet, formats=("md", "tex"), override=templates)
+    for w in built.warnings:
+        if warn:
+            warn(w)
+    written = []
+    for fmt in ("md", "tex"):
+        if fmt in formats:
+            path = Path(out) / f"{sheet.name}.{fmt}"
+            write_atomic(path, built.outputs[fmt])
+            written.append(path)
+    if "pdf" in formats:
+        written.append(compile_pdf(built.outputs["tex"], Path(out) / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
+    return written
 
 
 def register(subparsers) -> None:

@@ -186,19 +186,51 @@ def _kinks(expr: sp.Expr) -> list:
     return out
 
 
+class _Compiled:
+    """Concrete expressions of one derivation, made once, compiled to a float function on first use."""
+
+    def __init__(self, d: Derivation):
+        self.d, self.exprs, self.fns = d, {}, {}
+
+    def _key(self, expr, assignment, point):
+        return expr, tuple(sorted(assignment.items(), key=str)), tuple(sorted(point.classes.items(), key=str))
+
+    def concrete(self, expr: sp.Expr, assignment: dict, point: Point) -> sp.Expr:
+        key = self._key(expr, assignment, point)
+        if key not in self.exprs:
+            self.exprs[key] = concrete(expr, self.d, assignment, Point({}, point.classes))
+        return self.exprs[key]
+
+    def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
+        key = self._key(expr, assignment, point)
+        if key not in self.fns:
+            c = self.concrete(expr, assignment, point)
+            bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
+            entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
+            args = [sp.Symbol(f"v{n}") for n in range(len(entries))]  # plain names: lambdify's fast path
+            self.fns[key] = entries, sp.lambdify(args, c.xreplace(dict(zip(entries, args))),
+                                                 modules=["numpy", "math"], dummify=False)
+        entries, fn = self.fns[key]
+        return float(fn(*[point.values[e] for e in entries]))
+
+    def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
+        return _kinks(self.concrete(expr, assignment, point))
+
+
 def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6) -> float:
     """Largest relative error of the closed form against central differences of the definition."""
     rng = random.Random(seed)
+    compiled = _Compiled(d)
+    target = d.lhs.expr if d.cost is None else d.cost
     worst = 0.0
     for _ in range(tries):
-        point = _away_from_kinks(d, rng)
+        point = _away_from_kinks(d, rng, compiled)
         for assignment in assignments(d):
-            closed = value(concrete(d.result, d, assignment, point), point, 17).real
-            f = concrete(d.lhs.expr if d.cost is None else d.cost, d, assignment, point)
+            closed = compiled(d.result, assignment, point)
             entry = wrt_entry(d, assignment)
             up = Point({**point.values, entry: point.values[entry] + h}, point.classes)
             down = Point({**point.values, entry: point.values[entry] - h}, point.classes)
-            fd = (value(f, up, 17).real - value(f, down, 17).real) / (2 * h)
+            fd = (compiled(target, assignment, up) - compiled(target, assignment, down)) / (2 * h)
             err = abs(fd - closed) / max(1.0, abs(closed))
             if err > 1e-5:
                 raise VerificationError(
@@ -208,11 +240,13 @@ def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: fl
     return worst
 
 
-def _away_from_kinks(d: Derivation, rng: random.Random, margin: float = 1e-3) -> Point:
+def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | None = None,
+                     margin: float = 1e-3) -> Point:
+    compiled = compiled or _Compiled(d)
+    target = d.lhs.expr if d.cost is None else d.cost
     for _ in range(200):
         point = sample(d.definition, rng, d.upstream)
-        kinks = [k for a in assignments(d) for e in (d.result, d.lhs.expr if d.cost is None else d.cost)
-                 for k in _kinks(concrete(e, d, a, point))]
+        kinks = [k for a in assignments(d) for e in (d.result, target) for k in compiled.kinks(e, a, point)]
         if all(abs(value(k, point).real) > margin for k in kinks):
             return point
     raise VerificationError(f"{d.target}: no sample point away from the kinks")

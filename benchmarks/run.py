@@ -58,10 +58,11 @@ def main(argv=None) -> int:
     parser.add_argument("-o", "--output", help="where to write the report (default: benchmarks/results.md, "
                         "not written with --quick)")
     args = parser.parse_args(argv)
-    sections = [f"# Benchmark results\n\nMachine: {machine()}.\n"
-                f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-                f"{' (quick sizes)' if args.quick else ''}. Every figure is a ratio against a baseline "
-                "measured in the same run.\n"]
+    header = (f"# Benchmark results\n\nMachine: {machine()}.\n"
+              f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+              f"{' (quick sizes)' if args.quick else ''}. Every figure is a ratio against a baseline "
+              "measured in the same run.\n")
+    sections = [header]
     for title, script in BENCHMARKS:
         table = run(script, args.quick)
         print(f"== {title} ({script})\n{table}\n", flush=True)

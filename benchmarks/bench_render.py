@@ -7,20 +7,10 @@ every result on the sheets (sympy.diff and finite differences): a sheet states n
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-
-def timed(cmd: list[str], repeats: int) -> float:
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+from timing import timed  # benchmarks/ is on the path when a script here runs
 
 
 def main(argv=None) -> int:
@@ -31,7 +21,8 @@ def main(argv=None) -> int:
     floor = timed([sys.executable, "-c", "import sympy, jinja2"], max(repeats, 3))
     sheets = ["nyu2020_hw1"] if args.quick else ["--all"]
     with tempfile.TemporaryDirectory() as out:
-        t = timed([sys.executable, "-m", "derive", "sheet", *sheets, "-o", out, "--format", "md,tex"], repeats)
+        t = timed([sys.executable, "-m", "derive", "sheet", *sheets, "-o", out, "--format", "md,tex"], repeats,
+                  warm_up=False)
     label = "derive sheet " + " ".join(sheets) + " (md, tex)"
     print(f"{'command':<44} {'median':>9} {'vs floor':>9}")
     floor_label = 'python -c "import sympy, jinja2"'

@@ -6,21 +6,9 @@ The CLI imports SymPy only when a command needs it; goal: at most 0.5x the floor
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
 
-
-def timed(cmd: list[str], repeats: int) -> float:
-    """Median wall time of `cmd` over `repeats` runs (after one warm-up for the file cache)."""
-    subprocess.run(cmd, capture_output=True, check=True)
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+from timing import timed  # benchmarks/ is on the path when a script here runs
 
 
 def main(argv=None) -> int:

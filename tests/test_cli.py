@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from derive.cli import main
+from tests.conftest import CLOSED
 
 
 def run(capsys, *argv):
@@ -15,18 +16,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
-@pytest.mark.parametrize("target, wrt, result", [
-    ("softmax", "x", "beta*y[i]*(KroneckerDelta(i, j) - y[j])"),
-    ("sigmoid", "x", "y*(1 - y)"),
-    ("tanh", "x", "1 - y**2"),
-    ("relu", "x", "Heaviside(x, 0)"),
-    ("softmax_cross_entropy", "theta", "yhat[i] - y[i]"),
-    ("mse", "yhat", "2*(yhat[i] - y[i])"),
-    ("half_mse", "yhat", "yhat[i] - y[i]"),
-    ("bce", "yhat", "(yhat[i] - y[i])/(K*yhat[i]*(1 - yhat[i]))"),
-    ("affine", "W", "dC_dy[i]*x[j]"),
-    ("affine", "b", "dC_dy[i]"),
-])
+@pytest.mark.parametrize("target, wrt, result", CLOSED, ids=[f"{t}-{w}" for t, w, _ in CLOSED])
 def test_show_json_gives_the_closed_form(capsys, target, wrt, result):
     code, out, _ = run(capsys, "show", target, "--wrt", wrt, "--format", "json")
     data = json.loads(out)

@@ -5,25 +5,7 @@ import sympy as sp
 
 from derive.api import derivative
 from derive.render.printer import latex, text
-
-CLOSED = [
-    ("softmax", "x", "beta*y[i]*(KroneckerDelta(i, j) - y[j])"),
-    ("sigmoid", "x", "y*(1 - y)"),
-    ("tanh", "x", "1 - y**2"),
-    ("relu", "x", "Heaviside(x, 0)"),
-    ("softmax_cross_entropy", "theta", "yhat[i] - y[i]"),
-    ("mse", "yhat", "2*(yhat[i] - y[i])"),
-    ("half_mse", "yhat", "yhat[i] - y[i]"),
-    ("bce", "yhat", "(yhat[i] - y[i])/(K*yhat[i]*(1 - yhat[i]))"),
-    ("bce_logits", "theta", "(yhat[i] - y[i])/K"),
-    ("cross_entropy", "yhat", "-y[i]/yhat[i]"),
-    ("affine", "W", "dC_dy[i]*x[j]"),
-    ("affine", "b", "dC_dy[i]"),
-    ("affine", "x", "Sum(dC_dy[l]*W[l, i], (l, 1, M))"),
-    ("elu", "x", "Piecewise((1, x > 0), (alpha + y, True))"),
-    ("l2", "W", "lam*W[i, j]"),
-    ("half_frobenius", "Yhat", "Yhat[i, j] - Y[i, j]"),
-]
+from tests.conftest import CLOSED
 
 
 @pytest.mark.parametrize("target, wrt, expected", CLOSED, ids=[f"{t}-{w}" for t, w, _ in CLOSED])

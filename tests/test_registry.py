@@ -59,3 +59,23 @@ def test_sizes_are_distinct_and_non_square_where_a_matrix_is_involved():
             if v.rank == 2:
                 a, b = (int(defn.sizes[s]) for s in v.shape)
                 assert a != b, f"{e.name}.{v.name} is square at its test size"
+
+
+@pytest.mark.parametrize("target, wrt", CASES)
+def test_printed_text_of_every_step_parses_back_unchanged(target, wrt):
+    """The text printer keeps every parenthesis: our own output parsed back is the same expression."""
+    import sympy as sp
+
+    from derive.definitions.model import IDX
+    from derive.render.printer import text
+
+    d = derivative(target, wrt=wrt)
+    for expr in [d.result] + [s.after for s in d.steps if not s.after.has(sp.Derivative)]:
+        names = dict(IDX) | {s.name: s for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+        names |= {b.name: b for b in expr.atoms(sp.IndexedBase)}
+        names |= {"Sum": sp.Sum, "KroneckerDelta": sp.KroneckerDelta, "Heaviside": sp.Heaviside,
+                  "Piecewise": sp.Piecewise, "Eq": sp.Eq, "Ne": sp.Ne, "exp": sp.exp, "log": sp.log,
+                  "Max": sp.Max, "tanh": sp.tanh}
+        back = sp.parse_expr(text(expr), local_dict=names, evaluate=True)  # our own output, not user text
+        assert back == expr or sp.simplify(back - expr) == 0 or sp.srepr(back) == sp.srepr(sp.sympify(expr)), \
+            f"{text(expr)} parsed back as {back}"

@@ -165,14 +165,14 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Add(self, expr, order=None):
         out = []
         for n, term in enumerate(_ordered_terms(expr)):
-            if term.could_extract_minus_sign():
-                text, sign = self._print(-term), " - "
-            else:
-                text, sign = self._print(term), " + "
-            if isinstance(-term if term.could_extract_minus_sign() else term, sp.Add):
+            negative = term.could_extract_minus_sign()
+            magnitude = -term if negative else term
+            text = self._print(magnitude)
+            if isinstance(magnitude, sp.Add):
                 text = rf"\left({text}\right)"
-            out.append((sign if n else sign.strip() if sign == " - " else "") + text)
-        return "".join(out).replace("- ", "- ", 1) if out else "0"
+            sign = ("- " if negative else "") if n == 0 else (" - " if negative else " + ")
+            out.append(sign + text)
+        return "".join(out) if out else "0"
 
     def _print_Mul(self, expr):
         if expr.could_extract_minus_sign():
@@ -225,11 +225,11 @@ class DeriveStrPrinter(StrPrinter):
     def _print_Add(self, expr, order=None):
         out = []
         for n, term in enumerate(_ordered_terms(expr)):
-            neg = term.could_extract_minus_sign()
-            text = self.parenthesize(-term if neg else term, sp.printing.precedence.PRECEDENCE["Add"])
-            out.append((" - " if neg else (" + " if n else "")) + text if n or neg else text)
-        text = "".join(out)
-        return "-" + text[3:] if text.startswith(" - ") else text
+            negative = term.could_extract_minus_sign()
+            text = self.parenthesize(-term if negative else term, sp.printing.precedence.PRECEDENCE["Add"])
+            sign = ("-" if negative else "") if n == 0 else (" - " if negative else " + ")
+            out.append(sign + text)
+        return "".join(out)
 
 
 def latex(expr, **settings) -> str:

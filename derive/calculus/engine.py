@@ -156,13 +156,11 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
             result = by_cases
     delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
     add("factor", result, f"combine the cases with {delta_name} and factor" if cases else "collect and factor")
-    if steps[-1].after != result:  # the factored form equalled the one before: no step added
-        result = steps[-1].after
 
     return Derivation(
         target=defn.name, wrt=wrt, lhs=lhs, steps=steps, result=result, definition=defn,
-        body=expr, out_index=out_idx, named=named, upstream=upstream, cost=cost, scale=scale, indices=wrt_idx, cases=cases,
-        conventions=defn.conventions,
+        body=expr, out_index=out_idx, named=named, upstream=upstream, cost=cost, scale=scale,
+        indices=wrt_idx, cases=cases, conventions=defn.conventions,
     )
 
 

@@ -27,17 +27,21 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
     """
     from derive.check.compare import Budget, OutOfRange, compare, reference, time_limit
     from derive.check.feedback import counterexample, explain
-    from derive.check.meaning import ShapeMismatch, read
+    from derive.check.meaning import IndexClash, ShapeMismatch, read
     from derive.check.parse import parse
     from derive.check.screen import InvalidAnswer
 
+    if hasattr(derivation, "network"):  # a chain such as affine>relu>affine>mse
+        from derive.check.network import check_network
+
+        return check_network(derivation, answer, timeout=timeout)
     expected = _expected_latex(derivation)
     parsed = None
     try:
+        ref = reference(derivation)  # built once per derivation: not the student's time
         with time_limit(timeout):
             reading = read(parse(answer), derivation)
             parsed = reading.latex
-            ref = reference(derivation)
             comp = compare(reading, ref, budget=timeout / 2 if timeout else None)
             if comp.equal:
                 return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer)
@@ -49,6 +53,8 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
     except ShapeMismatch as exc:
         return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
                        None, answer)
+    except IndexClash as exc:
+        return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer)
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
         reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
         return Verdict("incorrect", parsed, expected, [reason], None, answer)

@@ -22,6 +22,12 @@ MAX_EXPONENT = 64
 MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax")
 
 
+class IndexClash(Exception):
+    """A sum runs over an index that is also free in the answer (Σ_j … in ∂L/∂o_j); `str()` says so."""
+
+    latex: str | None = None
+
+
 class ShapeMismatch(Exception):
     """The answer is readable but its matrices do not fit together; `str()` says how."""
 
@@ -147,10 +153,11 @@ _DERIVATIVES = {
 class Interpreter:
     """Turns a tree into index form or matrix form for one vocabulary."""
 
-    def __init__(self, vocab: Vocabulary, form: str, keep_cases: bool = False):
+    def __init__(self, vocab: Vocabulary, form: str, keep_cases: bool = False, free: tuple = ()):
         self.v = vocab
         self.form = form
         self.keep_cases = keep_cases  # for display: cases as written, not folded into δ
+        self.free = free  # the free indices as the answer writes them (j in ∂L/∂o_j = …)
 
     # -- names ----------------------------------------------------------------------------
     def word(self, text: str, index: tuple | None = None):
@@ -293,6 +300,10 @@ class Interpreter:
         return -self.read(node.a)
 
     def read_Power(self, node):
+        if _is_updown_delta(node):  # δ_j^k, Kronecker's delta with one index up
+            if self.form == "matrix":
+                raise InvalidAnswer("δ_j^k is index notation")
+            return sp.KroneckerDelta(self.index_value(node.base.index[0]), self.index_value(node.exp))
         base = self.read(node.base)
         exp = self.read(node.exp)
         if self.form == "matrix":
@@ -412,11 +423,20 @@ class Interpreter:
         if node.index is None or node.index not in IDX:
             raise InvalidAnswer("write the summation index, e.g. \\sum_k")
         k = IDX[node.index]
+        if k in self.free:
+            other = next(c for c in "klmnpq" if IDX[c] not in self.free and c != node.index)
+            raise IndexClash(f"the sum runs over {k}, which is also the free index of the answer "
+                             f"(the entry {k} of the gradient): inside the sum {k} cannot mean both; "
+                             f"give the sum its own index, e.g. Σ_{other}")
         body = self.read(node.body)
         lower = self.read(node.lower) if node.lower is not None else sp.Integer(1)
         upper = self.read(node.upper) if node.upper is not None else self._range_of(k, body)
         if lower != 1 or upper not in self.v.dims.values():
             raise InvalidAnswer(f"the sum over {k} should run from 1 to one of: {', '.join(self.v.dims)}")
+        if node.exclude is not None:
+            if node.exclude.op != "!=":
+                raise InvalidAnswer(f"the sum over {k} reads a lower limit {k} = 1 or {k} ≠ t only")
+            body = body * (1 - sp.KroneckerDelta(k, self.index_value(node.exclude.b)))
         return sp.Sum(body, (k, 1, upper))
 
     def _range_of(self, k, body):
@@ -440,6 +460,12 @@ class Interpreter:
         for p in parts[1:]:
             out = _matrix_op("juxt", out, p) if isinstance(out, sp.MatrixBase) else out * p
         return out
+
+
+def _is_updown_delta(node) -> bool:
+    base = node.base
+    return (isinstance(base, t.Sub) and isinstance(base.base, t.Word) and base.base.text == "delta"
+            and len(base.index) == 1 and isinstance(node.exp, (t.Word, t.Num)))
 
 
 def _is_delta_split(pieces) -> bool:
@@ -602,8 +628,10 @@ def read(node: t.Node, d) -> Reading:
     node, rename = unpack(node, d)
     form = form_of(node, vocab)
     text = matrix_latex(node, vocab) if form == "matrix" else None
+    written = {**{e: e for e in _free_indices(d)}, **{w: w for w in rename}}
+    free = tuple(w for w in written if w not in rename.values() or w in rename)
     try:
-        value = Interpreter(vocab, form).read(node)
+        value = Interpreter(vocab, form, free=free).read(node)
     except ShapeMismatch as exc:
         exc.latex = text
         raise

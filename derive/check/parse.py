@@ -108,6 +108,7 @@ class BigSum(Node):
     lower: Node | None
     upper: Node | None
     body: Node
+    exclude: Node | None = None  # Cond of \sum_{k \neq t}: every k but t
 
 
 @dataclass(frozen=True)
@@ -162,20 +163,22 @@ class _ToTree(Transformer):
         return Op("juxt", a, b)
 
     def bigsum(self, _tok, limits, body):
-        index, lower, upper = limits
-        return BigSum(index, lower, upper, body)
+        index, lower, upper, exclude = limits
+        return BigSum(index, lower, upper, body, exclude)
 
     def limits(self, *parts):
-        index = lower = upper = None
+        index = lower = upper = exclude = None
         for part in parts:
             if part[0] == "lower":
-                index, lower = part[1], part[2]
+                index, lower, exclude = part[1], part[2], part[3]
             else:
                 upper = part[1]
-        return index, lower, upper
+        return index, lower, upper, exclude
 
-    def lower_limit(self, tok, _eq=None, lower=None):
-        return ("lower", str(tok), lower)
+    def lower_limit(self, tok, op=None, bound=None):
+        if op is not None and op.type == "CMP":  # meaning.py reads only ≠ here
+            return ("lower", str(tok), None, Cond(_CMPS[str(op)], Word(str(tok)), _char(bound)))
+        return ("lower", str(tok), bound, None)
 
     def upper_limit(self, a):
         return ("upper", _char(a))

@@ -5,15 +5,22 @@ from __future__ import annotations
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 
 
-def timed(cmd: list[str], repeats: int, warm_up: bool = True) -> float:
-    """Median wall time of `cmd` over `repeats` runs, after one untimed run for the file cache."""
+def timed(cmd: list[str], repeats: int, warm_up: bool = True, env: dict | None = None,
+          before: Callable[[], None] | None = None) -> float:
+    """Median wall time of `cmd` over `repeats` runs, after one untimed run for the file cache.
+
+    `before` runs ahead of each timed run, untimed (e.g. to empty a cache folder).
+    """
     if warm_up:
-        subprocess.run(cmd, capture_output=True, check=True)
+        subprocess.run(cmd, capture_output=True, check=True, env=env)
     runs = []
     for _ in range(repeats):
+        if before:
+            before()
         start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
+        subprocess.run(cmd, capture_output=True, check=True, env=env)
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)

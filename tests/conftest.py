@@ -25,3 +25,23 @@ def registry_cases():
     from derive.definitions import entries, get
 
     return [pytest.param(e.name, v.name, id=f"{e.name}-{v.name}") for e in entries() for v in get(e.name).inputs]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_derivation_cache(tmp_path_factory):
+    """Every run starts with an empty cache of verified derivations in a folder of its own.
+
+    The suite uses the cache as the CLI does (so a hit is tested against the committed sheets),
+    but never one left by an earlier run or by the user. Subprocesses inherit the variable.
+    """
+    import os
+
+    saved = {k: os.environ.get(k) for k in ("DERIVE_CACHE_DIR", "DERIVE_NO_CACHE")}
+    os.environ["DERIVE_CACHE_DIR"] = str(tmp_path_factory.mktemp("derive-cache"))
+    os.environ.pop("DERIVE_NO_CACHE", None)
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -33,6 +33,7 @@ class Solved:
     numeric: list = field(default_factory=list)  # per derivation: tables
     network: object = None
     missing: str = ""  # what could not be produced, said in the sheet
+    printed: list = field(default_factory=list)  # per derivation: its LaTeX, printed once for every format
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _at(part: Part, key: str):
     return part.fields.get(key, part.where)
 
 
-def _derivations(part: Part) -> list:
+def _derivation(part: Part, wrt):
     from derive.api import derivative
 
     if part.kind == "module":
@@ -58,17 +59,43 @@ def _derivations(part: Part) -> list:
             raise SheetError(_at(part, "module"), exc.message) from None
     else:
         target = part.target
+    try:
+        return derivative(target, wrt=wrt, scale=part.scale)
+    except DeriveError as exc:
+        raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
+    except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
+        raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
+                         f"{wrt}: {type(exc).__name__}: {exc}") from None
+
+
+def _request(part: Part, wrt) -> dict | None:
+    """What a derivation depends on besides the package's source: the cache key's request.
+
+    None (not cached) for a target registered at run time, which the source does not fix.
+    """
+    from derive import cache
+
+    if part.kind == "module":
+        what = {"module": part.module}
+    elif isinstance(part.target, str) and cache.builtin(part.target):
+        what = {"target": part.target}
+    else:
+        return None
+    return {**what, "wrt": wrt, "scale": part.scale, "layout": "denominator"}
+
+
+def _derivations(part: Part, verify: bool = True) -> list:
+    """(derivation, verification report or None) for each `wrt`; verified ones come from the cache."""
+    from derive import cache
+
+    def fresh(wrt):
+        d = _derivation(part, wrt)
+        return d, _verify(d)
+
     wrts = part.wrt or (None,)
-    out = []
-    for wrt in wrts:
-        try:
-            out.append(derivative(target, wrt=wrt, scale=part.scale))
-        except DeriveError as exc:
-            raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
-        except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
-            raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
-                             f"{wrt}: {type(exc).__name__}: {exc}") from None
-    return out
+    if not verify:
+        return [(_derivation(part, wrt), None) for wrt in wrts]
+    return [cache.cached("derivation", _request(part, wrt), lambda wrt=wrt: fresh(wrt)) for wrt in wrts]
 
 
 def _verify(d):
@@ -107,9 +134,39 @@ def _proof(part: Part) -> dict:
     return {"lhs": lhs, "rhs": rhs, "steps": list(steps)}
 
 
+def _numeric(part: Part, derivations: list) -> list:
+    from derive import cache
+    from derive.sheets.numeric import module_tables
+
+    def fresh(d):
+        try:
+            return module_tables(d, part.numeric)
+        except DeriveError as exc:
+            raise SheetError(_at(part, "numeric"), exc.message) from None
+
+    request = _request(part, None)
+    return [cache.cached("numeric", request and {**request, "wrt": d.wrt, "numeric": part.numeric},
+                         lambda d=d: fresh(d)) for d in derivations]
+
+
+def _network(part: Part):
+    from derive import cache
+    from derive.sheets.network import solve_network
+
+    def fresh():
+        try:
+            return solve_network(part)
+        except DeriveError as exc:
+            raise SheetError(_at(part, "numeric" if "numeric" in exc.message else "network"), exc.message) from None
+
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+    return cache.cached("network", request if isinstance(part.network, str) and cache.builtin(part.network)
+                        else None, fresh)
+
+
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
     """Each question's parts solved: ([[Solved, …], …], warnings)."""
-    from derive.sheets.numeric import module_tables
+    from derive import cache
 
     solved, warnings = [], []
     for q in sheet.questions:
@@ -117,31 +174,23 @@ def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
         for part in q.parts:
             s = Solved(part)
             if part.kind in ("target", "module"):
-                s.derivations = _derivations(part)
-                s.checks = [_verify(d) if verify else None for d in s.derivations]
+                pairs = _derivations(part, verify)
+                s.derivations = [d for d, _ in pairs]
+                s.checks = [r for _, r in pairs]
                 if part.numeric:
-                    try:
-                        s.numeric = [module_tables(d, part.numeric) for d in s.derivations]
-                    except DeriveError as exc:
-                        raise SheetError(_at(part, "numeric"), exc.message) from None
+                    s.numeric = _numeric(part, s.derivations)
                 for d in s.derivations:
                     if part.form == "matrix" and d.matrix is None:
                         warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
                                         "showing the index form")
             elif part.kind == "identity":
-                s.proof = _proof(part)
+                s.proof = cache.cached("identity", part.identity, lambda part=part: _proof(part))
                 if s.proof["steps"] is None:
                     s.missing = "proof"
                     warnings.append(f"{part.where}: derive.calculus.identity is not available; "
                                     "the identity is stated without its proof")
             elif part.kind == "network":
-                from derive.sheets.network import solve_network
-
-                try:
-                    s.network = solve_network(part)
-                except DeriveError as exc:
-                    raise SheetError(_at(part, "numeric" if "numeric" in exc.message else "network"),
-                                     exc.message) from None
+                s.network = _network(part)
             row.append(s)
         solved.append(row)
     return solved, warnings
@@ -160,14 +209,19 @@ def _math(expr) -> Markup:
     return Markup(latex(expr))
 
 
-def _derivation_block(d, fmt: str, override: str | None) -> Markup:
-    from derive.render.environment import render
+def _printed(d) -> dict:
+    """What the derivation partials read, as LaTeX: the same for Markdown and TeX."""
     from derive.render.printer import latex
     from derive.render.show import context
 
+    return {**context(d), "wrt_latex": Markup(latex(d.definition.var(d.wrt).symbol))}
+
+
+def _derivation_block(printed: dict, fmt: str, override: str | None) -> Markup:
+    from derive.render.environment import render
+
     name = "partials/sheet_derivation.tex.j2" if fmt == "tex" else "partials/derivation.md.j2"
-    wrt = d.definition.var(d.wrt)
-    return Markup(render(name, fmt, override, wrt_latex=Markup(latex(wrt.symbol)), **context(d)).strip())
+    return Markup(render(name, fmt, override, **printed).strip())
 
 
 def _check_note(d, report) -> str | None:
@@ -208,7 +262,9 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
         lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
         for m, s in enumerate(row):
             p = s.part
-            blocks = [_derivation_block(d, fmt, override) for d in s.derivations]
+            if len(s.printed) != len(s.derivations):
+                s.printed = [_printed(d) for d in s.derivations]
+            blocks = [_derivation_block(c, fmt, override) for c in s.printed]
             notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]

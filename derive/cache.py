@@ -1,0 +1,184 @@
+"""A persistent cache of verified derivations, so a sheet is derived and checked once per engine.
+
+An entry's key is a SHA-256 over the source of every file in the `derive` package, SymPy's
+version, Python's version and the request (target or chain, wrt, scale, layout; a sheet module's
+table). Any change to the engine, the checks or the definitions therefore misses. The value is
+the pickled result (a derivation and its verification report, a network, a proof).
+
+    $DERIVE_CACHE_DIR           the folder (default $XDG_CACHE_HOME/derive or ~/.cache/derive)
+    DERIVE_NO_CACHE=1           neither read nor write
+
+Entries are written atomically; one that cannot be read is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pickle
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+FORMAT = 1  # bump when the layout of an entry changes without a source change (never, so far)
+PACKAGE = Path(__file__).resolve().parent
+_MISS = object()
+
+
+def enabled() -> bool:
+    return os.environ.get("DERIVE_NO_CACHE", "").strip() in ("", "0")
+
+
+def directory() -> Path:
+    """Where entries live: $DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive, else ~/.cache/derive."""
+    if os.environ.get("DERIVE_CACHE_DIR"):
+        return Path(os.environ["DERIVE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "derive"
+
+
+def package_files(root: Path = PACKAGE) -> dict:
+    """Every file of the package (relative path -> bytes), compiled bytecode left out."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    return files
+
+
+def sources_digest(files: dict) -> str:
+    """SHA-256 over file names and contents, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        data = files[name]
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+@functools.cache
+def installed_digest() -> str:
+    return sources_digest(package_files())
+
+
+def builtin(target: str) -> bool:
+    """Whether every module `target` names (a registry name or a chain) is a built-in definition,
+    fixed by the package's source; one registered at run time (`define(..., register=True)`) is not.
+    """
+    from derive.definitions import REGISTRY, _load_builtins
+
+    _load_builtins()
+    for link in str(target).split(">"):
+        name = re.match(r"\s*([^\[\s]*)", link).group(1)
+        entry = REGISTRY.get(name)
+        module = getattr(entry.build, "__module__", "") if entry else ""
+        if not module.startswith("derive.definitions.") or module == "derive.definitions.custom":
+            return False
+    return True
+
+
+def _canonical(obj):
+    """A JSON-able, order-independent form of a request: dicts sorted, SymPy objects as srepr."""
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    from sympy import Basic, srepr
+
+    if isinstance(obj, Basic):
+        return {"srepr": srepr(obj)}
+    raise TypeError(f"cannot key a cache entry on {type(obj).__name__}")
+
+
+def key(kind: str, request, *, digest: str | None = None) -> str:
+    """The entry's name for `request` of `kind` ("derivation", "network", …) under these sources."""
+    import sympy
+
+    payload = json.dumps({"format": FORMAT, "sources": digest or installed_digest(),
+                          "sympy": sympy.__version__, "python": list(sys.version_info[:2]),
+                          "kind": kind, "request": _canonical(request)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# SymPy pickles Add and Mul as a constructor call, which re-sorts their arguments; an engine
+# result built in another order (factor, evaluate=False) would come back unequal. Rebuild them
+# exactly as stored instead, the way `Add(*args, evaluate=False)` does, without touching the
+# global `evaluate` flag (its results would land in SymPy's cache).
+def _assoc(cls, args):
+    return cls._exec_constructor_postprocessors(cls._from_args(args))
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        from sympy import Add, Mul
+
+        if type(obj) in (Add, Mul):
+            return _assoc, (type(obj), obj.args)
+        return NotImplemented
+
+
+def dumps(value) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
+
+
+def loads(data: bytes):
+    return pickle.loads(data)
+
+
+def load(name: str, folder: Path | None = None):
+    """The stored value, or `_MISS` when there is none or it cannot be read."""
+    path = (folder or directory()) / f"{name}.pickle"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return _MISS
+    try:
+        return loads(data)
+    except Exception:  # noqa: BLE001  (truncated, foreign or stale: rebuild it)
+        return _MISS
+
+
+def store(name: str, value, folder: Path | None = None) -> None:
+    """Write the entry whole or not at all; a cache that cannot be written is no error."""
+    folder = folder or directory()
+    tmp = None
+    try:
+        data = dumps(value)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, folder / f"{name}.pickle")
+        tmp = None
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def cached(kind: str, request, compute):
+    """`compute()`, or what it gave last time for the same request under the same sources.
+
+    A request of None is one the cache cannot name (a module registered at run time): computed.
+    """
+    if request is None or not enabled():
+        return compute()
+    try:
+        name = key(kind, request)
+    except TypeError:  # a request we cannot name exactly is not cached
+        return compute()
+    value = load(name)
+    if value is _MISS:
+        value = compute()
+        store(name, value)
+    return value

@@ -47,6 +47,14 @@ _WORDS = re.compile(r"\b(?:if|for|when|where)\b")
 _OTHERWISE = re.compile(r"(?<!\\)\b(?:otherwise|else)\b")
 
 
+def _sized(m: re.Match) -> str:
+    """`\\left(` → `(`; a sized square bracket groups, as in UvA's `\\left[(W^T Δ) ⊙ f'(S)\\right] Z^T`."""
+    bracket = m.group(1)
+    if not bracket or bracket in (".", r"\|"):
+        return ""
+    return {"[": "(", "]": ")"}.get(bracket, bracket)
+
+
 def _text_replacement(m: re.Match) -> str:
     words = m.group(1).strip().strip(",").strip()
     if words in ("", "if", "for", "when", "where", ",", "and"):
@@ -121,7 +129,7 @@ def screen(answer: str) -> str:
     _check_balance(re.sub(r"\\[{}]", "", text))
     text = text.replace(r"\{", "(").replace(r"\}", ")")
     text = _SPACING.sub(" ", text)
-    text = _SIZING.sub(lambda m: m.group(1) if m.group(1) and m.group(1) not in (".", r"\|") else "", text)
+    text = _SIZING.sub(_sized, text)
     text = _ONE.sub(r"\\one ", text)
     text = _NAMED_FUNC.sub(lambda m: "\\" + m.group(1).lower().replace("sigmoid", "sigma") + " ", text)
     text = _TEXT.sub(_text_replacement, text)

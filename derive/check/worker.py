@@ -10,7 +10,8 @@ import sympy  # noqa: F401  (warm: the reason a worker exists)
 
 import derive.check.compare
 import derive.check.feedback
-import derive.check.meaning  # noqa: F401
+import derive.check.meaning
+import derive.check.network  # noqa: F401
 import derive.check.parse as _parse
 from derive.errors import DeriveError
 

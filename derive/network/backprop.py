@@ -162,6 +162,12 @@ class NetworkDerivation:
     def numpy(self) -> str:
         return self.network.numpy()
 
+    def check(self, answer: str, *, timeout: float | None = 2.0):
+        """The checker's Verdict on a student's matrix answer for this gradient (derive.check)."""
+        from derive.check import check
+
+        return check(self, answer, timeout=timeout)
+
     def _repr_latex_(self) -> str:
         return self.latex()
 

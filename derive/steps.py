@@ -91,7 +91,8 @@ class Derivation:
     def _repr_markdown_(self) -> str:
         return self.markdown()
 
-    def check(self, answer: str):
+    def check(self, answer: str, **options):
+        """The verdict on a hand-written answer; options as for `derive.check.check` (timeout)."""
         from derive.check import check
 
-        return check(self, answer)
+        return check(self, answer, **options)

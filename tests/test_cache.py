@@ -78,13 +78,14 @@ def test_a_cached_sheet_is_exactly_a_fresh_one(tmp_path, cache_dir, monkeypatch)
 
     monkeypatch.delenv("DERIVE_NO_CACHE")
     first = [solve(s) for s in sheets(tmp_path)]  # misses: derived, verified, stored
+    assert [build(s).outputs for s in sheets(tmp_path)] == fresh_text  # and printed, stored
     stored = sorted(cache_dir.glob("*.pickle"))
     assert len(stored) >= 8
 
     def never(*args, **kwargs):
         raise AssertionError("derived again although the cache holds it")
 
-    for name in ("_derivation", "_verify", "_proof"):
+    for name in ("_derivation", "_verify", "_proof", "_printed"):
         monkeypatch.setattr(builder, name, never)
     monkeypatch.setattr("derive.sheets.network.solve_network", never)
     monkeypatch.setattr("derive.sheets.numeric.module_tables", never)

@@ -33,6 +33,7 @@ class Solved:
     numeric: list = field(default_factory=list)  # per derivation: tables
     network: object = None
     missing: str = ""  # what could not be produced, said in the sheet
+    requests: list = field(default_factory=list)  # per derivation: its cache request, or None
     printed: list = field(default_factory=list)  # per derivation: its LaTeX, printed once for every format
 
 
@@ -177,6 +178,7 @@ def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
                 pairs = _derivations(part, verify)
                 s.derivations = [d for d, _ in pairs]
                 s.checks = [r for _, r in pairs]
+                s.requests = [_request(part, w) if verify else None for w in part.wrt or (None,)]
                 if part.numeric:
                     s.numeric = _numeric(part, s.derivations)
                 for d in s.derivations:
@@ -253,6 +255,7 @@ def _proof_context(proof: dict) -> dict:
 
 def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:
     """Everything the sheet template reads, for one format."""
+    from derive import cache
     from derive.render.environment import render
 
     ext = "tex" if fmt == "tex" else "md"
@@ -263,7 +266,8 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
         for m, s in enumerate(row):
             p = s.part
             if len(s.printed) != len(s.derivations):
-                s.printed = [_printed(d) for d in s.derivations]
+                requests = s.requests or [None] * len(s.derivations)
+                s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
             blocks = [_derivation_block(c, fmt, override) for c in s.printed]
             notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())

@@ -5,7 +5,8 @@ every result on the sheets (sympy.diff and finite differences): a sheet states n
 Verified derivations are cached (derive/cache.py), so there are two figures:
   cold   an empty cache for every run: everything derived and verified (CI, a changed engine)
   warm   the cache filled by an earlier run with the same sources: loaded, then rendered
-The benchmark uses cache folders of its own, never the user's.
+The benchmark uses cache folders of its own, never the user's. The warm runs alternate with runs
+of the floor, so a busy machine slows both alike.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from timing import timed  # benchmarks/ is on the path when a script here runs
+from timing import once, timed  # benchmarks/ is on the path when a script here runs
 
 
 def main(argv=None) -> int:
@@ -25,7 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="one sheet, one run (CI)")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else 3
-    floor = timed([sys.executable, "-c", "import sympy, jinja2"], max(repeats, 3))
+    floor_cmd = [sys.executable, "-c", "import sympy, jinja2"]
     sheets = ["nyu2020_hw1"] if args.quick else ["--all"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,7 +36,13 @@ def main(argv=None) -> int:
         env = {k: v for k, v in os.environ.items() if k != "DERIVE_NO_CACHE"} | {"DERIVE_CACHE_DIR": str(folder)}
         rows.append(("cold (empty cache)", timed(cmd, repeats, warm_up=False, env=env,
                                                  before=lambda: shutil.rmtree(folder, ignore_errors=True))))
-        rows.append(("warm (cache filled)", timed(cmd, repeats, warm_up=True, env=env)))
+        once(cmd, env)  # fills the cache
+        floors, warm = [], []
+        for _ in range(3 if args.quick else 7):
+            floors.append(once(floor_cmd))
+            warm.append(once(cmd, env))
+        floor = statistics.median(floors)
+        rows.append(("warm (cache filled)", statistics.median(warm)))
     label = "derive sheet " + " ".join(sheets) + " (md, tex)"
     print(f"{'command':<56} {'median':>9} {'vs floor':>9}")
     floor_label = 'python -c "import sympy, jinja2"'

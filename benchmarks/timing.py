@@ -8,6 +8,13 @@ import time
 from collections.abc import Callable
 
 
+def once(cmd: list[str], env: dict | None = None) -> float:
+    """Wall time of one run of `cmd`."""
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True, env=env)
+    return time.perf_counter() - start
+
+
 def timed(cmd: list[str], repeats: int, warm_up: bool = True, env: dict | None = None,
           before: Callable[[], None] | None = None) -> float:
     """Median wall time of `cmd` over `repeats` runs, after one untimed run for the file cache.
@@ -20,7 +27,5 @@ def timed(cmd: list[str], repeats: int, warm_up: bool = True, env: dict | None =
     for _ in range(repeats):
         if before:
             before()
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, env=env)
-        runs.append(time.perf_counter() - start)
+        runs.append(once(cmd, env))
     return statistics.median(runs)

@@ -59,9 +59,18 @@ def sources_digest(files: dict) -> str:
     return h.hexdigest()
 
 
+def source_files() -> dict:
+    """The package's files and, in a checkout, the top-level templates/ (installed, they are inside)."""
+    files = package_files()
+    templates = PACKAGE.parent / "templates"
+    if templates.is_dir() and not (PACKAGE / "templates").is_dir():
+        files |= {f"templates/{name}": data for name, data in package_files(templates).items()}
+    return files
+
+
 @functools.cache
 def installed_digest() -> str:
-    return sources_digest(package_files())
+    return sources_digest(source_files())
 
 
 def builtin(target: str) -> bool:

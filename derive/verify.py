@@ -10,7 +10,6 @@ import itertools
 import random
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
 from derive.definitions.model import Definition, Var
@@ -295,6 +294,8 @@ def _array(symbol, shape, sizes, entry_value):
     if not shape:
         return entry_value(symbol)
     dims = [int(sizes[s]) for s in shape]
+    import numpy as np  # only the matrix-form check needs arrays; keep it off the import path
+
     out = np.zeros((dims[0], dims[1] if len(dims) == 2 else 1))
     for idx in itertools.product(*[range(1, n + 1) for n in dims]):
         out[tuple(i - 1 for i in idx) + ((0,) if len(dims) == 1 else ())] = entry_value(symbol[idx])
@@ -325,6 +326,8 @@ def _check_entrywise(d: Derivation, m, rng: random.Random, size: int = 3) -> flo
     points = [_away_from_kinks(d, rng) for _ in range(size)]
     for p in points:  # hyperparameters are shared by all entries
         p.values.update({v.symbol: points[0].values[v.symbol] for v in defn.others})
+    import numpy as np
+
     g = np.array([[rng.uniform(-1.5, 1.5)] for _ in range(size)])
     env = {"__sizes": {"K": size}, "dC_dy": g,
            defn.inputs[0].name: np.array([[p.values[defn.inputs[0].symbol]] for p in points]),

@@ -107,12 +107,14 @@ def test_sums_and_products_come_back_in_their_stored_order():
 
 
 def test_a_change_to_any_source_file_misses():
-    files = cache.package_files()
+    files = cache.source_files()
     assert "cache.py" in files and "calculus/engine.py" in files and "sheets/builder.py" in files
+    assert any(name.endswith("partials/derivation.md.j2") for name in files)
     request = {"target": "softmax", "wrt": "x", "scale": 1, "layout": "denominator"}
     base = cache.key("derivation", request, digest=cache.sources_digest(files))
     assert base == cache.key("derivation", request)  # the installed sources, as read
-    for name in ("calculus/engine.py", "verify.py", "definitions/activations.py", "sheets/cs224n_a1.toml"):
+    template = next(name for name in files if name.endswith("partials/derivation.md.j2"))
+    for name in ("calculus/engine.py", "verify.py", "definitions/activations.py", "sheets/cs224n_a1.toml", template):
         edited = {**files, name: files[name] + b"\n# one more line\n"}
         assert cache.key("derivation", request, digest=cache.sources_digest(edited)) != base, name
     added = {**files, "calculus/new_rule.py": b"RULE = 1\n"}
@@ -238,3 +240,25 @@ def test_the_cli_reuses_verified_derivations(tmp_path, cache_dir):
     assert sorted(cache_dir.glob("*.pickle")) == entries
     for fmt in ("md", "tex"):
         assert (tmp_path / "a" / f"nyu2020_hw1.{fmt}").read_text() == (tmp_path / "b" / f"nyu2020_hw1.{fmt}").read_text()
+
+
+def test_a_whole_sheet_comes_from_the_cache_only_when_its_file_and_the_templates_are_fixed(tmp_path, cache_dir,
+                                                                                          monkeypatch):
+    from derive.sheets.cli import write_sheet
+
+    sheet = load(resolve("nyu2020_hw1"))
+    first = [p.read_text() for p in write_sheet(sheet, tmp_path / "a")]
+
+    def never(*args, **kwargs):
+        raise AssertionError("built again although the cache holds the sheet")
+
+    monkeypatch.setattr(builder, "build", never)
+    assert [p.read_text() for p in write_sheet(sheet, tmp_path / "b")] == first
+    # own templates are not in any key: such a sheet is always built
+    with pytest.raises(AssertionError, match="built again"):
+        write_sheet(sheet, tmp_path / "c", templates=str(tmp_path))
+    # a different file is a different request
+    copy = tmp_path / "copy.toml"
+    copy.write_text(Path(sheet.path).read_text() + "\n# a comment\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="built again"):
+        write_sheet(load(copy), tmp_path / "d")

@@ -62,11 +62,26 @@ def environment(fmt: str, override: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=_finalize_for(fmt),
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
         **DELIMITERS,
     )
     env.filters["tex"] = lambda s: Markup(escape_tex(str(s)))
     env.filters["math"] = lambda v: Markup(_math(v))
     return env
+
+
+def _bytecode_cache():
+    """Compiled templates kept beside the derivation cache (Jinja checks each template's mtime)."""
+    from derive import cache
+
+    if not cache.enabled():
+        return None
+    folder = cache.directory() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # an unwritable cache folder costs speed, never correctness
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def _math(value) -> str:

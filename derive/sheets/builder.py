@@ -235,12 +235,19 @@ def _check_note(d, report) -> str | None:
             "and with central finite differences.")
 
 
-def _network_blocks(answer, fmt: str, override: str | None) -> list:
+def _network_blocks(part: Part, answer, fmt: str, override: str | None) -> list:
+    """The network's rendered blocks; with the bundled templates they are cached, printed once."""
     if answer is None:
         return []
+    from derive import cache
     from derive.sheets.network import render_network
 
-    return render_network(answer, fmt, override)
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt}
+    if override or not (isinstance(part.network, str) and cache.builtin(part.network)):
+        request = None
+    blocks = cache.cached("network_blocks", request,
+                          lambda: [str(b) for b in render_network(answer, fmt, override)])
+    return [Markup(b) for b in blocks]
 
 
 def _proof_context(proof: dict) -> dict:
@@ -285,7 +292,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
                 "derivations": [{"block": b, "check": c, "numeric": t}
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
-                "network": _network_blocks(s.network, fmt, override),
+                "network": _network_blocks(p, s.network, fmt, override),
                 "missing": s.missing,
             })
         questions.append({"number": n, "title": q.title, "statement": _text(fmt, q.statement), "parts": parts})

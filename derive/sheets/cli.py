@@ -56,22 +56,40 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
 
     A TeX failure raises TexError after the Markdown and LaTeX are in place and leaves no PDF.
     """
+    from derive import cache
     from derive.sheets.builder import build, write_atomic
     from derive.sheets.pdf import compile_pdf
 
-    built = build(sheet, formats=("md", "tex"), override=templates)
-    for w in built.warnings:
+    def fresh():
+        built = build(sheet, formats=("md", "tex"), override=templates)
+        return built.outputs, built.warnings
+
+    # The whole sheet is a function of its file, the engine's source and the bundled templates.
+    request = None
+    if not templates and _fixed_by_source(sheet):
+        request = {"sheet": sheet.name, "source": Path(sheet.path).read_text(encoding="utf-8")}
+    outputs, warnings = cache.cached("sheet", request, fresh)
+    for w in warnings:
         if warn:
             warn(w)
     written = []
     for fmt in ("md", "tex"):
         if fmt in formats:
             path = Path(out) / f"{sheet.name}.{fmt}"
-            write_atomic(path, built.outputs[fmt])
+            write_atomic(path, outputs[fmt])
             written.append(path)
     if "pdf" in formats:
-        written.append(compile_pdf(built.outputs["tex"], Path(out) / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
+        written.append(compile_pdf(outputs["tex"], Path(out) / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
     return written
+
+
+def _fixed_by_source(sheet) -> bool:
+    """Whether the sheet names only built-in modules (one registered at run time is not in any key)."""
+    from derive import cache
+
+    names = [p.target if p.kind == "target" else p.network for q in sheet.questions for p in q.parts
+             if p.kind in ("target", "network")]
+    return all(isinstance(n, str) and cache.builtin(n) for n in names)
 
 
 def register(subparsers) -> None:

@@ -681,19 +681,23 @@ def matrix_latex(node, vocab) -> str:
                    "odot": r" \odot ", "otimes": r" \otimes "}[n.op]
             text = go(n.a, prec) + sym + go(n.b, prec + (n.op in "-/"))
             return rf"\left({text}\right)" if parent > prec else text
-        if isinstance(n, t.Func):
-            name = {"sigma": r"\sigma", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}"}.get(
-                n.name, "\\" + n.name if n.name in ("exp", "log", "tanh", "max", "min") else
-                rf"\operatorname{{{n.name}}}")
-            return name + "'" * n.primes + (rf"^{{{go(n.power)}}}" if n.power is not None else "") + \
-                r"\left(" + ", ".join(go(a) for a in n.args) + r"\right)"
-        if isinstance(n, t.Indicator):
-            c = n.cond
-            op = {">": ">", "<": "<", ">=": r"\geq", "<=": r"\leq", "=": "=", "!=": r"\neq"}[c.op]
-            return rf"\mathbb{{1}}\left[{go(c.a)} {op} {go(c.b)}\right]"
+        if isinstance(n, (t.Func, t.Indicator)):
+            return function_latex(n, go)
         return "?"
 
     def up():
         return rf"\frac{{\partial C}}{{\partial {name_latex(vocab.output)}}}"
 
     return go(node)
+
+
+def function_latex(n, go) -> str:
+    """A function application or an indicator as LaTeX; `go` prints the arguments."""
+    if isinstance(n, t.Indicator):
+        c = n.cond
+        op = {">": ">", "<": "<", ">=": r"\geq", "<=": r"\leq", "=": "=", "!=": r"\neq"}[c.op]
+        return rf"\mathbb{{1}}\left[{go(c.a)} {op} {go(c.b)}\right]"
+    name = {"sigma": r"\sigma", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}"}.get(
+        n.name, "\\" + n.name if n.name in ("exp", "log", "tanh", "max", "min") else rf"\operatorname{{{n.name}}}")
+    power = rf"^{{{go(n.power)}}}" if n.power is not None else ""
+    return name + "'" * n.primes + power + r"\left(" + ", ".join(go(a) for a in n.args) + r"\right)"

@@ -29,6 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from derive.check import parse as t
+from derive.check.meaning import function_latex
 from derive.check.screen import InvalidAnswer
 from derive.check.verdict import Verdict
 
@@ -751,16 +752,8 @@ def answer_latex(node, batch: bool = False) -> str:
                    "odot": r" \odot ", "otimes": r" \otimes "}[n.op]
             text = go(n.a, prec) + sym + go(n.b, prec + 1)
             return rf"\left({text}\right)" if parent > prec else text
-        if isinstance(n, t.Func):
-            name = {"sigma": r"\sigma", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}"}.get(
-                n.name, "\\" + n.name if n.name in ("exp", "log", "tanh", "max", "min") else
-                rf"\operatorname{{{n.name}}}")
-            return name + "'" * n.primes + (rf"^{{{go(n.power)}}}" if n.power is not None else "") + \
-                r"\left(" + ", ".join(go(a) for a in n.args) + r"\right)"
-        if isinstance(n, t.Indicator):
-            c = n.cond
-            op = {">": ">", "<": "<", ">=": r"\geq", "<=": r"\leq", "=": "=", "!=": r"\neq"}[c.op]
-            return rf"\mathbb{{1}}\left[{go(c.a)} {op} {go(c.b)}\right]"
+        if isinstance(n, (t.Func, t.Indicator)):
+            return function_latex(n, go)
         return "?"
 
     return go(node)

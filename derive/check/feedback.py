@@ -67,22 +67,9 @@ def ratio_feedback(comp: Comparison, ref: Reference) -> list:
     ratio = np.where(mask, a / np.where(mask, e, 1), np.nan)
     r = _constant(ratio[mask])
     if r is not None and close(a[~mask], 0 * a[~mask]).all():
-        r = float(np.real(r))
-        if abs(r + 1) < 1e-7:
-            return ["sign error: your answer is the negative of the derivative."]
         # name a size only where the derivative has it, as the 1/K of a mean does
         sizes = {int(v): s.name for s, v in ref.d.definition.sizes.items() if ref.d.result.has(s)}
-        for value, name in sizes.items():
-            if abs(r - value) < 1e-7:
-                return [f"off by a factor {name} = {value}: is a 1/{name} missing?"]
-            if abs(r - 1 / value) < 1e-9:
-                return [f"off by a factor 1/{name}: an extra 1/{name}?"]
-        nice = _nice(r)
-        if nice is not None and nice.startswith("1/"):
-            return [f"missing factor {nice[2:]}: your answer is {nice} of the derivative."]
-        if nice is not None:
-            return [f"off by a factor {nice}: your answer is {nice} times the derivative."]
-        return [f"off by a constant factor {r:.4g}."]
+        return constant_ratio(float(np.real(r)), "derivative", sizes)
     # A ratio that follows one scalar parameter: a missing or extra β, α, λ, or a sign with it.
     for var in (*ref.d.definition.others, *ref.d.definition.inputs):
         if var.shape or var.domain == "class" or var.symbol not in nums.leaves:
@@ -200,3 +187,20 @@ def explain(comp: Comparison, ref: Reference) -> list:
         else:
             out.append("the answer differs from the derivative.")
     return out
+
+
+def constant_ratio(r: float, noun: str, sizes: dict | None = None) -> list:
+    """What a constant ratio answer/expected says: a sign, a size such as K, or a factor such as β."""
+    if abs(r + 1) < 1e-7:
+        return [f"sign error: your answer is the negative of the {noun}."]
+    for value, name in (sizes or {}).items():
+        if abs(r - value) < 1e-7:
+            return [f"off by a factor {name} = {value}: is a 1/{name} missing?"]
+        if abs(r - 1 / value) < 1e-9:
+            return [f"off by a factor 1/{name}: an extra 1/{name}?"]
+    nice = _nice(r)
+    if nice is not None and nice.startswith("1/"):
+        return [f"missing factor {nice[2:]}: your answer is {nice} of the {noun}."]
+    if nice is not None:
+        return [f"off by a factor {nice}: your answer is {nice} times the {noun}."]
+    return [f"off by a constant factor {r:.4g}."]

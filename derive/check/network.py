@@ -669,7 +669,7 @@ def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
 
 def explain(values: Values, ref: NetworkReference) -> list:
     """A named mistake where there is one: zero, a sign, a constant factor; else how much is right."""
-    from derive.check.feedback import _nice
+    from derive.check.feedback import constant_ratio
 
     a = np.concatenate([_fits(v, p.expected).ravel() for v, p in zip(values.answers, ref.points)])
     e = np.concatenate([p.expected.ravel() for p in ref.points])
@@ -679,15 +679,7 @@ def explain(values: Values, ref: NetworkReference) -> list:
     if mask.any() and np.all(np.isfinite(a)) and np.allclose(a[~mask], 0, atol=1e-9):
         r = a[mask] / e[mask]
         if np.allclose(r, r[0], rtol=1e-6):
-            r = float(r[0])
-            if abs(r + 1) < 1e-7:
-                return ["sign error: your answer is the negative of the gradient."]
-            nice = _nice(r)
-            if nice is not None and nice.startswith("1/"):
-                return [f"missing factor {nice[2:]}: your answer is {nice} of the gradient."]
-            if nice is not None:
-                return [f"off by a factor {nice}: your answer is {nice} times the gradient."]
-            return [f"off by a constant factor {r:.4g}."]
+            return constant_ratio(float(r[0]), "gradient")
     p0 = ref.points[0]
     ok = np.isclose(_fits(values.answers[0], p0.expected), p0.expected, rtol=RTOL, atol=ATOL)
     if ok.any():

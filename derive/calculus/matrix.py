@@ -109,13 +109,14 @@ def _entrywise_expr(plain: sp.Expr, names: dict, result_shape: tuple, vector: bo
         tex = tex.replace(name_latex(placeholder.name), bold(name) if vector else name_latex(name))
         txt = txt.replace(placeholder.name, _text_name(name))
     args = sorted(plain.free_symbols, key=lambda s: s.name)
-    fn = sp.lambdify(args, plain, modules="numpy")
-    shape_now = result_shape
+    compiled = []  # lambdify only when the form is evaluated (verification), not on every derivation
 
-    def num(env, fn=fn, args=args):
+    def num(env):
+        if not compiled:
+            compiled.append(sp.lambdify(args, plain, modules="numpy"))
         vals = [env[names[a]] if a in names else env[a.name] for a in args]
-        out = np.asarray(fn(*vals), dtype=float)
-        return np.broadcast_to(out, _numeric_shape(shape_now, env)).copy()
+        out = np.asarray(compiled[0](*vals), dtype=float)
+        return np.broadcast_to(out, _numeric_shape(result_shape, env)).copy()
 
     factors = [f for f in sp.Mul.make_args(plain) if f.free_symbols & set(names)]
     entrywise = len(factors) > 1 or any(

@@ -72,14 +72,75 @@ def substitute_names(expr: sp.Expr, d: Derivation) -> sp.Expr:
 
 def concrete(expr: sp.Expr, d: Derivation, assignment: dict, point: Point) -> sp.Expr:
     """`expr` at concrete sizes and indices, named quantities expanded, sums and ∂ evaluated."""
-    defn = d.definition
-    if defn.kind == "loss":
-        expr = expr.xreplace({defn.output.symbol: d.body})
-    expr = substitute_names(expr, d)
-    if d.cost is not None:  # a linear cost with ∂C/∂y = g stands for an arbitrary one
-        expr = expr.xreplace({d.cost: d.scale * _linear_cost(d)})
-    subs = {**{s: int(v) for s, v in defn.sizes.items()}, **assignment, **point.classes}
-    return unroll(expr.xreplace(subs)).doit()
+    return Concretizer(d)(expr, assignment, point.classes)
+
+
+class Concretizer:
+    """Concrete expressions of one derivation, each made once.
+
+    Sums are written out while the named quantities (y_k, p_k) are still symbols, and each named
+    entry is then expanded once and shared by every term that names it, instead of expanding the
+    definition into the sum first and writing out its inner sums again in every term. An
+    expression holding ∂ is expanded the plain way: its derivatives need the definitions inside.
+    """
+
+    def __init__(self, d: Derivation):
+        self.d = d
+        self._exprs: dict = {}
+        self._entries: dict = {}
+        self._named = {nm.symbol: nm for nm in d.named}
+        self._inputs: dict = {}
+
+    def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
+        expr = self._inputs_only(expr)
+        free = expr.free_symbols  # an assignment of indices `expr` lacks makes the same expression
+        key = (expr, _items({k: v for k, v in assignment.items() if k in free}),
+               _items({k: v for k, v in (classes or {}).items() if k in free}))
+        if key not in self._exprs:
+            self._exprs[key] = self._make(expr, assignment, classes or {})
+        return self._exprs[key]
+
+    def _inputs_only(self, expr: sp.Expr) -> sp.Expr:
+        """A loss's output written as its body; the upstream cost as the linear cost it stands for."""
+        if expr not in self._inputs:
+            d, defn, out = self.d, self.d.definition, expr
+            if defn.kind == "loss":
+                out = out.xreplace({defn.output.symbol: d.body})
+            if d.cost is not None:  # a linear cost with ∂C/∂y = g stands for an arbitrary one
+                if "cost" not in self._inputs:
+                    self._inputs["cost"] = d.scale * _linear_cost(d)
+                out = out.xreplace({d.cost: self._inputs["cost"]})
+            self._inputs[expr] = out
+        return self._inputs[expr]
+
+    def _subs(self, assignment: dict, classes: dict) -> dict:
+        return {**{s: int(v) for s, v in self.d.definition.sizes.items()}, **assignment, **classes}
+
+    def _make(self, expr: sp.Expr, assignment: dict, classes: dict) -> sp.Expr:
+        subs = self._subs(assignment, classes)
+        if expr.has(sp.Derivative):
+            return unroll(substitute_names(expr, self.d).xreplace(subs)).doit()
+        return self._expand_named(unroll(expr.xreplace(subs)), classes)
+
+    def _expand_named(self, expr: sp.Expr, classes: dict) -> sp.Expr:
+        entries = [e for e in expr.atoms(sp.Indexed, sp.Symbol)
+                   if (e.base if isinstance(e, sp.Indexed) else e) in self._named]
+        if entries:
+            expr = expr.xreplace({e: self._entry(e, classes) for e in entries})
+        return expr.doit() if expr.has(sp.Sum, sp.Derivative) else expr
+
+    def _entry(self, e, classes: dict) -> sp.Expr:
+        """A named entry (y[2], or a scalar name) as an expression in the inputs, made once."""
+        key = (e, _items(classes))
+        if key not in self._entries:
+            nm = self._named[e.base if isinstance(e, sp.Indexed) else e]
+            body = nm.expr_at(e.indices) if isinstance(e, sp.Indexed) else nm.expr
+            self._entries[key] = self._expand_named(unroll(body.xreplace(self._subs({}, classes))), classes)
+        return self._entries[key]
+
+
+def _items(mapping: dict) -> tuple:
+    return tuple(sorted(mapping.items(), key=str))
 
 
 def unroll(expr: sp.Expr) -> sp.Expr:
@@ -125,15 +186,15 @@ def wrt_entry(d: Derivation, assignment: dict) -> sp.Expr:
     return var.symbol[tuple(assignment[s] for s in d.indices)] if d.indices else var.symbol
 
 
-def reference(d: Derivation, assignment: dict, point: Point) -> sp.Expr:
+def reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer | None = None) -> sp.Expr:
     """`sympy.diff` of the fully expanded definition, at this index assignment."""
-    target = concrete(d.lhs.expr, d, assignment, point)
+    target = (conc or Concretizer(d))(d.lhs.expr, assignment, point.classes)
     return sp.diff(target, wrt_entry(d, assignment))
 
 
 @dataclass(frozen=True)
 class Report:
-    symbolic: int  # index assignments where closed form − diff simplified to 0
+    symbolic: int  # index assignments where closed form − diff simplified to 0 (steps H(x) as unknowns)
     numeric: int  # where it did not simplify but agreed to 20 digits at random points
     max_fd_error: float  # largest relative error against central finite differences
 
@@ -142,14 +203,15 @@ class VerificationError(AssertionError):
     pass
 
 
-def check_against_diff(d: Derivation, seed: int = 0) -> tuple[int, int]:
+def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = None) -> tuple[int, int]:
     rng = random.Random(seed)
+    conc = conc or Concretizer(d)
     symbolic = numeric = 0
     points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
     for assignment in assignments(d):
         for point in points if d.definition.others and any(v.domain == "class" for v in d.definition.others) else points[:1]:
-            closed = concrete(d.result, d, assignment, point)
-            ref = reference(d, assignment, point)
+            closed = conc(d.result, assignment, point.classes)
+            ref = reference(d, assignment, point, conc)
             diff = closed - ref
             if _vanishes(diff):
                 symbolic += 1
@@ -164,8 +226,14 @@ def check_against_diff(d: Derivation, seed: int = 0) -> tuple[int, int]:
 
 
 def _vanishes(expr: sp.Expr) -> bool:
-    if expr.has(sp.Heaviside, sp.Piecewise, sp.Max):
+    """Whether `expr` simplifies to 0. A step H(x) is taken as an unknown h, shared by H(x, 0)
+    and H(x): what vanishes for every h vanishes wherever no argument of a step is 0."""
+    if expr.has(sp.Piecewise, sp.Max, sp.Min):
         return False
+    steps: dict = {}
+    for h in expr.atoms(sp.Heaviside):
+        steps[h] = steps.setdefault(sp.Heaviside(h.args[0], 0), sp.Dummy("h"))
+    expr = expr.xreplace(steps)
     try:
         return sp.cancel(sp.expand(expr)) == 0
     except (sp.PolynomialError, TypeError):
@@ -188,22 +256,16 @@ def _kinks(expr: sp.Expr) -> list:
 class _Compiled:
     """Concrete expressions of one derivation, made once, compiled to a float function on first use."""
 
-    def __init__(self, d: Derivation):
-        self.d, self.exprs, self.fns = d, {}, {}
-
-    def _key(self, expr, assignment, point):
-        return expr, tuple(sorted(assignment.items(), key=str)), tuple(sorted(point.classes.items(), key=str))
+    def __init__(self, d: Derivation, conc: Concretizer | None = None):
+        self.d, self.fns = d, {}
+        self.conc = conc or Concretizer(d)
 
     def concrete(self, expr: sp.Expr, assignment: dict, point: Point) -> sp.Expr:
-        key = self._key(expr, assignment, point)
-        if key not in self.exprs:
-            self.exprs[key] = concrete(expr, self.d, assignment, Point({}, point.classes))
-        return self.exprs[key]
+        return self.conc(expr, assignment, point.classes)
 
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
-        key = self._key(expr, assignment, point)
+        key = c = self.concrete(expr, assignment, point)  # the same concrete expression compiles once
         if key not in self.fns:
-            c = self.concrete(expr, assignment, point)
             bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
             entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
             args = [sp.Symbol(f"v{n}") for n in range(len(entries))]  # plain names: lambdify's fast path
@@ -216,10 +278,11 @@ class _Compiled:
         return _kinks(self.concrete(expr, assignment, point))
 
 
-def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6) -> float:
+def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6,
+                             conc: Concretizer | None = None) -> float:
     """Largest relative error of the closed form against central differences of the definition."""
     rng = random.Random(seed)
-    compiled = _Compiled(d)
+    compiled = _Compiled(d, conc)
     target = d.lhs.expr if d.cost is None else d.cost
     worst = 0.0
     for _ in range(tries):
@@ -253,8 +316,9 @@ def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | No
 
 def verify(d: Derivation) -> Report:
     """Both checks; raises VerificationError naming the first disagreement."""
-    symbolic, numeric = check_against_diff(d)
-    return Report(symbolic, numeric, check_finite_differences(d))
+    conc = Concretizer(d)  # both checks take the same concrete expressions
+    symbolic, numeric = check_against_diff(d, conc=conc)
+    return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
 
 
 def check_steps(d: Derivation, seed: int = 2) -> None:

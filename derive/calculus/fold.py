@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -81,10 +82,8 @@ def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
         for u in candidates:
             if not work.has(u):
                 continue
-            U = sp.Dummy("u")
-            try:
-                sols = sp.solve(sp.Eq(y, definition.xreplace({u: U})), U)
-            except NotImplementedError:
+            sols = _solve_for(u, y, definition)
+            if sols is None:
                 continue
             if len(sols) == 1 and not sols[0].has(variable):
                 work = work.xreplace({u: sols[0]})
@@ -92,6 +91,17 @@ def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
         return expr
     work = sp.factor(sp.cancel(work))
     return work if sp.count_ops(work) <= sp.count_ops(expr) else expr
+
+
+@functools.lru_cache(maxsize=256)
+def _solve_for(u: sp.Expr, y: sp.Expr, definition: sp.Expr) -> tuple | None:
+    """The solutions of y = definition for the subexpression u; None when SymPy cannot say.
+    Remembered: the same activation is folded for every part and network that uses it."""
+    U = sp.Dummy("u")
+    try:
+        return tuple(sp.solve(sp.Eq(y, definition.xreplace({u: U})), U))
+    except NotImplementedError:
+        return None
 
 
 def _rational_in_names(expr: sp.Expr) -> bool:

@@ -92,16 +92,16 @@ class Concretizer:
         self._inputs: dict = {}
 
     def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
-        expr = self._inputs_only(expr)
-        free = expr.free_symbols  # an assignment of indices `expr` lacks makes the same expression
+        expr, free = self._inputs_only(expr)  # an assignment of indices `expr` lacks makes the same expression
         key = (expr, _items({k: v for k, v in assignment.items() if k in free}),
                _items({k: v for k, v in (classes or {}).items() if k in free}))
         if key not in self._exprs:
             self._exprs[key] = self._make(expr, assignment, classes or {})
         return self._exprs[key]
 
-    def _inputs_only(self, expr: sp.Expr) -> sp.Expr:
-        """A loss's output written as its body; the upstream cost as the linear cost it stands for."""
+    def _inputs_only(self, expr: sp.Expr) -> tuple:
+        """A loss's output written as its body, the upstream cost as the linear cost it stands for;
+        and the expression's free symbols."""
         if expr not in self._inputs:
             d, defn, out = self.d, self.d.definition, expr
             if defn.kind == "loss":
@@ -110,7 +110,7 @@ class Concretizer:
                 if "cost" not in self._inputs:
                     self._inputs["cost"] = d.scale * _linear_cost(d)
                 out = out.xreplace({d.cost: self._inputs["cost"]})
-            self._inputs[expr] = out
+            self._inputs[expr] = out, out.free_symbols
         return self._inputs[expr]
 
     def _subs(self, assignment: dict, classes: dict) -> dict:

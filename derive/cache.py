@@ -175,6 +175,28 @@ def store(name: str, value, folder: Path | None = None) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+def has(kind: str, request) -> bool:
+    """Whether an entry for `request` is stored; a request the cache cannot name never is."""
+    if request is None or not enabled():
+        return False
+    try:
+        name = key(kind, request)
+    except TypeError:
+        return False
+    return (directory() / f"{name}.pickle").is_file()
+
+
+def writable() -> bool:
+    """Whether entries can be stored: enabled, and the folder can be made and written."""
+    if not enabled():
+        return False
+    try:
+        directory().mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory(), os.W_OK)
+
+
 def cached(kind: str, request, compute):
     """`compute()`, or what it gave last time for the same request under the same sources.
 

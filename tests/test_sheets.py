@@ -254,3 +254,53 @@ def test_resolve_names_and_files(tmp_path):
     assert resolve("nyu2020_hw1").name == "nyu2020_hw1.toml"
     with pytest.raises(DeriveError):
         resolve(str(tmp_path / "missing.toml"))
+
+
+# ---------------------------------------------------------------- solving ahead on every core
+
+
+def test_parts_solved_ahead_are_what_the_build_reads(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from derive.sheets import ahead, builder
+
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
+    sheet = load(resolve("nyu2020_hw1"))
+    parts = ahead.pending([sheet])
+    assert len(parts) >= 2 and all(p.kind in ("target", "network", "identity", "module") for p in parts)
+    # Workers are forked only from a single thread, which this test process need not be: a fresh one.
+    script = ("from derive.sheets import ahead, resolve; from derive.sheets.loader import load; "
+              "print(ahead.solve_ahead([load(resolve('nyu2020_hw1'))], jobs=2))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == str(len(parts))
+    assert ahead.pending([sheet]) == []
+
+    def derived_again(*args, **kwargs):
+        raise AssertionError("the build derived a part that was solved ahead")
+
+    monkeypatch.setattr(builder, "_derivation", derived_again)
+    assert build(sheet).outputs["md"] == (OUTPUT / "nyu2020_hw1.md").read_text(encoding="utf-8")
+
+
+def test_a_part_that_fails_ahead_is_reported_in_its_place(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
+    path = write(tmp_path, MINIMAL + '\n[[questions]]\ntitle = "Softmax"\ntarget = "softmax"\nwrt = "z"\n')
+    assert main(["sheet", str(path), "-j", "2", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"derive: {path}:") and "z" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", ""])
+def test_jobs_must_be_a_positive_whole_number(jobs, capsys):
+    assert main(["sheet", "nyu2020_hw1", "--jobs", jobs]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("derive: ") and "choose 1 or more" in err and len(err.splitlines()) == 1
+
+
+def test_nothing_is_solved_ahead_without_a_cache(monkeypatch):
+    from derive.sheets import ahead
+
+    monkeypatch.setenv("DERIVE_NO_CACHE", "1")
+    assert ahead.solve_ahead([load(resolve("nyu2020_hw1"))], jobs=2) == 0

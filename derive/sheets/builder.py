@@ -167,35 +167,52 @@ def _network(part: Part):
 
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
     """Each question's parts solved: ([[Solved, …], …], warnings)."""
-    from derive import cache
-
     solved, warnings = [], []
     for q in sheet.questions:
         row = []
         for part in q.parts:
-            s = Solved(part)
-            if part.kind in ("target", "module"):
-                pairs = _derivations(part, verify)
-                s.derivations = [d for d, _ in pairs]
-                s.checks = [r for _, r in pairs]
-                s.requests = [_request(part, w) if verify else None for w in part.wrt or (None,)]
-                if part.numeric:
-                    s.numeric = _numeric(part, s.derivations)
-                for d in s.derivations:
-                    if part.form == "matrix" and d.matrix is None:
-                        warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
-                                        "showing the index form")
-            elif part.kind == "identity":
-                s.proof = cache.cached("identity", part.identity, lambda part=part: _proof(part))
-                if s.proof["steps"] is None:
-                    s.missing = "proof"
-                    warnings.append(f"{part.where}: derive.calculus.identity is not available; "
-                                    "the identity is stated without its proof")
-            elif part.kind == "network":
-                s.network = _network(part)
+            s, said = solve_part(part, verify=verify)
             row.append(s)
+            warnings += said
         solved.append(row)
     return solved, warnings
+
+
+def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
+    """One part's derivations, proof, network or numbers, each from the cache when it is there."""
+    from derive import cache
+
+    s, warnings = Solved(part), []
+    if part.kind in ("target", "module"):
+        pairs = _derivations(part, verify)
+        s.derivations = [d for d, _ in pairs]
+        s.checks = [r for _, r in pairs]
+        s.requests = [_request(part, w) if verify else None for w in part.wrt or (None,)]
+        if part.numeric:
+            s.numeric = _numeric(part, s.derivations)
+        for d in s.derivations:
+            if part.form == "matrix" and d.matrix is None:
+                warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
+                                "showing the index form")
+    elif part.kind == "identity":
+        s.proof = cache.cached("identity", part.identity, lambda: _proof(part))
+        if s.proof["steps"] is None:
+            s.missing = "proof"
+            warnings.append(f"{part.where}: derive.calculus.identity is not available; "
+                            "the identity is stated without its proof")
+    elif part.kind == "network":
+        s.network = _network(part)
+    return s, warnings
+
+
+def print_derivations(s: Solved) -> list:
+    """Each derivation's LaTeX (the same for every format), printed once; cached when it can be."""
+    from derive import cache
+
+    if len(s.printed) != len(s.derivations):
+        requests = s.requests or [None] * len(s.derivations)
+        s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
+    return s.printed
 
 
 # ---------------------------------------------------------------- rendering
@@ -262,7 +279,6 @@ def _proof_context(proof: dict) -> dict:
 
 def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:
     """Everything the sheet template reads, for one format."""
-    from derive import cache
     from derive.render.environment import render
 
     ext = "tex" if fmt == "tex" else "md"
@@ -272,10 +288,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
         lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
         for m, s in enumerate(row):
             p = s.part
-            if len(s.printed) != len(s.derivations):
-                requests = s.requests or [None] * len(s.derivations)
-                s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
-            blocks = [_derivation_block(c, fmt, override) for c in s.printed]
+            blocks = [_derivation_block(c, fmt, override) for c in print_derivations(s)]
             notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]

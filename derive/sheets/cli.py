@@ -20,8 +20,17 @@ def _formats(text: str) -> tuple:
     return chosen
 
 
+def _jobs(text: str) -> int:
+    import argparse
+
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}; choose 1 or more")
+    return int(text)
+
+
 def run(args) -> int:
     from derive.sheets import bundled, resolve
+    from derive.sheets.ahead import solve_ahead
     from derive.sheets.loader import load
     from derive.sheets.pdf import HINT, TexError, available
 
@@ -39,6 +48,7 @@ def run(args) -> int:
         print(f"derive: {HINT}", file=sys.stderr)
         want_pdf = False
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
+    solve_ahead(sheets, args.templates, args.jobs)
     status = 0
     for sheet in sheets:
         try:
@@ -64,11 +74,7 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
         built = build(sheet, formats=("md", "tex"), override=templates)
         return built.outputs, built.warnings
 
-    # The whole sheet is a function of its file, the engine's source and the bundled templates.
-    request = None
-    if not templates and _fixed_by_source(sheet):
-        request = {"sheet": sheet.name, "source": Path(sheet.path).read_text(encoding="utf-8")}
-    outputs, warnings = cache.cached("sheet", request, fresh)
+    outputs, warnings = cache.cached("sheet", sheet_request(sheet, templates), fresh)
     for w in warnings:
         if warn:
             warn(w)
@@ -81,6 +87,14 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
     if "pdf" in formats:
         written.append(compile_pdf(outputs["tex"], Path(out) / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
     return written
+
+
+def sheet_request(sheet, templates: str | None = None) -> dict | None:
+    """The whole sheet is a function of its file, the engine's source and the bundled templates;
+    None (not cached) with templates of one's own or a module registered at run time."""
+    if templates or not _fixed_by_source(sheet):
+        return None
+    return {"sheet": sheet.name, "source": Path(sheet.path).read_text(encoding="utf-8")}
 
 
 def _fixed_by_source(sheet) -> bool:
@@ -100,4 +114,6 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default all three; "
                    "pdf only when latexmk is installed)")
     p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones")
+    p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                   help="solve parts in N processes ahead of rendering (default: one per core; 1: none)")
     p.set_defaults(run=run)

@@ -1,0 +1,124 @@
+"""Solve the parts of several sheets on every core before they are built, one after the other.
+
+Deriving and verifying is most of a cold `derive sheet --all` and each part is independent, so
+forked workers solve the parts whose results are not cached yet and store them in the cache
+(derive/cache.py); the build that follows, in this process and in order, reads them from there
+and renders. A part a worker cannot solve is left alone: the build solves it again and reports
+the error in its place, as it would without workers. Nothing is done ahead when the cache is off
+or cannot be written, with one core, or where processes cannot be forked.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from derive import cache
+
+_JOBS: list = []  # the parts to solve, read by forked workers through their copy of this module
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _requests(part) -> list:
+    """(kind, request) of each cache entry that solving `part` produces; None where it has none."""
+    from derive.sheets.builder import _request
+
+    if part.kind in ("target", "module"):
+        return [("derivation", _request(part, w)) for w in part.wrt or (None,)]
+    if part.kind == "network":
+        builtin = isinstance(part.network, str) and cache.builtin(part.network)
+        return [("network", {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+                 if builtin else None)]
+    if part.kind == "identity":
+        return [("identity", part.identity)]
+    return []
+
+
+def pending(sheets, templates: str | None = None) -> list:
+    """The parts of `sheets` worth solving ahead: every result nameable and some not yet stored.
+
+    Each distinct part once; sheets whose whole rendering is cached are skipped.
+    """
+    from derive.sheets.cli import sheet_request
+
+    parts, seen = [], set()
+    for sheet in sheets:
+        if cache.has("sheet", sheet_request(sheet, templates)):
+            continue
+        for q in sheet.questions:
+            for part in q.parts:
+                requests = _requests(part)
+                try:
+                    name = tuple(cache.key(k, r) for k, r in requests if r is not None)
+                except TypeError:  # a request the cache cannot name
+                    continue
+                if not requests or len(name) < len(requests) or name in seen \
+                        or all(cache.has(k, r) for k, r in requests):
+                    continue
+                seen.add(name)
+                parts.append(part)
+    return parts
+
+
+def _solve(n: int) -> bool:
+    """In a worker: solve part `n` and print its derivations, each stored in the cache on the way."""
+    from derive.sheets.builder import print_derivations, solve_part
+
+    try:
+        print_derivations(solve_part(_JOBS[n])[0])
+    except Exception:  # noqa: BLE001  (the build solves it again and says what is wrong, in place)
+        return False
+    return True
+
+
+def _warm_up() -> None:
+    """Import here what every worker needs, so that each inherits it instead of importing it again."""
+    import sympy as sp
+
+    import derive.api
+    import derive.render.show
+    import derive.verify  # noqa: F401
+
+    x = sp.Symbol("x")
+    sp.lambdify([x], sp.Heaviside(x, 0) * x, modules=["numpy", "math"])  # NumPy and the code printers
+
+
+def solve_ahead(sheets, templates: str | None = None, jobs: int | None = None) -> int:
+    """Solve the pending parts of `sheets` in `jobs` forked workers (default: every core).
+
+    Returns how many parts were solved ahead (0 when it was not worth it or not possible).
+    """
+    global _JOBS
+
+    jobs = cores() if jobs is None else jobs
+    if jobs < 2 or not _can_fork() or not cache.writable():
+        return 0
+    parts = pending(sheets, templates)
+    if len(parts) < 2:
+        return 0
+    _JOBS = parts
+    _warm_up()
+    done = 0
+    try:
+        with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=multiprocessing.get_context("fork")) as pool:
+            done = sum(pool.map(_solve, range(len(parts))))
+    except BrokenProcessPool:  # a worker died (out of memory, killed): the build solves what is missing
+        pass
+    finally:
+        _JOBS = []
+    return done
+
+
+def _can_fork() -> bool:
+    """Forking is safe only from a single thread (a thread's held lock would stay held in the child)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1

@@ -6,6 +6,7 @@ every index assignment of the result, so a transpose or a misplaced index cannot
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from dataclasses import dataclass
@@ -24,11 +25,16 @@ class Point:
     classes: dict  # class-index Symbol -> int
 
 
-def _entries(var: Var, sizes: dict):
-    if not var.shape:
-        return [var.symbol]
-    ranges = [range(1, int(sizes[s]) + 1) for s in var.shape]
-    return [var.symbol[idx] for idx in itertools.product(*ranges)]
+def _entries(var: Var, sizes: dict) -> list:
+    """Every entry of `var`; the same objects each time, so dictionaries of points find them by identity."""
+    return _entry_list(var.symbol, tuple(int(sizes[s]) for s in var.shape))
+
+
+@functools.lru_cache(maxsize=1024)
+def _entry_list(symbol, dims: tuple) -> list:
+    if not dims:
+        return [symbol]
+    return [symbol[idx] for idx in itertools.product(*[range(1, n + 1) for n in dims])]
 
 
 def sample(defn: Definition, rng: random.Random, upstream: Var | None = None) -> Point:
@@ -257,7 +263,7 @@ class _Compiled:
     """Concrete expressions of one derivation, made once, compiled to a float function on first use."""
 
     def __init__(self, d: Derivation, conc: Concretizer | None = None):
-        self.d, self.fns = d, {}
+        self.d, self.fns, self._kinks = d, {}, {}
         self.conc = conc or Concretizer(d)
 
     def concrete(self, expr: sp.Expr, assignment: dict, point: Point) -> sp.Expr:
@@ -269,13 +275,17 @@ class _Compiled:
             bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
             entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
             args = [sp.Symbol(f"v{n}") for n in range(len(entries))]  # plain names: lambdify's fast path
-            self.fns[key] = entries, sp.lambdify(args, c.xreplace(dict(zip(entries, args))),
-                                                 modules=["numpy", "math"], dummify=False)
+            fn = sp.lambdify(args, c.xreplace(dict(zip(entries, args))), modules=["numpy", "math"], dummify=False)
+            keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
+            self.fns[key] = [keys.get(e, e) for e in entries], fn
         entries, fn = self.fns[key]
         return float(fn(*[point.values[e] for e in entries]))
 
     def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
-        return _kinks(self.concrete(expr, assignment, point))
+        c = self.concrete(expr, assignment, point)
+        if c not in self._kinks:
+            self._kinks[c] = _kinks(c)
+        return self._kinks[c]
 
 
 def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6,

@@ -30,6 +30,7 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
     from derive.check.meaning import IndexClash, ShapeMismatch, read
     from derive.check.parse import parse
     from derive.check.screen import InvalidAnswer
+    from derive.check.verdict import LIMITS, stopped
 
     if hasattr(derivation, "network"):  # a chain such as affine>relu>affine>mse
         from derive.check.network import check_network
@@ -48,8 +49,8 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
             if comp.equal is None:
                 return Verdict("undecided", parsed, expected, [comp.note], counterexample(comp, ref), answer)
             return Verdict("incorrect", parsed, expected, explain(comp, ref), counterexample(comp, ref), answer)
-    except InvalidAnswer as exc:
-        return Verdict("invalid", parsed, expected, [str(exc)], None, answer)
+    except (InvalidAnswer, Budget, *LIMITS) as exc:
+        return stopped(exc, parsed, expected, answer, timeout)
     except ShapeMismatch as exc:
         return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
                        None, answer)
@@ -58,12 +59,6 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
         reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
         return Verdict("incorrect", parsed, expected, [reason], None, answer)
-    except Budget:
-        return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
-                       None, answer)
-    except (RecursionError, MemoryError, OverflowError):
-        return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
-                       None, answer)
 
 
 def _sizes(d) -> str:

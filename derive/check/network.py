@@ -593,6 +593,7 @@ def check_network(d, answer: str, *, timeout: float | None = 2.0) -> Verdict:
     """The verdict on a matrix answer for a network gradient (see the module's conventions)."""
     from derive.check.compare import Budget, time_limit
     from derive.check.parse import parse
+    from derive.check.verdict import LIMITS, stopped
 
     expected = expected_latex(d)
     batch = d.network.batch
@@ -611,14 +612,8 @@ def check_network(d, answer: str, *, timeout: float | None = 2.0) -> Verdict:
                     "factors without their values; write them out (e.g. δ1 xᵀ) to have them checked.")], None, answer)
             parsed = answer_latex(node, batch)
             return _judge(node, ref, d, parsed, expected, answer)
-    except InvalidAnswer as exc:
-        return Verdict("invalid", parsed, expected, [str(exc)], None, answer)
-    except Budget:
-        return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
-                       None, answer)
-    except (RecursionError, MemoryError, OverflowError):
-        return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
-                       None, answer)
+    except (InvalidAnswer, Budget, *LIMITS) as exc:
+        return stopped(exc, parsed, expected, answer, timeout)
     except (ValueError, ZeroDivisionError):
         return Verdict("invalid", parsed, expected, ["the answer cannot be evaluated"], None, answer)
 

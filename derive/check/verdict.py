@@ -63,3 +63,20 @@ class Verdict:
         if self.counterexample:
             lines.append(f"\ncounterexample: {self.counterexample['text']}")
         return "\n".join(lines) + "\n"
+
+
+# What stops a check before it reaches a verdict of its own; `stopped` says it as one.
+LIMITS = (RecursionError, MemoryError, OverflowError)
+
+
+def stopped(exc: BaseException, parsed: str | None, expected: str, answer: str, timeout: float | None) -> Verdict:
+    """The verdict when a check ends in `exc`: an invalid answer, the time limit, or a size limit."""
+    from derive.check.compare import Budget
+
+    if isinstance(exc, Budget):
+        return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
+                       None, answer)
+    if isinstance(exc, LIMITS):
+        return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
+                       None, answer)
+    return Verdict("invalid", parsed, expected, [str(exc)], None, answer)  # InvalidAnswer: its own words

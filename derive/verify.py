@@ -344,6 +344,13 @@ def check_steps(d: Derivation, seed: int = 2) -> None:
             if abs(a - b) > 1e-12 * (1 + abs(a)):
                 raise VerificationError(
                     f"{d.target}: step {n} ({step.rule}) changes the value at {assignment}: {a} → {b}")
+    if d.cases is not None:  # the cases stated beside the result equal it
+        by_cases = sp.Piecewise(*d.cases.pieces)
+        for assignment in assignments(d):
+            a = value(concrete(d.result, d, assignment, point), point)
+            b = value(concrete(by_cases, d, assignment, point), point)
+            if abs(a - b) > 1e-12 * (1 + abs(a)):
+                raise VerificationError(f"{d.target}: the cases give {b} at {assignment}, the result {a}")
 
 
 def matrix_env(d: Derivation, point: Point) -> dict:

@@ -18,6 +18,11 @@ CLOSED = [
     ("elu", "x", "Piecewise((1, x > 0), (alpha + y, True))"),
     ("l2", "W", "lam*W[i, j]"),
     ("half_frobenius", "Yhat", "Yhat[i, j] - Y[i, j]"),
+    # every term of the loss depends on every score through the softmax: the sum over l stays
+    ("hinge", "o", ("Sum(Heaviside(C + p[l] - p[t], 0)*(1 - KroneckerDelta(l, t))*"
+                   "(p[l]*(KroneckerDelta(i, l) - p[i]) - p[t]*(KroneckerDelta(i, t) - p[i])), (l, 1, K))")),
+    ("svm", "s", ("Sum((1 - KroneckerDelta(k, t))*(KroneckerDelta(i, k) - KroneckerDelta(i, t))*"
+                 "Heaviside(Delta + s[k] - s[t], 0), (k, 1, K))")),
 ]
 
 

@@ -41,6 +41,32 @@ def test_softmax_steps_show_quotient_rule_cases_and_substitution():
     assert not substituted.has(sp.exp), "the substitution writes the result in y only"
 
 
+def test_a_sum_whose_terms_all_depend_on_the_variable_is_kept():
+    """hinge: contracting Σ_l would scatter it into four sums; kept, each term is factored instead.
+    cross-entropy: the delta picks one term, so the sum goes."""
+    d = derivative("hinge", wrt="o")
+    rules = [s.rule for s in d.steps]
+    assert rules[-3:] == ["contract", "substitute", "factor"] and "cases" not in rules
+    assert isinstance(d.result, sp.Sum) and d.cases is None, "the cases are longer than the result: not stated"
+    assert not derivative("cross_entropy", wrt="yhat").result.has(sp.Sum)
+    svm = derivative("svm", wrt="s")
+    same, other = svm.cases.pieces  # shorter than the sum: stated beside it
+    assert text(same[0]) == "1 - Sum(Heaviside(Delta + s[k] - s[t], 0), (k, 1, K))"
+    assert text(other[0]) == "Heaviside(Delta + s[i] - s[t], 0)"
+
+
+def test_cases_that_disagree_with_the_result_are_caught():
+    from dataclasses import replace
+
+    from derive.steps import Cases
+    from derive.verify import VerificationError, check_steps
+
+    d = derivative("svm", wrt="s")
+    (same, eq), (other, ne) = d.cases.pieces
+    with pytest.raises(VerificationError, match="the cases"):
+        check_steps(replace(d, cases=Cases(((same, eq), (-other, ne)))))
+
+
 def test_scaled_cost_scales_every_gradient():
     for wrt in ("W", "b", "x"):
         plain, scaled = derivative("affine", wrt=wrt), derivative("affine", wrt=wrt, scale=3)

@@ -24,7 +24,11 @@ def _rank(term: sp.Expr, prefer: tuple) -> int:
 
 
 def leads_negative(add: sp.Add, prefer: tuple) -> bool:
+    """Whether the sum, written the way a person orders it, starts with a minus: δ_ij − y_j does
+    not; 1 − δ_ij does not either (a positive number leads when the delta is subtracted)."""
     lead = min(add.args, key=lambda t: (_rank(t, prefer), sp.default_sort_key(t)))
+    if lead.could_extract_minus_sign() and any(t.is_number and t > 0 for t in add.args):
+        return False
     return lead.could_extract_minus_sign()
 
 
@@ -77,4 +81,37 @@ def canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     candidates = []
     for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))
-    return min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
+    candidates += _collected(sp.expand(expr), prefer)
+    best = min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
+    if isinstance(best, sp.Mul):  # a factored form: collect inside each factor that is a sum
+        factors = [min([f, *_collected(f, prefer)], key=sp.count_ops) for f in sp.Mul.make_args(best)]
+        if factors != list(sp.Mul.make_args(best)):
+            best = sp.Mul(*factors, evaluate=False)
+    return best
+
+
+def _collected(expr: sp.Expr, prefer: tuple) -> list:
+    """p_l(δ_il − p_i) − p_t(δ_it − p_i): the expanded sum collected on each entry of the leading
+    names in turn, each term's signs normalized. Chosen only when strictly shorter."""
+    if not isinstance(expr, sp.Add):
+        return []
+    entries = sorted((e for e in expr.atoms(sp.Indexed) if e.base in prefer[:1]), key=sp.default_sort_key)
+    if not 2 <= len(entries) <= 4:
+        return []
+    out = []
+    for order in (entries, entries[::-1]):
+        collected = sp.collect(expr, order, evaluate=False)
+        if len(collected) > 1:
+            out.append(sp.Add(*[_signed(k, v, prefer) for k, v in collected.items()], evaluate=False))
+    return out
+
+
+def _signed(entry: sp.Expr, coefficient: sp.Expr, prefer: tuple) -> sp.Expr:
+    """One term of a collected sum: − p_t(δ_it − p_i) rather than p_t(p_i − δ_it)."""
+    if entry == 1:
+        return coefficient
+    if isinstance(coefficient, sp.Add) and leads_negative(coefficient, prefer):
+        flipped = sp.expand(-coefficient)
+        if not leads_negative(flipped, prefer):
+            return sp.Mul(-1, entry, flipped, evaluate=False)
+    return sp.Mul(entry, coefficient, evaluate=False)

@@ -119,9 +119,11 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     if rule:
         add(rule.split(", ")[0], after, "; ".join(REASONS[r] for r in rule.split(", ")))
 
-    reason = {0: "differentiate", 1: f"differentiate each term: ∂{var.name}_k/∂{var.name}_j = δ_kj",
+    first = wrt_idx[0] if wrt_idx else None
+    reason = {0: "differentiate", 1: f"differentiate each term: ∂{var.name}_k/∂{var.name}_{first} = δ_k{first}",
               2: f"differentiate each term: ∂{var.name}_kl/∂{var.name}_ij = δ_ki δ_lj"}[var.rank]
     add("differentiate", evaluate_derivatives(steps[-1].after), reason)
+    differentiated = len(steps)
     add("contract", contract_deltas(steps[-1].after),
         "Σ_k f(k) δ_kj = f(j): the delta keeps one term of each sum")
 
@@ -157,11 +159,48 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
     add("factor", result, f"combine the cases with {delta_name} and factor" if cases else "collect and factor")
 
+    within = _within_sum(steps[differentiated - 1].after, named, var, prefer)
+    if within is not None and sp.count_ops(within[-1][1]) < sp.count_ops(result):
+        del steps[differentiated:]  # the sum over the loss's terms kept: shorter than contracting it away
+        for rule, after, why in within:
+            add(rule, after, why)
+        result = steps[-1].after
+        if cases is not None and max(sp.count_ops(e) for e, _ in cases.pieces) > sp.count_ops(result):
+            cases = None  # the cases are stated beside the result only when each is shorter than it
+
     return Derivation(
         target=defn.name, wrt=wrt, lhs=lhs, steps=steps, result=result, definition=defn,
         body=expr, out_index=out_idx, named=named, upstream=upstream, cost=cost, scale=scale,
         indices=wrt_idx, cases=cases, conventions=defn.conventions,
     )
+
+
+def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | None:
+    """Steps that keep an outer Σ_l f(l): contract, fold and factor inside f only.
+
+    When every term of a loss depends on the variable (a softmax inside a sum over classes),
+    contracting the outer sum scatters it into many sums; a person keeps it. None unless `expr`
+    is a single sum.
+    """
+    if not isinstance(expr, sp.Sum) or len(expr.limits) != 1:
+        return None
+    k = expr.limits[0][0]
+    steps = [("contract", sp.Sum(contract_deltas(expr.function), *expr.limits),
+              f"Σ f δ = f inside each term; the sum over {k} stays, as each of its terms depends on {var.name}")]
+    folded = steps[-1][1].function
+    for nm in named:
+        folded = fold(folded, nm, var.symbol)
+    if named:
+        steps.append(("substitute", sp.Sum(folded, *expr.limits),
+                      "write each term in terms of " + ", ".join(_name_of(nm.symbol) for nm in named)))
+    factored = canonical(folded, prefer)
+    if _factors(factored) != _factors(folded):  # not a mere reordering of the same factors
+        steps.append(("factor", sp.Sum(factored, *expr.limits), "factor each term"))
+    return steps
+
+
+def _factors(expr: sp.Expr) -> list:
+    return sorted(sp.Mul.make_args(expr), key=sp.default_sort_key)
 
 
 def _case_delta(expr: sp.Expr, wrt_idx: tuple):

@@ -154,7 +154,8 @@ def _class_loss(name, title, scores, margin, probabilities):
         output=Var("L", latex="L", role="output"), index=(), expr=expr,
         inputs=(o,), others=(t, C), sizes={K: 4}, intermediates=intermediates,
         conventions=("t is the index of the true class; the sum runs over the other classes.",
-                     "The derivative of max(0, u) is taken to be 0 at u = 0."),
+                     "The derivative of max(0, u) is taken to be 0 at u = 0.",
+                     f"The margin {'C' if margin == 'C' else 'Δ'} is positive."),
     )
 
 

@@ -41,18 +41,18 @@ def _show(args) -> int:
     from derive.api import derivative
 
     d = derivative(args.target, wrt=args.wrt, scale=args.cost_scale, layout=args.layout)
-    if args.form == "matrix" and d.matrix is None:
-        raise DeriveError(f"{args.target} with respect to {d.wrt} has no matrix form; use --form index")
+    form = args.form or "index"
     if args.format == "json":
+        from derive.render.show import form_of
+
+        form_of(d, form)  # JSON holds both forms; a matrix form that does not exist is still an error
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
     elif args.format == "md":
-        print(d.markdown(), end="")
+        print(d.markdown(form), end="")
     elif args.format == "tex":
-        from derive.render.show import derivation_tex
-
-        print(derivation_tex(d), end="")
+        print(d.tex(form), end="")
     else:
-        print(d.text(), end="")
+        print(d.text(form), end="")
     return 0
 
 
@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="derive a gradient step by step")
     p.add_argument("target", help="a registry name, e.g. softmax, or a chain such as affine>relu>affine>mse")
     p.add_argument("--wrt", help="the variable to differentiate by (default: the first input)")
-    p.add_argument("--form", choices=("index", "matrix"), default="index")
+    p.add_argument("--form", choices=("index", "matrix"),
+                   help="the form the result is stated in first: index (default) or matrix; "
+                        "a network shows only this form (default: both)")
     p.add_argument("--format", choices=(*FORMATS, "numpy"), default="text",
                    help="numpy (networks only): a NumPy function for the forward pass and every gradient")
     p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator",

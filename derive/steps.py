@@ -65,20 +65,26 @@ class Derivation:
         return sp.Eq(self.lhs, self.result, evaluate=False)
 
     # Rendering lives in derive.render; these are thin doors to it.
-    def latex(self) -> str:
+    def latex(self, form: str = "index") -> str:
+        """`form` = matrix boxes the matrix form (where there is one) and gives the index form after it."""
         from derive.render.show import derivation_latex
 
-        return derivation_latex(self)
+        return derivation_latex(self, form)
 
-    def markdown(self) -> str:
+    def markdown(self, form: str = "index") -> str:
         from derive.render.show import derivation_markdown
 
-        return derivation_markdown(self)
+        return derivation_markdown(self, form)
 
-    def text(self) -> str:
+    def tex(self, form: str = "index") -> str:
+        from derive.render.show import derivation_tex
+
+        return derivation_tex(self, form)
+
+    def text(self, form: str = "index") -> str:
         from derive.render.show import derivation_text
 
-        return derivation_text(self)
+        return derivation_text(self, form)
 
     def to_json(self) -> dict:
         from derive.render.show import derivation_json

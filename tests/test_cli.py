@@ -43,10 +43,48 @@ def test_show_formats(capsys, fmt, marker):
     assert code == 0 and marker in out
 
 
+def test_form_matrix_states_the_matrix_form_first(capsys):
+    code, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--form", "matrix")
+    assert code == 0
+    result = out[out.index("result:"):].splitlines()
+    assert result[0] == "result: dC/dW = dC/dy @ x.T   shape M x D"
+    assert result[1] == "index form: Derivative(C, W[i, j]) = dC_dy[i]*x[j]"
+    _, index_first, _ = run(capsys, "show", "affine", "--wrt", "W")
+    assert index_first[index_first.index("result:"):].splitlines()[:2] == [
+        "result: Derivative(C, W[i, j]) = dC_dy[i]*x[j]", "matrix: dC/dy @ x.T   shape M x D"]
+    boxed = r"\boxed{\frac{\partial C}{\partial W} ="
+    for fmt in ("md", "tex"):
+        _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--form", "matrix", "--format", fmt)
+        assert boxed in out and out.index(boxed) < out.index("In index form"), fmt
+
+
+@pytest.mark.parametrize("form, present, absent", [
+    ("index", ["delta1[i] = Heaviside(s1[i], 0)*", "Derivative(L, W1[i, j]) = delta1[i]*x[j]"],
+     ["delta1 = (W2^T delta2)", "dL/dW1 = delta1 x^T", "index form:"]),
+    ("matrix", ["delta1 = (W2^T delta2)", "dL/dW1 = delta1 x^T"], ["delta1[i]", "Derivative(L, W1"]),
+    (None, ["delta1 = (W2^T delta2)", "index form: delta1[i]", "dL/dW1 = delta1 x^T"], []),
+])
+def test_a_network_shows_the_form_asked_for(capsys, form, present, absent):
+    code, out, _ = run(capsys, "show", "affine>relu>affine>mse", "--wrt", "W1", *(["--form", form] if form else []))
+    assert code == 0
+    assert all(p in out for p in present) and not any(a in out for a in absent)
+    assert "dL/dW1 = dL/dyhat . dyhat/dz1" in out, "the chain rule is shown in either form"
+
+
+def test_an_unknown_form_from_python_is_one_line():
+    from derive.api import derivative
+    from derive.errors import DeriveError
+
+    with pytest.raises(DeriveError, match="unknown form 'matrx'; choose one of: index, matrix"):
+        derivative("affine", wrt="W").markdown(form="matrx")
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["show", "sofmax"], "choose one of: affine"),
     (["show", "affine", "--wrt", "V"], "choose one of: W, b, x"),
     (["show", "hinge", "--form", "matrix"], "no matrix form"),
+    (["show", "hinge", "--form", "matrix", "--format", "json"], "no matrix form"),
+    (["show", "softmax", "--form", "both"], "invalid choice"),
     (["show", "softmax", "--cost-scale", "3"], "layers only"),
     (["show", "softmax", "--format", "pdf"], "invalid choice"),
     (["frobnicate"], "invalid choice"),

@@ -304,3 +304,22 @@ def test_nothing_is_solved_ahead_without_a_cache(monkeypatch):
 
     monkeypatch.setenv("DERIVE_NO_CACHE", "1")
     assert ahead.solve_ahead([load(resolve("nyu2020_hw1"))], jobs=2) == 0
+
+
+def test_a_network_part_shows_the_form_it_asks_for(tmp_path):
+    def sheet(form):
+        return write(tmp_path, f"""\
+            title = "Forms"
+            [[questions]]
+            title = "Two layers"
+            network = "affine>relu>affine>mse"
+            wrt = "W1"
+            {form}
+            """, name=f"forms{len(form)}.toml")
+
+    both = build(load(sheet(""))).outputs["md"]
+    index = build(load(sheet('form = "index"'))).outputs["md"]
+    matrix = build(load(sheet('form = "matrix"'))).outputs["md"]
+    assert "with the shape under each factor" in both and "index form:" in both
+    assert "entry by entry" in index and "with the shape under each factor" not in index
+    assert "with the shape under each factor" in matrix and "index form:" not in matrix and "entry by entry" not in matrix

@@ -134,25 +134,25 @@ class NetworkDerivation:
     def conventions(self) -> tuple:
         return self.backprop.conventions
 
-    def latex(self) -> str:
+    def latex(self, form: str | None = None) -> str:
         from derive.network.render import network_latex
 
-        return network_latex(self)
+        return network_latex(self, form)
 
-    def markdown(self) -> str:
+    def markdown(self, form: str | None = None) -> str:
         from derive.network.render import network_markdown
 
-        return network_markdown(self)
+        return network_markdown(self, form)
 
-    def tex(self) -> str:
+    def tex(self, form: str | None = None) -> str:
         from derive.network.render import network_tex
 
-        return network_tex(self)
+        return network_tex(self, form)
 
-    def text(self) -> str:
+    def text(self, form: str | None = None) -> str:
         from derive.network.render import network_text
 
-        return network_text(self)
+        return network_text(self, form)
 
     def to_json(self) -> dict:
         from derive.network.render import network_json

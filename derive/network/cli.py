@@ -29,9 +29,9 @@ def show_network(args) -> int:
     if args.format == "json":
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
     elif args.format == "md":
-        print(d.markdown(), end="")
+        print(d.markdown(args.form), end="")
     elif args.format == "tex":
-        print(d.tex(), end="")
+        print(d.tex(args.form), end="")
     else:
-        print(d.text(), end="")
+        print(d.text(args.form), end="")
     return 0

@@ -100,17 +100,29 @@ def context(d) -> dict:
     }
 
 
-def network_markdown(d) -> str:
-    return render("partials/network.md.j2", "md", **context(d)).strip() + "\n"
+FORMS = ("index", "matrix")
 
 
-def network_tex(d) -> str:
-    return render("partials/network.tex.j2", "tex", **context(d)).strip() + "\n"
+def _form(form: str | None) -> str | None:
+    """None shows both forms; index or matrix only that one."""
+    if form is not None and form not in FORMS:
+        from derive.errors import DeriveError
+
+        raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
+    return form
 
 
-def network_latex(d) -> str:
+def network_markdown(d, form: str | None = None) -> str:
+    return render("partials/network.md.j2", "md", **context(d), form=_form(form)).strip() + "\n"
+
+
+def network_tex(d, form: str | None = None) -> str:
+    return render("partials/network.tex.j2", "tex", **context(d), form=_form(form)).strip() + "\n"
+
+
+def network_latex(d, form: str | None = None) -> str:
     """`$$`-delimited display math for notebooks: the recursion and the gradient with shapes."""
-    return render("partials/network_math.tex.j2", "tex", **context(d)).strip()
+    return render("partials/network_math.tex.j2", "tex", **context(d), form=_form(form)).strip()
 
 
 def _matrix_text(s) -> str:
@@ -120,7 +132,10 @@ def _matrix_text(s) -> str:
     return f"({up}) ⊙ ({text(_elementwise(s.derivative))})"
 
 
-def network_text(d) -> str:
+def network_text(d, form: str | None = None) -> str:
+    """The forward pass, the chain rule, the error signals and the gradient; `form` index or
+    matrix states the signals and the gradient only in that form (None: both)."""
+    form = _form(form)
     bp, g = d.backprop, d.gradient
     lines = [f"network {d.target}: dL/d{d.wrt}", "", "forward pass"]
     width = max(len(r.label) for r in bp.forward)
@@ -134,12 +149,17 @@ def network_text(d) -> str:
     lines += [f"  {_jac_text(j.latex):<12} {shape_text(j.shape):<16} = {_tex_text(j.equals)}" for j in d.chain]
     lines += ["", "error signals"]
     for s in d.signals:
-        lines.append(f"  {s.name} = {_matrix_text(s)}   [{shape_text(s.shape)}]")
-        lines.append(f"    index form: {text(s.lhs)} = {text(s.rhs)}")
-    lines += ["", "gradient",
-              f"  dL/d{d.wrt} = {product_text(g.product)}   [{shape_text(g.shape)}]",
-              "    factors: " + ";  ".join(f"{_tex_text(f)}: {shape_text(sh)}" for f, sh in g.factors),
-              f"    index form: {text(g.lhs)} = {text(g.rhs)}", ""]
+        if form != "index":
+            lines.append(f"  {s.name} = {_matrix_text(s)}   [{shape_text(s.shape)}]")
+        if form != "matrix":
+            lines.append(f"{'  ' if form else '    index form: '}{text(s.lhs)} = {text(s.rhs)}")
+    lines += ["", "gradient"]
+    if form != "index":
+        lines += [f"  dL/d{d.wrt} = {product_text(g.product)}   [{shape_text(g.shape)}]",
+                  "    factors: " + ";  ".join(f"{_tex_text(f)}: {shape_text(sh)}" for f, sh in g.factors)]
+    if form != "matrix":
+        lines.append(f"{'  ' if form else '    index form: '}{text(g.lhs)} = {text(g.rhs)}")
+    lines.append("")
     lines += [f"convention: {c}" for c in d.conventions]
     lines += [f"local derivative: {src}" for s in d.signals for src in s.sources]
     lines.append(f"local derivative: {g.source}")

@@ -39,32 +39,61 @@ def _matrix(mf):
             "factors": [(Markup(f), [Markup(n if n == "1" else latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
 
 
-def derivation_latex(d) -> str:
+FORMS = ("index", "matrix")
+
+
+def form_of(d, form: str) -> str:
+    """`form` checked: index, or matrix where the derivation has one (one-line error otherwise)."""
+    from derive.errors import DeriveError
+
+    if form not in FORMS:
+        raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
+    if form == "matrix" and d.matrix is None:
+        raise DeriveError(f"{d.target} with respect to {d.wrt} has no matrix form; use --form index")
+    return form
+
+
+def derivation_latex(d, form: str = "index") -> str:
     """`$$`-delimited display math: the steps, then the boxed result (for notebooks too)."""
-    return render("partials/derivation_math.tex.j2", "tex", **context(d)).strip()
+    return render("partials/derivation_math.tex.j2", "tex", **context(d), form=form_of(d, form)).strip()
 
 
-def derivation_markdown(d) -> str:
-    return render("partials/derivation.md.j2", "md", **context(d)).strip() + "\n"
+def derivation_markdown(d, form: str = "index") -> str:
+    return render("partials/derivation.md.j2", "md", **context(d), form=form_of(d, form)).strip() + "\n"
 
 
-def derivation_tex(d) -> str:
-    return render("partials/derivation.tex.j2", "tex", **context(d)).strip() + "\n"
+def derivation_tex(d, form: str = "index") -> str:
+    return render("partials/derivation.tex.j2", "tex", **context(d), form=form_of(d, form)).strip() + "\n"
 
 
-def derivation_text(d) -> str:
+def derivation_text(d, form: str = "index") -> str:
+    """The steps, then the result; `form` = matrix states the matrix form first, the index form after."""
     lines = [f"{d.target}: d/d{d.wrt}", ""]
     for n, s in enumerate(d.steps, 1):
         lines.append(f"{n}. [{s.rule}] {s.reason}")
         lines.append(f"   = {text(s.after)}")
-    lines += ["", f"result: {text(d.lhs)} = {text(d.result)}"]
-    if d.cases:
-        for e, c in d.cases.pieces:
-            lines.append(f"   {text(e)}   if {text(c)}")
-    if d.matrix is not None:
-        lines.append(f"matrix: {d.matrix.text}   shape {' x '.join(d.matrix.shape)}")
+    index = [f"{text(d.lhs)} = {text(d.result)}"] + [f"   {text(e)}   if {text(c)}" for e, c in
+                                                       (d.cases.pieces if d.cases else ())]
+    if form_of(d, form) == "matrix":
+        lines += ["", f"result: {_matrix_lhs(d)} = {d.matrix.text}   shape {' x '.join(d.matrix.shape)}",
+                  "index form: " + index[0], *index[1:]]
+    else:
+        lines += ["", "result: " + index[0], *index[1:]]
+        if d.matrix is not None:
+            lines.append(f"matrix: {d.matrix.text}   shape {' x '.join(d.matrix.shape)}")
     lines += [f"convention: {c}" for c in d.conventions]
     return "\n".join(lines) + "\n"
+
+
+def _matrix_lhs(d) -> str:
+    """dC/dW, dy/dx, dL/dyhat: what the matrix form is the derivative of, as plain text."""
+    if d.cost is not None:
+        top = str(d.cost)
+    elif d.definition.elementwise:  # its matrix form is the gradient ∂C/∂y ⊙ f′ passed down
+        top = d.definition.upstream
+    else:
+        top = d.definition.output.name
+    return f"d{top}/d{d.wrt}"
 
 
 def derivation_json(d) -> dict:

@@ -236,11 +236,11 @@ def _printed(d) -> dict:
     return {**context(d), "wrt_latex": Markup(latex(d.definition.var(d.wrt).symbol))}
 
 
-def _derivation_block(printed: dict, fmt: str, override: str | None) -> Markup:
+def _derivation_block(printed: dict, fmt: str, override: str | None, form: str) -> Markup:
     from derive.render.environment import render
 
     name = "partials/sheet_derivation.tex.j2" if fmt == "tex" else "partials/derivation.md.j2"
-    return Markup(render(name, fmt, override, **printed).strip())
+    return Markup(render(name, fmt, override, **printed, form=form).strip())
 
 
 def _check_note(d, report) -> str | None:
@@ -259,11 +259,11 @@ def _network_blocks(part: Part, answer, fmt: str, override: str | None) -> list:
     from derive import cache
     from derive.sheets.network import render_network
 
-    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt}
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form}
     if override or not (isinstance(part.network, str) and cache.builtin(part.network)):
         request = None
     blocks = cache.cached("network_blocks", request,
-                          lambda: [str(b) for b in render_network(answer, fmt, override)])
+                          lambda: [str(b) for b in render_network(answer, fmt, override, part.form)])
     return [Markup(b) for b in blocks]
 
 
@@ -288,7 +288,8 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
         lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
         for m, s in enumerate(row):
             p = s.part
-            blocks = [_derivation_block(c, fmt, override) for c in print_derivations(s)]
+            blocks = [_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None else "index")
+                      for c, d in zip(print_derivations(s), s.derivations)]
             notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]

@@ -201,8 +201,8 @@ def _part(p, here: tuple, loc) -> Part:
         wrt = [wrt]
     if not isinstance(wrt, list) or not all(isinstance(w, str) for w in wrt):
         raise SheetError(fields["wrt"], "wrt must be a name or a list of names")
-    form = p.get("form", "index")
-    if form not in FORMS:
+    form = p.get("form")  # not given: index form first for a module, both forms for a network
+    if form is not None and form not in FORMS:
         raise SheetError(fields["form"], f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
     scale = p.get("scale", 1)
     if isinstance(scale, str):

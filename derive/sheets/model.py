@@ -30,7 +30,7 @@ class Part:
     kind: str = "prose"  # target | module | network | identity | prose
     target: str | None = None
     wrt: tuple = ()
-    form: str = "index"
+    form: str | None = None  # index | matrix; None: index first (a module), both (a network)
     scale: object = 1  # C2 = 3C is scale = 3
     module: dict | None = None
     network: dict | None = None

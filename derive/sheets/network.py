@@ -51,8 +51,9 @@ def solve_network(part) -> NetworkAnswer:
     return NetworkAnswer(derivations, example)
 
 
-def render_network(answer: NetworkAnswer, fmt: str, override: str | None) -> list:
-    """Rendered blocks: each derivation, then the worked example."""
+def render_network(answer: NetworkAnswer, fmt: str, override: str | None, form: str | None = None) -> list:
+    """Rendered blocks: each derivation (only the index or the matrix form if `form` says so), then
+    the worked example."""
     from markupsafe import Markup
 
     from derive.network import numeric_render
@@ -60,7 +61,7 @@ def render_network(answer: NetworkAnswer, fmt: str, override: str | None) -> lis
     from derive.render.environment import render
 
     ext = "tex" if fmt == "tex" else "md"
-    blocks = [render(f"partials/network.{ext}.j2", fmt, override, **network_render.context(d)).strip()
+    blocks = [render(f"partials/network.{ext}.j2", fmt, override, **network_render.context(d), form=form).strip()
               for d in answer.derivations]
     if answer.example is not None:
         blocks.append(render(f"partials/numeric.{ext}.j2", fmt, override,

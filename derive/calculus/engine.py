@@ -10,6 +10,7 @@ from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
 from derive.errors import DeriveError, unknown
+from derive.render.printer import spoken
 from derive.steps import Cases, Derivation, Step
 
 WRT_INDICES = ("i", "j")
@@ -99,15 +100,16 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         chain = upstream.symbol[out_idx] * sp.Derivative(expr, v, evaluate=False)
         for s, hi in reversed(list(zip(out_idx, defn.output.shape))):
             chain = sp.Sum(chain, (s, 1, hi))
-        reason = (f"chain rule through every entry of {defn.output.name}, "
-                  f"writing ∂{defn.upstream}/∂{defn.output.name} for the gradient arriving from above")
+        y = spoken(defn.output.name)
+        reason = (f"chain rule through every entry of {y}, "
+                  f"writing ∂{defn.upstream}/∂{y} for the gradient arriving from above")
         if scale != 1:
-            reason += f"; {cost} = {scale}{defn.upstream}, so ∂{cost}/∂{defn.output.name} = {scale} ∂{defn.upstream}/∂{defn.output.name}"
+            reason += f"; {cost} = {scale}{defn.upstream}, so ∂{cost}/∂{y} = {scale} ∂{defn.upstream}/∂{y}"
         add("chain", scale * chain, reason)
     else:
         lhs = sp.Derivative(out, v, evaluate=False)
         add("definition", sp.Derivative(expr, v, evaluate=False),
-            f"write {defn.output.name} by its definition")
+            f"write {spoken(defn.output.name)} by its definition")
 
     if defn.expand_logs:
         add("rewrite", steps[-1].after.replace(
@@ -119,9 +121,9 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     if rule:
         add(rule.split(", ")[0], after, "; ".join(REASONS[r] for r in rule.split(", ")))
 
-    first = wrt_idx[0] if wrt_idx else None
-    reason = {0: "differentiate", 1: f"differentiate each term: ∂{var.name}_k/∂{var.name}_{first} = δ_k{first}",
-              2: f"differentiate each term: ∂{var.name}_kl/∂{var.name}_ij = δ_ki δ_lj"}[var.rank]
+    first, x = (wrt_idx[0] if wrt_idx else None), spoken(var.name)
+    reason = {0: "differentiate", 1: f"differentiate each term: ∂{x}_k/∂{x}_{first} = δ_k{first}",
+              2: f"differentiate each term: ∂{x}_kl/∂{x}_ij = δ_ki δ_lj"}[var.rank]
     add("differentiate", evaluate_derivatives(steps[-1].after), reason)
     differentiated = len(steps)
     add("contract", contract_deltas(steps[-1].after),
@@ -186,7 +188,7 @@ def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | 
         return None
     k = expr.limits[0][0]
     steps = [("contract", sp.Sum(contract_deltas(expr.function), *expr.limits),
-              f"Σ f δ = f inside each term; the sum over {k} stays, as each of its terms depends on {var.name}")]
+              f"Σ f δ = f inside each term; the sum over {k} stays, as each of its terms depends on {spoken(var.name)}")]
     folded = steps[-1][1].function
     for nm in named:
         folded = fold(folded, nm, var.symbol)
@@ -210,4 +212,4 @@ def _case_delta(expr: sp.Expr, wrt_idx: tuple):
 
 
 def _name_of(symbol) -> str:
-    return getattr(symbol, "name", None) or str(symbol)
+    return spoken(getattr(symbol, "name", None) or str(symbol))

@@ -17,6 +17,9 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", 
          "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
 
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
+# A name as it reads in prose (step reasons): only characters escape_tex turns into math.
+SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ", "lambda": "λ", "alpha": "α", "beta": "β", "theta": "θ",
+          "delta": "δ", "Delta": "Δ", "sigma": "σ", "Sigma": "Σ"}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
@@ -37,7 +40,7 @@ _UNICODE_TEX = {
 }
 
 
-_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
 
 
 def escape_tex(text: str) -> str:
@@ -56,7 +59,13 @@ def escape_tex(text: str) -> str:
 
 
 _MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"\sigma ", "β": r"\beta ",
-               "α": r"\alpha ", "θ": r"\theta ", "λ": r"\lambda ", "Δ": r"\Delta "}
+               "α": r"\alpha ", "θ": r"\theta ", "λ": r"\lambda ", "Δ": r"\Delta ", "ŷ": r"\hat{y}",
+               "Ŷ": r"\hat{Y}"}
+
+
+def spoken(name: str) -> str:
+    """`theta` → θ, `yhat` → ŷ: a variable's name as a step's reason says it."""
+    return SPOKEN.get(name, name)
 
 
 def _escape_chars(text: str) -> str:

@@ -91,3 +91,12 @@ def test_numerator_layout_transposes_the_gradient():
     d = derivative("affine", wrt="W", layout="numerator")
     assert d.matrix.shape == ("D", "M")
     assert "numerator" in d.matrix.layout
+
+
+def test_reasons_name_the_variables_as_a_person_writes_them():
+    from derive.render.printer import escape_tex
+
+    reasons = [s.reason for s in derivative("softmax_cross_entropy", wrt="theta").steps]
+    assert "differentiate each term: ∂θ_k/∂θ_i = δ_ki" in reasons
+    assert "write the result in terms of ŷ" in reasons
+    assert escape_tex("∂ŷ_k/∂ŷ_i") == r"\ensuremath{\partial \hat{y}_{k}}/\ensuremath{\partial \hat{y}_{i}}"

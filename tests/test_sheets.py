@@ -323,3 +323,13 @@ def test_a_network_part_shows_the_form_it_asks_for(tmp_path):
     assert "with the shape under each factor" in both and "index form:" in both
     assert "entry by entry" in index and "with the shape under each factor" not in index
     assert "with the shape under each factor" in matrix and "index form:" not in matrix and "entry by entry" not in matrix
+
+
+def test_the_largest_parts_are_solved_ahead_first(tmp_path, monkeypatch):
+    from derive.sheets import ahead
+
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
+    parts = ahead.pending([load(resolve(n)) for n in bundled()])
+    assert parts[0].target == "hinge", "12 entries of a class-indexed loss outweigh every other part"
+    sizes = [ahead._estimate(p) for p in parts]
+    assert sizes == sorted(sizes, reverse=True)

@@ -72,6 +72,7 @@ def test_a_parameter_the_network_lacks_is_refused_with_the_choices():
     ["show", NYU_REGRESSION, "--wrt", "W3"],
     ["show", "sigmoid", "--format", "numpy"],
     ["show", NYU_REGRESSION, "--layout", "numerator"],
+    ["show", "affine>sigmoid>affine>bce"],  # bce of unbounded outputs: not finite, so not checkable
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(argv, capsys):
     assert main(argv) == 2
@@ -160,6 +161,32 @@ def test_each_layer_adds_a_bounded_amount_of_work():
         return sp.count_ops(net.derive("W1").signals[-1].rhs)
 
     assert ops(12) == ops(3)
+
+
+def test_every_network_gradient_is_checked_before_it_is_stated():
+    d = network(NYU_REGRESSION).derive("W1")
+    assert d.check_error is not None and d.check_error < 1e-5
+    assert "checked: every gradient" in d.text()
+
+
+def test_a_wrong_gradient_in_the_generated_code_is_caught(monkeypatch):
+    from derive.network import codegen
+    from derive.network.verify import check_gradients
+
+    compile_numpy = codegen.compile_numpy
+
+    def doubled_b2(net, trace=False):
+        f = compile_numpy(net, trace)
+
+        def wrong(*args, **kwargs):
+            loss, grads, *rest = f(*args, **kwargs)
+            return (loss, {**grads, "b2": 2 * grads["b2"]}, *rest)
+
+        return wrong
+
+    monkeypatch.setattr(codegen, "compile_numpy", doubled_b2)
+    with pytest.raises(DeriveError, match="∂L/∂b2 disagrees with central differences"):
+        check_gradients(network(NYU_REGRESSION))
 
 
 # --------------------------------------------------------------------------- rendering

@@ -113,6 +113,7 @@ class NetworkDerivation:
     signals: tuple  # the error signals needed, output layer first
     gradient: Gradient
     steps: list = field(default_factory=list)
+    check_error: float | None = None  # every gradient against central differences (verify.check_gradients)
 
     @property
     def target(self) -> str:
@@ -412,10 +413,19 @@ def _layer_of(name: str, names: _Names) -> int:
 # --------------------------------------------------------------------------- one gradient
 
 
+@lru_cache(maxsize=64)
+def _checked(net: Network) -> float:
+    """Every gradient of `net` checked once (derive.network.verify.check_gradients); raises if wrong."""
+    from derive.network.verify import check_gradients
+
+    return check_gradients(net)
+
+
 def derive_network(net: Network, wrt: str | None = None) -> NetworkDerivation:
     wrt = wrt or "W1"
     check_variable(net, wrt)
     bp = backprop(net)
+    error = _checked(net)  # the formulas, as NumPy code, against central differences: before anything is stated
     names = _Names(net)
     k = 1 if wrt == net.input_name else int(wrt[1:])
     L = net.depth
@@ -459,7 +469,7 @@ def derive_network(net: Network, wrt: str | None = None) -> NetworkDerivation:
                              f"{s.name} = {_text(s.rhs)}"))
     steps.append(NetStep("contract", rf"{_frac('L', net_name(wrt))} = {grad.matrix}", grad.source,
                          f"{_text(grad.lhs)} = {_text(grad.rhs)}"))
-    return NetworkDerivation(net, wrt, bp, tuple(chain), signals, grad, steps)
+    return NetworkDerivation(net, wrt, bp, tuple(chain), signals, grad, steps, error)
 
 
 def _text(expr) -> str:

@@ -97,7 +97,16 @@ def context(d) -> dict:
                      "index": _m(latex(sp.Eq(g.lhs, g.rhs, evaluate=False)))},
         "steps": [{"rule": s.rule, "latex": _m(s.latex), "reason": s.reason} for s in d.steps],
         "conventions": list(d.conventions),
+        "check": check_note(d),
     }
+
+
+def check_note(d) -> str:
+    """What was checked before the derivation was stated (derive.network.verify.check_gradients)."""
+    from derive.network.verify import RTOL
+
+    return ("Checked: every gradient, as NumPy code, agrees with central differences of the forward pass "
+            f"at random values (relative error below {RTOL:g}).")
 
 
 FORMS = ("index", "matrix")
@@ -161,6 +170,7 @@ def network_text(d, form: str | None = None) -> str:
         lines.append(f"{'  ' if form else '    index form: '}{text(g.lhs)} = {text(g.rhs)}")
     lines.append("")
     lines += [f"convention: {c}" for c in d.conventions]
+    lines.append(check_note(d).replace("Checked: ", "checked: "))
     lines += [f"local derivative: {src}" for s in d.signals for src in s.sources]
     lines.append(f"local derivative: {g.source}")
     return "\n".join(lines) + "\n"
@@ -226,4 +236,6 @@ def network_json(d) -> dict:
                      "index": latex(sp.Eq(s.lhs, s.rhs, evaluate=False)), "shape": list(s.shape),
                      "factors": [{"latex": f, "shape": list(sh)} for f, sh in s.factors]} for s in d.signals],
         "conventions": list(d.conventions),
+        "check": {"max_relative_error": d.check_error,
+                  "method": "each gradient along a random direction against central differences of the forward pass"},
     }

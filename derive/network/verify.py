@@ -96,3 +96,84 @@ def index_form_gradient(net: Network, wrt: str, widths: tuple, samples: int = 1,
         derived.append(float(unroll(grad.rhs.xreplace({**free, **sizes})).xreplace(numeric)))
         reference.append(float(sp.diff(loss_sym, base[idx]).xreplace(point)))
     return derived, reference
+
+
+# --------------------------------------------------------------------------- at run time
+
+WIDTHS = (3, 4, 2, 5)  # d0, then hidden widths in turn: distinct neighbours, so no matrix is square
+RTOL = 1e-5
+
+
+def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) -> float:
+    """Every gradient the network's generated code computes (each parameter and the input) against
+    central differences of its forward pass, at random values of small widths: for each, the
+    derivative along a random direction, (L(T + hv) − L(T − hv))/2h against Σ (∂L/∂T) ⊙ v.
+
+    Two forward passes per parameter, so the check grows with depth like the network itself.
+    The largest relative error, where a seed agrees everywhere; a seed whose step crosses a kink
+    (ReLU at 0) fails alone, so a DeriveError is raised only when every seed disagrees.
+    """
+    import numpy as np
+
+    from derive.errors import DeriveError
+    from derive.network.codegen import code_name, compile_numpy
+
+    f = compile_numpy(net)
+    worst, where = 0.0, ""
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        X, Y, params = _random_data(net, rng)
+        values = {code_name(net.input_name): X, **params}
+        with np.errstate(all="ignore"):
+            loss, grads = f(X, Y, **params)
+            if not np.isfinite(loss):
+                raise DeriveError(f"{net.spec}: the loss is not finite at random values, so its gradients cannot "
+                                  "be checked (a log of a negative number? bce and cross_entropy need "
+                                  "probabilities: put a sigmoid or softmax before them)")
+            worst, where = 0.0, ""
+            for name, value in values.items():
+                v = rng.standard_normal(value.shape)
+                v /= np.linalg.norm(v)
+                fd = (_loss(f, net, values, name, value + step * v, Y)
+                      - _loss(f, net, values, name, value - step * v, Y)) / (2 * step)
+                err = abs(fd - float(np.sum(grads[name] * v))) / max(1.0, abs(fd))
+                if not err <= worst:  # NaN counts as a disagreement
+                    worst, where = err, name
+        if worst <= RTOL:
+            return worst
+    raise DeriveError(f"{net.spec}: the derived ∂L/∂{where} disagrees with central differences of the forward "
+                      f"pass (relative error {worst:.1e})")
+
+
+def _loss(f, net: Network, values: dict, name: str, value, Y) -> float:
+    from derive.network.codegen import code_name
+
+    changed = {**values, name: value}
+    X = changed.pop(code_name(net.input_name))
+    return f(X, Y, **changed)[0]
+
+
+def _random_data(net: Network, rng) -> tuple:
+    """X (d0 × N), targets (dL × N) of the loss's kind, and every parameter, at small widths."""
+    import numpy as np
+
+    samples = 3 if net.batch else 1
+    widths = [WIDTHS[0]] + [WIDTHS[1 + k % (len(WIDTHS) - 1)] for k in range(net.depth)]
+
+    def signed(*shape):
+        return rng.choice((-1.0, 1.0), shape) * rng.uniform(0.3, 1.2, shape)
+
+    X = signed(widths[0], samples)
+    params = {}
+    for s in net.stages:
+        params[f"W{s.k}"] = signed(widths[s.k], widths[s.k - 1])
+        if s.bias:
+            params[f"b{s.k}"] = rng.uniform(-0.5, 0.5, widths[s.k])
+    out, loss = widths[net.depth], net.loss.name
+    if loss in ("softmax_cross_entropy", "cross_entropy"):
+        Y = np.eye(out)[:, rng.integers(0, out, samples)]
+    elif loss.startswith("bce"):
+        Y = rng.uniform(0.1, 0.9, (out, samples))
+    else:
+        Y = rng.uniform(-1.0, 1.0, (out, samples))
+    return X, Y, params

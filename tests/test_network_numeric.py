@@ -170,3 +170,32 @@ def test_show_format_numpy_prints_code_that_runs(capsys):
 def test_hyperparameters_without_a_value_become_required_arguments():
     source = network("affine>leaky_relu>affine>mse").numpy()
     assert "loss_scale=1.0, alpha1):" in source
+
+
+def test_weights_at_zero_put_relu_on_its_kink_and_the_check_says_so():
+    """Zero weights make every pre-activation 0: central differences there average ReLU's two sides
+    while the derivation takes ReLU′(0) = 0, so the example says where they differ and why."""
+    zeros = network(UVA).example(X=X, weights={"W1": np.zeros((3, 2)), "W2": np.full((1, 3), 0.1)},
+                                  targets=[[1, 1, -1, -1]], lr=0.5, loss="half_mean")
+    assert zeros.at_kink and zeros.check_error > 1e-5
+    assert "sits on its kink" in zeros.markdown() and "sits on its kink" in zeros.text()
+    assert not network(UVA).example(X=X, weights={"W1": W1, "W2": [[0.02, 0.03, 0.09]]},
+                                    targets=[[1, 1, -1, -1]], lr=0.5, loss="half_mean").at_kink
+
+
+def test_a_worked_example_whose_gradients_fail_the_check_is_refused(monkeypatch):
+    from derive.network import codegen
+
+    def halved(net, trace=False):
+        f = compile_numpy(net, trace)
+
+        def wrong(*args, **kwargs):
+            loss, grads, *rest = f(*args, **kwargs)
+            return (loss, {**grads, "W2": grads["W2"] / 2}, *rest)
+
+        return wrong
+
+    monkeypatch.setattr(codegen, "compile_numpy", halved)
+    with pytest.raises(DeriveError, match="differ from central differences"):
+        network(UVA).example(X=X, weights={"W1": W1, "W2": [[0.02, 0.03, 0.09]]}, targets=[[1, 1, -1, -1]],
+                             lr=0.5, loss="half_mean")

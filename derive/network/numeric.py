@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from derive.errors import DeriveError
 from derive.network.chain import Network
@@ -54,6 +55,7 @@ class NumericExample:
     loss_after: float
     check_error: float  # largest |analytic − central difference| over every parameter entry
     check_step: float
+    at_kink: bool = False  # some disagreement, all of it where an activation's input is on its kink
 
     def value(self, name: str) -> np.ndarray:
         """The array called `name`: 'S1', 'D2', 'dW1', 'W1' (updated), 'X', …"""
@@ -217,7 +219,7 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
     updated = {p: W[p] - lr * grads[p] for p in net.params}
     L1 = f(Xa, Y, **updated, loss_scale=scale)[0]
 
-    worst = 0.0
+    worst, disagree = 0.0, False
     for p in net.params:
         for idx in np.ndindex(W[p].shape):
             up = {**W, p: W[p].copy()}
@@ -226,10 +228,15 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
             down[p][idx] -= check_step
             fd = (f(Xa, Y, **up, loss_scale=scale)[0] - f(Xa, Y, **down, loss_scale=scale)[0]) / (2 * check_step)
             worst = max(worst, abs(fd - grads[p][idx]))
+            disagree = disagree or not abs(fd - grads[p][idx]) <= 1e-5 * max(1.0, abs(fd))
 
     from derive.network.backprop import backprop
 
     bp = backprop(net)
+    at_kink = disagree and _on_a_kink(net, bp, trace)
+    if disagree and not at_kink:  # never print a gradient that fails its check
+        raise DeriveError(f"{net.spec}: the derived gradients differ from central differences by up to "
+                          f"{worst:.3g} at these values")
     forward = [Value(code_name(r.lhs.base.name), net_name(r.lhs.base.name), trace[code_name(r.lhs.base.name)])
                for r in bp.forward if r is not bp.loss_row]
     signals = [Value(code_name(s.name), net_name(s.name), trace[code_name(s.name)]) for s in bp.signals]
@@ -237,4 +244,25 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
     new = [Value(p, net_name(p), updated[p]) for p in net.params]
     inputs = [Value("X", "X", Xa), Value("Y", "Y", Y), *(Value(p, net_name(p), W[p]) for p in net.params)]
     return NumericExample(net, convention, convention_tex, scale, lr, decimals, inputs, forward, float(L0),
-                          signals, gradients, new, float(L1), float(worst), check_step)
+                          signals, gradients, new, float(L1), float(worst), check_step, at_kink)
+
+
+KINK = 1e-4  # a pre-activation this close to a kink is on it, for the step of the gradient check
+
+
+def _on_a_kink(net: Network, bp, trace: dict) -> bool:
+    """Whether an activation with a kink (ReLU at 0) receives a value on it: there central differences
+    average the two sides, while the derivation takes one (ReLU′(0) = 0)."""
+    from derive.api import derivative
+    from derive.network.codegen import code_name
+
+    for row in bp.forward:
+        if not row.label.startswith("affine"):
+            continue
+        stage = net.stages[int(row.label.split()[1]) - 1]
+        if stage.activation is None:
+            continue
+        step = derivative(stage.activation.name).result
+        if step.has(sp.Heaviside, sp.Piecewise) and np.any(np.abs(trace[code_name(row.lhs.base.name)]) < KINK):
+            return True
+    return False

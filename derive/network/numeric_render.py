@@ -41,7 +41,12 @@ def context(ex) -> dict:
         "loss_after": number(ex.loss_after, d),
         "check_error": f"{ex.check_error:.1e}",
         "check_step": f"{ex.check_step:.0e}",
+        "at_kink": ex.at_kink,
     }
+
+
+KINK_NOTE = ("; it is that large only where an activation's input sits on its kink (ReLU at 0), where central "
+             "differences average the two sides and the derivation takes ReLU′(0) = 0")
 
 
 def numeric_markdown(ex) -> str:
@@ -82,7 +87,7 @@ def numeric_text(ex) -> str:
         lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
     lines += ["", f"L after the step = {number(ex.loss_after, d)}",
               (f"gradient check: largest |derived - central difference| = {ex.check_error:.1e} "
-              f"(step {ex.check_step:.0e})")]
+              f"(step {ex.check_step:.0e})" + (KINK_NOTE if ex.at_kink else ""))]
     return "\n".join(lines) + "\n"
 
 
@@ -94,5 +99,6 @@ def numeric_json(ex) -> dict:
         "target": ex.network.spec, "convention": ex.convention, "loss_scale": ex.loss_scale, "lr": ex.lr,
         "decimals": ex.decimals, "inputs": arrays(ex.inputs), "forward": arrays(ex.forward), "loss": ex.loss,
         "signals": arrays(ex.signals), "gradients": arrays(ex.gradients), "updated": arrays(ex.updated),
-        "loss_after": ex.loss_after, "check": {"max_abs_error": ex.check_error, "step": ex.check_step},
+        "loss_after": ex.loss_after, "check": {"max_abs_error": ex.check_error, "step": ex.check_step,
+                                               "at_kink": ex.at_kink},
     }

@@ -5,8 +5,13 @@ from __future__ import annotations
 from derive.errors import DeriveError
 
 
-def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denominator"):
+def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denominator", verify=None):
     """The derivation of a registry module or loss (or a Definition) with respect to `wrt`.
+
+    `verify`: check the result against sympy.diff and finite differences now (its report is
+    `.report`; a failure raises DeriveError). None checks a module of one's own (a Definition, or
+    a name registered at run time) and leaves built-in entries to the test suite, which checks
+    every one of them.
 
     >>> derivative("softmax", wrt="x").result
     beta*(KroneckerDelta(i, j) - y[j])*y[i]
@@ -24,7 +29,18 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
         check_options(target, scale, layout)
         return network(target).derive(wrt)
     defn = target if isinstance(target, Definition) else get(target)
-    return attach_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+    d = attach_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+    if verify or (verify is None and not _built_in(target)):
+        from derive.verify import verified
+
+        d.report = verified(d)
+    return d
+
+
+def _built_in(target) -> bool:
+    from derive import cache
+
+    return isinstance(target, str) and cache.builtin(target)
 
 
 def network(*modules: str, loss: str | None = None):

@@ -38,9 +38,14 @@ def _show(args) -> int:
         from derive.network.cli import show_network
 
         return show_network(args)
+    from derive import cache
     from derive.api import derivative
 
-    d = derivative(args.target, wrt=args.wrt, scale=args.cost_scale, layout=args.layout)
+    # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
+    request = ({"show": args.target, "wrt": args.wrt, "scale": str(args.cost_scale), "layout": args.layout}
+               if cache.builtin(args.target) else None)
+    d = cache.cached("shown", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
+                                                          layout=args.layout, verify=True))
     form = args.form or "index"
     if args.format == "json":
         from derive.render.show import form_of

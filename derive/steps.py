@@ -59,6 +59,7 @@ class Derivation:
     cases: Cases | None = None
     matrix: MatrixForm | None = None
     conventions: tuple = field(default_factory=tuple)
+    report: object = None  # derive.verify.Report, once the result was checked at run time
 
     @property
     def equation(self) -> sp.Eq:

@@ -331,6 +331,27 @@ def verify(d: Derivation) -> Report:
     return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
 
 
+def verified(d: Derivation) -> Report:
+    """`verify(d)`, its disagreement said as a one-line DeriveError: a result that fails is never shown."""
+    from derive.errors import DeriveError
+
+    try:
+        return verify(d)
+    except VerificationError as exc:
+        raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
+
+
+def check_note(d: Derivation, report: Report | None = None) -> str | None:
+    """What a verification report says, in a sentence (None without one)."""
+    report = report or d.report
+    if report is None:
+        return None
+    sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
+    where = f" at {sizes}" if sizes else ""
+    return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
+            "and with central finite differences.")
+
+
 def check_steps(d: Derivation, seed: int = 2) -> None:
     """Each step's expression equals the one before it, at every index assignment."""
     rng = random.Random(seed)

@@ -85,8 +85,9 @@ def test_a_cached_sheet_is_exactly_a_fresh_one(tmp_path, cache_dir, monkeypatch)
     def never(*args, **kwargs):
         raise AssertionError("derived again although the cache holds it")
 
-    for name in ("_derivation", "_verify", "_proof", "_printed"):
+    for name in ("_derivation", "_proof", "_printed"):
         monkeypatch.setattr(builder, name, never)
+    monkeypatch.setattr("derive.verify.verify", never)
     monkeypatch.setattr("derive.sheets.network.solve_network", never)
     monkeypatch.setattr("derive.sheets.numeric.module_tables", never)
     second = [solve(s) for s in sheets(tmp_path)]  # hits only

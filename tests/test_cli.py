@@ -104,3 +104,12 @@ def test_list_json(capsys):
     code, out, _ = run(capsys, "list", "--json")
     names = {row["name"] for row in json.loads(out)}
     assert code == 0 and {"affine", "softmax", "hinge", "svm", "l2", "bce_logits"} <= names
+
+
+def test_show_checks_what_it_shows(capsys):
+    _, out, _ = run(capsys, "show", "sigmoid")
+    assert out.rstrip().splitlines()[-1] == ("checked: the result agrees with sympy.diff of the definition at "
+                                             "every index, and with central finite differences.")
+    _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--format", "json")
+    check = json.loads(out)["check"]
+    assert check["sizes"] == {"D": 2, "M": 3} and check["max_finite_difference_error"] < 1e-5

@@ -34,3 +34,32 @@ def test_a_registered_module_is_listed_and_shown_by_the_cli(capsys):
     assert "cube" in capsys.readouterr().out
     assert main(["show", "cube", "--format", "json"]) == 0
     assert '"result": "3*x**2"' in capsys.readouterr().out
+
+
+def test_a_module_of_ones_own_is_checked_when_it_is_derived():
+    import sympy as sp
+
+    import derive
+
+    x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
+    i = sp.symbols("i", integer=True)
+    mine = derive.define("softplus_checked", y[i], sp.log(1 + sp.exp(x[i])))
+    d = derive.derivative(mine)
+    assert d.report is not None and d.report.max_fd_error < 1e-5, "checked without being asked"
+    assert "Checked: the result agrees with sympy.diff" in d.markdown()
+    assert derive.derivative("softplus").report is None, "built-in entries are checked by the test suite"
+    assert derive.derivative("softplus", verify=True).report is not None
+
+
+def test_a_result_that_fails_its_check_is_a_one_line_error():
+    from dataclasses import replace
+
+    import pytest
+
+    import derive
+    from derive.errors import DeriveError
+    from derive.verify import verified
+
+    d = derive.derivative("softmax", wrt="x")
+    with pytest.raises(DeriveError, match=r"^softmax ∂/∂x failed verification: "):
+        verified(replace(d, result=d.result / d.definition.others[0].symbol))

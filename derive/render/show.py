@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from derive.render.environment import render
 from derive.render.printer import latex, text
+from derive.verify import check_note
 
 
 def _m(expr) -> Markup:
@@ -59,11 +60,13 @@ def derivation_latex(d, form: str = "index") -> str:
 
 
 def derivation_markdown(d, form: str = "index") -> str:
-    return render("partials/derivation.md.j2", "md", **context(d), form=form_of(d, form)).strip() + "\n"
+    return render("partials/derivation.md.j2", "md", **context(d), form=form_of(d, form),
+                  check=check_note(d)).strip() + "\n"
 
 
 def derivation_tex(d, form: str = "index") -> str:
-    return render("partials/derivation.tex.j2", "tex", **context(d), form=form_of(d, form)).strip() + "\n"
+    return render("partials/derivation.tex.j2", "tex", **context(d), form=form_of(d, form),
+                  check=check_note(d)).strip() + "\n"
 
 
 def derivation_text(d, form: str = "index") -> str:
@@ -82,6 +85,8 @@ def derivation_text(d, form: str = "index") -> str:
         if d.matrix is not None:
             lines.append(f"matrix: {d.matrix.text}   shape {' x '.join(d.matrix.shape)}")
     lines += [f"convention: {c}" for c in d.conventions]
+    if d.report is not None:
+        lines.append(check_note(d).replace("Checked: ", "checked: "))
     return "\n".join(lines) + "\n"
 
 
@@ -110,6 +115,11 @@ def derivation_json(d) -> dict:
         "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
         "conventions": list(d.conventions),
     }
+    if d.report is not None:
+        r = d.report
+        out["check"] = {"sympy_diff": {"symbolic": r.symbolic, "numeric": r.numeric},
+                        "max_finite_difference_error": r.max_fd_error,
+                        "sizes": {str(k): int(v) for k, v in d.definition.sizes.items()}}
     if d.matrix is not None:
         out["matrix"] = {"latex": f"{d.matrix.lhs} = {d.matrix.expr}", "expr": d.matrix.expr,
                          "text": d.matrix.text, "shape": list(d.matrix.shape),

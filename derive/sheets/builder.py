@@ -48,7 +48,7 @@ def _at(part: Part, key: str):
     return part.fields.get(key, part.where)
 
 
-def _derivation(part: Part, wrt):
+def _derivation(part: Part, wrt, verify: bool = True):
     from derive.api import derivative
 
     if part.kind == "module":
@@ -61,7 +61,7 @@ def _derivation(part: Part, wrt):
     else:
         target = part.target
     try:
-        return derivative(target, wrt=wrt, scale=part.scale)
+        return derivative(target, wrt=wrt, scale=part.scale, verify=verify)
     except DeriveError as exc:
         raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
@@ -89,23 +89,14 @@ def _derivations(part: Part, verify: bool = True) -> list:
     """(derivation, verification report or None) for each `wrt`; verified ones come from the cache."""
     from derive import cache
 
-    def fresh(wrt):
+    def fresh(wrt):  # never print an answer the checks reject: a failure is a SheetError here
         d = _derivation(part, wrt)
-        return d, _verify(d)
+        return d, d.report
 
     wrts = part.wrt or (None,)
     if not verify:
-        return [(_derivation(part, wrt), None) for wrt in wrts]
+        return [(_derivation(part, wrt, verify=False), None) for wrt in wrts]
     return [cache.cached("derivation", _request(part, wrt), lambda wrt=wrt: fresh(wrt)) for wrt in wrts]
-
-
-def _verify(d):
-    from derive.verify import VerificationError, verify
-
-    try:
-        return verify(d)
-    except VerificationError as exc:  # never print an answer the checks reject
-        raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
 
 
 def _proof(part: Part) -> dict:
@@ -243,15 +234,6 @@ def _derivation_block(printed: dict, fmt: str, override: str | None, form: str) 
     return Markup(render(name, fmt, override, **printed, form=form).strip())
 
 
-def _check_note(d, report) -> str | None:
-    if report is None:
-        return None
-    sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
-    where = f" at {sizes}" if sizes else ""
-    return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
-            "and with central finite differences.")
-
-
 def _network_blocks(part: Part, answer, fmt: str, override: str | None) -> list:
     """The network's rendered blocks; with the bundled templates they are cached, printed once."""
     if answer is None:
@@ -280,6 +262,7 @@ def _proof_context(proof: dict) -> dict:
 def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:
     """Everything the sheet template reads, for one format."""
     from derive.render.environment import render
+    from derive.verify import check_note
 
     ext = "tex" if fmt == "tex" else "md"
     questions = []
@@ -290,7 +273,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
             p = s.part
             blocks = [_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None else "index")
                       for c, d in zip(print_derivations(s), s.derivations)]
-            notes = [_check_note(d, r) for d, r in zip(s.derivations, s.checks)]
+            notes = [check_note(d, r) if r is not None else None for d, r in zip(s.derivations, s.checks)]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]
             proof = None

@@ -189,6 +189,28 @@ def test_a_wrong_gradient_in_the_generated_code_is_caught(monkeypatch):
         check_gradients(network(NYU_REGRESSION))
 
 
+def test_a_wrong_gradient_in_a_middle_layer_is_caught_along_a_joint_direction(monkeypatch):
+    """Layer 3 of 4 is not checked on its own (every error signal passes through layer 1), but the
+    direction through all parameters together sees it."""
+    from derive.network import codegen
+    from derive.network.verify import check_gradients
+
+    compile_numpy = codegen.compile_numpy
+
+    def negated_w3(net, trace=False):
+        f = compile_numpy(net, trace)
+
+        def wrong(*args, **kwargs):
+            loss, grads, *rest = f(*args, **kwargs)
+            return (loss, {**grads, "W3": -grads["W3"]}, *rest)
+
+        return wrong
+
+    monkeypatch.setattr(codegen, "compile_numpy", negated_w3)
+    with pytest.raises(DeriveError, match="all parameters together"):
+        check_gradients(network("affine>tanh>affine>tanh>affine>tanh>affine>mse"))
+
+
 # --------------------------------------------------------------------------- rendering
 
 

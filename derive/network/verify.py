@@ -105,11 +105,13 @@ RTOL = 1e-5
 
 
 def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) -> float:
-    """Every gradient the network's generated code computes (each parameter and the input) against
-    central differences of its forward pass, at random values of small widths: for each, the
-    derivative along a random direction, (L(T + hv) − L(T − hv))/2h against Σ (∂L/∂T) ⊙ v.
+    """The gradients the network's generated code computes against central differences of its
+    forward pass, at random values of small widths: the derivative along a random direction,
+    (L(T + hv) − L(T − hv))/2h against Σ (∂L/∂T) ⊙ v, for the input and each parameter of the first
+    two layers and the last (every error signal passes through layer 1), and once along a direction
+    in all of them together. A fixed number of forward passes: the check grows with depth like the
+    network itself.
 
-    Two forward passes per parameter, so the check grows with depth like the network itself.
     The largest relative error, where a seed agrees everywhere; a seed whose step crosses a kink
     (ReLU at 0) fails alone, so a DeriveError is raised only when every seed disagrees.
     """
@@ -119,6 +121,7 @@ def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) 
     from derive.network.codegen import code_name, compile_numpy
 
     f = compile_numpy(net)
+    layers = {1, 2, net.depth}
     worst, where = 0.0, ""
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -130,27 +133,30 @@ def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) 
                 raise DeriveError(f"{net.spec}: the loss is not finite at random values, so its gradients cannot "
                                   "be checked (a log of a negative number? bce and cross_entropy need "
                                   "probabilities: put a sigmoid or softmax before them)")
+            directions = [{name: rng.standard_normal(value.shape)} for name, value in values.items()
+                          if name == code_name(net.input_name) or int(name[1:]) in layers]
+            directions.append({name: rng.standard_normal(value.shape) for name, value in values.items()})
             worst, where = 0.0, ""
-            for name, value in values.items():
-                v = rng.standard_normal(value.shape)
-                v /= np.linalg.norm(v)
-                fd = (_loss(f, net, values, name, value + step * v, Y)
-                      - _loss(f, net, values, name, value - step * v, Y)) / (2 * step)
-                err = abs(fd - float(np.sum(grads[name] * v))) / max(1.0, abs(fd))
+            for v in directions:
+                norm = np.sqrt(sum(np.sum(d * d) for d in v.values()))
+                v = {name: d / norm for name, d in v.items()}
+                fd = (_loss(f, net, values, v, step, Y) - _loss(f, net, values, v, -step, Y)) / (2 * step)
+                err = abs(fd - sum(float(np.sum(grads[name] * d)) for name, d in v.items())) / max(1.0, abs(fd))
                 if not err <= worst:  # NaN counts as a disagreement
-                    worst, where = err, name
+                    worst, where = err, next(iter(v)) if len(v) == 1 else "(all parameters together)"
         if worst <= RTOL:
             return worst
     raise DeriveError(f"{net.spec}: the derived ∂L/∂{where} disagrees with central differences of the forward "
                       f"pass (relative error {worst:.1e})")
 
 
-def _loss(f, net: Network, values: dict, name: str, value, Y) -> float:
+def _loss(f, net: Network, values: dict, direction: dict, h: float, Y) -> float:
+    """The loss with every tensor in `direction` moved by h times its part of it."""
     from derive.network.codegen import code_name
 
-    changed = {**values, name: value}
-    X = changed.pop(code_name(net.input_name))
-    return f(X, Y, **changed)[0]
+    moved = {name: value + h * direction[name] if name in direction else value for name, value in values.items()}
+    X = moved.pop(code_name(net.input_name))
+    return f(X, Y, **moved)[0]
 
 
 def _random_data(net: Network, rng) -> tuple:

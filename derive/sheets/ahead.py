@@ -31,14 +31,12 @@ def cores() -> int:
 
 def _requests(part) -> list:
     """(kind, request) of each cache entry that solving `part` produces; None where it has none."""
-    from derive.sheets.builder import _request
+    from derive.sheets.builder import _request, network_request
 
     if part.kind in ("target", "module"):
         return [("derivation", _request(part, w)) for w in part.wrt or (None,)]
     if part.kind == "network":
-        builtin = isinstance(part.network, str) and cache.builtin(part.network)
-        return [("network", {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
-                 if builtin else None)]
+        return [("network", network_request(part))]
     if part.kind == "identity":
         return [("identity", part.identity)]
     return []

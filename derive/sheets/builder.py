@@ -151,9 +151,16 @@ def _network(part: Part):
         except DeriveError as exc:
             raise SheetError(_at(part, "numeric" if "numeric" in exc.message else "network"), exc.message) from None
 
-    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
-    return cache.cached("network", request if isinstance(part.network, str) and cache.builtin(part.network)
-                        else None, fresh)
+    return cache.cached("network", network_request(part), fresh)
+
+
+def network_request(part: Part) -> dict | None:
+    """A network part's cache request; None (not cached) for a chain with a module registered at run time."""
+    from derive import cache
+
+    if not (isinstance(part.network, str) and cache.builtin(part.network)):
+        return None
+    return {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
 
 
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:

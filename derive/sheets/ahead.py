@@ -5,13 +5,14 @@ forked workers solve the parts whose results are not cached yet and store them i
 (derive/cache.py); the build that follows, in this process and in order, reads them from there
 and renders. A part a worker cannot solve is left alone: the build solves it again and reports
 the error in its place, as it would without workers. Nothing is done ahead when the cache is off
-or cannot be written, with one core, or where processes cannot be forked.
+or cannot be written, with one core, or where processes cannot be forked safely (not Linux).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -141,5 +142,6 @@ def solve_ahead(sheets, templates: str | None = None, jobs: int | None = None) -
 
 
 def _can_fork() -> bool:
-    """Forking is safe only from a single thread (a thread's held lock would stay held in the child)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Forking is safe only from a single thread (a thread's held lock would stay held in the child),
+    and only on Linux (macOS's system libraries do not survive a fork without exec)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1

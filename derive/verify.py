@@ -96,27 +96,28 @@ class Concretizer:
         self._entries: dict = {}
         self._named = {nm.symbol: nm for nm in d.named}
         self._inputs: dict = {}
+        # a linear cost with ∂C/∂y = g stands for an arbitrary one
+        self._cost = d.scale * _linear_cost(d) if d.cost is not None else None
 
     def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
-        expr, free = self._inputs_only(expr)  # an assignment of indices `expr` lacks makes the same expression
-        key = (expr, _items({k: v for k, v in assignment.items() if k in free}),
-               _items({k: v for k, v in (classes or {}).items() if k in free}))
+        expr, named = self._inputs_only(expr)  # an assignment of indices `expr` lacks makes the same expression
+        key = (expr, _items({k: v for k, v in assignment.items() if k in named}),
+               _items({k: v for k, v in (classes or {}).items() if k in named}))
         if key not in self._exprs:
             self._exprs[key] = self._make(expr, assignment, classes or {})
         return self._exprs[key]
 
     def _inputs_only(self, expr: sp.Expr) -> tuple:
         """A loss's output written as its body, the upstream cost as the linear cost it stands for;
-        and the expression's free symbols."""
+        and every symbol the expression names. Not `free_symbols`: ∂/∂s_i binds the i of its variable
+        there, yet the expression depends on it."""
         if expr not in self._inputs:
             d, defn, out = self.d, self.d.definition, expr
             if defn.kind == "loss":
                 out = out.xreplace({defn.output.symbol: d.body})
-            if d.cost is not None:  # a linear cost with ∂C/∂y = g stands for an arbitrary one
-                if "cost" not in self._inputs:
-                    self._inputs["cost"] = d.scale * _linear_cost(d)
-                out = out.xreplace({d.cost: self._inputs["cost"]})
-            self._inputs[expr] = out, out.free_symbols
+            if d.cost is not None:
+                out = out.xreplace({d.cost: self._cost})
+            self._inputs[expr] = out, out.atoms(sp.Symbol)
         return self._inputs[expr]
 
     def _subs(self, assignment: dict, classes: dict) -> dict:
@@ -355,23 +356,21 @@ def check_note(d: Derivation, report: Report | None = None) -> str | None:
 def check_steps(d: Derivation, seed: int = 2) -> None:
     """Each step's expression equals the one before it, at every index assignment."""
     rng = random.Random(seed)
-    point = _away_from_kinks(d, rng)
+    conc = Concretizer(d)
+    point = _away_from_kinks(d, rng, _Compiled(d, conc))
+    pairs = []  # (before, after, what a disagreement means)
     for n, step in enumerate(d.steps):
         if n and step.before != d.steps[n - 1].after:
             raise VerificationError(f"{d.target}: step {n} does not start where step {n - 1} ended")
-        for assignment in assignments(d):
-            a = value(concrete(step.before, d, assignment, point), point)
-            b = value(concrete(step.after, d, assignment, point), point)
-            if abs(a - b) > 1e-12 * (1 + abs(a)):
-                raise VerificationError(
-                    f"{d.target}: step {n} ({step.rule}) changes the value at {assignment}: {a} → {b}")
+        pairs.append((step.before, step.after, f"step {n} ({step.rule}) changes the value"))
     if d.cases is not None:  # the cases stated beside the result equal it
-        by_cases = sp.Piecewise(*d.cases.pieces)
+        pairs.append((d.result, sp.Piecewise(*d.cases.pieces), "the cases differ from the result"))
+    for before, after, what in pairs:
         for assignment in assignments(d):
-            a = value(concrete(d.result, d, assignment, point), point)
-            b = value(concrete(by_cases, d, assignment, point), point)
+            a = value(conc(before, assignment, point.classes), point)
+            b = value(conc(after, assignment, point.classes), point)
             if abs(a - b) > 1e-12 * (1 + abs(a)):
-                raise VerificationError(f"{d.target}: the cases give {b} at {assignment}, the result {a}")
+                raise VerificationError(f"{d.target}: {what} at {assignment}: {a} → {b}")
 
 
 def matrix_env(d: Derivation, point: Point) -> dict:

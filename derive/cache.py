@@ -175,6 +175,12 @@ def store(name: str, value, folder: Path | None = None) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
+def derivation_request(what: dict, wrt, scale=1, layout: str = "denominator") -> dict:
+    """The request naming a checked derivation (kind "derivation"), shared by `derive show` and the
+    sheets: what is derived ({"target": name} or a sheet module's table), wrt, scale, layout."""
+    return {**what, "wrt": wrt, "scale": str(scale), "layout": layout}
+
+
 def has(kind: str, request) -> bool:
     """Whether an entry for `request` is stored; a request the cache cannot name never is."""
     if request is None or not enabled():

@@ -42,10 +42,10 @@ def _show(args) -> int:
     from derive.api import derivative
 
     # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
-    request = ({"show": args.target, "wrt": args.wrt, "scale": str(args.cost_scale), "layout": args.layout}
+    request = (cache.derivation_request({"target": args.target}, args.wrt, args.cost_scale, args.layout)
                if cache.builtin(args.target) else None)
-    d = cache.cached("shown", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
-                                                          layout=args.layout, verify=True))
+    d = cache.cached("derivation", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
+                                                               layout=args.layout, verify=True))
     form = args.form or "index"
     if args.format == "json":
         from derive.render.show import form_of

@@ -342,10 +342,9 @@ def verified(d: Derivation) -> Report:
         raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
 
 
-def check_note(d: Derivation, report: Report | None = None) -> str | None:
-    """What a verification report says, in a sentence (None without one)."""
-    report = report or d.report
-    if report is None:
+def check_note(d: Derivation) -> str | None:
+    """What the derivation's verification report says, in a sentence (None when it was not checked)."""
+    if d.report is None:
         return None
     sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
     where = f" at {sizes}" if sizes else ""

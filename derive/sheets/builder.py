@@ -28,7 +28,6 @@ class Solved:
 
     part: Part
     derivations: list = field(default_factory=list)  # derive.steps.Derivation
-    checks: list = field(default_factory=list)  # one verify.Report per derivation, or None
     proof: dict | None = None  # {"lhs", "rhs", "steps"} as SymPy objects
     numeric: list = field(default_factory=list)  # per derivation: tables
     network: object = None
@@ -82,21 +81,18 @@ def _request(part: Part, wrt) -> dict | None:
         what = {"target": part.target}
     else:
         return None
-    return {**what, "wrt": wrt, "scale": part.scale, "layout": "denominator"}
+    return cache.derivation_request(what, wrt, part.scale)
 
 
 def _derivations(part: Part, verify: bool = True) -> list:
-    """(derivation, verification report or None) for each `wrt`; verified ones come from the cache."""
+    """The derivation for each `wrt`, checked (its `.report`) unless `verify` is False; checked ones
+    come from the cache. A result the checks reject is never printed: it is a SheetError here."""
     from derive import cache
-
-    def fresh(wrt):  # never print an answer the checks reject: a failure is a SheetError here
-        d = _derivation(part, wrt)
-        return d, d.report
 
     wrts = part.wrt or (None,)
     if not verify:
-        return [(_derivation(part, wrt, verify=False), None) for wrt in wrts]
-    return [cache.cached("derivation", _request(part, wrt), lambda wrt=wrt: fresh(wrt)) for wrt in wrts]
+        return [_derivation(part, wrt, verify=False) for wrt in wrts]
+    return [cache.cached("derivation", _request(part, wrt), lambda wrt=wrt: _derivation(part, wrt)) for wrt in wrts]
 
 
 def _proof(part: Part) -> dict:
@@ -182,9 +178,7 @@ def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
 
     s, warnings = Solved(part), []
     if part.kind in ("target", "module"):
-        pairs = _derivations(part, verify)
-        s.derivations = [d for d, _ in pairs]
-        s.checks = [r for _, r in pairs]
+        s.derivations = _derivations(part, verify)
         s.requests = [_request(part, w) if verify else None for w in part.wrt or (None,)]
         if part.numeric:
             s.numeric = _numeric(part, s.derivations)
@@ -280,7 +274,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
             p = s.part
             blocks = [_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None else "index")
                       for c, d in zip(print_derivations(s), s.derivations)]
-            notes = [check_note(d, r) if r is not None else None for d, r in zip(s.derivations, s.checks)]
+            notes = [check_note(d) for d in s.derivations]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]
             proof = None

@@ -109,16 +109,11 @@ def check_note(d) -> str:
             f"at random values (relative error below {RTOL:g}).")
 
 
-FORMS = ("index", "matrix")
-
-
 def _form(form: str | None) -> str | None:
     """None shows both forms; index or matrix only that one."""
-    if form is not None and form not in FORMS:
-        from derive.errors import DeriveError
+    from derive.render.show import known_form
 
-        raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
-    return form
+    return form if form is None else known_form(form)
 
 
 def network_markdown(d, form: str | None = None) -> str:

@@ -40,16 +40,21 @@ def _matrix(mf):
             "factors": [(Markup(f), [Markup(n if n == "1" else latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
 
 
-FORMS = ("index", "matrix")
+def known_form(form: str) -> str:
+    """`form` checked against the forms a result is stated in (index, matrix); a one-line error otherwise."""
+    from derive.errors import DeriveError
+    from derive.sheets.model import FORMS
+
+    if form not in FORMS:
+        raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
+    return form
 
 
 def form_of(d, form: str) -> str:
     """`form` checked: index, or matrix where the derivation has one (one-line error otherwise)."""
     from derive.errors import DeriveError
 
-    if form not in FORMS:
-        raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
-    if form == "matrix" and d.matrix is None:
+    if known_form(form) == "matrix" and d.matrix is None:
         raise DeriveError(f"{d.target} with respect to {d.wrt} has no matrix form; use --form index")
     return form
 

@@ -43,11 +43,11 @@ def run(args) -> int:
     if args.templates and not Path(args.templates).is_dir():
         raise DeriveError(f"--templates {args.templates}: not a folder")
     out = Path(args.output)
+    sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
     want_pdf = "pdf" in formats
-    if want_pdf and not available():
+    if want_pdf and not available():  # after reading: a malformed sheet is one line, not a hint and its error
         print(f"derive: {HINT}", file=sys.stderr)
         want_pdf = False
-    sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
     solve_ahead(sheets, args.templates, args.jobs)
     status = 0
     for sheet in sheets:

@@ -10,6 +10,7 @@ import derive
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.network import network
+from derive.network.chain import supported_losses
 from derive.network.verify import index_form_gradient
 
 UVA = "affine_batch>relu>affine_batch>identity>half_frobenius"
@@ -175,8 +176,8 @@ def test_a_wrong_gradient_in_the_generated_code_is_caught(monkeypatch):
 
     compile_numpy = codegen.compile_numpy
 
-    def doubled_b2(net, trace=False):
-        f = compile_numpy(net, trace)
+    def doubled_b2(net, trace=False, hyper=None):
+        f = compile_numpy(net, trace, hyper)
 
         def wrong(*args, **kwargs):
             loss, grads, *rest = f(*args, **kwargs)
@@ -197,8 +198,8 @@ def test_a_wrong_gradient_in_a_middle_layer_is_caught_along_a_joint_direction(mo
 
     compile_numpy = codegen.compile_numpy
 
-    def negated_w3(net, trace=False):
-        f = compile_numpy(net, trace)
+    def negated_w3(net, trace=False, hyper=None):
+        f = compile_numpy(net, trace, hyper)
 
         def wrong(*args, **kwargs):
             loss, grads, *rest = f(*args, **kwargs)
@@ -254,3 +255,49 @@ def test_notebook_reprs():
     assert net._repr_latex_().startswith("$$") and net._repr_latex_().endswith("$$")
     assert "**Network" in net._repr_markdown_()
     assert derive.derivative(CS224N, wrt="x")._repr_latex_().startswith("$$")
+
+
+# --------------------------------------------------------------------------- every module inside a network
+
+
+def _activations_and_losses():
+    from derive.definitions import entries, get
+
+    acts = [e.name for e in entries() if e.kind == "activation" and e.name not in ("softmax", "log_softmax")]
+    losses = [e.name for e in entries() if e.kind == "loss"]
+    hyper = {a: [v.name for v in get(a).others if v.role == "hyper"] for a in acts}
+    return acts, losses, hyper
+
+
+_ACTS, _LOSSES, _HYPER = _activations_and_losses()
+_WITH_VALUES = [f"{a}[{','.join(f'{h}=0.2' for h in hs)}]" for a, hs in _HYPER.items() if hs]
+
+
+@pytest.mark.parametrize("activation", _ACTS + _WITH_VALUES)
+def test_every_activation_inside_a_network_is_derived_and_checked(activation):
+    d = network(f"affine>{activation}>affine>mse").derive("W1")
+    assert d.check_error is not None and d.check_error < 1e-5
+    assert "checked: every gradient" in d.text()
+
+
+def _network_ending_in(loss: str) -> str:
+    """A two-layer chain a loss accepts: a batch of columns for a matrix loss, probabilities for bce
+    and cross-entropy."""
+    from derive.definitions import get
+
+    batch = len(get(loss).inputs[0].shape) == 2
+    layer = "affine_batch" if batch else "affine"
+    before = "sigmoid>" if loss in ("bce", "cross_entropy") else ""
+    return f"{layer}>tanh>{layer}>{before}{loss}"
+
+
+@pytest.mark.parametrize("loss", supported_losses())
+def test_every_loss_a_network_accepts_ends_one_whose_gradients_are_checked(loss):
+    d = network(_network_ending_in(loss)).derive("W1")
+    assert d.check_error is not None and d.check_error < 1e-5
+
+
+def test_forward_table_keeps_the_sign_of_the_whole_affine_map_inside_sigmoid():
+    md = network(CS224N).derive("W1").markdown()
+    assert r"e^{- W^{(1)} x - b^{(1)}}" in md
+    assert r"e^{- W^{(1)} x + b^{(1)}}" not in md

@@ -27,48 +27,49 @@ def shape_text(shape) -> str:
     return " x ".join(shape) if shape else "scalar"
 
 
+class _Product(sp.Symbol):
+    """A matrix product such as W^{(1)} x, kept whole inside a SymPy expression: signs and brackets
+    around it are then SymPy's arithmetic and the printer's precedence, never text substitution."""
+
+    def _derive_latex(self, printer) -> str:
+        return self.name
+
+
 def _expanded(d) -> dict:
     """Each layer's output in terms of x and the parameters only: (W2 max(0, W1 x + b1) + b2)."""
+    from derive.network.backprop import _Names
+    from derive.network.matrix import read_product
+
     net, bp = d.network, d.backprop
     if net.depth > EXPANDED_DEPTH:
         return {}
-    out, current = {}, {net.input_name: net_name(net.input_name)}
+    names = _Names(net)
+    current = {net.input_name: sp.Symbol(net.input_name)}
+
+    def factor_latex(name: str) -> str:
+        if name not in current:
+            return net_name(name)
+        tex = latex(current[name])
+        return rf"\left({tex}\right)" if isinstance(current[name], sp.Add) else tex
+
+    out = {}
     for row in bp.forward:
-        if row.label.startswith("affine"):
-            terms = []
-            for term in sorted(sp.Add.make_args(row.rhs), key=lambda t: isinstance(t, sp.Indexed)):
-                if isinstance(term, sp.Indexed) and len(term.indices) == 1:
-                    terms.append(net_name(term.base.name))
-                    continue
-                from derive.network.backprop import _Names
-                from derive.network.matrix import read_product
-
-                names = _Names(net)
-                prod = read_product(term, names.column, names.vectors)
-                terms.append(product_latex(prod, lambda n: _wrap(current[n]) if n in current else net_name(n)))
-            tex = " + ".join(terms)
-        elif row.label == "loss" or row.rhs.has(sp.Sum):
+        if row.label == "loss" or (row.rhs.has(sp.Sum) and not row.label.startswith("affine")):
             continue
+        if row.label.startswith("affine"):
+            expr = sp.Integer(0)
+            for term in sp.Add.make_args(row.rhs):
+                if isinstance(term, sp.Indexed) and len(term.indices) == 1:
+                    expr += _Product(net_name(term.base.name))  # one class with W x: sorts after it
+                else:
+                    prod = read_product(term, names.column, names.vectors)
+                    expr += _Product(product_latex(prod, factor_latex))
         else:
-            inner = [s for s in _elementwise(row.rhs).free_symbols if s.name in current]
-            placeholder = {s: sp.Symbol("PLACEHOLDER" + "abcdefgh"[n]) for n, s in enumerate(inner)}
-            tex = latex(_elementwise(row.rhs).xreplace(placeholder))
-            for s, p in placeholder.items():
-                tex = tex.replace(rf"\mathrm{{{p.name}}}", current[s.name])
-        current[row.lhs.base.name] = tex
-        out[row.lhs.base.name] = tex
+            inner = {s: current[s.name] for s in _elementwise(row.rhs).free_symbols if s.name in current}
+            expr = _elementwise(row.rhs).xreplace(inner)
+        current[row.lhs.base.name] = expr
+        out[row.lhs.base.name] = latex(expr)
     return out
-
-
-def _wrap(tex: str) -> str:
-    """Parentheses around a sum (W (a + b)), not around a single factor (W max(0, s))."""
-    depth, flat = 0, []
-    for c in tex:
-        depth += c in "({["
-        depth -= c in ")}]"
-        flat.append(c if depth == 0 else "")
-    top = "".join(flat)
-    return rf"\left({tex}\right)" if (" + " in top or " - " in top) else tex
 
 
 def context(d) -> dict:

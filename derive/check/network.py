@@ -70,7 +70,10 @@ class NetworkReference:
         net = self.net
         self.names = _Names(net)
         bp = backprop(net)
-        f = compile_numpy(net, trace=True)
+        from derive.network.codegen import sample_hyperparameters
+
+        hyper = sample_hyperparameters(net, np.random.default_rng(seed))
+        f = compile_numpy(net, trace=True, hyper=hyper)
         up_code = numpy_expr(bp.signals[0].upstream, _sizes(net))
         fprime_code = {s.k: numpy_expr(s.derivative, _sizes(net)) for s in bp.signals if s.derivative is not None}
         self.aliases = _aliases(net, self.names)
@@ -81,7 +84,7 @@ class NetworkReference:
             for _ in range(POINTS):
                 inputs = _inputs(net, widths, n, rng)
                 _loss, grads, trace = f(inputs["X"], inputs["Y"], **{p: inputs[p] for p in net.params})
-                env = {"np": np, **inputs, **trace}
+                env = {"np": np, **inputs, **trace, **hyper}
                 values = {"x": inputs["X"], "y": inputs["Y"]}
                 for p in net.params:
                     values[p.lower()] = inputs[p] if p.startswith("W") else inputs[p][:, None]

@@ -172,9 +172,29 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
-def compile_numpy(net: Network, trace: bool = False):
-    """The generated function itself (our own generated source, executed in a fresh namespace)."""
+def free_hyperparameters(net: Network) -> list:
+    """The hyperparameters the chain leaves as symbols (leaky_relu without [alpha=…]): alpha1, …"""
+    return _hypers(net)
+
+
+def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None):
+    """The generated function itself (our own generated source, executed in a fresh namespace), with
+    every free hyperparameter bound from `hyper`, so no caller can forget one."""
+    import functools
+
+    from derive.errors import DeriveError
+
     source = numpy_source(net, "forward_backward", trace=trace)
     namespace: dict = {}
     exec(compile(source, f"<derive numpy: {net.spec}>", "exec"), namespace)  # noqa: S102
-    return namespace["forward_backward"]
+    free = _hypers(net)
+    missing = [h for h in free if h not in (hyper or {})]
+    if missing:
+        raise DeriveError(f"{net.spec}: give a value for {', '.join(missing)} "
+                          "(e.g. leaky_relu[alpha=0.1] in the chain)")
+    return functools.partial(namespace["forward_backward"], **{h: float(hyper[h]) for h in free})
+
+
+def sample_hyperparameters(net: Network, rng) -> dict:
+    """A value in (0.1, 0.9) for each free hyperparameter (all are declared positive), to check at."""
+    return {h: float(rng.uniform(0.1, 0.9)) for h in _hypers(net)}

@@ -120,7 +120,9 @@ def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) 
     from derive.errors import DeriveError
     from derive.network.codegen import code_name, compile_numpy
 
-    f = compile_numpy(net)
+    from derive.network.codegen import sample_hyperparameters
+
+    f = compile_numpy(net, hyper=sample_hyperparameters(net, np.random.default_rng(len(seeds))))
     layers = {1, 2, net.depth}
     worst, where = 0.0, ""
     for seed in seeds:

@@ -60,6 +60,10 @@ class Vocabulary:
         self.sizes = {s: int(v) for s, v in defn.sizes.items()}
         self.dims = {s.name: s for s in defn.sizes}
         self.upstream = d.upstream
+        for v in defn.variables:  # a variable written by its own LaTeX name: λ for lam
+            word = v.latex[1:] if v.latex.startswith("\\") else ""
+            if word.isalpha() and word not in self.vars:
+                self.vars[word] = v
         if "yhat" not in self.vars and defn.kind == "activation":
             self.vars["yhat"] = defn.output  # ŷ for the output of an activation
         if "Yhat" not in self.vars and defn.output.name == "Y":

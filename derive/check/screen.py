@@ -43,6 +43,8 @@ _LAYER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\
 _GREEK_LAYER = re.compile(r"\\(delta|Delta)\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
+_NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z])"
+_PARTIAL_SLASH = re.compile(rf"\\partial\s*({_NAME})\s*/\s*\\partial\s*({_NAME}(?:\s*_\s*(?:\{{[^{{}}]*\}}|[A-Za-z0-9]))?)")
 _WORDS = re.compile(r"\b(?:if|for|when|where)\b")
 _OTHERWISE = re.compile(r"(?<!\\)\b(?:otherwise|else)\b")
 
@@ -145,8 +147,10 @@ def screen(answer: str) -> str:
     text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
     text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
     text = re.sub(r"\by_hat\b", "yhat", text)
-    # δ_ij typed without braces means δ_{ij}, not δ_i·j
-    text = re.sub(r"(\\delta\s*)_\s*([a-z])([a-z])(?![A-Za-z])", r"\1_{\2\3}", text)
+    # δ_ij, W_li typed without braces mean δ_{ij}, W_{li}: two index letters, not δ_i·j
+    text = re.sub(r"(?<=[A-Za-z}])\s*_\s*([a-z])([a-z])(?![A-Za-z])", r"_{\1\2}", text)
+    # ∂C/∂y_i written on one line is the fraction \frac{∂C}{∂y_i}
+    text = _PARTIAL_SLASH.sub(lambda m: rf"\frac{{\partial {m.group(1)}}}{{\partial {m.group(2)}}}", text)
     text = re.sub(r"\\mathbb\s*\{\s*R\s*\}", "", text)
     if r"\cases" in text:
         text = _WORDS.sub(" ", text)

@@ -62,6 +62,11 @@ def mse_mean():
     return _batch_loss("mse_mean", "Mean squared error over a batch", lambda N: 1 / N)
 
 
+@register("half_mse_mean", "loss", "Half squared error averaged over N samples, (1/2N) Σ_n ‖ŷ_n − y_n‖²")
+def half_mse_mean():
+    return _batch_loss("half_mse_mean", "Half mean squared error over a batch", lambda N: 1 / (2 * N))
+
+
 @register("half_frobenius", "loss", "Half squared Frobenius norm ½‖Ŷ − Y‖²_F")
 def half_frobenius():
     import sympy as sp

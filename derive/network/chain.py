@@ -14,7 +14,7 @@ from derive.errors import DeriveError, unknown
 
 AFFINE = ("affine", "affine_batch")  # samples as columns: one column (with bias), or a batch (no bias)
 # Losses whose prediction is one vector per sample, and those written over a K × N batch.
-BATCH_LOSSES = ("half_frobenius", "mse_mean")
+BATCH_LOSSES = ("half_frobenius", "mse_mean", "half_mse_mean")
 
 _LINK = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")
 

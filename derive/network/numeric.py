@@ -149,9 +149,14 @@ def _weights(net: Network, weights, X: np.ndarray) -> dict:
 
 def _loss_scale(net: Network, convention: str | None, f, X, Y, weights) -> tuple:
     N = X.shape[1]
-    if convention is None:
+    if convention is None:  # the chain's own loss, as its row of the forward table states it
+        from derive.network.backprop import backprop
+        from derive.network.printer import latex
+
         summed = "" if net.batch else ", summed over the samples"
-        return 1.0, f"the {net.loss.name} loss{summed} (N = {N})", rf"L = \text{{{net.loss.name}}}"
+        row = latex(backprop(net).loss_row.rhs)
+        tex = rf"L = {row},\ N = {N}" if net.batch else rf"L = \sum_n \ell_n,\ \ell_n = {row},\ N = {N}"
+        return 1.0, f"the {net.loss.name} loss{summed} (N = {N})", tex
     if convention not in CONVENTIONS:
         raise DeriveError(f"unknown loss convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
     c, per_sample, text, tex = CONVENTIONS[convention]

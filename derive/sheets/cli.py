@@ -44,10 +44,8 @@ def run(args) -> int:
         raise DeriveError(f"--templates {args.templates}: not a folder")
     out = Path(args.output)
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
-    want_pdf = "pdf" in formats
-    if want_pdf and not available():  # after reading: a malformed sheet is one line, not a hint and its error
-        print(f"derive: {HINT}", file=sys.stderr)
-        want_pdf = False
+    no_tex = "pdf" in formats and not available()
+    want_pdf = "pdf" in formats and not no_tex
     solve_ahead(sheets, args.templates, args.jobs)
     status = 0
     for sheet in sheets:
@@ -58,6 +56,8 @@ def run(args) -> int:
         except TexError as exc:
             print(f"derive: {exc.message}", file=sys.stderr)
             status = 1
+    if no_tex:  # last: a sheet that fails is one line, not a hint and its error
+        print(f"derive: {HINT}", file=sys.stderr)
     return status
 
 

@@ -1,11 +1,12 @@
 """Network parts of a sheet: a chain such as `affine>relu>affine>mse`, derived by derive.network.
 
-    network = "affine_batch>relu>affine_batch>half_frobenius"
+    network = "affine_batch>relu>affine_batch>half_mse_mean"
     wrt = ["W1"]
-    numeric = { X = [[…]], W1 = [[…]], W2 = [[…]], targets = [[…]], lr = 0.5, loss = "half_mean" }
+    numeric = { X = [[…]], W1 = [[…]], W2 = [[…]], targets = [[…]], lr = 0.5 }
 
 `numeric` gives a worked example: the inputs, every parameter by name, the targets (also
-`Y` or `y`), the learning rate `lr` and the loss convention `loss` (sum, half, mean, half_mean).
+`Y` or `y`), the learning rate `lr` and the loss convention `loss` (sum, half, mean, half_mean), which must be the chain's own loss
+(the derivation is printed beside the numbers).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def solve_network(part) -> NetworkAnswer:
     net = network(part.network)
     derivations = [net.derive(w) for w in part.wrt] if part.wrt else [net.derive()]
     example = _example(net, part.numeric) if part.numeric else None
+    if example is not None and abs(example.loss_scale - 1.0) > 1e-12:
+        # the derivation printed beside the numbers is of the chain's loss: they must be one loss
+        raise DeriveError(f"numeric: the worked example's loss ({example.convention}) is not the network's "
+                          f"loss {net.loss.name}, so the formulas printed beside its numbers would not fit them; "
+                          "end the chain with the loss you mean (e.g. half_mse_mean for (1/2N)‖Ŷ − Y‖²) "
+                          "and drop `loss`")
     return NetworkAnswer(derivations, example)
 
 

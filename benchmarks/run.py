@@ -8,6 +8,7 @@ Each benchmark is a script of its own in this folder (run alone with --quick for
   bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 100/s, >= 10x
   bench_depth.py    dL/dW1 of affine>sigmoid chains, depth 2..32, vs the expanded route  goal <= 12x (4 -> 32)
   bench_startup.py  `derive --help` and `derive list` vs `python -c "import sympy"`     goal <= 0.5x
+  bench_serve.py    POST /api/check from 50 clients on loopback vs the pool alone      goal 0 failed
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BENCHMARKS = (
     ("Checking answers", "bench_check.py"),
     ("Depth of a network", "bench_depth.py"),
     ("Start-up", "bench_startup.py"),
+    ("The checking page under load", "bench_serve.py"),
 )
 
 

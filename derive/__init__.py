@@ -17,6 +17,7 @@ _EXPORTS = {
     "targets": "derive.api",
     "sheet": "derive.api",
     "network": "derive.api",
+    "assert_correct": "derive.api",
     "define": "derive.definitions.custom",
     "DeriveError": "derive.errors",
     "Definition": "derive.definitions.model",

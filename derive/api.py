@@ -75,3 +75,18 @@ def sheet(name_or_file, output_dir="output", formats=("md", "tex"), *, templates
     if unknown_formats:
         raise DeriveError(f"unknown format {min(unknown_formats)!r}; choose from: md, tex, pdf")
     return write_sheet(load(resolve(str(name_or_file))), Path(output_dir), tuple(formats), templates)
+
+
+def assert_correct(target, answer: str, wrt: str | None = None, *, scale=1, timeout: float = 5.0):
+    """For an autograded notebook cell (nbgrader style): returns the Verdict when `answer` is
+    correct, and otherwise fails with an AssertionError whose message is the verdict and its
+    feedback, which the autograder shows the student.
+
+    >>> assert_correct("sigmoid", "y(1 - y)").verdict
+    'correct'
+    """
+    verdict = derivative(target, wrt=wrt, scale=scale).check(answer, timeout=timeout)
+    if not verdict.correct:
+        raise AssertionError(" ".join([f"{verdict.verdict}:", *verdict.feedback]
+                                      + ([verdict.counterexample["text"]] if verdict.counterexample else [])))
+    return verdict

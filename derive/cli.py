@@ -1,4 +1,4 @@
-"""The command line: `derive list | show | check | grade | sheet`.
+"""The command line: `derive list | show | check | grade | sheet | serve`.
 
 SymPy is imported only by the commands that need it, so `--help` and `list` start fast.
 Every user error is one line on stderr and exit code 2; no traceback.
@@ -98,7 +98,7 @@ def _number(text: str):
 
 
 # Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
-EXTENSIONS = ("derive.check.cli", "derive.sheets.cli")
+EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.serve.cli")
 
 
 def _extensions() -> list:

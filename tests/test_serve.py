@@ -1,0 +1,119 @@
+"""The checking page's API: verdicts as `derive check --json` gives them, and bad requests as 4xx."""
+
+import json
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from derive.check.verdict import Verdict  # noqa: E402
+from derive.errors import DeriveError  # noqa: E402
+from derive.serve.app import HEADERS, Limits, RateLimiter, create_app  # noqa: E402
+
+
+class RecordingPool:
+    """Stands in for the worker pool where a test is about the HTTP layer, not the checking."""
+
+    def __init__(self):
+        self.calls = []
+
+    def check(self, target, wrt, answer, scale="1"):
+        self.calls.append((target, wrt, answer, scale))
+        if target == "nope":
+            raise DeriveError("unknown target 'nope'; choose one of: softmax, …")
+        return Verdict("incorrect", r"\text{read}", r"\beta y_i", ["missing factor β."], None, answer)
+
+
+@pytest.fixture
+def stub():
+    pool = RecordingPool()
+    with TestClient(create_app(["nyu2020_hw1"], Limits(burst=100), pool=pool)) as client:
+        yield client, pool
+
+
+def test_page_and_static_files_carry_the_content_security_policy(stub):
+    client, _ = stub
+    for path in ("/", "/static/page.js", "/static/katex/katex.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-security-policy"] == HEADERS["Content-Security-Policy"]
+    assert "cdn" not in client.get("/").text.lower()  # the math renderer comes from the package
+
+
+def test_problems_list_every_registry_variable_and_the_sheet_parts(stub):
+    client, _ = stub
+    problems = client.get("/api/problems").json()["problems"]
+    assert {"target": "softmax", "wrt": "x"}.items() <= next(p for p in problems if p["target"] == "softmax").items()
+    assert any(p["sheet"] == "nyu2020_hw1" and p["question"] >= 1 for p in problems)
+
+
+def test_a_sheet_part_is_checked_against_its_own_target(stub):
+    client, pool = stub
+    part = next(p for p in client.get("/api/problems").json()["problems"] if p["sheet"] == "nyu2020_hw1")
+    body = {"sheet": part["sheet"], "question": part["question"], "part": part["part"], "wrt": part["wrt"],
+            "answer": "x"}
+    assert client.post("/api/check", json=body).status_code == 200
+    assert pool.calls[-1][:2] == (part["target"], part["wrt"])
+
+
+def test_the_expected_answer_is_not_given_away_unless_asked(stub):
+    client, _ = stub
+    data = client.post("/api/check", json={"target": "softmax", "wrt": "x", "answer": "y_i"}).json()
+    assert data["verdict"] == "incorrect" and data["expected"] is None and data["feedback"] == ["missing factor β."]
+    with TestClient(create_app([], Limits(show_expected=True), pool=RecordingPool())) as client2:
+        assert client2.post("/api/check", json={"target": "softmax", "answer": "y"}).json()["expected"] == r"\beta y_i"
+
+
+@pytest.mark.parametrize("body, headers, status, words", [
+    (b"{bad", {"content-type": "application/json"}, 400, "not valid JSON"),
+    (b"[1, 2]", {"content-type": "application/json"}, 400, "JSON object"),
+    (b'{"target": "softmax"}', {"content-type": "application/json"}, 400, "'answer' must be text"),
+    (b'{"answer": "x"}', {"content-type": "application/json"}, 400, "name a 'target'"),
+    (b'{"target": "softmax", "answer": "x"}', {"content-type": "text/plain"}, 415, "JSON"),
+    (b'{"sheet": "nyu2020_hw1", "question": 99, "part": "z", "answer": "x"}', {"content-type": "application/json"},
+     404, "no checkable part"),
+    (b'{"target": "nope", "answer": "x"}', {"content-type": "application/json"}, 400, "unknown target 'nope'"),
+    (json.dumps({"target": "softmax", "answer": "x" * 20000}).encode(), {"content-type": "application/json"}, 413,
+     "larger than"),
+])
+def test_bad_requests_get_4xx_with_one_sentence(stub, body, headers, status, words):
+    client, _ = stub
+    response = client.post("/api/check", content=body, headers=headers)
+    assert response.status_code == status
+    assert words in response.json()["error"]
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after():
+    with TestClient(create_app([], Limits(rate=0.001, burst=2), pool=RecordingPool())) as client:
+        codes = [client.post("/api/check", json={"target": "softmax", "answer": "x"}).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert int(client.post("/api/check", json={"target": "softmax", "answer": "x"}).headers["retry-after"]) >= 1
+
+
+def test_rate_limiter_refills_at_its_rate():
+    now = [0.0]
+    limiter = RateLimiter(rate=2.0, burst=1, clock=lambda: now[0])
+    assert limiter.allow("a") == 0 and limiter.allow("a") > 0 and limiter.allow("b") == 0
+    now[0] += 0.5
+    assert limiter.allow("a") == 0
+
+
+def test_real_pool_grades_right_and_wrong_answers_with_the_check_json():
+    with TestClient(create_app([], Limits(workers=1))) as client:
+        right = client.post("/api/check", json={"target": "softmax", "wrt": "x",
+                                                "answer": r"\beta y_i(\delta_{ij} - y_j)"}).json()
+        wrong = client.post("/api/check", json={"target": "relu", "wrt": "x", "answer": r"\mathbb{1}[x > 1]"}).json()
+    assert right["verdict"] == "correct" and right["parsed"] == r"\beta y_{i} \left(\delta_{ij} - y_{j}\right)"
+    assert wrong["verdict"] == "incorrect" and wrong["counterexample"]
+    assert set(right) >= {"verdict", "parsed", "expected", "feedback", "counterexample"}
+
+
+def test_an_autograder_assertion_fails_with_the_feedback_as_its_message():
+    import derive
+
+    assert derive.assert_correct("sigmoid", "y(1 - y)").verdict == "correct"
+    with pytest.raises(AssertionError, match=r"incorrect: missing factor β\. .*your answer gives"):
+        derive.assert_correct("softmax", r"y_i(\delta_{ij} - y_j)", wrt="x")

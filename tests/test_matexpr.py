@@ -202,3 +202,25 @@ def test_evaluate_ones_and_identity_take_their_size_from_the_dimensions():
 def test_evaluate_refuses_a_value_of_the_wrong_size():
     with pytest.raises(ShapeError, match="x is 3 × 1, not D × 1"):
         evaluate(x, {"x": np.ones((3, 1)), "D": 2})
+
+
+def test_any_other_function_of_one_entry_prints_and_evaluates_entry_by_entry():
+    from derive.model.matexpr import Entrywise
+
+    s = sp.Symbol("s")
+    expr = Entrywise(sp.Abs(s) + beta, s, matmul(W, x))
+    assert latex(expr, NAMES) == r"\beta + \left|{\left(W \mathbf{x}\right)}\right|"  # bracketed: s³ would need it
+    env = _env()
+    assert np.allclose(evaluate(expr, env), np.abs(env["W"] @ env["x"]) + 0.7)
+
+
+def test_names_come_from_the_definitions_own_latex():
+    from dataclasses import replace
+
+    from derive.api import derivative
+    from derive.definitions import get
+
+    affine = get("affine")
+    renamed = replace(affine, inputs=tuple(replace(v, latex=r"\mathbf{u}") if v.name == "x" else v
+                                           for v in affine.inputs))
+    assert derivative(renamed, wrt="W").matrix.latex == r"\frac{\partial C}{\partial \mathbf{y}} \mathbf{u}^\top"

@@ -20,7 +20,8 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     from derive.calculus.engine import derive
     from derive.definitions import get
     from derive.definitions.model import Definition
-    from derive.verify import verified, with_matrix_form
+    from derive.verify import verified
+    from derive.verify_matrix import with_matrix_form
 
     if layout not in ("denominator", "numerator"):
         raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")

@@ -85,7 +85,7 @@ class Derivation:
     scale: sp.Expr = sp.S.One
     indices: tuple = ()  # the free indices of the result, for the wrt variable
     cases: Cases | None = None
-    matrix: MatrixForm | None = None  # checked against the index form (derive.verify.with_matrix_form)
+    matrix: MatrixForm | None = None  # checked against the index form (derive.verify_matrix.with_matrix_form)
     matrix_refused: MatrixForm | None = None  # a matrix form that failed that check: only named, never shown
     conventions: tuple = field(default_factory=tuple)
     report: object = None  # derive.verify.Report, once the result was checked at run time

@@ -253,7 +253,7 @@ def _combine(pieces: list) -> mx.MatExpr:
 
 
 def matrix_form(d: Derivation, layout: str = "denominator") -> MatrixForm:
-    """The derivation's result as matrices, not yet checked (derive.verify.with_matrix_form
+    """The derivation's result as matrices, not yet checked (derive.verify_matrix.with_matrix_form
     checks it); NoMatrixForm when the index structure has none."""
     defn = d.definition
     if defn.elementwise:

@@ -11,15 +11,17 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     `verify`: check the result against sympy.diff and finite differences now (its report is
     `.report`; a failure raises DeriveError). None checks a module of one's own (a Definition, or
     a name registered at run time) and leaves built-in entries to the test suite, which checks
-    every one of them.
+    every one of them. The matrix form is always checked against the index form before it is
+    attached (`.matrix`); one that fails is `.matrix_refused` and is only named when shown.
 
     >>> derivative("softmax", wrt="x").result
     beta*(KroneckerDelta(i, j) - y[j])*y[i]
     """
     from derive.calculus.engine import derive
-    from derive.calculus.matrix import attach_matrix_form
     from derive.definitions import get
     from derive.definitions.model import Definition
+    from derive.verify import verified
+    from derive.verify_matrix import with_matrix_form
 
     if layout not in ("denominator", "numerator"):
         raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
@@ -29,10 +31,8 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
         check_options(target, scale, layout)
         return network(target).derive(wrt)
     defn = target if isinstance(target, Definition) else get(target)
-    d = attach_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+    d = with_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
     if verify or (verify is None and not _built_in(target)):
-        from derive.verify import verified
-
         d.report = verified(d)
     return d
 

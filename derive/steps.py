@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from derive.model.matexpr import MatExpr, leaves
+
 RULES = ("definition", "chain", "rewrite", "sum", "constant", "quotient", "product", "power",
          "differentiate", "contract", "substitute", "constraint", "cases", "factor")
 
@@ -22,14 +24,40 @@ class Step:
 
 @dataclass(frozen=True)
 class MatrixForm:
-    """The result as matrices: `lhs = expr`, with the shape of each named factor."""
+    """The result as matrices, `lhs = expr`: trees of derive.model.matexpr, and how to name them.
 
-    lhs: str  # LaTeX
-    expr: str  # LaTeX
-    text: str  # plain text, e.g. "dC/dy x^T"
-    shape: tuple  # of the result, as dimension names
-    factors: tuple = ()  # (LaTeX, shape) of each factor, shown under it
-    layout: str = "the gradient has the shape of the variable (denominator layout)"
+    A derivation holds one only once derive.verify has checked it against the index form
+    (`max_error`); a form that failed is kept as `Derivation.matrix_refused`, never printed.
+    """
+
+    lhs: MatExpr  # ∂C/∂W; its transpose in numerator layout; ∂y/∂x for a Jacobian
+    expr: MatExpr
+    names: dict  # name -> derive.model.notation.Name, for every name in lhs and expr
+    layout: str = "denominator"  # denominator | numerator | jacobian | entrywise
+    jacobian: MatExpr | None = None  # an entrywise activation's ∂y/∂x = diag(f′), stated beside it
+    max_error: float | None = None  # largest relative error against the index form, once checked
+
+    @property
+    def shape(self) -> tuple:
+        return self.expr.shape
+
+    @property
+    def factors(self) -> tuple:
+        """The named matrices of the right-hand side, in the order they are written."""
+        return leaves(self.expr)
+
+    @property
+    def text(self) -> str:
+        """The right-hand side as Unicode text (a door to derive.render.matrix)."""
+        from derive.render.matrix import text
+
+        return text(self.expr, self.names)
+
+    @property
+    def latex(self) -> str:
+        from derive.render.matrix import latex
+
+        return latex(self.expr, self.names)
 
 
 @dataclass(frozen=True)
@@ -57,7 +85,8 @@ class Derivation:
     scale: sp.Expr = sp.S.One
     indices: tuple = ()  # the free indices of the result, for the wrt variable
     cases: Cases | None = None
-    matrix: MatrixForm | None = None
+    matrix: MatrixForm | None = None  # checked against the index form (derive.verify_matrix.with_matrix_form)
+    matrix_refused: MatrixForm | None = None  # a matrix form that failed that check: only named, never shown
     conventions: tuple = field(default_factory=tuple)
     report: object = None  # derive.verify.Report, once the result was checked at run time
 

@@ -325,6 +325,11 @@ def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | No
     raise VerificationError(f"{d.target}: no sample point away from the kinks")
 
 
+def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer | None = None) -> Point:
+    """A sample point where no step or max of the result or the definition sits on its kink."""
+    return _away_from_kinks(d, rng, _Compiled(d, conc))
+
+
 def verify(d: Derivation) -> Report:
     """Both checks; raises VerificationError naming the first disagreement."""
     conc = Concretizer(d)  # both checks take the same concrete expressions
@@ -343,13 +348,15 @@ def verified(d: Derivation) -> Report:
 
 
 def check_note(d: Derivation) -> str | None:
-    """What the derivation's verification report says, in a sentence (None when it was not checked)."""
-    if d.report is None:
-        return None
+    """What was checked of the derivation, in a sentence (None when nothing was)."""
     sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
     where = f" at {sizes}" if sizes else ""
+    matrix = d.matrix is not None and d.matrix.max_error is not None
+    if d.report is None:
+        return f"Checked: the matrix form agrees with the index form{where} at every entry." if matrix else None
+    also = "; the matrix form agrees with it at every entry" if matrix else ""
     return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
-            "and with central finite differences.")
+            f"and with central finite differences{also}.")
 
 
 def check_steps(d: Derivation, seed: int = 2) -> None:
@@ -370,77 +377,3 @@ def check_steps(d: Derivation, seed: int = 2) -> None:
             b = value(conc(after, assignment, point.classes), point)
             if abs(a - b) > 1e-12 * (1 + abs(a)):
                 raise VerificationError(f"{d.target}: {what} at {assignment}: {a} → {b}")
-
-
-def matrix_env(d: Derivation, point: Point) -> dict:
-    """The point as arrays: vectors as columns, matrices as they are, named quantities computed."""
-    defn = d.definition
-    sizes = {str(s): int(v) for s, v in defn.sizes.items()}
-    env = {"__sizes": sizes, **sizes}
-    variables = (*defn.inputs, *defn.others) + ((d.upstream,) if d.upstream is not None else ())
-    for var in variables:
-        env[var.name] = _array(var.symbol, var.shape, defn.sizes, lambda e: point.values[e])
-    for v in variables:
-        if not v.shape and v.domain != "class":
-            env[v.name] = point.values[v.symbol]
-    for nm in d.named:
-        shape = next(v.shape for v in defn.variables if v.symbol == nm.symbol) if nm.index else ()
-        env[nm.symbol.name] = _array(nm.symbol, shape, defn.sizes,
-                                     lambda e, nm=nm: value(concrete(e, d, {}, point), point).real)
-    return env
-
-
-def _array(symbol, shape, sizes, entry_value):
-    if not shape:
-        return entry_value(symbol)
-    dims = [int(sizes[s]) for s in shape]
-    import numpy as np  # only the matrix-form check needs arrays; keep it off the import path
-
-    out = np.zeros((dims[0], dims[1] if len(dims) == 2 else 1))
-    for idx in itertools.product(*[range(1, n + 1) for n in dims]):
-        out[tuple(i - 1 for i in idx) + ((0,) if len(dims) == 1 else ())] = entry_value(symbol[idx])
-    return out
-
-
-def check_matrix_form(d: Derivation, seed: int = 3) -> float:
-    """The matrix form, evaluated with NumPy, equals the index form entry by entry."""
-    from derive.calculus.matrix import matrix_form
-
-    _, m = matrix_form(d)
-    rng = random.Random(seed)
-    if d.definition.elementwise:
-        return _check_entrywise(d, m, rng)
-    point = _away_from_kinks(d, rng)
-    got = m.num(matrix_env(d, point))
-    worst = 0.0
-    for assignment in assignments(d):
-        expected = value(concrete(d.result, d, assignment, point), point).real
-        pos = [assignment[s] - 1 for s in assignment]
-        worst = max(worst, _compare(d, m, got[pos[0], pos[1] if len(pos) > 1 else 0], expected, assignment))
-    return worst
-
-
-def _check_entrywise(d: Derivation, m, rng: random.Random, size: int = 3) -> float:
-    """y = f(x) on a vector: entry k of ∂C/∂y ⊙ f′ is g_k f′(x_k), each from its own sample."""
-    defn = d.definition
-    points = [_away_from_kinks(d, rng) for _ in range(size)]
-    for p in points:  # hyperparameters are shared by all entries
-        p.values.update({v.symbol: points[0].values[v.symbol] for v in defn.others})
-    import numpy as np
-
-    g = np.array([[rng.uniform(-1.5, 1.5)] for _ in range(size)])
-    env = {"__sizes": {"K": size}, "dC_dy": g,
-           defn.inputs[0].name: np.array([[p.values[defn.inputs[0].symbol]] for p in points]),
-           defn.output.name: np.array([[value(concrete(defn.output.symbol, d, {}, p), p).real] for p in points])}
-    env.update({v.name: points[0].values[v.symbol] for v in defn.others})
-    got = m.num(env)
-    return max(_compare(d, m, got[k, 0], g[k, 0] * value(concrete(d.result, d, {}, p), p).real, {"k": k + 1})
-               for k, p in enumerate(points))
-
-
-def _compare(d, m, got: float, expected: float, where) -> float:
-    err = abs(got - expected) / max(1.0, abs(expected))
-    if err > 1e-9:
-        raise VerificationError(f"{d.target} ∂/∂{d.wrt}: matrix form {m.text} gives {got:.8g} "
-                                f"at {where}, the index form {expected:.8g}")
-    return err

@@ -29,7 +29,8 @@ def test_show_json_gives_the_closed_form(capsys, target, wrt, result):
 def test_show_json_has_the_matrix_form_with_shape(capsys):
     _, out, _ = run(capsys, "show", "affine", "--wrt", "x", "--format", "json")
     matrix = json.loads(out)["matrix"]
-    assert matrix["text"] == "W.T @ dC/dy" and matrix["shape"] == ["D", "1"]
+    assert matrix["text"] == "Wᵀ ∂C/∂y" and matrix["shape"] == ["D", "1"]
+    assert matrix["latex"] == r"\frac{\partial C}{\partial \mathbf{x}} = W^\top \frac{\partial C}{\partial \mathbf{y}}"
 
 
 def test_show_with_a_cost_scale(capsys):
@@ -47,11 +48,11 @@ def test_form_matrix_states_the_matrix_form_first(capsys):
     code, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--form", "matrix")
     assert code == 0
     result = out[out.index("result:"):].splitlines()
-    assert result[0] == "result: dC/dW = dC/dy @ x.T   shape M x D"
+    assert result[0] == "result: ∂C/∂W = ∂C/∂y xᵀ   shape M x D"
     assert result[1] == "index form: Derivative(C, W[i, j]) = dC_dy[i]*x[j]"
     _, index_first, _ = run(capsys, "show", "affine", "--wrt", "W")
     assert index_first[index_first.index("result:"):].splitlines()[:2] == [
-        "result: Derivative(C, W[i, j]) = dC_dy[i]*x[j]", "matrix: dC/dy @ x.T   shape M x D"]
+        "result: Derivative(C, W[i, j]) = dC_dy[i]*x[j]", "matrix: ∂C/∂y xᵀ   shape M x D"]
     boxed = r"\boxed{\frac{\partial C}{\partial W} ="
     for fmt in ("md", "tex"):
         _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--form", "matrix", "--format", fmt)
@@ -109,7 +110,10 @@ def test_list_json(capsys):
 def test_show_checks_what_it_shows(capsys):
     _, out, _ = run(capsys, "show", "sigmoid")
     assert out.rstrip().splitlines()[-1] == ("checked: the result agrees with sympy.diff of the definition at "
-                                             "every index, and with central finite differences.")
+                                             "every index, and with central finite differences; the matrix form "
+                                             "agrees with it at every entry.")
+    _, out, _ = run(capsys, "show", "hinge")  # no matrix form: the line does not claim one
+    assert out.rstrip().splitlines()[-1].endswith("and with central finite differences.")
     _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--format", "json")
     check = json.loads(out)["check"]
     assert check["sizes"] == {"D": 2, "M": 3} and check["max_finite_difference_error"] < 1e-5

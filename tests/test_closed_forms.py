@@ -75,13 +75,18 @@ def test_scaled_cost_scales_every_gradient():
 
 
 @pytest.mark.parametrize("target, wrt, expected", [
-    ("affine", "W", "dC/dy @ x.T"),
-    ("affine", "x", "W.T @ dC/dy"),
-    ("affine_row", "W", "X.T @ dC/dY"),
-    ("affine_batch", "W", "dC/dS @ X.T"),
-    ("softmax", "x", "beta*(diag(y) - y @ y.T)"),
-    ("mse", "yhat", "2*(yhat - y)"),
-    ("softmax_cross_entropy", "theta", "yhat - y"),
+    ("affine", "W", "∂C/∂y xᵀ"),
+    ("affine", "x", "Wᵀ ∂C/∂y"),
+    ("affine_row", "W", "Xᵀ ∂C/∂Y"),
+    ("affine_row", "b", "(∂C/∂Y)ᵀ 𝟏"),
+    ("affine_batch", "W", "∂C/∂S Xᵀ"),
+    ("softmax", "x", "β (diag(y) − y yᵀ)"),
+    ("log_softmax", "x", "β (I − 𝟏 exp(y)ᵀ)"),
+    ("sigmoid", "x", "∂C/∂y ⊙ y ⊙ (1 − y)"),
+    ("mse", "yhat", "2 (ŷ − y)"),
+    ("mse_mean", "Yhat", "(2/N) (Ŷ − Y)"),
+    ("bce", "yhat", "(1/K) (ŷ − y) / (ŷ ⊙ (1 − ŷ))"),
+    ("softmax_cross_entropy", "theta", "ŷ − y"),
 ])
 def test_matrix_forms(target, wrt, expected):
     assert derivative(target, wrt=wrt).matrix.text == expected
@@ -89,8 +94,8 @@ def test_matrix_forms(target, wrt, expected):
 
 def test_numerator_layout_transposes_the_gradient():
     d = derivative("affine", wrt="W", layout="numerator")
-    assert d.matrix.shape == ("D", "M")
-    assert "numerator" in d.matrix.layout
+    assert d.matrix.shape == ("D", "M") and d.matrix.layout == "numerator"
+    assert d.matrix.text == "x (∂C/∂y)ᵀ"
 
 
 def test_reasons_name_the_variables_as_a_person_writes_them():

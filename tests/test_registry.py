@@ -3,7 +3,8 @@
 import pytest
 
 from derive.api import derivative
-from derive.verify import check_against_diff, check_finite_differences, check_matrix_form, check_steps
+from derive.verify import check_against_diff, check_finite_differences, check_steps
+from derive.verify_matrix import check_matrix_form
 from tests.conftest import registry_cases
 
 CASES = registry_cases()

@@ -62,7 +62,7 @@ def test_output_folder_is_up_to_date(built):
 
 def test_nyu2020_gives_the_transpose_the_scale_and_beta(built):
     md = built["nyu2020_hw1"].outputs["md"]
-    assert r"\frac{\partial C}{\partial W} = \frac{\partial C}{\partial y} \mathbf{x}^\top" in md
+    assert r"\frac{\partial C}{\partial W} = \frac{\partial C}{\partial \mathbf{y}} \mathbf{x}^\top" in md
     assert r"\frac{\partial C_{2}}{\partial b_{i}} = 3 \frac{\partial C}{\partial y_{i}}" in md
     assert r"\boxed{\frac{\partial y_{i}}{\partial x_{j}} = \beta y_{i} \left(\delta_{ij} - y_{j}\right)}" in md
 

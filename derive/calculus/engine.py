@@ -10,7 +10,7 @@ from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
 from derive.errors import DeriveError, unknown
-from derive.render.printer import spoken
+from derive.model.notation import spoken
 from derive.steps import Cases, Derivation, Step
 
 WRT_INDICES = ("i", "j")

@@ -30,7 +30,7 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
         if delta is not None:
             other = delta.args[0] if delta.args[1] == k else delta.args[1]
             if not other.has(k):
-                total += outside * body.xreplace({delta: 1}).xreplace({k: other})
+                total += outside * body.xreplace({delta: sp.S.One}).xreplace({k: other})
                 continue
         if body == 1:
             total += outside * (hi - lo + 1)

@@ -68,6 +68,8 @@ class Vocabulary:
             self.vars["yhat"] = defn.output  # ŷ for the output of an activation
         if "Yhat" not in self.vars and defn.output.name == "Y":
             self.vars["Yhat"] = defn.output
+        if "lam" in self.vars:  # λ, as the variable lam is printed
+            self.vars.setdefault("lambda", self.vars["lam"])
 
     def allowed(self) -> str:
         names = sorted(n for n in self.vars if n != self.output or self.defn.kind == "activation")
@@ -394,6 +396,9 @@ class Interpreter:
                 raise InvalidAnswer("an indicator of an equality is index notation")
             delta = sp.KroneckerDelta(a, b)
             return delta if c.op == "=" else 1 - delta
+        if self.form == "matrix":  # 𝟙[x > 0] entry by entry: a scalar side stands for a matrix of it
+            a = _matrix_op("-", a, b)
+            b = sp.ImmutableMatrix.zeros(*a.shape)
         diff = {">": a - b, ">=": a - b, "<": b - a, "<=": b - a}[c.op]
         at0 = 1 if c.op in (">=", "<=") else 0
         if self.form == "matrix":

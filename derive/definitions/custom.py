@@ -76,13 +76,20 @@ def _own_symbols(expr: sp.Expr, variables: dict) -> sp.Expr:
     subs = {}
     for ind in expr.atoms(sp.Indexed):
         var = variables[ind.base.name]
-        subs[ind] = var.symbol[tuple(_index(s) if isinstance(s, sp.Symbol) else s for s in ind.indices)]
+        subs[ind] = var.symbol[tuple(_index_expr(s) for s in ind.indices)]
     for s in expr.free_symbols:
         if isinstance(s, sp.Symbol) and s.name in variables and not variables[s.name].shape:
             subs[s] = variables[s.name].symbol
     out = expr.xreplace(subs)
     return out.replace(lambda e: isinstance(e, sp.Sum),
                        lambda e: sp.Sum(e.function, *[(_index(v), lo, hi) for v, lo, hi in e.limits]))
+
+
+def _index_expr(s: sp.Expr) -> sp.Expr:
+    """An index (`i`) or index arithmetic (`i + k - 1`) in our index symbols."""
+    if isinstance(s, sp.Symbol):
+        return _index(s)
+    return s.xreplace({v: _index(v) for v in s.free_symbols if isinstance(v, sp.Symbol)})
 
 
 def _elementwise(expr, output) -> bool:

@@ -1,6 +1,6 @@
 """Printers: LaTeX and plain text the way a person writes backprop.
 
-The LaTeX printer owns the naming map (ŷ, θ, W^{(1)}, ∂C/∂y), writes ∂ for partial
+The LaTeX printer names things by derive.model.notation (ŷ, θ, W^{(1)}, ∂C/∂y), writes ∂ for partial
 derivatives, δ_ij for Kronecker deltas and 1[x > 0] for the step function, and puts the
 positive term of a difference first. Names not in the map are escaped, never passed through.
 """
@@ -13,15 +13,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
-         "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
+from derive.model.notation import GREEK, NAMES, SPOKEN, name_latex, spoken  # noqa: F401  (the names printers use)
 
-NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
-# A name as it reads in prose (step reasons): only characters escape_tex turns into math.
-SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ", "lambda": "λ", "alpha": "α", "beta": "β", "theta": "θ",
-          "delta": "δ", "Delta": "Δ", "sigma": "σ", "Sigma": "Σ"}
-
-_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
 
 
@@ -63,11 +56,6 @@ _MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"
                "Ŷ": r"\hat{Y}"}
 
 
-def spoken(name: str) -> str:
-    """`theta` → θ, `yhat` → ŷ: a variable's name as a step's reason says it."""
-    return SPOKEN.get(name, name)
-
-
 def _escape_chars(text: str) -> str:
     out = []
     for c in text:
@@ -82,25 +70,6 @@ def _escape_chars(text: str) -> str:
         else:
             out.append(c)
     return "".join(out)
-
-
-def name_latex(name: str) -> str:
-    """`yhat` → `\\hat{y}`, `beta` → `\\beta`, `W1` → `W^{(1)}`, `C_2` → `C_{2}`; anything odd escaped."""
-    if name in NAMES:
-        return NAMES[name]
-    if name in GREEK:
-        return "\\" + name
-    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
-    if m and m.group(1) in ("W", "b"):
-        return f"{name_latex(m.group(1))}^{{({m.group(2)})}}"
-    if m:
-        return f"{name_latex(m.group(1))}_{{{m.group(2)}}}"
-    m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", name)
-    if m:
-        return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}}}"
-    if _SAFE.match(name):
-        return name if len(name) == 1 else rf"\mathrm{{{name}}}"
-    return rf"\mathrm{{{escape_tex(name)}}}"
 
 
 def _ordered_terms(expr: sp.Add) -> list:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import sympy as sp
 from markupsafe import Markup
 
+from derive.model.matexpr import Quotient, walk
+from derive.model.notation import spoken
 from derive.render.environment import render
+from derive.render.matrix import latex as matrix_latex
+from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
 from derive.verify import check_note
 
@@ -27,17 +31,53 @@ def context(d) -> dict:
         "equation": _m(d.equation),
         "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in d.steps],
         "cases": [{"latex": _m(e), "condition": _m(c)} for e, c in d.cases.pieces] if d.cases else [],
-        "matrix": _matrix(d.matrix),
+        "matrix": _matrix(d),
+        "matrix_refused": (Markup(matrix_latex(d.matrix_refused.lhs, d.matrix_refused.names))
+                           if d.matrix_refused is not None else None),
         "conventions": list(d.conventions),
         "upstream": _m(d.upstream.symbol) if d.upstream is not None else None,
     }
 
 
-def _matrix(mf):
+LAYOUTS = {"denominator": "the gradient has the shape of the variable (denominator layout)",
+           "numerator": "numerator layout: the transpose of the variable's shape"}
+
+
+def layout(d) -> str:
+    """The layout sentence stated with a matrix form; an entrywise activation's gives its Jacobian."""
+    mf, defn = d.matrix, d.definition
+    out, var = spoken(defn.output.name), spoken(d.wrt)
+    if mf.layout == "jacobian":
+        sentence = f"Jacobian: row i holds ∂{out}_i, column j is ∂/∂{var}_j"
+    elif mf.layout == "entrywise":
+        sentence = f"entrywise (⊙); the Jacobian ∂{out}/∂{var} is {matrix_text(mf.jacobian, mf.names)}"
+    else:
+        sentence = LAYOUTS[mf.layout]
+    if any(isinstance(n, Quotient) for n in walk(mf.expr)):
+        sentence += "; the fraction is taken entry by entry"
+    return sentence
+
+
+def _matrix(d):
+    mf = d.matrix
     if mf is None:
         return None
-    return {"lhs": Markup(mf.lhs), "expr": Markup(mf.expr), "shape": mf.shape, "layout": mf.layout,
-            "factors": [(Markup(f), [Markup(n if n == "1" else latex(sp.Symbol(n))) for n in s]) for f, s in mf.factors]}
+
+    def tex(tree):
+        return Markup(matrix_latex(tree, mf.names))
+
+    return {"lhs": tex(mf.lhs), "expr": tex(mf.expr), "shape": mf.shape, "layout": layout(d),
+            "factors": [(tex(f), [Markup(n if n == "1" else latex(sp.Symbol(n))) for n in f.shape])
+                        for f in mf.factors]}
+
+
+def refusal(d) -> str | None:
+    """The one line said instead of a matrix form that failed its check."""
+    mf = d.matrix_refused
+    if mf is None:
+        return None
+    return (f"the matrix form of {matrix_text(mf.lhs, mf.names)} for {d.target} failed its check "
+            "against the index form; not shown")
 
 
 def known_form(form: str) -> str:
@@ -55,6 +95,8 @@ def form_of(d, form: str) -> str:
     from derive.errors import DeriveError
 
     if known_form(form) == "matrix" and d.matrix is None:
+        if d.matrix_refused is not None:
+            raise DeriveError(f"{refusal(d)}; use --form index")
         raise DeriveError(f"{d.target} with respect to {d.wrt} has no matrix form; use --form index")
     return form
 
@@ -82,28 +124,20 @@ def derivation_text(d, form: str = "index") -> str:
         lines.append(f"   = {text(s.after)}")
     index = [f"{text(d.lhs)} = {text(d.result)}"] + [f"   {text(e)}   if {text(c)}" for e, c in
                                                        (d.cases.pieces if d.cases else ())]
+    mf = d.matrix
     if form_of(d, form) == "matrix":
-        lines += ["", f"result: {_matrix_lhs(d)} = {d.matrix.text}   shape {' x '.join(d.matrix.shape)}",
+        lines += ["", f"result: {matrix_text(mf.lhs, mf.names)} = {mf.text}   shape {' x '.join(mf.shape)}",
                   "index form: " + index[0], *index[1:]]
     else:
         lines += ["", "result: " + index[0], *index[1:]]
-        if d.matrix is not None:
-            lines.append(f"matrix: {d.matrix.text}   shape {' x '.join(d.matrix.shape)}")
+        if mf is not None:
+            lines.append(f"matrix: {mf.text}   shape {' x '.join(mf.shape)}")
+        elif d.matrix_refused is not None:
+            lines.append(f"matrix: {refusal(d)}")
     lines += [f"convention: {c}" for c in d.conventions]
     if d.report is not None:
         lines.append(check_note(d).replace("Checked: ", "checked: "))
     return "\n".join(lines) + "\n"
-
-
-def _matrix_lhs(d) -> str:
-    """dC/dW, dy/dx, dL/dyhat: what the matrix form is the derivative of, as plain text."""
-    if d.cost is not None:
-        top = str(d.cost)
-    elif d.definition.elementwise:  # its matrix form is the gradient ∂C/∂y ⊙ f′ passed down
-        top = d.definition.upstream
-    else:
-        top = d.definition.output.name
-    return f"d{top}/d{d.wrt}"
 
 
 def derivation_json(d) -> dict:
@@ -125,11 +159,15 @@ def derivation_json(d) -> dict:
         out["check"] = {"sympy_diff": {"symbolic": r.symbolic, "numeric": r.numeric},
                         "max_finite_difference_error": r.max_fd_error,
                         "sizes": {str(k): int(v) for k, v in d.definition.sizes.items()}}
-    if d.matrix is not None:
-        out["matrix"] = {"latex": f"{d.matrix.lhs} = {d.matrix.expr}", "expr": d.matrix.expr,
-                         "text": d.matrix.text, "shape": list(d.matrix.shape),
-                         "factors": [{"latex": f, "shape": list(s)} for f, s in d.matrix.factors],
-                         "layout": d.matrix.layout}
+    mf = d.matrix
+    if mf is not None:
+        expr = matrix_latex(mf.expr, mf.names)
+        out["matrix"] = {"latex": f"{matrix_latex(mf.lhs, mf.names)} = {expr}", "expr": expr,
+                         "text": mf.text, "shape": list(mf.shape),
+                         "factors": [{"latex": matrix_latex(f, mf.names), "shape": list(f.shape)} for f in mf.factors],
+                         "layout": layout(d), "max_error": float(mf.max_error)}
+    elif d.matrix_refused is not None:
+        out["matrix_refused"] = refusal(d)
     return out
 
 

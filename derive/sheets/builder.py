@@ -183,7 +183,11 @@ def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
         if part.numeric:
             s.numeric = _numeric(part, s.derivations)
         for d in s.derivations:
-            if part.form == "matrix" and d.matrix is None:
+            if d.matrix_refused is not None:
+                from derive.render.show import refusal
+
+                warnings.append(f"{part.where}: {refusal(d)}")
+            elif part.form == "matrix" and d.matrix is None:
                 warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
                                 "showing the index form")
     elif part.kind == "identity":

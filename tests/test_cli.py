@@ -49,10 +49,10 @@ def test_form_matrix_states_the_matrix_form_first(capsys):
     assert code == 0
     result = out[out.index("result:"):].splitlines()
     assert result[0] == "result: ∂C/∂W = ∂C/∂y xᵀ   shape M x D"
-    assert result[1] == "index form: Derivative(C, W[i, j]) = dC_dy[i]*x[j]"
+    assert result[1] == "index form: ∂C/∂W_ij = ∂C/∂y_i x_j"
     _, index_first, _ = run(capsys, "show", "affine", "--wrt", "W")
     assert index_first[index_first.index("result:"):].splitlines()[:2] == [
-        "result: Derivative(C, W[i, j]) = dC_dy[i]*x[j]", "matrix: ∂C/∂y xᵀ   shape M x D"]
+        "result: ∂C/∂W_ij = ∂C/∂y_i x_j", "matrix: ∂C/∂y xᵀ   shape M x D"]
     boxed = r"\boxed{\frac{\partial C}{\partial W} ="
     for fmt in ("md", "tex"):
         _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--form", "matrix", "--format", fmt)

@@ -68,8 +68,6 @@ class Vocabulary:
             self.vars["yhat"] = defn.output  # ŷ for the output of an activation
         if "Yhat" not in self.vars and defn.output.name == "Y":
             self.vars["Yhat"] = defn.output
-        if "lam" in self.vars:  # λ, as the variable lam is printed
-            self.vars.setdefault("lambda", self.vars["lam"])
 
     def allowed(self) -> str:
         names = sorted(n for n in self.vars if n != self.output or self.defn.kind == "activation")

@@ -41,7 +41,6 @@ _FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|mathit|mathcal|mathrm)(?![A-Z
 _LAYER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
 # δ^{(2)}, Δ^{(2)}: a layer's error signal, written as δ_2 (the single-letter rule above cannot see it)
 _GREEK_LAYER = re.compile(r"\\(delta|Delta)\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
-_SLASHED_PARTIAL = re.compile(r"\\partial\s*([A-Za-z]\w*)\s*/\s*\\partial\s*(\\hat\{[A-Za-z]\}|[A-Za-z]\w*)")
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
 _NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z])"
@@ -117,7 +116,6 @@ def screen(answer: str) -> str:
         raise InvalidAnswer("'!' (a factorial) is not part of this notation")
     for ch, command in UNICODE.items():
         text = text.replace(ch, command)
-    text = _SLASHED_PARTIAL.sub(r"\\frac{\\partial \1}{\\partial \2}", text)  # ∂C/∂y written on one line
     bad = next((c for c in text if ord(c) > 126), None)
     if bad is not None:
         raise InvalidAnswer(f"unexpected character {bad!r} (U+{ord(bad):04X})")

@@ -15,15 +15,14 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", 
 
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
-SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ", "lambda": "λ", "alpha": "α", "beta": "β", "theta": "θ",
-          "delta": "δ", "Delta": "Δ", "sigma": "σ", "Sigma": "Σ"}
+_GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
+                  "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ρ": "rho",
+                  "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
+SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ"} | {word: letter for letter, word in _GREEK_LETTERS.items()}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _DERIVATIVE = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)")
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\sim{}"}
-_GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
-                  "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ρ": "rho",
-                  "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
 
 
 def spoken(name: str) -> str:

@@ -19,8 +19,9 @@ import sympy as sp
 from sympy.printing.printer import Printer
 
 from derive.model.matexpr import MatExpr, Scaled, scale
-from derive.model.notation import Name, declared, name_latex, spoken
-from derive.render.printer import DeriveLatexPrinter, DeriveStrPrinter
+from derive.model.notation import Name, declared, name_latex
+from derive.render.printer import DeriveLatexPrinter
+from derive.render.unicode import UnicodePrinter, name_text
 
 ADD, PRODUCT, POSTFIX, ATOM = 1, 2, 3, 4
 
@@ -36,13 +37,15 @@ class _ScalarLatex(DeriveLatexPrinter):
         return self.names[expr.name].latex if expr.name in self.names else name_latex(expr.name)
 
 
-class _ScalarText(DeriveStrPrinter):
+class _ScalarText(UnicodePrinter):
+    """A scalar or an entrywise expression as blackboard text, with the form's names."""
+
     def __init__(self, names: dict):
         super().__init__({"order": "none"})
         self.names = names
 
     def _print_Symbol(self, expr):
-        return self.names[expr.name].text if expr.name in self.names else spoken(expr.name)
+        return self.names[expr.name].text if expr.name in self.names else name_text(expr.name)
 
 
 class _MatrixPrinter(Printer):

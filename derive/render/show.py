@@ -11,6 +11,7 @@ from derive.render.environment import render
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
+from derive.render.unicode import unicode_text
 from derive.verify import check_note
 
 
@@ -118,12 +119,12 @@ def derivation_tex(d, form: str = "index") -> str:
 
 def derivation_text(d, form: str = "index") -> str:
     """The steps, then the result; `form` = matrix states the matrix form first, the index form after."""
-    lines = [f"{d.target}: d/d{d.wrt}", ""]
+    lines = [f"{d.target}: {unicode_text(d.lhs)}", ""]
     for n, s in enumerate(d.steps, 1):
         lines.append(f"{n}. [{s.rule}] {s.reason}")
-        lines.append(f"   = {text(s.after)}")
-    index = [f"{text(d.lhs)} = {text(d.result)}"] + [f"   {text(e)}   if {text(c)}" for e, c in
-                                                       (d.cases.pieces if d.cases else ())]
+        lines.append(f"   = {unicode_text(s.after)}")
+    index = [f"{unicode_text(d.lhs)} = {unicode_text(d.result)}"] + [
+        f"   {unicode_text(e)}   if {unicode_text(c)}" for e, c in (d.cases.pieces if d.cases else ())]
     mf = d.matrix
     if form_of(d, form) == "matrix":
         lines += ["", f"result: {matrix_text(mf.lhs, mf.names)} = {mf.text}   shape {' x '.join(mf.shape)}",
@@ -144,12 +145,12 @@ def derivation_json(d) -> dict:
     out = {
         "target": d.target,
         "wrt": d.wrt,
-        "lhs": text(d.lhs),
+        "lhs": unicode_text(d.lhs),
         "result": text(d.result),
         "srepr": sp.srepr(d.result),
         "latex": latex(d.result),
         "equation": latex(d.equation),
-        "steps": [{"rule": s.rule, "latex": latex(s.after), "text": text(s.after), "reason": s.reason}
+        "steps": [{"rule": s.rule, "latex": latex(s.after), "text": unicode_text(s.after), "reason": s.reason}
                   for s in d.steps],
         "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
         "conventions": list(d.conventions),

@@ -14,12 +14,9 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from derive.model.notation import spoken
 from derive.render.printer import _ordered_factors, _ordered_terms
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
-         "lambda": "λ", "lam": "λ", "mu": "μ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "omega": "ω",
-         "Delta": "Δ", "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Omega": "Ω", "pi": "π"}
-HATS = {"yhat": "ŷ", "Yhat": "Ŷ"}
 FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "sqrt": "sqrt",
              "Abs": "abs", "sign": "sgn", "Max": "max", "Min": "min"}
 SUPERSCRIPTS = {2: "²", 3: "³"}
@@ -29,17 +26,13 @@ _UPSTREAM = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)")
 
 def name_text(name: str) -> str:
     """`beta` → β, `yhat` → ŷ, `dC_dy` → ∂C/∂y, `alpha1` → α1; other names as they are."""
-    if name in HATS:
-        return HATS[name]
-    if name in GREEK:
-        return GREEK[name]
     m = _UPSTREAM.fullmatch(name)
     if m:
         return f"∂{name_text(m.group(1))}/∂{name_text(m.group(2))}"
     m = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
-    if m and m.group(1) in GREEK:
-        return GREEK[m.group(1)] + m.group(2)
-    return name
+    if m and spoken(m.group(1)) != m.group(1):
+        return spoken(m.group(1)) + m.group(2)
+    return spoken(name)
 
 
 class UnicodePrinter(StrPrinter):
@@ -114,8 +107,7 @@ class UnicodePrinter(StrPrinter):
             top = f"({top})"
         bottom = self._product(den)
         if len(sp.Mul.make_args(den)) > 1 or isinstance(den, (sp.Add, sp.Sum)) or (
-                isinstance(den, sp.Rational) and not den.is_Integer) or (
-                isinstance(den, sp.Pow) and not isinstance(den.base, (sp.Symbol, sp.Indexed))):
+                isinstance(den, sp.Rational) and not den.is_Integer):
             bottom = f"({bottom})"
         return f"{top}/{bottom}"
 

@@ -173,7 +173,15 @@ def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
 
 
 def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
-    """One part's derivations, proof, network or numbers, each from the cache when it is there."""
+    """One part's derivations, proof, network or numbers, each from the cache when it is there;
+    TimeLimitError naming the part after the time limit (derive/limits.py)."""
+    from derive import limits
+
+    with limits.time_limit(f"{part.where}: this part"):
+        return _solve_part(part, verify)
+
+
+def _solve_part(part: Part, verify: bool) -> tuple[Solved, list]:
     from derive import cache
 
     s, warnings = Solved(part), []
@@ -202,8 +210,11 @@ def print_derivations(s: Solved) -> list:
     from derive import cache
 
     if len(s.printed) != len(s.derivations):
+        from derive import limits
+
         requests = s.requests or [None] * len(s.derivations)
-        s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
+        with limits.time_limit(f"{s.part.where}: printing this part"):
+            s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
     return s.printed
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from derive import limits
+from derive.cli import add_time_limit
 from derive.errors import DeriveError
 
 ALL_FORMATS = ("md", "tex", "pdf")
@@ -48,16 +50,20 @@ def run(args) -> int:
         print(f"derive: {HINT}", file=sys.stderr)
         want_pdf = False
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
-    solve_ahead(sheets, args.templates, args.jobs)
-    status = 0
-    for sheet in sheets:
-        try:
-            for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
-                                    args.templates, warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
-                print(path)
-        except TexError as exc:
-            print(f"derive: {exc.message}", file=sys.stderr)
-            status = 1
+    try:
+        solve_ahead(sheets, args.templates, args.jobs)
+        status = 0
+        for sheet in sheets:
+            try:
+                for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
+                                        args.templates,
+                                        warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
+                    print(path)
+            except TexError as exc:
+                print(f"derive: {exc.message}", file=sys.stderr)
+                status = 1
+    finally:
+        limits.expired.clear()
     return status
 
 
@@ -116,4 +122,5 @@ def register(subparsers) -> None:
     p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="solve parts in N processes ahead of rendering (default: one per core; 1: none)")
+    add_time_limit(p, "each part of a sheet")
     p.set_defaults(run=run)

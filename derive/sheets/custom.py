@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
+from derive import limits
 from derive.definitions.model import Definition, Var, dim
 from derive.errors import DeriveError
 from derive.sheets.indexexpr import DIMENSIONS, parse_entry, parse_index_expr
@@ -66,6 +67,12 @@ def module_definition(spec: dict) -> Definition:
     sizes = spec.get("sizes", {})
     if not isinstance(sizes, dict):
         raise DeriveError("sizes must be a table such as { K = 3 }")
+    used = sorted(d.name for d in dims)
+    for name, given in sizes.items():
+        if name not in used:
+            raise DeriveError(f"sizes names {name!r}, a dimension no variable has; the shapes use: "
+                              f"{', '.join(used) or '(none)'}")
+        limits.size(given, f"sizes {name}")
     return Definition(
         name=str(spec.get("name", "module")),
         kind=kind,

@@ -298,15 +298,31 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
                 "solution": _text(fmt, p.solution),
                 "remark": _text(fmt, p.remark),
                 "code": p.code,
+                "fence": _fence(p.code),
                 "derivations": [{"block": b, "check": c, "numeric": t}
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
                 "network": _network_blocks(p, s.network, fmt, override),
                 "missing": s.missing,
             })
-        questions.append({"number": n, "title": q.title, "statement": _text(fmt, q.statement), "parts": parts})
-    return {"title": sheet.title, "course": sheet.course, "preamble": _text(fmt, sheet.preamble),
-            "questions": questions, "name": sheet.name}
+        questions.append({"number": n, "title": _plain(fmt, q.title), "statement": _text(fmt, q.statement),
+                          "parts": parts})
+    return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
+            "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name}
+
+
+def _plain(fmt: str, text: str):
+    """A title: escaped for TeX by the template's finalize hook, its raw HTML made text for Markdown."""
+    from derive.sheets.markup import markdown_text
+
+    return text if fmt == "tex" else markdown_text(text)
+
+
+def _fence(code: str) -> str:
+    """A Markdown fence longer than any run of backticks in `code`, so the code cannot close it."""
+    import re
+
+    return "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
 
 
 def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify: bool = True) -> Built:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
 from derive import limits
@@ -73,10 +75,17 @@ def module_definition(spec: dict) -> Definition:
             raise DeriveError(f"sizes names {name!r}, a dimension no variable has; the shapes use: "
                               f"{', '.join(used) or '(none)'}")
         limits.size(given, f"sizes {name}")
+    name = spec.get("name", "module")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,39}", name):
+        raise DeriveError(f"module name must be a name such as scaled_tanh (letters, digits, _; at most 40), "
+                          f"not {str(name)[:40]!r}")
+    title = spec.get("title", name)
+    if not isinstance(title, str) or len(title) > 200 or re.search(r"[<\x00-\x1f\x7f]", title):
+        raise DeriveError("module title must be one line of text (at most 200 characters, no '<')")
     return Definition(
-        name=str(spec.get("name", "module")),
+        name=name,
         kind=kind,
-        title=str(spec.get("title", spec.get("name", "Module"))),
+        title=title,
         output=output,
         index=index,
         expr=expr,

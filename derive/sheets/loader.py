@@ -127,6 +127,14 @@ def _text(value, at: Where, key: str) -> str:
     return value
 
 
+def _line(value, at: Where, key: str) -> str:
+    """A title: one line of text, at most 200 characters (a newline would end a Markdown heading)."""
+    value = _text(value, at, key)
+    if len(value) > 200 or re.search(r"[\x00-\x1f\x7f]", value):
+        raise SheetError(at, f"{key} must be one line of at most 200 characters")
+    return value
+
+
 def _checked_text(value, loc, keys: tuple) -> str:
     """A Markdown field; its math is checked now, so the error names the line."""
     at = loc(*keys)
@@ -151,8 +159,8 @@ def from_dict(data: dict, path: Path, loc) -> Sheet:
         raise SheetError(loc("questions"), "a sheet needs at least one [[questions]] table")
     return Sheet(
         name=path.stem,
-        title=_text(data["title"], loc("title"), "title"),
-        course=_text(data.get("course", ""), loc("course"), "course"),
+        title=_line(data["title"], loc("title"), "title"),
+        course=_line(data.get("course", ""), loc("course"), "course"),
         preamble=_checked_text(data.get("preamble", ""), loc, ("preamble",)),
         questions=tuple(_question(q, n, loc) for n, q in enumerate(questions)),
         path=path,
@@ -181,7 +189,7 @@ def _question(q, n: int, loc) -> Question:
         parts = (_part({k: v for k, v in q.items() if k not in ("title", "statement")}, here, loc),)
         statement = q.get("statement", "")
     return Question(
-        title=_text(q.get("title", ""), loc(*here, "title"), "title"),
+        title=_line(q.get("title", ""), loc(*here, "title"), "title"),
         statement=_checked_text(statement, loc, here + ("statement",)),
         parts=parts,
         where=loc(*here),

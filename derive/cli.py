@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             limits.set_time_limit(previous)
     except DeriveError as exc:
-        print(f"derive: {exc.message}", file=sys.stderr)
+        print(f"derive: {' '.join(exc.message.splitlines())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except KeyboardInterrupt:
         return 130

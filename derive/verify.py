@@ -242,17 +242,22 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
 
 
 def _finite_points(d: Derivation, exprs: tuple, rng: random.Random, count: int = 3) -> list:
-    """`count` points where each of `exprs` is a finite number (NaN would agree with anything):
-    drawn from each variable's domain, then with positive reals, then larger ones."""
+    """`count` points where each of `exprs` is a finite real number (NaN would agree with anything, and
+    off the real line two branches of a root can differ): drawn from each variable's domain, then
+    with positive reals, then larger ones."""
     points = []
     for attempt in range(200):
         p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
-        if all(cmath.isfinite(_number(e, p)) for e in exprs):
+        if all(_real(_number(e, p)) for e in exprs):
             points.append(p)
             if len(points) == count:
                 return points
     raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no sample point where the closed form and sympy.diff "
-                            "are finite numbers, so they could not be compared")
+                            "are finite real numbers, so they could not be compared")
+
+
+def _real(z: complex) -> bool:
+    return cmath.isfinite(z) and abs(z.imag) <= 1e-12 * (1 + abs(z.real))
 
 
 def _number(expr: sp.Expr, point: Point) -> complex:

@@ -65,7 +65,7 @@ def _derivation(part: Part, wrt, verify: bool = True):
         raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
         raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
-                         f"{wrt}: {type(exc).__name__}: {exc}") from None
+                         f"{wrt}: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
 
 def _request(part: Part, wrt) -> dict | None:

@@ -63,6 +63,8 @@ def module_definition(spec: dict) -> Definition:
     kind = spec.get("kind", "loss" if not index and not output.shape else "activation")
     if kind not in ("activation", "layer", "loss"):
         raise DeriveError(f"module kind must be activation, layer or loss, not {kind!r}")
+    if kind == "loss" and index:
+        raise DeriveError(f"a loss has one number as its output, such as L; {spec['output']!r} has an index")
     others = tuple(Var(n, v.shape, role="hyper") for n, v in vars_.items()
                    if n not in inputs and n != out_name)
     dims = {d for v in vars_.values() for d in v.shape}

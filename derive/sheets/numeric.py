@@ -89,7 +89,7 @@ def module_tables(d, numeric: dict) -> list:
         except (TypeError, ValueError, OverflowError):  # zoo, nan: no number at all
             v = complex("nan")
         if not (math.isfinite(v.real) and abs(v.imag) <= 1e-12 * max(1.0, abs(v.real))):
-            raise DeriveError(f"at these numeric values {latex(expr)} is {v:.6g}, not a finite real number "
+            raise DeriveError(f"at these numeric values {expr} is {v:.6g}, not a finite real number "
                               "(an overflow, or the log or root of a negative number); choose other values")
         return v.real
 

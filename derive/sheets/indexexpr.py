@@ -45,6 +45,7 @@ _PARSER = Lark(GRAMMAR, parser="lalr")
 MAX_LENGTH = 2000
 MAX_NUMBER = 10**6
 MAX_EXPONENT = 16
+MAX_EXP_ARGUMENT = 1000  # e^1000 is already past any float
 DIMENSIONS = ("K", "D", "M", "N", "T", "H")
 
 
@@ -119,6 +120,9 @@ class _Build(Transformer):
         arity, build = FUNCTIONS[name]
         if len(args) != arity:
             raise IndexExprError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}, not {len(args)}")
+        if name in ("exp", "sigmoid") and args[0].is_number and abs(complex(args[0].evalf(15))) > MAX_EXP_ARGUMENT:
+            # e^(e^1000000) has more digits than any computer holds; SymPy would try to compare it anyway
+            raise IndexExprError(f"{name} of a number larger than {MAX_EXP_ARGUMENT}; use smaller constants")
         return build(*args)
 
     def _sum(self, args):

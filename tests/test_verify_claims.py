@@ -62,3 +62,14 @@ def test_a_sheet_module_with_no_real_point_is_one_line(tmp_path, capsys):
     assert main(["sheet", str(path), "-o", str(tmp_path / "out"), "--format", "md", "-j", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"derive: {path}:") and "finite real numbers" in err[0]
+
+
+def test_a_worked_network_example_that_overflows_is_refused_quietly(capfd):
+    from derive.api import network
+
+    net = network("affine>relu>affine>softmax_cross_entropy")
+    big = [[1e6, 1e6], [1e6, 1e6]]
+    with pytest.raises(DeriveError, match="not finite"):
+        net.example(X=[1e6, 1e6], weights={"W1": big, "b1": [0, 0], "W2": [[1e6, -1e6], [-1e6, 1e6]], "b2": [0, 0]},
+                    targets=[0, 1])
+    assert capfd.readouterr().err == ""

@@ -58,12 +58,16 @@ def _private(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _distrust(folder: Path, why: str) -> None:
-    """One line on stderr, once per folder and process: the cache there is bypassed."""
-    if str(folder) not in _WARNED:
-        _WARNED.add(str(folder))
-        print(f"derive: warning: cache folder {folder} {why}; not using it (see DERIVE_CACHE_DIR)",
-              file=sys.stderr)
+def _distrust(path: Path, st: os.stat_result, what: str = "cache folder") -> None:
+    """One line on stderr, once per path and process: the cache there is bypassed, and how to fix it."""
+    if str(path) in _WARNED:
+        return
+    _WARNED.add(str(path))
+    if st.st_uid != os.getuid():
+        why, fix = "is not yours", "set DERIVE_CACHE_DIR to a folder of your own"
+    else:
+        why, fix = "can be written by others", f"chmod go-w {path}, or set DERIVE_CACHE_DIR"
+    print(f"derive: warning: {what} {path} {why}; not using the cache ({fix})", file=sys.stderr)
 
 
 def trusted(folder: Path) -> bool:
@@ -76,7 +80,7 @@ def trusted(folder: Path) -> bool:
         return True  # not there yet: store() makes it private
     if _private(st):
         return True
-    _distrust(folder, "is not yours" if st.st_uid != os.getuid() else "can be written by others")
+    _distrust(folder, st)
     return False
 
 
@@ -98,7 +102,7 @@ def read_private(folder: Path, filename: str) -> bytes | None:
     try:
         st = os.fstat(dfd)
         if not _private(st):
-            _distrust(folder, "is not yours" if st.st_uid != os.getuid() else "can be written by others")
+            _distrust(folder, st)
             return None
         try:
             fd = os.open(filename, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
@@ -107,7 +111,7 @@ def read_private(folder: Path, filename: str) -> bytes | None:
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode) or not _private(st):
-                _distrust(folder / filename, "is not yours alone")
+                _distrust(folder / filename, st, "cache file")
                 return None
             return fh.read()
     except OSError:

@@ -13,6 +13,8 @@ from derive import cache
 from derive.render.environment import _PrivateBytecodeCache
 
 OTHER_UID = 12345
+as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                             reason="giving a file to another user needs root")
 
 
 class Payload:
@@ -63,6 +65,7 @@ def test_a_pickle_in_a_folder_others_can_write_is_not_read(folder, tmp_path, cap
     assert not list(folder.glob(f"{cache.key('test', {'n': 1})}.pickle"))  # bypassed: not written either
 
 
+@as_root
 def test_a_pickle_owned_by_another_user_is_not_read(folder, tmp_path, capsys):
     marker = tmp_path / "ran"
     os.chown(plant(folder, "entry", marker), OTHER_UID, OTHER_UID)
@@ -71,6 +74,7 @@ def test_a_pickle_owned_by_another_user_is_not_read(folder, tmp_path, capsys):
     assert "is not yours" in capsys.readouterr().err
 
 
+@as_root
 def test_a_folder_owned_by_another_user_is_not_read(folder, tmp_path, capsys):
     marker = tmp_path / "ran"
     plant(folder, "entry", marker)
@@ -113,7 +117,7 @@ def test_derive_show_bypasses_a_shared_cache_with_one_line(folder, tmp_path, cap
     assert len(err.strip().splitlines()) == 1 and str(folder) in err
 
 
-@pytest.mark.parametrize("share", ["mode", "owner"])
+@pytest.mark.parametrize("share", ["mode", pytest.param("owner", marks=as_root)])
 def test_jinja_bytecode_is_read_only_from_a_private_folder(tmp_path, share):
     marker = tmp_path / "ran"
     folder = tmp_path / "templates"

@@ -9,6 +9,10 @@ the pickled result (a derivation and its verification report, a network, a proof
     DERIVE_NO_CACHE=1           neither read nor write
 
 Entries are written atomically; one that cannot be read is ignored and rebuilt.
+
+A pickle runs code when it is loaded, so an entry is read only from a folder the user owns and
+no one else can write, and only if the user owns it and no one else can write it; otherwise the
+cache is bypassed (not read, not written) with one warning on stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import pickle
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -33,11 +38,95 @@ def enabled() -> bool:
 
 
 def directory() -> Path:
-    """Where entries live: $DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive, else ~/.cache/derive."""
+    """Where entries live: $DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive, else ~/.cache/derive.
+
+    A relative XDG_CACHE_HOME is ignored, as the XDG Base Directory specification says.
+    """
     if os.environ.get("DERIVE_CACHE_DIR"):
         return Path(os.environ["DERIVE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".cache")
     return Path(base) / "derive"
+
+
+_WARNED: set = set()
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user and writable by no one else (no group or world write bit)."""
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _distrust(path: Path, st: os.stat_result, what: str = "cache folder") -> None:
+    """One line on stderr, once per path and process: the cache there is bypassed, and how to fix it."""
+    if str(path) in _WARNED:
+        return
+    _WARNED.add(str(path))
+    if st.st_uid != os.getuid():
+        why, fix = "is not yours", "set DERIVE_CACHE_DIR to a folder of your own"
+    else:
+        why, fix = "can be written by others", f"chmod go-w {path}, or set DERIVE_CACHE_DIR"
+    print(f"derive: warning: {what} {path} {why}; not using the cache ({fix})", file=sys.stderr)
+
+
+def trusted(folder: Path) -> bool:
+    """Whether `folder` is one only this user can write (warning once when it exists and is not)."""
+    if not hasattr(os, "getuid"):  # Windows: a profile folder is the user's own
+        return True
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return True  # not there yet: store() makes it private
+    if _private(st):
+        return True
+    _distrust(folder, st)
+    return False
+
+
+def read_private(folder: Path, filename: str) -> bytes | None:
+    """The bytes of `folder/filename` if the folder and the file are this user's alone, else None.
+
+    Both are checked on the open descriptors (no symlink followed for the file), so neither can be
+    swapped between the check and the read.
+    """
+    if not hasattr(os, "getuid"):
+        try:
+            return (folder / filename).read_bytes()
+        except OSError:
+            return None
+    try:
+        dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(dfd)
+        if not _private(st):
+            _distrust(folder, st)
+            return None
+        try:
+            fd = os.open(filename, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or not _private(st):
+                _distrust(folder / filename, st, "cache file")
+                return None
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(dfd)
+
+
+def make_private(folder: Path) -> bool:
+    """Make `folder` (only this user may write it) if it is missing; whether it is trusted."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return trusted(folder)
 
 
 def package_files(root: Path = PACKAGE) -> dict:
@@ -145,10 +234,8 @@ def loads(data: bytes):
 
 def load(name: str, folder: Path | None = None):
     """The stored value, or `_MISS` when there is none or it cannot be read."""
-    path = (folder or directory()) / f"{name}.pickle"
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = read_private(folder or directory(), f"{name}.pickle")
+    if data is None:
         return _MISS
     try:
         return loads(data)
@@ -162,7 +249,8 @@ def store(name: str, value, folder: Path | None = None) -> None:
     tmp = None
     try:
         data = dumps(value)
-        folder.mkdir(parents=True, exist_ok=True)
+        if not make_private(folder):
+            return
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -189,18 +277,14 @@ def has(kind: str, request) -> bool:
         name = key(kind, request)
     except TypeError:
         return False
-    return (directory() / f"{name}.pickle").is_file()
+    return trusted(directory()) and (directory() / f"{name}.pickle").is_file()
 
 
 def writable() -> bool:
     """Whether entries can be stored: enabled, and the folder can be made and written."""
     if not enabled():
         return False
-    try:
-        directory().mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(directory(), os.W_OK)
+    return make_private(directory()) and os.access(directory(), os.W_OK)
 
 
 def cached(kind: str, request, compute):

@@ -38,14 +38,15 @@ def _show(args) -> int:
         from derive.network.cli import show_network
 
         return show_network(args)
-    from derive import cache
+    from derive import cache, limits
     from derive.api import derivative
 
     # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
     request = (cache.derivation_request({"target": args.target}, args.wrt, args.cost_scale, args.layout)
                if cache.builtin(args.target) else None)
-    d = cache.cached("derivation", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
-                                                               layout=args.layout, verify=True))
+    with limits.time_limit(f"deriving {args.target}" + (f" with respect to {args.wrt}" if args.wrt else "")):
+        d = cache.cached("derivation", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
+                                                                   layout=args.layout, verify=True))
     form = args.form or "index"
     if args.format == "json":
         from derive.render.show import form_of
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="denominator: the gradient has the shape of the variable (default)")
     p.add_argument("--cost-scale", default="1", type=_number,
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
+    add_time_limit(p, "the derivation and its checks")
     p.set_defaults(run=_show)
 
     for extend in _extensions():
@@ -89,12 +91,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _number(text: str):
-    from fractions import Fraction
+    from derive import limits
 
     try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        return limits.scale(text, "the cost scale")
+    except DeriveError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def seconds(text: str) -> float:
+    """A time limit on the command line: seconds, 0 for none."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 86400):
+        raise argparse.ArgumentTypeError(f"not a time limit: {text!r}; give seconds from 0 (none) to 86400")
+    return value
+
+
+def add_time_limit(parser: argparse.ArgumentParser, what: str) -> None:
+    from derive import limits
+
+    parser.add_argument("--time-limit", type=seconds, default=limits.TIME_LIMIT, metavar="SECONDS",
+                        help=f"seconds allowed for {what} (default {limits.TIME_LIMIT:g}; 0: no limit)")
 
 
 # Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
@@ -117,9 +139,18 @@ def _extensions() -> list:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        if not hasattr(args, "time_limit"):
+            return args.run(args)
+        from derive import limits
+
+        previous = limits.time_limit_seconds()
+        limits.set_time_limit(args.time_limit)
+        try:
+            return args.run(args)
+        finally:
+            limits.set_time_limit(previous)
     except DeriveError as exc:
-        print(f"derive: {exc.message}", file=sys.stderr)
+        print(f"derive: {' '.join(exc.message.splitlines())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except KeyboardInterrupt:
         return 130

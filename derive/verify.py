@@ -6,8 +6,10 @@ every index assignment of the result, so a transpose or a misplaced index cannot
 
 from __future__ import annotations
 
+import cmath
 import functools
 import itertools
+import math
 import random
 from dataclasses import dataclass
 
@@ -37,8 +39,12 @@ def _entry_list(symbol, dims: tuple) -> list:
     return [symbol[idx] for idx in itertools.product(*[range(1, n + 1) for n in dims])]
 
 
-def sample(defn: Definition, rng: random.Random, upstream: Var | None = None) -> Point:
-    """Random values with each variable's domain: both signs for reals, one-hot targets, …"""
+def sample(defn: Definition, rng: random.Random, upstream: Var | None = None, widen: int = 0) -> Point:
+    """Random values with each variable's domain: both signs for reals, one-hot targets, …
+
+    `widen` 1 draws the reals positive, 2 positive and ten times larger: where a definition is
+    not real at both signs (a log, a root), points are drawn again so (see `_away_from_kinks`).
+    """
     values, classes = {}, {}
     for var in (*defn.inputs, *defn.others) + ((upstream,) if upstream else ()):
         entries = _entries(var, defn.sizes)
@@ -55,6 +61,8 @@ def sample(defn: Definition, rng: random.Random, upstream: Var | None = None) ->
             values.update({e: rng.uniform(0.1, 0.9) for e in entries})
         elif var.domain == "positive":
             values.update({e: rng.uniform(0.5, 2.0) for e in entries})
+        elif widen:
+            values.update({e: rng.uniform(0.2, 1.5) * (10 if widen > 1 else 1) for e in entries})
         else:
             values.update({e: rng.choice((-1, 1)) * rng.uniform(0.2, 1.5) for e in entries})
     return Point(values, classes)
@@ -223,13 +231,40 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
             if _vanishes(diff):
                 symbolic += 1
                 continue
-            for p in points:
-                if abs(value(diff, p)) > 1e-20 * (1 + abs(value(ref, p))):
+            for p in _finite_points(d, (closed, ref), rng):
+                gap = value(diff, p)
+                if abs(gap) > 1e-20 * (1 + abs(value(ref, p))):
                     raise VerificationError(
                         f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {value(closed, p)} "
                         f"≠ sympy.diff {value(ref, p)}")
             numeric += 1
     return symbolic, numeric
+
+
+def _finite_points(d: Derivation, exprs: tuple, rng: random.Random, count: int = 3) -> list:
+    """`count` points where each of `exprs` is a finite real number (NaN would agree with anything, and
+    off the real line two branches of a root can differ): drawn from each variable's domain, then
+    with positive reals, then larger ones."""
+    points = []
+    for attempt in range(200):
+        p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        if all(_real(_number(e, p)) for e in exprs):
+            points.append(p)
+            if len(points) == count:
+                return points
+    raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no sample point where the closed form and sympy.diff "
+                            "are finite real numbers, so they could not be compared")
+
+
+def _real(z: complex) -> bool:
+    return cmath.isfinite(z) and abs(z.imag) <= 1e-12 * (1 + abs(z.real))
+
+
+def _number(expr: sp.Expr, point: Point) -> complex:
+    try:
+        return value(expr, point)
+    except (TypeError, ValueError, OverflowError):  # zoo, nan
+        return complex(math.nan)
 
 
 def _vanishes(expr: sp.Expr) -> bool:
@@ -280,7 +315,13 @@ class _Compiled:
             keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
             self.fns[key] = [keys.get(e, e) for e in entries], fn
         entries, fn = self.fns[key]
-        return float(fn(*[point.values[e] for e in entries]))
+        import numpy as np
+
+        with np.errstate(all="ignore"):  # a log of a negative is NaN here, said by the caller, not on stderr
+            try:
+                return float(fn(*[point.values[e] for e in entries]))
+            except (TypeError, ValueError, OverflowError, ZeroDivisionError):  # complex, or math's domain errors
+                return math.nan
 
     def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
         c = self.concrete(expr, assignment, point)
@@ -304,6 +345,10 @@ def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: fl
             up = Point({**point.values, entry: point.values[entry] + h}, point.classes)
             down = Point({**point.values, entry: point.values[entry] - h}, point.classes)
             fd = (compiled(target, assignment, up) - compiled(target, assignment, down)) / (2 * h)
+            if not (math.isfinite(closed) and math.isfinite(fd)):  # NaN or overflow would pass any test below
+                raise VerificationError(
+                    f"{d.target} ∂/∂{d.wrt} at {assignment}: the closed form {closed:.8g} or the finite "
+                    f"difference {fd:.8g} is not a finite number at the sample point, so nothing was checked")
             err = abs(fd - closed) / max(1.0, abs(closed))
             if err > 1e-5:
                 raise VerificationError(
@@ -315,14 +360,21 @@ def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: fl
 
 def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | None = None,
                      margin: float = 1e-3) -> Point:
+    """A random point away from every kink where the definition and the result are finite reals at
+    every index: drawn from each variable's domain, then (for a log or a root) with positive reals,
+    then larger ones. VerificationError if there is none: nothing is claimed unchecked."""
     compiled = compiled or _Compiled(d)
     target = d.lhs.expr if d.cost is None else d.cost
-    for _ in range(200):
-        point = sample(d.definition, rng, d.upstream)
-        kinks = [k for a in assignments(d) for e in (d.result, target) for k in compiled.kinks(e, a, point)]
+    cells = assignments(d)
+    for attempt in range(200):
+        point = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        if not all(math.isfinite(compiled(e, a, point)) for a in cells for e in (d.result, target)):
+            continue
+        kinks = [k for a in cells for e in (d.result, target) for k in compiled.kinks(e, a, point)]
         if all(abs(value(k, point).real) > margin for k in kinks):
             return point
-    raise VerificationError(f"{d.target}: no sample point away from the kinks")
+    raise VerificationError(f"{d.target}: no sample point away from the kinks where the definition and its "
+                            "derivative are finite real numbers")
 
 
 def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer | None = None) -> Point:
@@ -332,6 +384,9 @@ def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer |
 
 def verify(d: Derivation) -> Report:
     """Both checks; raises VerificationError naming the first disagreement."""
+    if not assignments(d):  # sizes of 0: "at every index" would claim checks of nothing
+        sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
+        raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
     conc = Concretizer(d)  # both checks take the same concrete expressions
     symbolic, numeric = check_against_diff(d, conc=conc)
     return Report(symbolic, numeric, check_finite_differences(d, conc=conc))

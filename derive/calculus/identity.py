@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import cmath
 import random
 from dataclasses import dataclass
 
@@ -118,8 +119,15 @@ def _check_by_value(lhs, rhs, steps, sizes=(3,), tries=3) -> None:
         concrete = [unroll(e.xreplace(subs)).doit() for e in exprs]
         atoms = set().union(*(c.free_symbols | c.atoms(sp.Indexed) for c in concrete))
         vals = {a: sp.Float(rng.uniform(-2, 2), 30) for a in atoms if not isinstance(a, sp.IndexedBase)}
-        values = [complex(sp.N(c.xreplace(vals), 30)) for c in concrete]
-        if any(abs(v - values[0]) > 1e-20 * (1 + abs(values[0])) for v in values):
+        try:
+            values = [complex(sp.N(c.xreplace(vals), 30)) for c in concrete]
+            differs = any(abs(v - values[0]) > 1e-20 * (1 + abs(values[0])) for v in values)
+        except (OverflowError, TypeError, ValueError):  # too large for a float, or no number (zoo)
+            values, differs = [], True
+        if not values or not all(cmath.isfinite(v) for v in values):  # NaN would agree with anything
+            raise DeriveError("the identity cannot be checked by value: a side is not a finite number at random "
+                              "points (an overflow, or undefined there); use smaller constants")
+        if differs:
             raise DeriveError(f"a rewriting step changed the value: {values}")
 
 

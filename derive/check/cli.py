@@ -10,12 +10,12 @@ from derive.errors import DeriveError
 
 
 def _scale(text: str) -> str:
-    from fractions import Fraction
+    from derive import limits
 
-    try:
-        return str(Fraction(text))
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    try:  # bounded before it is converted: Fraction("1e999999999") would not return
+        return str(limits.scale(text, "the cost scale"))
+    except DeriveError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def _seconds(text: str) -> float:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from derive import limits
 from derive.errors import DeriveError, unknown
 
 AFFINE = ("affine", "affine_batch")  # samples as columns: one column (with bias), or a batch (no bias)
@@ -121,10 +122,13 @@ def _parse_value(text: str):
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
+    if len(low) > limits.MAX_NUMBER_TEXT:
+        raise DeriveError(f"option value {low[:20]!r}… is longer than {limits.MAX_NUMBER_TEXT} characters")
     try:
-        return float(low) if any(c in low for c in ".e") else int(low)
+        value = float(low) if any(c in low for c in ".e") else int(low)
     except ValueError:
         raise DeriveError(f"option value {text.strip()!r} is not a number or true/false") from None
+    return value
 
 
 def parse_module(text: str) -> Module:
@@ -136,7 +140,10 @@ def parse_module(text: str) -> Module:
         if "=" not in part:
             raise DeriveError(f"option {part!r} of {m.group(1)} needs a value, e.g. {part}=false")
         key, value = (s.strip() for s in part.split("=", 1))
-        options.append((key, _parse_value(value)))
+        value = _parse_value(value)
+        if not isinstance(value, bool):  # finite, at most 10^6: the generated code computes with it
+            limits.real(value, f"{m.group(1)}[{key}]")
+        options.append((key, value))
     return Module(m.group(1), tuple(options))
 
 

@@ -20,12 +20,15 @@ def show_network(args) -> int:
     if ">" not in args.target:
         raise DeriveError("--format numpy is for networks: a chain joined by '>' "
                           "that ends in a loss, e.g. affine>relu>affine>mse")
+    from derive import limits
+
     check_options(args.target, args.cost_scale, args.layout)
-    net = network(args.target)
-    if args.format == "numpy":
-        print(net.numpy(), end="")
-        return 0
-    d = net.derive(args.wrt)
+    with limits.time_limit(f"deriving {args.target}"):
+        net = network(args.target)
+        if args.format == "numpy":
+            print(net.numpy(), end="")
+            return 0
+        d = net.derive(args.wrt)
     if args.format == "json":
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
     elif args.format == "md":

@@ -220,20 +220,14 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
                           f"(d{net.depth} outputs for each of the {Xa.shape[1]} columns of X)")
     f = compile_numpy(net, trace=True)
     scale, convention, convention_tex = _loss_scale(net, loss, f, Xa, Y, W)
-    L0, grads, trace = f(Xa, Y, **W, loss_scale=scale)
-    updated = {p: W[p] - lr * grads[p] for p in net.params}
-    L1 = f(Xa, Y, **updated, loss_scale=scale)[0]
-
-    worst, disagree = 0.0, False
-    for p in net.params:
-        for idx in np.ndindex(W[p].shape):
-            up = {**W, p: W[p].copy()}
-            down = {**W, p: W[p].copy()}
-            up[p][idx] += check_step
-            down[p][idx] -= check_step
-            fd = (f(Xa, Y, **up, loss_scale=scale)[0] - f(Xa, Y, **down, loss_scale=scale)[0]) / (2 * check_step)
-            worst = max(worst, abs(fd - grads[p][idx]))
-            disagree = disagree or not abs(fd - grads[p][idx]) <= 1e-5 * max(1.0, abs(fd))
+    with np.errstate(all="ignore"):  # an overflow is said below in one line, not as NumPy warnings
+        L0, grads, trace = f(Xa, Y, **W, loss_scale=scale)
+        updated = {p: W[p] - lr * grads[p] for p in net.params}
+        L1 = f(Xa, Y, **updated, loss_scale=scale)[0]
+        worst, disagree = _check(f, net, Xa, Y, W, grads, scale, check_step)
+    if not all(np.all(np.isfinite(a)) for a in (L0, L1, *grads.values(), *trace.values())) or not np.isfinite(worst):
+        raise DeriveError(f"{net.spec}: at these values the worked example is not finite (an overflow, or a log "
+                          "of 0); choose smaller values")
 
     from derive.network.backprop import backprop
 
@@ -250,6 +244,22 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
     inputs = [Value("X", "X", Xa), Value("Y", "Y", Y), *(Value(p, net_name(p), W[p]) for p in net.params)]
     return NumericExample(net, convention, convention_tex, scale, lr, decimals, inputs, forward, float(L0),
                           signals, gradients, new, float(L1), float(worst), check_step, at_kink)
+
+
+def _check(f, net: Network, Xa, Y, W: dict, grads: dict, scale: float, check_step: float) -> tuple:
+    """(largest |analytic − central difference| over every parameter entry, whether any disagrees)."""
+    worst, disagree = 0.0, False
+    for p in net.params:
+        for idx in np.ndindex(W[p].shape):
+            up = {**W, p: W[p].copy()}
+            down = {**W, p: W[p].copy()}
+            up[p][idx] += check_step
+            down[p][idx] -= check_step
+            fd = (f(Xa, Y, **up, loss_scale=scale)[0] - f(Xa, Y, **down, loss_scale=scale)[0]) / (2 * check_step)
+            gap = abs(fd - grads[p][idx])
+            worst = gap if not gap <= worst else worst  # NaN stays: it is no agreement
+            disagree = disagree or not gap <= 1e-5 * max(1.0, abs(fd))
+    return worst, disagree
 
 
 KINK = 1e-4  # a pre-activation this close to a kink is on it, for the step of the gradient check

@@ -70,6 +70,22 @@ def environment(fmt: str, override: str | None = None) -> jinja2.Environment:
     return env
 
 
+class _PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache, reading only files this user alone owns and can write (a planted one
+    would run as code: the bucket is a pickle and marshalled code)."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        from derive import cache
+
+        path = Path(self._get_cache_filename(bucket))
+        data = cache.read_private(path.parent, path.name)
+        if data is not None:
+            try:
+                bucket.bytecode_from_string(data)
+            except Exception:  # noqa: BLE001  (truncated or foreign: compile the template again)
+                bucket.reset()
+
+
 def _bytecode_cache():
     """Compiled templates kept beside the derivation cache (Jinja checks each template's mtime)."""
     from derive import cache
@@ -77,11 +93,9 @@ def _bytecode_cache():
     if not cache.enabled():
         return None
     folder = cache.directory() / "templates"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # an unwritable cache folder costs speed, never correctness
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    if not (cache.make_private(cache.directory()) and cache.make_private(folder)):
+        return None  # an unwritable or shared cache folder costs speed, never correctness
+    return _PrivateBytecodeCache(str(folder))
 
 
 def _math(value) -> str:

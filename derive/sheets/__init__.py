@@ -22,12 +22,14 @@ def bundled() -> list[str]:
 
 def resolve(name_or_file: str) -> Path:
     """A bundled sheet's file, or the given file; DeriveError naming the choices otherwise."""
-    path = Path(name_or_file)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
+    import os.path
+
+    path = Path(name_or_file)  # os.path's tests: False, not an exception, for a name too long
+    if path.suffix == ".toml" or os.path.exists(path):
+        if not os.path.isfile(path):
             raise DeriveError(f"sheet file not found: {path}")
         return path
-    if (HERE / f"{name_or_file}.toml").is_file():
+    if os.path.isfile(HERE / f"{name_or_file}.toml"):
         return HERE / f"{name_or_file}.toml"
     raise DeriveError(f"unknown sheet {name_or_file!r}; choose a .toml file or one of: {', '.join(bundled())}")
 

@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from derive import cache
+from derive import cache, limits
 
 _JOBS: list = []  # the parts to solve, read by forked workers through their copy of this module
 
@@ -92,12 +92,16 @@ def _estimate(part) -> int:
     return ops * entries * (3 if any(v.domain == "class" for v in defn.others) else 1)
 
 
-def _solve(n: int) -> bool:
-    """In a worker: solve part `n` and print its derivations, each stored in the cache on the way."""
+def _solve(n: int):
+    """In a worker: solve part `n` and print its derivations, each stored in the cache on the way.
+    True when done; the refusal's (what, seconds, message) when it ran out of time."""
+    from derive import limits
     from derive.sheets.builder import print_derivations, solve_part
 
     try:
         print_derivations(solve_part(_JOBS[n])[0])
+    except limits.TimeLimitError as exc:  # the build says so at once, instead of running out of time again
+        return exc.what, limits.time_limit_seconds(), exc.message
     except Exception:  # noqa: BLE001  (the build solves it again and says what is wrong, in place)
         return False
     return True
@@ -133,7 +137,11 @@ def solve_ahead(sheets, templates: str | None = None, jobs: int | None = None) -
     done = 0
     try:
         with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=multiprocessing.get_context("fork")) as pool:
-            done = sum(pool.map(_solve, range(len(parts))))
+            for result in pool.map(_solve, range(len(parts))):
+                if isinstance(result, tuple):
+                    what, seconds, message = result
+                    limits.expired[what, seconds] = message
+                done += result is True
     except BrokenProcessPool:  # a worker died (out of memory, killed): the build solves what is missing
         pass
     finally:

@@ -65,7 +65,7 @@ def _derivation(part: Part, wrt, verify: bool = True):
         raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
         raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
-                         f"{wrt}: {type(exc).__name__}: {exc}") from None
+                         f"{wrt}: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
 
 def _request(part: Part, wrt) -> dict | None:
@@ -173,7 +173,15 @@ def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
 
 
 def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
-    """One part's derivations, proof, network or numbers, each from the cache when it is there."""
+    """One part's derivations, proof, network or numbers, each from the cache when it is there;
+    TimeLimitError naming the part after the time limit (derive/limits.py)."""
+    from derive import limits
+
+    with limits.time_limit(f"{part.where}: this part"):
+        return _solve_part(part, verify)
+
+
+def _solve_part(part: Part, verify: bool) -> tuple[Solved, list]:
     from derive import cache
 
     s, warnings = Solved(part), []
@@ -206,8 +214,11 @@ def print_derivations(s: Solved) -> list:
     from derive import cache
 
     if len(s.printed) != len(s.derivations):
+        from derive import limits
+
         requests = s.requests or [None] * len(s.derivations)
-        s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
+        with limits.time_limit(f"{s.part.where}: printing this part"):
+            s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
     return s.printed
 
 
@@ -291,15 +302,31 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
                 "solution": _text(fmt, p.solution),
                 "remark": _text(fmt, p.remark),
                 "code": p.code,
+                "fence": _fence(p.code),
                 "derivations": [{"block": b, "check": c, "numeric": t}
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
                 "network": _network_blocks(p, s.network, fmt, override),
                 "missing": s.missing,
             })
-        questions.append({"number": n, "title": q.title, "statement": _text(fmt, q.statement), "parts": parts})
-    return {"title": sheet.title, "course": sheet.course, "preamble": _text(fmt, sheet.preamble),
-            "questions": questions, "name": sheet.name}
+        questions.append({"number": n, "title": _plain(fmt, q.title), "statement": _text(fmt, q.statement),
+                          "parts": parts})
+    return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
+            "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name}
+
+
+def _plain(fmt: str, text: str):
+    """A title: escaped for TeX by the template's finalize hook, its raw HTML made text for Markdown."""
+    from derive.sheets.markup import markdown_text
+
+    return text if fmt == "tex" else markdown_text(text)
+
+
+def _fence(code: str) -> str:
+    """A Markdown fence longer than any run of backticks in `code`, so the code cannot close it."""
+    import re
+
+    return "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
 
 
 def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify: bool = True) -> Built:
@@ -315,19 +342,60 @@ def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `path` whole or not at all: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write `path` whole or not at all: a temporary file in the same folder, then a rename.
+    DeriveError (one line) if it cannot be written; what was there before is left as it was."""
+    path = Path(path)
+    check_name(path)
+    output_folder(path.parent)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".derive-", suffix=".tmp", dir=path.parent)  # short: any name fits
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+    except OSError as exc:
+        raise DeriveError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
+def output_folder(folder: Path, make: bool = True) -> Path:
+    """`folder`, made if missing (with `make`); DeriveError (one line) if it, or the nearest folder
+    above it that exists, is a file or cannot be written."""
+    folder = Path(folder)
+    there = folder
+    while not os.path.lexists(there) and there != there.parent:
+        check_name(there)
+        there = there.parent
+    if not os.path.isdir(there):
+        raise DeriveError(f"the output {there} is a file, not a folder; name a folder with -o")
+    try:  # the only sure test (root passes every permission check; a read-only file system does not)
+        fd, probe = tempfile.mkstemp(prefix=".derive-", suffix=".tmp", dir=there)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise DeriveError(f"cannot write in the output folder {there}: {exc.strerror or exc}") from None
+    if make:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DeriveError(f"cannot make the output folder {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def check_name(path: Path) -> None:
+    """DeriveError if the file name is longer than the file system allows (about 255 bytes)."""
+    try:
+        name_max = os.pathconf(path.parent if os.path.isdir(path.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    if len(os.fsencode(Path(path).name)) > name_max:
+        raise DeriveError(f"cannot write {Path(path).name[:40]}…: a name in a path is at most {name_max} bytes")
 
 
 def _umask() -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from derive import limits
+from derive.cli import add_time_limit
 from derive.errors import DeriveError
 
 ALL_FORMATS = ("md", "tex", "pdf")
@@ -32,7 +34,7 @@ def run(args) -> int:
     from derive.sheets import bundled, resolve
     from derive.sheets.ahead import solve_ahead
     from derive.sheets.loader import load
-    from derive.sheets.pdf import HINT, TexError, available
+    from derive.sheets.pdf import HINT, TexError, available, source_date_epoch
 
     formats = _formats(args.format)
     names = list(args.sheets)
@@ -46,16 +48,23 @@ def run(args) -> int:
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
     no_tex = "pdf" in formats and not available()
     want_pdf = "pdf" in formats and not no_tex
-    solve_ahead(sheets, args.templates, args.jobs)
-    status = 0
-    for sheet in sheets:
-        try:
-            for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
-                                    args.templates, warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
-                print(path)
-        except TexError as exc:
-            print(f"derive: {exc.message}", file=sys.stderr)
-            status = 1
+    check_output(out, sheets, formats)  # and the output checked before any work
+    if want_pdf:
+        source_date_epoch()
+    try:
+        solve_ahead(sheets, args.templates, args.jobs)
+        status = 0
+        for sheet in sheets:
+            try:
+                for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
+                                        args.templates,
+                                        warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
+                    print(path)
+            except TexError as exc:
+                print(f"derive: {exc.message}", file=sys.stderr)
+                status = 1
+    finally:
+        limits.expired.clear()
     if no_tex:  # last: a sheet that fails is one line, not a hint and its error
         print(f"derive: {HINT}", file=sys.stderr)
     return status
@@ -64,11 +73,15 @@ def run(args) -> int:
 def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None = None, warn=None) -> list:
     """Render `sheet` into `out` (each file written atomically); the paths written, in order.
 
-    A TeX failure raises TexError after the Markdown and LaTeX are in place and leaves no PDF.
+    A TeX failure raises TexError after the Markdown and LaTeX are in place and leaves no PDF (an
+    older one is removed: it would not match them). An output that cannot be written is said
+    before any work.
     """
     from derive import cache
     from derive.sheets.builder import build, write_atomic
-    from derive.sheets.pdf import compile_pdf
+    from derive.sheets.pdf import TexError, compile_pdf
+
+    check_output(out, [sheet], formats)
 
     def fresh():
         built = build(sheet, formats=("md", "tex"), override=templates)
@@ -85,8 +98,23 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
             write_atomic(path, outputs[fmt])
             written.append(path)
     if "pdf" in formats:
-        written.append(compile_pdf(outputs["tex"], Path(out) / f"{sheet.name}.pdf", name=f"{sheet.name}.tex"))
+        pdf = Path(out) / f"{sheet.name}.pdf"
+        try:
+            written.append(compile_pdf(outputs["tex"], pdf, name=f"{sheet.name}.tex"))
+        except TexError:
+            pdf.unlink(missing_ok=True)
+            raise
     return written
+
+
+def check_output(out: Path, sheets, formats) -> None:
+    """DeriveError (one line) unless every file the sheets give can be written into `out`."""
+    from derive.sheets.builder import check_name, output_folder
+
+    output_folder(out, make=False)  # made when the first file is written, so a failed build leaves none
+    for sheet in sheets:
+        for fmt in formats:
+            check_name(Path(out) / f"{sheet.name}.{fmt}")
 
 
 def sheet_request(sheet, templates: str | None = None) -> dict | None:
@@ -113,7 +141,9 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", default="output", metavar="DIR", help="folder for the results (default output/)")
     p.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default all three; "
                    "pdf only when latexmk is installed)")
-    p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones")
+    p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones; "
+                   "templates are code (Jinja is not sandboxed): use only a folder you trust as you trust a script")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="solve parts in N processes ahead of rendering (default: one per core; 1: none)")
+    add_time_limit(p, "each part of a sheet")
     p.set_defaults(run=run)

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
+from derive import limits
 from derive.definitions.model import Definition, Var, dim
 from derive.errors import DeriveError
 from derive.sheets.indexexpr import DIMENSIONS, parse_entry, parse_index_expr
@@ -60,16 +63,31 @@ def module_definition(spec: dict) -> Definition:
     kind = spec.get("kind", "loss" if not index and not output.shape else "activation")
     if kind not in ("activation", "layer", "loss"):
         raise DeriveError(f"module kind must be activation, layer or loss, not {kind!r}")
+    if kind == "loss" and index:
+        raise DeriveError(f"a loss has one number as its output, such as L; {spec['output']!r} has an index")
     others = tuple(Var(n, v.shape, role="hyper") for n, v in vars_.items()
                    if n not in inputs and n != out_name)
     dims = {d for v in vars_.values() for d in v.shape}
     sizes = spec.get("sizes", {})
     if not isinstance(sizes, dict):
         raise DeriveError("sizes must be a table such as { K = 3 }")
+    used = sorted(d.name for d in dims)
+    for name, given in sizes.items():
+        if name not in used:
+            raise DeriveError(f"sizes names {name!r}, a dimension no variable has; the shapes use: "
+                              f"{', '.join(used) or '(none)'}")
+        limits.size(given, f"sizes {name}")
+    name = spec.get("name", "module")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,39}", name):
+        raise DeriveError(f"module name must be a name such as scaled_tanh (letters, digits, _; at most 40), "
+                          f"not {str(name)[:40]!r}")
+    title = spec.get("title", name)
+    if not isinstance(title, str) or len(title) > 200 or re.search(r"[<\x00-\x1f\x7f]", title):
+        raise DeriveError("module title must be one line of text (at most 200 characters, no '<')")
     return Definition(
-        name=str(spec.get("name", "module")),
+        name=name,
         kind=kind,
-        title=str(spec.get("title", spec.get("name", "Module"))),
+        title=title,
         output=output,
         index=index,
         expr=expr,

@@ -45,6 +45,7 @@ _PARSER = Lark(GRAMMAR, parser="lalr")
 MAX_LENGTH = 2000
 MAX_NUMBER = 10**6
 MAX_EXPONENT = 16
+MAX_EXP_ARGUMENT = 1000  # e^1000 is already past any float
 DIMENSIONS = ("K", "D", "M", "N", "T", "H")
 
 
@@ -119,6 +120,9 @@ class _Build(Transformer):
         arity, build = FUNCTIONS[name]
         if len(args) != arity:
             raise IndexExprError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}, not {len(args)}")
+        if name in ("exp", "sigmoid") and args[0].is_number and abs(complex(args[0].evalf(15))) > MAX_EXP_ARGUMENT:
+            # e^(e^1000000) has more digits than any computer holds; SymPy would try to compare it anyway
+            raise IndexExprError(f"{name} of a number larger than {MAX_EXP_ARGUMENT}; use smaller constants")
         return build(*args)
 
     def _sum(self, args):
@@ -160,8 +164,13 @@ class _Build(Transformer):
 
 def symbols_for(shapes: dict) -> dict:
     """Declared variables as SymPy objects: a shape [] is a scalar, [\"K\"] a vector, …"""
+    if not isinstance(shapes, dict):
+        raise IndexExprError("shapes must be a table such as { x = [\"K\"], c = [] }")
     out = {}
     for name, shape in shapes.items():
+        if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
+            raise IndexExprError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, "
+                                 "e.g. [\"K\"], or [] for a scalar")
         if name in IDX or name in DIMENSIONS or name in FUNCTIONS or name == "sum":
             raise IndexExprError(f"{name!r} is reserved (an index, a dimension or a function); rename it")
         if shape:
@@ -186,7 +195,7 @@ def parse_index_expr(text: str, shapes: dict) -> sp.Expr:
         raise IndexExprError("expression nested too deeply")
     try:
         tree = _PARSER.parse(text)
-        return _Build(symbols_for(shapes)).transform(tree)
+        return _bounded(_Build(symbols_for(shapes)).transform(tree))
     except VisitError as exc:
         if isinstance(exc.orig_exc, DeriveError):
             raise IndexExprError(exc.orig_exc.message) from None
@@ -200,8 +209,20 @@ def parse_index_expr(text: str, shapes: dict) -> sp.Expr:
         raise IndexExprError("expression nested too deeply") from None
 
 
+def _bounded(expr: sp.Expr) -> sp.Expr:
+    """`expr`, unless SymPy combined powers past the limit: ((x+1)^16)^16 is (x+1)^256, whose
+    expansion has 257 terms and whose check would run for minutes."""
+    for p in expr.atoms(sp.Pow):
+        if p.exp.is_number and abs(p.exp) > MAX_EXPONENT:
+            raise IndexExprError(f"the power {p.exp} (powers of powers multiply) is too large; "
+                                 f"at most {MAX_EXPONENT}")
+    return expr
+
+
 def parse_entry(text: str, shapes: dict) -> tuple:
     """`y[i]` → (name, (i,)); `L` → (name, ())."""
+    if not isinstance(text, str):
+        raise IndexExprError(f"the output must be a name or an entry such as y[i], not {text!r}")
     try:
         tree = _PARSER.parse(text)
     except LarkError:

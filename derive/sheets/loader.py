@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from fractions import Fraction
 from pathlib import Path
 
 try:
@@ -12,6 +11,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from derive import limits
 from derive.errors import DeriveError
 from derive.sheets.markup import StatementError, check_statement
 from derive.sheets.model import FORMS, KINDS, Part, Question, Sheet, Where
@@ -127,6 +127,14 @@ def _text(value, at: Where, key: str) -> str:
     return value
 
 
+def _line(value, at: Where, key: str) -> str:
+    """A title: one line of text, at most 200 characters (a newline would end a Markdown heading)."""
+    value = _text(value, at, key)
+    if len(value) > 200 or re.search(r"[\x00-\x1f\x7f]", value):
+        raise SheetError(at, f"{key} must be one line of at most 200 characters")
+    return value
+
+
 def _checked_text(value, loc, keys: tuple) -> str:
     """A Markdown field; its math is checked now, so the error names the line."""
     at = loc(*keys)
@@ -151,8 +159,8 @@ def from_dict(data: dict, path: Path, loc) -> Sheet:
         raise SheetError(loc("questions"), "a sheet needs at least one [[questions]] table")
     return Sheet(
         name=path.stem,
-        title=_text(data["title"], loc("title"), "title"),
-        course=_text(data.get("course", ""), loc("course"), "course"),
+        title=_line(data["title"], loc("title"), "title"),
+        course=_line(data.get("course", ""), loc("course"), "course"),
         preamble=_checked_text(data.get("preamble", ""), loc, ("preamble",)),
         questions=tuple(_question(q, n, loc) for n, q in enumerate(questions)),
         path=path,
@@ -172,13 +180,16 @@ def _question(q, n: int, loc) -> Question:
     if "parts" in q:
         if not isinstance(q["parts"], list) or not q["parts"]:
             raise SheetError(loc(*here, "parts"), "parts must be a non-empty list of tables")
+        if len(q["parts"]) > limits.MAX_PARTS:
+            raise SheetError(loc(*here, "parts"), f"a question has at most {limits.MAX_PARTS} parts, (a) to (z); "
+                             f"this one has {len(q['parts'])}: split it into questions")
         parts = tuple(_part(p, here + ("parts", m), loc) for m, p in enumerate(q["parts"]))
         statement = q.get("statement", "")
     else:  # a question with one unlettered part
         parts = (_part({k: v for k, v in q.items() if k not in ("title", "statement")}, here, loc),)
         statement = q.get("statement", "")
     return Question(
-        title=_text(q.get("title", ""), loc(*here, "title"), "title"),
+        title=_line(q.get("title", ""), loc(*here, "title"), "title"),
         statement=_checked_text(statement, loc, here + ("statement",)),
         parts=parts,
         where=loc(*here),
@@ -204,16 +215,10 @@ def _part(p, here: tuple, loc) -> Part:
     form = p.get("form")  # not given: index form first for a module, both forms for a network
     if form is not None and form not in FORMS:
         raise SheetError(fields["form"], f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")
-    scale = p.get("scale", 1)
-    if isinstance(scale, str):
-        try:
-            scale = Fraction(scale)
-        except (ValueError, ZeroDivisionError):
-            raise SheetError(fields["scale"], f"scale must be a number, not {scale!r}") from None
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, Fraction)):
-        raise SheetError(fields["scale"], "scale must be a number, e.g. 3 or \"1/2\"")
-    if isinstance(scale, float):
-        scale = Fraction(scale).limit_denominator(10**6)
+    try:
+        scale = limits.scale(p.get("scale", 1))
+    except DeriveError as exc:
+        raise SheetError(fields["scale"], exc.message) from None
     if kind == "target" and not isinstance(p["target"], str):
         raise SheetError(fields["target"], "target must be a registry name such as \"softmax\"")
     for key, allowed in (("module", MODULE_KEYS), ("identity", IDENTITY_KEYS)):
@@ -223,9 +228,10 @@ def _part(p, here: tuple, loc) -> Part:
             for k in p[key]:
                 if k not in allowed:
                     raise _unknown(loc(*here, key, k), k, allowed)
-    for key in ("network", "numeric"):
-        if key in p and not isinstance(p[key], (dict, str)):
-            raise SheetError(fields[key], f"{key} must be a table")
+    if "network" in p and not isinstance(p["network"], str):
+        raise SheetError(fields["network"], "network must be a chain such as \"affine>relu>affine>mse\"")
+    if "numeric" in p and not isinstance(p["numeric"], dict):
+        raise SheetError(fields["numeric"], "numeric must be a table such as { x = [1.0, 2.0], beta = 2 }")
     if kind == "prose" and not p.get("solution") and not p.get("code"):
         raise SheetError(loc(*here), "a part needs something to derive (target, module, network, identity) "
                          "or a written solution")

@@ -119,13 +119,18 @@ def segments(text: str) -> list:
 
 
 def check_statement(text: str) -> None:
-    """Raise StatementError (with the line in `text`) for math outside the allow-list or a bad code block."""
+    """Raise StatementError (with the line in `text`) for math outside the allow-list, a bad code block
+    or a link to anything but a web page or a mail address."""
     prose = []
     for block in _blocks(text):
         if block[0] == "code" and re.search(r"\\end\s*\{\s*lstlisting\s*\}", block[2]):
             raise StatementError("a code block may not contain \\end{lstlisting}", block[3])
     for n, line in enumerate(_without_code(text).splitlines()):
         prose.append(line)
+        m = _LINK.search(line)
+        if m and m.group(1).lower() not in LINK_SCHEMES:
+            raise StatementError(f"a link to {m.group(1)}: is not allowed; links may be "
+                                 f"{', '.join(LINK_SCHEMES)} or relative", n + 1)
     segments("\n".join(prose))
 
 
@@ -144,10 +149,58 @@ def _without_code(text: str) -> str:
 # ---------------------------------------------------------------- Markdown → Markdown
 
 
+LINK_SCHEMES = ("http", "https", "mailto")
+# A link's or image's target, inline `](x:` or a reference `[r]: x:`, naming a scheme (javascript:, data:)
+_LINK = re.compile(r"(?:\]\(\s*<?|^\s*\[[^\]]+\]:\s*<?)\s*([A-Za-z][A-Za-z0-9+.-]*):")
+_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
 def to_markdown(text: str) -> Markup:
-    """The statement as Markdown: it already is; only checked, and trailing space trimmed."""
+    """The statement as Markdown: checked, trailing space trimmed, and raw HTML made text (a `<`
+    in prose is `&lt;`, in math `\\lt`), so nothing in a sheet becomes a tag where it is shown.
+    Code blocks and code spans are left as they are: Markdown shows them as typed."""
     check_statement(text)
-    return Markup(text.strip())
+    return Markup(_no_html(text.strip()))
+
+
+def markdown_text(text: str) -> Markup:
+    """A plain one-line field (a title) for Markdown, with raw HTML made text."""
+    return Markup(str(text).replace("<", "&lt;"))
+
+
+def _no_html(text: str) -> str:
+    out, chunk, fence = [], [], None
+    for line in text.split("\n"):
+        opens = line.lstrip().startswith("```")
+        if fence is None and opens:
+            out.append(_no_html_inline("\n".join(chunk)))
+            chunk, fence = [], line
+            out.append(line)
+        elif fence is not None:
+            out.append(line)
+            fence = None if opens else fence
+        else:
+            chunk.append(line)
+    out.append(_no_html_inline("\n".join(chunk)))
+    return "\n".join(o for o in out if o is not None)
+
+
+def _no_html_inline(text: str) -> str:
+    out, pos = [], 0
+    for m in _MATH.finditer(text):  # math as written (checked already), its < as \\lt
+        out += [_no_html_prose(text[pos:m.start()]), m.group().replace("<", r"\lt ")]
+        pos = m.end()
+    out.append(_no_html_prose(text[pos:]))
+    return "".join(out)
+
+
+def _no_html_prose(text: str) -> str:
+    out, pos = [], 0
+    for m in _SPAN.finditer(text):  # a code span shows as typed
+        out += [text[pos:m.start()].replace("<", "&lt;"), m.group()]
+        pos = m.end()
+    out.append(text[pos:].replace("<", "&lt;"))
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- Markdown → LaTeX

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from derive import limits
 from derive.errors import DeriveError
 
 TARGET_KEYS = ("targets", "Y", "y")
@@ -31,13 +32,17 @@ def _example(net, numeric: dict):
     targets = next((data.pop(k) for k in TARGET_KEYS if k in data), None)
     if X is None or targets is None:
         raise DeriveError("a network's numeric data needs the input X and the targets")
-    lr = data.pop("lr", 0.5)
+    lr = limits.real(data.pop("lr", 0.5), "numeric lr")
     loss = data.pop("loss", None)
+    if loss is not None and not isinstance(loss, str):
+        raise DeriveError("numeric loss must be the name of a convention: sum, half, mean or half_mean")
     weights = {k: data.pop(k) for k in list(data) if k in net.params}
     if data:
         raise DeriveError(f"unknown numeric key {next(iter(data))!r}; use X, targets, lr, loss and the "
                           f"parameters {', '.join(net.params)}")
-    return net.example(X=X, weights=weights, targets=targets, lr=float(lr), loss=loss)
+    X, targets = limits.array(X, "numeric X"), limits.array(targets, "numeric targets")
+    weights = {k: limits.array(v, f"numeric {k}") for k, v in weights.items()}
+    return net.example(X=X, weights=weights, targets=targets, lr=lr, loss=loss)
 
 
 def solve_network(part) -> NetworkAnswer:

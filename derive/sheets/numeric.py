@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 
 import sympy as sp
@@ -26,17 +27,11 @@ def fmt_number(v: float, exact: bool = False) -> str:
     return "0.0000" if text == "-0.0000" else text
 
 
-def _grid(values) -> list:
-    """A number, a list or a list of lists as rows of floats."""
-    if isinstance(values, (int, float)) and not isinstance(values, bool):
-        return [[float(values)]]
-    if isinstance(values, list) and values and all(isinstance(v, (int, float)) for v in values):
-        return [[float(v)] for v in values]
-    if (isinstance(values, list) and values and all(isinstance(r, list) for r in values)
-            and len({len(r) for r in values}) == 1
-            and all(isinstance(v, (int, float)) for r in values for v in r)):
-        return [[float(v) for v in r] for r in values]
-    raise DeriveError("numeric values must be a number, a list of numbers, or a list of equal rows")
+def _grid(values, name: str = "numeric value") -> list:
+    """A number, a list or a list of lists as rows of floats, within the limits (derive/limits.py)."""
+    from derive.limits import grid
+
+    return grid(values, f"numeric {name}")
 
 
 def _table(caption, rows, given: bool = False) -> dict:
@@ -46,7 +41,7 @@ def _table(caption, rows, given: bool = False) -> dict:
 
 def module_tables(d, numeric: dict) -> list:
     """Tables (caption as LaTeX, rows of formatted numbers) for one derivation at the given point."""
-    from derive.verify import Point, assignments, concrete, value
+    from derive.verify import Point, assignments, concrete, value, var_size
 
     defn = d.definition
     if d.upstream is not None:
@@ -60,10 +55,13 @@ def module_tables(d, numeric: dict) -> list:
         if name not in numeric:
             raise DeriveError(f"numeric data needs a value for {name}")
         if var.domain == "class":
-            classes[var.symbol] = int(numeric[name])
-            shown.append(_table(latex(var.symbol), [[float(numeric[name])]], True))
+            t = numeric[name]
+            if isinstance(t, bool) or not isinstance(t, int):
+                raise DeriveError(f"numeric {name} is a class index: a whole number such as 1, not {t!r}")
+            classes[var.symbol] = t
+            shown.append(_table(latex(var.symbol), [[float(t)]], True))
             continue
-        grid = _grid(numeric[name])
+        grid = _grid(numeric[name], name)
         if var.rank == 0:
             values[var.symbol] = grid[0][0]
         else:
@@ -78,11 +76,22 @@ def module_tables(d, numeric: dict) -> list:
     missing = [s for s in defn.sizes if s not in sizes]
     if missing:
         raise DeriveError(f"numeric data does not fix the size {missing[0]}")
+    for symbol, t in classes.items():
+        top = sizes[var_size(defn)]
+        if not 1 <= t <= top:
+            raise DeriveError(f"numeric {symbol} = {t} is not a class: choose one from 1 to {top}")
     d2 = replace(d, definition=replace(defn, sizes=sizes))
     point = Point(values, classes)
 
     def at(expr, assignment=None):
-        return value(concrete(expr, d2, assignment or {}, point), point).real
+        try:
+            v = value(concrete(expr, d2, assignment or {}, point), point)
+        except (TypeError, ValueError, OverflowError):  # zoo, nan: no number at all
+            v = complex("nan")
+        if not (math.isfinite(v.real) and abs(v.imag) <= 1e-12 * max(1.0, abs(v.real))):
+            raise DeriveError(f"at these numeric values {expr} is {v:.6g}, not a finite real number "
+                              "(an overflow, or the log or root of a negative number); choose other values")
+        return v.real
 
     for nm in d.named:
         if nm.index:

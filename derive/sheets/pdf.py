@@ -33,13 +33,23 @@ def command(jobname: str = "sheet") -> list:
             "-file-line-error", f"-jobname={jobname}", f"{jobname}.tex"]
 
 
+def source_date_epoch() -> str:
+    """$SOURCE_DATE_EPOCH (default 0) checked: whole seconds since 1970, up to the year 9999."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", EPOCH).strip()
+    if not value.isdigit() or len(value) > 12 or int(value) > 253402300799:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        raise DeriveError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970 (up to the year 9999), "
+                          f"not {shown!r}; unset it for reproducible PDFs dated 1970")
+    return value
+
+
 def environment() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXMF", "TEXINPUTS", "openin", "openout"))}
     env.update({
         "openin_any": "p",  # no absolute paths, no parent folders, no dot files
         "openout_any": "p",
         "shell_escape": "f",
-        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", EPOCH),
+        "SOURCE_DATE_EPOCH": source_date_epoch(),
         "FORCE_SOURCE_DATE": "1",
         "max_print_line": "1000",  # error lines unbroken in the log
     })
@@ -85,16 +95,7 @@ def compile_pdf(tex: str, dest: Path, *, name: str | None = None, timeout: float
         pdf = Path(tmp) / "sheet.pdf"
         if proc.returncode != 0 or not pdf.exists():
             raise TexError(tex_error(log, name))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, part = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(pdf, part)
-            from derive.sheets.builder import _umask
+        from derive.sheets.builder import write_atomic
 
-            os.chmod(part, 0o666 & ~_umask())
-            os.replace(part, dest)
-        except BaseException:
-            Path(part).unlink(missing_ok=True)
-            raise
+        write_atomic(dest, pdf.read_bytes())
     return dest

@@ -25,7 +25,9 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
 
     if layout not in ("denominator", "numerator"):
         raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
-    if isinstance(target, str) and ">" in target:  # a chain: derive.network
+    from derive.network.chain import is_chain
+
+    if is_chain(target):  # a chain: derive.network
         from derive.network.cli import check_options
 
         check_options(target, scale, layout)

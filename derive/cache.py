@@ -169,7 +169,9 @@ def builtin(target: str) -> bool:
     from derive.definitions import REGISTRY, _load_builtins
 
     _load_builtins()
-    for link in str(target).split(">"):
+    from derive.network.chain import links
+
+    for link in links(str(target)):
         name = re.match(r"\s*([^\[\s]*)", link).group(1)
         entry = REGISTRY.get(name)
         module = getattr(entry.build, "__module__", "") if entry else ""

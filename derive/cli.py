@@ -8,16 +8,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
-from derive.errors import DeriveError
+from derive.errors import DeriveError, did_you_mean
+from derive.network.chain import is_chain
 
 FORMATS = ("text", "md", "tex", "json")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, as for every other bad input
-        raise DeriveError(f"{self.prog}: {message}")
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:  # argparse's list, with a near miss named first
+            choices = [c.strip(" '") for c in m.group(2).split(",")]
+            message = message[:m.start()] + f"invalid choice {m.group(1)!r}; {did_you_mean(m.group(1), choices)}" \
+                f"choose one of: {', '.join(choices)}"
+        where = self.prog.removeprefix("derive").strip()  # main() says "derive: " once
+        raise DeriveError(f"{where}: {message}" if where else message)
+
+
+EXAMPLES = r"""examples:
+  derive list
+  derive show softmax                          the Jacobian of softmax, step by step, checked
+  derive show affine --wrt W --form matrix     (∂C/∂y) xᵀ boxed, the index form after it
+  derive show "affine>relu>affine>mse" --wrt W1
+  derive show affine,relu,affine,mse --wrt W1  the same chain; quote a chain written with >,
+                                               or the shell reads > as a redirection
+  derive check softmax '\beta y_i(\delta_{ij} - y_j)'
+  derive sheet --all -o output
+  derive serve --sheet nyu2020_hw1"""
 
 
 def _list(args) -> int:
@@ -34,7 +54,7 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    if ">" in args.target or args.format == "numpy":  # a network: derive.network
+    if is_chain(args.target) or args.format == "numpy":  # a network: derive.network
         from derive.network.cli import show_network
 
         return show_network(args)
@@ -63,7 +83,8 @@ def _show(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="derive", description="Backprop derivations, step by step, verified.")
+    parser = _Parser(prog="derive", description="Backprop derivations, step by step, verified.", epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="the registered modules and losses")
@@ -71,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_list)
 
     p = sub.add_parser("show", help="derive a gradient step by step")
-    p.add_argument("target", help="a registry name, e.g. softmax, or a chain such as affine>relu>affine>mse")
+    p.add_argument("target", help="a registry name, e.g. softmax, or a chain such as \"affine>relu>affine>mse\" "
+                                  "(quoted) or affine,relu,affine,mse")
     p.add_argument("--wrt", help="the variable to differentiate by (default: the first input)")
     p.add_argument("--form", choices=("index", "matrix"),
                    help="the form the result is stated in first: index (default) or matrix; "
@@ -137,6 +159,10 @@ def _extensions() -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # bare `derive`: what it does and how to call it
+        print(build_parser().format_help(), file=sys.stderr, end="")
+        return 2
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "time_limit"):

@@ -10,6 +10,14 @@ class DeriveError(Exception):
 
 
 def unknown(kind: str, given: str, choices) -> DeriveError:
-    """`unknown target 'sofmax'; choose one of: affine, relu, ...`"""
-    listed = ", ".join(sorted(choices))
-    return DeriveError(f"unknown {kind} {given!r}; choose one of: {listed}")
+    """`unknown target 'sofmax'; did you mean softmax? choose one of: affine, relu, ...`"""
+    return DeriveError(f"unknown {kind} {given!r}; {did_you_mean(given, choices)}choose one of: "
+                       + ", ".join(sorted(choices)))
+
+
+def did_you_mean(given: str, choices) -> str:
+    """`did you mean softmax? ` for a near miss, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(str(given), [str(c) for c in choices], n=1, cutoff=0.75)
+    return f"did you mean {close[0]}? " if close else ""

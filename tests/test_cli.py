@@ -117,3 +117,35 @@ def test_show_checks_what_it_shows(capsys):
     _, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--format", "json")
     check = json.loads(out)["check"]
     assert check["sizes"] == {"D": 2, "M": 3} and check["max_finite_difference_error"] < 1e-5
+
+
+# --------------------------------------------------------------------------- the terminal as a person meets it
+
+
+def test_bare_derive_prints_the_usage_with_examples(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: derive") and "examples:" in err and "derive show softmax" in err
+
+
+def test_a_mistyped_command_is_one_line_naming_the_near_miss(capsys):
+    code, _, err = run(capsys, "shwo", "softmax")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("derive: ") and not err.startswith("derive: derive")
+    assert "did you mean show?" in err and "choose one of: list, show" in err
+
+
+def test_a_mistyped_target_names_the_near_miss(capsys):
+    code, _, err = run(capsys, "show", "sofmax")
+    assert code == 2 and "unknown target 'sofmax'; did you mean softmax? choose one of:" in err
+
+
+def test_an_option_error_says_the_command_once(capsys):
+    code, _, err = run(capsys, "show", "--wrt")
+    assert code == 2 and err.strip() == "derive: show: argument --wrt: expected one argument"
+
+
+def test_a_chain_may_be_joined_by_commas_which_a_shell_leaves_alone(capsys):
+    _, with_commas, _ = run(capsys, "show", "affine,leaky_relu[alpha=0.1],affine,mse", "--wrt", "W1")
+    _, with_arrows, _ = run(capsys, "show", "affine>leaky_relu[alpha=0.1]>affine>mse", "--wrt", "W1")
+    assert with_commas == with_arrows and with_commas.startswith("network affine>leaky_relu[alpha=0.1]>affine>mse")

@@ -169,6 +169,18 @@ def _check_options(mod: Module) -> None:
             raise DeriveError(f"{mod.name}[{key}] must be a positive number")
 
 
+_SEPARATOR = re.compile(r">|,(?![^\[]*\])")  # > or a comma outside an option's brackets
+
+
+def links(chain: str) -> list[str]:
+    """`affine>relu>mse` and `affine,relu,mse` (which a shell leaves alone) → ['affine', 'relu', 'mse']."""
+    return [p.strip() for p in _SEPARATOR.split(chain)]
+
+
+def is_chain(target) -> bool:
+    return isinstance(target, str) and len(links(target)) > 1
+
+
 def network(*modules, loss: str | None = None) -> Network:
     """A Network from a chain: `network("affine>relu>affine>mse")` or
     `network("affine", "relu", "affine", loss="mse")`.
@@ -178,7 +190,7 @@ def network(*modules, loss: str | None = None) -> Network:
     """
     parts: list[str] = []
     for m in modules:
-        parts += str(m).split(">")
+        parts += links(str(m))
     if loss is not None:
         parts.append(loss)
     return _build(tuple(p.strip() for p in parts))

@@ -15,10 +15,10 @@ def check_options(target: str, scale=1, layout: str = "denominator") -> None:
 
 
 def show_network(args) -> int:
-    from derive.network.chain import network
+    from derive.network.chain import is_chain, network
 
-    if ">" not in args.target:
-        raise DeriveError("--format numpy is for networks: a chain joined by '>' "
+    if not is_chain(args.target):
+        raise DeriveError("--format numpy is for networks: a chain joined by '>' (or ',') "
                           "that ends in a loss, e.g. affine>relu>affine>mse")
     from derive import limits
 

@@ -5,9 +5,9 @@ import numpy as np
 from derive.cli import main
 from derive.network import network
 
-UVA_NUMBERS = dict(X=[[0.75, 0.2, -0.75, 0.2], [0.8, 0.05, 0.8, -0.05]],
-                   weights={"W1": [[0.6, 0.01], [0.7, 0.43], [0.0, 0.88]], "W2": [[0.02, 0.03, 0.09]]},
-                   targets=[[1, 1, -1, -1]], lr=0.5)
+UVA_NUMBERS = {"X": [[0.75, 0.2, -0.75, 0.2], [0.8, 0.05, 0.8, -0.05]],
+               "weights": {"W1": [[0.6, 0.01], [0.7, 0.43], [0.0, 0.88]], "W2": [[0.02, 0.03, 0.09]]},
+               "targets": [[1, 1, -1, -1]], "lr": 0.5}
 
 SHEET = """title = "x"
 [[questions]]

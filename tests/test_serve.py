@@ -7,11 +7,11 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from derive.check.verdict import Verdict  # noqa: E402
-from derive.errors import DeriveError  # noqa: E402
-from derive.serve.app import HEADERS, Limits, RateLimiter, create_app  # noqa: E402
+from derive.check.verdict import Verdict
+from derive.errors import DeriveError
+from derive.serve.app import HEADERS, Limits, RateLimiter, create_app
 
 
 class RecordingPool:

@@ -118,9 +118,7 @@ def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) 
     import numpy as np
 
     from derive.errors import DeriveError
-    from derive.network.codegen import code_name, compile_numpy
-
-    from derive.network.codegen import sample_hyperparameters
+    from derive.network.codegen import code_name, compile_numpy, sample_hyperparameters
 
     f = compile_numpy(net, hyper=sample_hyperparameters(net, np.random.default_rng(len(seeds))))
     layers = {1, 2, net.depth}

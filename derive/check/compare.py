@@ -1,35 +1,40 @@
-"""Is the answer equal to the derived result? Numbers first, then a symbolic confirmation.
+"""Is the answer equal to the derived result? Numbers at covering points, then symbols if needed.
 
 Both sides are taken to the definition's concrete, non-square sizes and evaluated at every index
-assignment (so i = j, i ≠ j and distinct triples are all visited) and at several random points
-whose real entries take both signs (so 1[x > 0] ≡ 1 cannot pass). Agreement is then confirmed
-symbolically under a time limit: in index form by contracting Kronecker deltas (which settles
-`β y_j(δ_ij − y_i)` at once), otherwise entry by entry at the fixed size. When the two methods
-disagree the answer is undecided, never wrong.
+assignment (so i = j, i ≠ j and distinct triples are all visited) and at points whose entries
+take both signs and magnitudes from 10⁻² to 10¹ (derive/check/sampling.py). Then both sides of
+every threshold of the answer and of the reference (1[·], max, |·|, cases…) are visited
+(derive/check/evidence.py). A difference is re-evaluated at 30 digits before it is believed.
+Agreement is "correct" only when every threshold was crossed; otherwise only a symbolic proof
+(derive/check/symbolic.py) makes it correct, and without one the answer is undecided.
 """
 
 from __future__ import annotations
 
 import cmath
-import random
-import signal
-import threading
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
+from derive.check import evidence as ev
+from derive.check import sampling
 from derive.check.meaning import Reading, _free_indices
-from derive.verify import Point, assignments, concrete, sample, unroll, value
+from derive.check.symbolic import Budget, confirm, index_proof, time_limit
+from derive.verify import Concretizer, Point, assignments, concrete, unroll, value
 
-POINTS = 8
+__all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close", "compare", "reference",
+           "time_limit"]
+
 RTOL, ATOL = 1e-8, 1e-10
+EXTRA = 64  # random points added to a family when a threshold does not change sign on the first ones
+TRIES = 3  # times that many
+CHECK_SEED = 2024  # the points an answer's own thresholds add are the same for every check
 
 
-class Budget(Exception):
-    """The symbolic confirmation ran out of time."""
+class OutOfRange(Exception):
+    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
 
 
 @dataclass
@@ -38,7 +43,7 @@ class Numbers:
 
     answer: np.ndarray
     expected: np.ndarray
-    entries: list  # index assignment (dict) or matrix position per row
+    entries: list  # index assignment (dict) per row
     points: list  # Point per column
     leaves: dict  # entry symbol -> values over points, for counterexamples and ratios
 
@@ -51,96 +56,62 @@ class Comparison:
     shape: tuple | None = None  # of a matrix answer, when it differs from the expected shape
     expected_shape: tuple | None = None
     note: str = ""
+    evidence: ev.Evidence | None = None
+    witness: tuple | None = None  # (row, column) of a difference confirmed at 30 digits
 
 
-class Reference:
-    """What the answer is compared with, computed once per derivation and reused."""
+# ------------------------------------------------------------------------------ compiling
 
-    def __init__(self, d, seed: int = 7):
-        self.d = d
-        defn = d.definition
-        self.free = _free_indices(d)
-        self.assignments = assignments(d)
-        self.shape = tuple(len({a[s] for a in self.assignments}) for s in self.free)
-        rng = random.Random(seed)
-        self.points = [_signed(sample(defn, rng, d.upstream), defn, n) for n in range(POINTS)]
-        self.classes = sorted({tuple(sorted(p.classes.items(), key=lambda kv: kv[0].name)) for p in self.points})
-        self.leaves = self._leaves()
-        self.named_values = self._named_values()
-        self._expected_cache = {}
 
-    def _leaves(self) -> dict:
-        keys = list(self.points[0].values)
-        return {k: np.array([p.values[k] for p in self.points], dtype=float) for k in keys}
+class _Printer(NumPyPrinter):
+    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array."""
 
-    def _named_values(self) -> dict:
-        """Each named quantity's entries (y_1, …, ŷ_K) at every point, from its definition."""
-        d, out = self.d, {}
-        for nm in d.named:
-            if nm.index:
-                dim = next(v.shape[0] for v in d.definition.variables if v.symbol == nm.symbol)
-                count = int(d.definition.sizes[dim])
-                entries = [nm.symbol[m] for m in range(1, count + 1)]
-            else:
-                entries = [nm.symbol]
-            for e in entries:
-                out[e] = self._evaluate_each_point(e)
+    def _print_Max(self, expr):
+        return self._pairwise("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._pairwise("numpy.minimum", expr.args)
+
+    def _pairwise(self, func, args):
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{self._module_format(func)}({out}, {self._print(a)})"
         return out
 
-    def _evaluate_each_point(self, expr) -> np.ndarray:
-        values = []
-        for p in self.points:
-            values.append(value(concrete(expr, self.d, {}, p), p, 17).real)
-        return np.array(values, dtype=float)
 
-    def expected(self, classes: tuple) -> list:
-        """Concrete expected expressions, one per index assignment, for one class setting."""
-        if classes not in self._expected_cache:
-            point = Point({}, dict(classes))
-            self._expected_cache[classes] = [concrete(self.d.result, self.d, a, point) for a in self.assignments]
-        return self._expected_cache[classes]
-
-    def expected_values(self, classes: tuple, env: dict, ncols: int) -> np.ndarray:
-        """The expected entries at the points of one class setting (computed once)."""
-        key = ("values", classes)
-        if key not in self._expected_cache:
-            self._expected_cache[key] = _numeric(self.expected(classes), env, ncols)
-        return self._expected_cache[key]
-
-    def warm(self) -> Reference:
-        """Compute the expected values at every point now, so no student's check pays for them."""
-        env = {**self.leaves, **self.named_values}
-        for classes in self.classes:
-            cols = self.columns(classes)
-            self.expected_values(classes, {k: v[cols] for k, v in env.items()}, len(cols))
-        return self
-
-    def columns(self, classes: tuple) -> list:
-        return [n for n, p in enumerate(self.points)
-                if tuple(sorted(p.classes.items(), key=lambda kv: kv[0].name)) == classes]
+def _numeric_form(e):
+    """What NumPy can evaluate: an undefined value as NaN, δ of two non-indices as a comparison."""
+    e = sp.sympify(e)
+    if e.has(sp.zoo, sp.nan):
+        e = e.xreplace({sp.zoo: sp.nan})
+    if e.has(sp.KroneckerDelta):
+        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta),
+                      lambda x: sp.Piecewise((1, sp.Eq(*x.args)), (0, True)))
+    return e
 
 
-def _signed(point: Point, defn, n: int) -> Point:
-    """Point 0 has every real entry positive, point 1 every one negative; the rest are random."""
-    if n > 1:
-        return point
-    real = {v.name for v in (*defn.inputs, *defn.others) if v.domain == "real"}
-    real.add("d" + defn.upstream + "_d" + defn.output.name)
-    values = {}
-    for k, v in point.values.items():
-        name = getattr(k, "name", None) or k.base.name
-        values[k] = (abs(v) if n == 0 else -abs(v)) if name in real else v
-    return Point(values, point.classes)
+def compile_exprs(exprs: list, inputs: list):
+    """A function of the inputs' values (one array each) giving every expression's values."""
+    syms = [sp.Symbol(f"a{n}_") for n in range(len(inputs))]
+    swap = dict(zip(inputs, syms))
+    body = [_numeric_form(e).xreplace(swap) for e in exprs]
+    known = set(syms)
+    for b in body:
+        stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in known and not _label_of_known(a, b)]
+        if stray:
+            raise OutOfRange(str(min(stray, key=sp.default_sort_key)))
+    f = sp.lambdify(syms, body, modules="numpy", dummify=False, printer=_Printer)
+
+    def run(values: list, n: int) -> list:
+        with np.errstate(all="ignore"):
+            out = f(*values)
+        return [np.broadcast_to(np.asarray(r), (n,)) for r in out]
+
+    return run
 
 
-_REFERENCES: dict = {}
-
-
-def reference(d) -> Reference:
-    key = id(d)
-    if key not in _REFERENCES or _REFERENCES[key][0] is not d:
-        _REFERENCES[key] = (d, Reference(d).warm())
-    return _REFERENCES[key][1]
+def _label_of_known(atom, body) -> bool:
+    return isinstance(atom, sp.Symbol) and any(atom == i.base.label for i in body.atoms(sp.Indexed))
 
 
 def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
@@ -149,51 +120,194 @@ def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
     return unroll(out).doit() if out.has(sp.Sum, sp.Derivative) else out
 
 
-class OutOfRange(Exception):
-    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
+# ------------------------------------------------------------------------------ the reference
 
 
-def _numeric(exprs: list, env: dict, ncols: int) -> np.ndarray:
-    """Evaluate concrete expressions at every point, with lambdify over dummy arguments."""
-    atoms = set()
-    for e in exprs:
-        atoms |= e.atoms(sp.Indexed) | e.atoms(sp.Symbol)
-    labels = {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
-    labels |= {i for a in atoms if isinstance(a, sp.Indexed) for i in a.indices}
-    unknown = [a for a in atoms if a not in env and a not in labels]
-    if unknown:
-        raise OutOfRange(str(unknown[0]))
-    args = sorted((a for a in atoms if a in env), key=sp.default_sort_key)
-    dummies = [sp.Dummy() for _ in args]
-    swap = dict(zip(args, dummies))
-    f = sp.lambdify(dummies, [e.xreplace(swap) for e in exprs], modules="numpy")
-    with np.errstate(all="ignore"):
-        rows = f(*[env[a] for a in args])
-    out = np.empty((len(exprs), ncols), dtype=complex)
-    for n, r in enumerate(rows):
-        out[n] = np.broadcast_to(np.asarray(r, dtype=complex), (ncols,))
+class Columns:
+    """Points of one class setting, and every value there: leaves, named quantities, the expected
+    entries, the reference's thresholds and, once an answer is attached, its entries and thresholds."""
+
+    def __init__(self, setting: Setting, answer=None, n_answer: int = 0):
+        self.s, self.answer, self.n_answer = setting, answer, n_answer
+        self.X = np.empty((len(setting.ref.leafs), 0))
+        self.family = np.empty(0, dtype=int)
+        self.env: list = [np.empty(0) for _ in setting.ref.inputs]
+        self.expected = np.empty((len(setting.ref.assignments), 0), dtype=complex)
+        self.K = np.empty((len(setting.kinks), 0))
+        self.A = np.empty((n_answer, 0), dtype=complex)
+        self.AK = np.empty((0, 0))
+
+    def values(self, X: np.ndarray, everything: bool = True) -> dict:
+        s, n = self.s, X.shape[1]
+        env = list(X) + s.named(list(X), n)
+        out = {"env": env, "K": _rows(s.kink_fn(env, n), n, len(s.kinks))}
+        if everything:
+            out["expected"] = _rows(s.expected_fn(list(X), n), n, len(s.ref.assignments), complex)
+        if self.answer is not None:
+            got = self.answer(env, n)
+            if everything:
+                out["A"] = _rows(got[:self.n_answer], n, self.n_answer, complex)
+            out["AK"] = _rows(got[self.n_answer:], n, len(got) - self.n_answer)
+        return out
+
+    def add(self, X: np.ndarray, family: np.ndarray) -> None:
+        v = self.values(X)
+        self.X = np.hstack([self.X, X])
+        self.family = np.concatenate([self.family, family])
+        self.env = [np.concatenate([a, b]) for a, b in zip(self.env, v["env"])]
+        self.expected = np.hstack([self.expected, v["expected"]])
+        self.K = np.hstack([self.K, v["K"]])
+        if self.answer is not None:
+            self.A = np.hstack([self.A, v["A"]])
+            self.AK = v["AK"] if self.AK.shape[1] == 0 else np.hstack([self.AK, v["AK"]])
+
+    def thresholds(self) -> np.ndarray:
+        return np.vstack([self.K, self.AK]) if self.AK.size else self.K
+
+    def along(self, a: int, b: int, ts: np.ndarray) -> np.ndarray:
+        X = self.X[:, [a]] + ts[None, :] * (self.X[:, [b]] - self.X[:, [a]])
+        v = self.values(X, everything=False)
+        return np.vstack([v["K"], v["AK"]]) if self.answer is not None and v["AK"].size else v["K"]
+
+    def attach(self, answer, n_answer: int) -> Columns:
+        """A copy with the answer evaluated at every point so far."""
+        out = Columns(self.s, answer, n_answer)
+        out.X, out.family, out.env, out.expected, out.K = self.X, self.family, self.env, self.expected, self.K
+        got = answer(self.env, self.X.shape[1])
+        n = self.X.shape[1]
+        out.A = _rows(got[:n_answer], n, n_answer, complex)
+        out.AK = _rows(got[n_answer:], n, len(got) - n_answer)
+        return out
+
+    def cover(self, need: list, rng: np.random.Generator) -> dict:
+        """Cross every threshold in `need`, adding random points (then the crossing points) as needed."""
+        found = {}
+        for attempt in range(TRIES + 1):
+            found = ev.find(self.thresholds(), self.family, need, self.along)
+            if all(k in found for k in need) or attempt == TRIES:
+                break
+            self.more(rng)
+        new = [c for c in found.values() if (c.t_lo, c.t_hi) != (0.0, 1.0)]
+        if new:
+            ts = [(c.a, c.b, t) for c in new for t in (c.t_lo, c.t_hi)]
+            X = np.stack([self.X[:, a] + t * (self.X[:, b] - self.X[:, a]) for a, b, t in ts], axis=1)
+            self.add(X, self.family[[a for a, _, _ in ts]])
+        return found
+
+    def more(self, rng: np.random.Generator) -> None:
+        ref = self.s.ref
+        for f, hot in enumerate(self.s.hots):
+            self.add(sampling.draw(ref.leafs, hot, EXTRA, rng, structured=False), np.full(EXTRA, f))
+
+
+def _rows(values: list, n: int, count: int, dtype=float) -> np.ndarray:
+    out = np.empty((count, n), dtype=dtype)
+    for r, v in enumerate(values):
+        out[r] = v
     return out
 
 
-def numbers(reading: Reading, ref: Reference) -> Numbers:
-    d = ref.d
-    env = {**ref.leaves, **ref.named_values}
-    rows = len(ref.assignments)
-    answer = np.empty((rows, len(ref.points)), dtype=complex)
-    expected = np.empty_like(answer)
-    flat = list(reading.matrix) if reading.form == "matrix" else None
-    for classes in ref.classes:
-        cols = ref.columns(classes)
-        sub_env = {k: v[cols] for k, v in env.items()}
-        cls = dict(classes)
-        if flat is not None:
-            exprs = [_instantiate(e, d, {}, cls) for e in flat]
+class Setting:
+    """One class setting (each class index fixed): compiled reference, points, crossings."""
+
+    def __init__(self, ref: Reference, classes: dict, hots: list, rng: np.random.Generator):
+        self.ref, self.classes, self.hots = ref, classes, hots
+        self.key = tuple(sorted(classes.items(), key=lambda kv: kv[0].name))
+        d, conc = ref.d, ref.conc
+        leaves = ref.leaf_symbols
+        named = [conc(e, {}, classes) for e in ref.named_entries]
+        self.named = compile_exprs(named, leaves) if named else (lambda values, n: [])
+        self.expected_exprs = [conc(d.result, a, classes) for a in ref.assignments]
+        self.expected_fn = compile_exprs(self.expected_exprs, leaves)
+        self.kinks, self.kink_fn = self._kinks()
+        self.base = Columns(self)
+        for f, hot in enumerate(hots):
+            self.base.add(sampling.draw(ref.leafs, hot, sampling.PER_FAMILY, rng), np.full(sampling.PER_FAMILY, f))
+        self.magnitudes = sampling.magnitudes(ref.leafs, self.base.X)
+        found = self.base.cover(list(range(len(self.kinks))), rng)
+        self.uncrossed = [k for k in range(len(self.kinks)) if k not in found and not self.one_sided(self.kinks[k])]
+
+    def _kinks(self):
+        """The reference's thresholds, in the answer's terms (named quantities kept) where possible."""
+        d, ref = self.ref.d, self.ref
+        try:
+            kinks = _unique(g for a in ref.assignments for g in ev.thresholds(_instantiate(d.result, d, a, self.classes)))
+            return kinks, compile_exprs(kinks, ref.inputs)
+        except OutOfRange:
+            kinks = _unique(g for e in self.expected_exprs for g in ev.thresholds(e))
+            return kinks, compile_exprs(kinks, ref.inputs)
+
+    def one_sided(self, g) -> bool:
+        """True if g keeps one strict sign over the whole domain (a threshold with one side only)."""
+        ref = self.ref
+        try:
+            named = {e: self.ref.conc(e, {}, self.classes) for e in ref.named_entries if g.has(e)}
+            g = g.xreplace(named)
+            subs = {}
+            for leaf in ref.leafs:
+                if g.has(leaf.symbol):
+                    pos = leaf.var.domain in ("positive", "unit", "prob")
+                    subs[leaf.symbol] = sp.Dummy(positive=True) if pos else sp.Dummy(real=True)
+            g = g.xreplace(subs)
+            return bool(g.is_positive or g.is_negative)
+        except (TypeError, ValueError, RecursionError):
+            return False
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+class Reference:
+    """What the answer is compared with, computed once per derivation and reused."""
+
+    def __init__(self, d, seed: int = 7):
+        self.d = d
+        self.conc = Concretizer(d)
+        self.free = _free_indices(d)
+        self.assignments = assignments(d)
+        self.shape = tuple(len({a[s] for a in self.assignments}) for s in self.free)
+        self.leafs = sampling.leaves(d)
+        self.leaf_symbols = [leaf.symbol for leaf in self.leafs]
+        self.named_entries = _named_entries(d)
+        self.inputs = self.leaf_symbols + self.named_entries
+        rng = np.random.default_rng(seed)
+        groups: dict = {}
+        for classes, hot in sampling.families(d):
+            groups.setdefault(tuple(sorted(classes.items(), key=lambda kv: kv[0].name)), (classes, []))[1].append(hot)
+        self.settings = [Setting(self, classes, hots, rng) for classes, hots in groups.values()]
+        self.classes = [s.key for s in self.settings]
+        self._patterns = None
+
+    def expected(self, classes: tuple) -> list:
+        """Concrete expected expressions, one per index assignment, for one class setting."""
+        return next(s.expected_exprs for s in self.settings if s.key == classes)
+
+    def patterns(self) -> int:
+        if self._patterns is None:
+            self._patterns = ev.patterns([{**a, **s.classes} for s in self.settings for a in self.assignments])
+        return self._patterns
+
+
+def _named_entries(d) -> list:
+    out = []
+    for nm in d.named:
+        if nm.index:
+            dim = next(v.shape[0] for v in d.definition.variables if v.symbol == nm.symbol)
+            out += [nm.symbol[m] for m in range(1, int(d.definition.sizes[dim]) + 1)]
         else:
-            exprs = [_instantiate(reading.expr, d, a, cls) for a in ref.assignments]
-        answer[:, cols] = _numeric(exprs, sub_env, len(cols))
-        expected[:, cols] = ref.expected_values(classes, sub_env, len(cols))
-    entries = ref.assignments
-    return Numbers(answer, expected, entries, ref.points, env)
+            out.append(nm.symbol)
+    return out
+
+
+_REFERENCES: dict = {}
+
+
+def reference(d) -> Reference:
+    key = id(d)
+    if key not in _REFERENCES or _REFERENCES[key][0] is not d:
+        _REFERENCES[key] = (d, Reference(d))
+    return _REFERENCES[key][1]
 
 
 def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -201,163 +315,112 @@ def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return both_nan | np.isclose(a, b, rtol=RTOL, atol=ATOL)
 
 
-# -- symbolic confirmation -------------------------------------------------------------------
+# ------------------------------------------------------------------------------ the answer
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Raise Budget after `seconds` where a timer can be set (the main thread); else no limit.
+@dataclass
+class Cover:
+    """Which thresholds were seen on both sides, and which were not."""
 
-    Nests: an inner limit never outlasts the outer one, and the outer one resumes afterwards.
-    The worker pool's hard limit is the backstop for C code an alarm cannot interrupt.
-    """
-    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def fire(signum, frame):
-        raise Budget()
-
-    outer = signal.getitimer(signal.ITIMER_REAL)[0]
-    if outer:
-        seconds = min(seconds, outer)
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+    crossed: list = field(default_factory=list)  # descriptions
+    uncrossed: list = field(default_factory=list)
+    magnitudes: tuple | None = None
 
 
-def delta_normal(expr: sp.Expr) -> sp.Expr:
-    """In each term with δ_ab, write b as a (the term vanishes unless a = b): δ_ij(y_j − y_i) → 0."""
-    out = sp.Integer(0)
-    for term in sp.Add.make_args(sp.expand(expr)):
-        deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta)]
-        for delta in deltas:
-            a, b = sorted(delta.args, key=sp.default_sort_key)
-            rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not delta]).xreplace({b: a})
-            term = sp.KroneckerDelta(a, b) * rest
-        out += term
-    return sp.expand(out)
-
-
-def _regions(expr: sp.Expr):
-    """Substitutions that fix the sign of every kink argument that is ±(one symbol)."""
-    kinks = []
-    for e in sp.preorder_traversal(expr):
-        if isinstance(e, sp.Heaviside):
-            kinks.append(e.args[0])
-        elif isinstance(e, (sp.Max, sp.Min)):
-            kinks += [a - b for a in e.args for b in e.args if a is not b]
-        elif isinstance(e, sp.Piecewise):
-            kinks += [c.lhs - c.rhs for _, c in e.args if isinstance(c, sp.core.relational.Relational)]
-        elif isinstance(e, (sp.Abs, sp.sign)):
-            kinks.append(e.args[0])
-    symbols = set()
-    for k in kinks:
-        coeff, leaf = k.as_coeff_Mul()
-        if not coeff.is_nonzero or not isinstance(leaf, (sp.Symbol, sp.Indexed)):
-            return None  # a kink at a general expression: leave it to the numbers
-        symbols.add(leaf)
-    if len(symbols) > 4:
-        return None
-    symbols = sorted(symbols, key=sp.default_sort_key)
-    out = []
-    for signs in range(2 ** len(symbols)):
-        sub = {}
-        for n, s in enumerate(symbols):
-            pos = sp.Dummy("p", positive=True)
-            sub[s] = pos if signs >> n & 1 else -pos
-        out.append(sub)
-    return out
-
-
-def vanishes(expr: sp.Expr) -> bool | None:
-    """True if zero, False if provably not, None if this cannot tell."""
-    if expr == 0:
-        return True
-    if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign):
-        regions = _regions(expr)
-        if regions is None:
-            return None
-        results = [vanishes(expr.xreplace(r)) if not expr.xreplace(r).has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
-                   else None for r in regions]
-        if all(r is True for r in results):
-            return True
-        return False if any(r is False for r in results) else None
-    work = sp.expand_log(expr.rewrite(sp.exp), force=True)
-    residual = sp.cancel(sp.together(sp.expand(work)))
-    if residual == 0:
-        return True
-    if residual.has(sp.log, sp.sqrt) or any(isinstance(p, sp.Pow) and not p.exp.is_integer
-                                             for p in sp.preorder_traversal(residual) if isinstance(p, sp.Basic)):
-        return None
-    return False
-
-
-def confirm(reading: Reading, ref: Reference, budget: float) -> tuple[bool | None, str]:
-    """Symbolic confirmation: (True | False | None, how)."""
+def numbers(reading: Reading, ref: Reference) -> tuple[Numbers, Cover]:
     d = ref.d
-    start = time.monotonic()
-    try:
-        with time_limit(budget):
-            index_form = reading.form == "index" and not reading.expr.has(sp.Piecewise)
-            if index_form and delta_normal(reading.expr - d.result) == 0:
-                return True, "equal in index form after contracting δ"
-            flat = list(reading.matrix) if reading.form == "matrix" else None
-            for classes in ref.classes:
-                point = Point({}, dict(classes))
-                expected = ref.expected(classes)
-                for n, a in enumerate(ref.assignments):
-                    ans = concrete(flat[n], d, {}, point) if flat is not None else concrete(reading.expr, d, a, point)
-                    verdict = vanishes(ans - expected[n])
-                    if verdict is not True:
-                        return verdict, f"entry {n + 1} at the fixed size"
-            return True, "equal entry by entry at the fixed size"
-    except Budget:
-        return None, f"symbolic confirmation stopped after {time.monotonic() - start:.1f} s"
-    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, RecursionError, ZeroDivisionError):
-        return None, "symbolic confirmation was not possible"
+    flat = list(reading.matrix) if reading.form == "matrix" else None
+    parts, cover = [], Cover()
+    for s in ref.settings:
+        if flat is not None:
+            exprs = [_instantiate(e, d, {}, s.classes) for e in flat]
+        else:
+            exprs = [_instantiate(reading.expr, d, a, s.classes) for a in ref.assignments]
+        own = [g for g in _unique(g for e in exprs for g in ev.thresholds(e)) if g not in set(s.kinks)]
+        cols = s.base.attach(compile_exprs(exprs + own, ref.inputs), len(exprs))
+        kinks = [*s.kinks, *own]
+        if own or s.uncrossed:
+            found = cols.cover(list(range(len(kinks))), np.random.default_rng(CHECK_SEED))
+            missing = [k for k in range(len(kinks)) if k not in found
+                       and (k in s.uncrossed if k < len(s.kinks) else not s.one_sided(kinks[k]))]
+        else:
+            found, missing = [k for k in range(len(kinks)) if k not in s.uncrossed], list(s.uncrossed)
+        cover.crossed += [ev.describe(kinks[k]) for k in found]
+        cover.uncrossed += [ev.describe(kinks[k]) for k in missing]
+        parts.append((s, cols))
+    answer = np.hstack([c.A for _, c in parts])
+    expected = np.hstack([c.expected for _, c in parts])
+    points, leaves = [], {}
+    for s, c in parts:
+        points += [Point(dict(zip(ref.leaf_symbols, c.X[:, n])), s.classes) for n in range(c.X.shape[1])]
+    for n, sym in enumerate(ref.inputs):
+        leaves[sym] = np.concatenate([c.env[n] for _, c in parts]).astype(float)
+    cover.crossed, cover.uncrossed = _unique(cover.crossed), _unique(cover.uncrossed)
+    mags = [s.magnitudes for s in ref.settings if s.magnitudes]
+    cover.magnitudes = (min(m[0] for m in mags), max(m[1] for m in mags)) if mags else None
+    return Numbers(answer, expected, ref.assignments, points, leaves), cover
 
 
-def compare(reading: Reading, ref: Reference, budget: float = 1.0) -> Comparison:
+def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Comparison:
     if reading.form == "matrix":
         got = reading.matrix.shape
         want = ref.shape
         fits = (got == (1, 1) and want == ()) or (len(want) == 1 and got in ((want[0], 1), (1, want[0]))) or got == want
         if not fits:
-            return Comparison(False, None, None, shape=got, expected_shape=want)
-    nums = numbers(reading, ref)
+            return Comparison(False, None, None, shape=got, expected_shape=want,
+                              evidence=ev.Evidence("shape", "the shapes differ"))
+    nums, cover = numbers(reading, ref)
     agree = close(nums.answer, nums.expected)
-    if agree.all():
+    finite = np.isfinite(nums.expected).all(axis=0)
+    count = int(finite.sum())
+    if not agree.all():
+        witness, checked_all = _confirmed(reading, ref, nums, agree)
+        if witness is not None:
+            text = "a counterexample: the values differ at a point, confirmed at 30 digits"
+            return Comparison(False, nums, False, evidence=ev.Evidence("counterexample", text), witness=witness)
+        if not checked_all:
+            note = "the numbers disagree in double precision but agree at 30 digits at the points re-checked"
+            return Comparison(None, nums, None, note=note, evidence=ev.Evidence("none", note))
+    numeric = ev.numeric_text(count, ref.patterns(), cover.crossed, cover.magnitudes)
+    if cover.uncrossed:
         symbolic, how = confirm(reading, ref, budget)
-        if symbolic is False:
-            return Comparison(None, nums, False, note="equal at every sampled point, but the symbolic "
-                              f"check finds a difference ({how})")
-        note = "" if symbolic else f"checked numerically at every entry and {len(ref.points)} points; {how}"
-        return Comparison(True, nums, symbolic, note=note)
-    # A numeric difference is a counterexample; re-evaluate it at 30 digits before believing it.
-    row, col = np.argwhere(~agree)[0]
-    if not _differs_precisely(reading, ref, nums, row, col):
-        return Comparison(None, nums, None, note="the numbers disagree in double precision "
-                          "but agree at 30 digits")
-    return Comparison(False, nums, False)
+        if symbolic:
+            text = f"proven symbolically: {how}; {numeric}"
+            return Comparison(True, nums, True, evidence=_evidence("symbolic", text, count, ref, cover, nums, how))
+        names = ev.listed(cover.uncrossed)
+        note = (f"the values agree at every point checked, but {'this threshold was' if len(cover.uncrossed) == 1 else 'these thresholds were'} "
+                f"never seen on both sides: {names}; no point reached the other side, and {how}")
+        return Comparison(None, nums, symbolic, note=note, evidence=_evidence("none", note, count, ref, cover, nums))
+    if index_proof(reading, ref):
+        how = "equal in index form after contracting δ"
+        return Comparison(True, nums, True, evidence=_evidence("symbolic", f"proven symbolically: {how}; {numeric}",
+                                                               count, ref, cover, nums, how))
+    return Comparison(True, nums, None, evidence=_evidence("numeric", numeric, count, ref, cover, nums))
+
+
+def _evidence(kind, text, count, ref, cover, nums, how: str = "") -> ev.Evidence:
+    return ev.Evidence(kind, text, count, ref.patterns(), list(cover.crossed), list(cover.uncrossed),
+                       cover.magnitudes, how)
+
+
+def _confirmed(reading, ref, nums, agree, most: int = 4) -> tuple:
+    """(row, column) of a difference that holds at 30 digits, and whether every difference was re-checked."""
+    bad = np.argwhere(~agree)
+    for row, col in bad[:most]:
+        if _differs_precisely(reading, ref, nums, int(row), int(col)):
+            return (int(row), int(col)), True
+    return None, len(bad) <= most
 
 
 def _differs_precisely(reading, ref, nums, row, col) -> bool:
     d, point = ref.d, nums.points[col]
     a = ref.assignments[row]
-    ans = concrete(list(reading.matrix)[row], d, {}, point) if reading.form == "matrix" else \
-        concrete(reading.expr, d, a, point)
-    exp = concrete(d.result, d, a, point)
     try:
+        ans = concrete(list(reading.matrix)[row], d, {}, point) if reading.form == "matrix" else \
+            concrete(reading.expr, d, a, point)
+        exp = concrete(d.result, d, a, point)
         va, ve = value(ans, point), value(exp, point)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ZeroDivisionError):
         return True
     if cmath.isnan(va) or cmath.isnan(ve):
         return cmath.isnan(va) != cmath.isnan(ve)

@@ -119,7 +119,7 @@ def counterexample(comp: Comparison, ref: Reference) -> dict | None:
     bad = np.argwhere(~close(nums.answer, nums.expected))
     if bad.size == 0:
         return None
-    row, col = bad[0]
+    row, col = comp.witness if comp.witness is not None else bad[0]
     point = nums.points[col]
     d = ref.d
     values = {}

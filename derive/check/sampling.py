@@ -1,0 +1,102 @@
+"""Where a module answer is evaluated: points that cover signs, magnitudes and discrete settings.
+
+Every real entry takes both signs and magnitudes from 10⁻² to 10¹ (log-uniform, and whole points
+at the ends of that range); positive ones the same magnitudes; entries in (0, 1) reach near both
+ends; a probability vector is a softmax of scaled normals, flat or peaked. A class index and a
+one-hot target are discrete: they are fixed within a *family* of points, so a segment between two
+points of one family (a convex combination) stays in every domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derive.verify import _entries, var_size
+
+LOW, HIGH = 1e-2, 1e1  # the magnitudes a real or positive entry takes
+PER_FAMILY = 16  # points in a family: four structured ones, then random ones
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One entry the answer can depend on, and the domain it is drawn from."""
+
+    symbol: object  # Symbol or Indexed with integer indices
+    var: object  # its Var
+    position: int  # which entry of its vector (for a probability vector)
+
+
+def leaves(d) -> list:
+    """Every entry of every input, parameter and upstream gradient, in a fixed order."""
+    defn = d.definition
+    out = []
+    for var in (*defn.inputs, *defn.others) + ((d.upstream,) if d.upstream is not None else ()):
+        if var.domain == "class":
+            continue
+        out += [Leaf(e, var, n) for n, e in enumerate(_entries(var, defn.sizes))]
+    return out
+
+
+def class_vars(d) -> list:
+    return [v for v in (*d.definition.inputs, *d.definition.others) if v.domain == "class"]
+
+
+def families(d) -> list:
+    """(classes, hot) per family: each class index and each one-hot target in a different place."""
+    defn = d.definition
+    onehot = [v for v in (*defn.inputs, *defn.others) if v.domain == "onehot"]
+    classes = class_vars(d)
+    if not onehot and not classes:
+        return [({}, {})]
+    count = int(defn.sizes[var_size(defn)])
+    firsts = (1, count, 2 if count > 2 else 1)
+    out = []
+    for f in range(3 if onehot else 2):
+        cls = {v.symbol: firsts[f] for v in classes}
+        hot = {v.name: (f % int(defn.sizes[v.shape[0]])) for v in onehot}
+        out.append((cls, hot))
+    return out
+
+
+def draw(leafs: list, hot: dict, n: int, rng: np.random.Generator, structured: bool = True) -> np.ndarray:
+    """Values of every leaf at `n` points (leaves × points); the first four structured if asked:
+    every real entry positive, every one negative, every magnitude 10⁻², every magnitude 10¹."""
+    out = np.empty((len(leafs), n))
+    probs: dict = {}
+    for r, leaf in enumerate(leafs):
+        domain = leaf.var.domain
+        if domain in ("real", "positive"):
+            mag = 10 ** rng.uniform(np.log10(LOW), np.log10(HIGH), size=n)
+            sign = rng.choice((-1.0, 1.0), size=n) if domain == "real" else np.ones(n)
+            if structured and n >= 4:
+                mag[2], mag[3] = LOW, HIGH
+                if domain == "real":
+                    sign[0], sign[1] = 1.0, -1.0
+            out[r] = sign * mag
+        elif domain == "unit":
+            out[r] = 1 / (1 + np.exp(-rng.uniform(-4.5, 4.5, size=n)))
+        elif domain == "onehot":
+            out[r] = float(leaf.position == hot.get(leaf.var.name, 0))
+        elif domain == "prob":
+            if leaf.var.name not in probs:
+                size = sum(1 for lf in leafs if lf.var is leaf.var)
+                scale = 10 ** rng.uniform(-1, 0.8, size=n)
+                z = rng.standard_normal((size, n)) * scale
+                p = np.exp(z - z.max(axis=0))
+                probs[leaf.var.name] = p / p.sum(axis=0)
+            out[r] = probs[leaf.var.name][leaf.position]
+        else:  # a domain this sampler does not know: the verifier's own range
+            out[r] = rng.uniform(0.2, 1.0, size=n)
+    return out
+
+
+def magnitudes(leafs: list, X: np.ndarray) -> tuple | None:
+    """The smallest and largest magnitude a real or positive entry took."""
+    rows = [r for r, leaf in enumerate(leafs) if leaf.var.domain in ("real", "positive")]
+    if not rows or X.size == 0:
+        return None
+    a = np.abs(X[rows])
+    a = a[np.isfinite(a) & (a > 0)]
+    return (float(a.min()), float(a.max())) if a.size else None

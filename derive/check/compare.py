@@ -14,12 +14,13 @@ from __future__ import annotations
 import cmath
 from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
 from derive.check import evidence as ev
 from derive.check import sampling
+from derive.check.compiled import OutOfRange, compile_exprs, compile_mp, inert
 from derive.check.meaning import Reading, _free_indices
 from derive.check.symbolic import Budget, confirm, index_proof, time_limit
 from derive.verify import Concretizer, Point, assignments, concrete, unroll, value
@@ -31,10 +32,6 @@ RTOL, ATOL = 1e-8, 1e-10
 EXTRA = 64  # random points added to a family when a threshold does not change sign on the first ones
 TRIES = 3  # times that many
 CHECK_SEED = 2024  # the points an answer's own thresholds add are the same for every check
-
-
-class OutOfRange(Exception):
-    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
 
 
 @dataclass
@@ -58,60 +55,6 @@ class Comparison:
     note: str = ""
     evidence: ev.Evidence | None = None
     witness: tuple | None = None  # (row, column) of a difference confirmed at 30 digits
-
-
-# ------------------------------------------------------------------------------ compiling
-
-
-class _Printer(NumPyPrinter):
-    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array."""
-
-    def _print_Max(self, expr):
-        return self._pairwise("numpy.maximum", expr.args)
-
-    def _print_Min(self, expr):
-        return self._pairwise("numpy.minimum", expr.args)
-
-    def _pairwise(self, func, args):
-        out = self._print(args[0])
-        for a in args[1:]:
-            out = f"{self._module_format(func)}({out}, {self._print(a)})"
-        return out
-
-
-def _numeric_form(e):
-    """What NumPy can evaluate: an undefined value as NaN, δ of two non-indices as a comparison."""
-    e = sp.sympify(e)
-    if e.has(sp.zoo, sp.nan):
-        e = e.xreplace({sp.zoo: sp.nan})
-    if e.has(sp.KroneckerDelta):
-        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta),
-                      lambda x: sp.Piecewise((1, sp.Eq(*x.args)), (0, True)))
-    return e
-
-
-def compile_exprs(exprs: list, inputs: list):
-    """A function of the inputs' values (one array each) giving every expression's values."""
-    syms = [sp.Symbol(f"a{n}_") for n in range(len(inputs))]
-    swap = dict(zip(inputs, syms))
-    body = [_numeric_form(e).xreplace(swap) for e in exprs]
-    known = set(syms)
-    for b in body:
-        stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in known and not _label_of_known(a, b)]
-        if stray:
-            raise OutOfRange(str(min(stray, key=sp.default_sort_key)))
-    f = sp.lambdify(syms, body, modules="numpy", dummify=False, printer=_Printer)
-
-    def run(values: list, n: int) -> list:
-        with np.errstate(all="ignore"):
-            out = f(*values)
-        return [np.broadcast_to(np.asarray(r), (n,)) for r in out]
-
-    return run
-
-
-def _label_of_known(atom, body) -> bool:
-    return isinstance(atom, sp.Symbol) and any(atom == i.base.label for i in body.atoms(sp.Indexed))
 
 
 def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
@@ -215,11 +158,13 @@ class Setting:
         self.key = tuple(sorted(classes.items(), key=lambda kv: kv[0].name))
         d, conc = ref.d, ref.conc
         leaves = ref.leaf_symbols
-        named = [conc(e, {}, classes) for e in ref.named_entries]
-        self.named = compile_exprs(named, leaves) if named else (lambda values, n: [])
+        self.named_exprs = [conc(e, {}, classes) for e in ref.named_entries]
+        self.named = compile_exprs(self.named_exprs, leaves) if self.named_exprs else (lambda values, n: [])
+        self._mp = None
         self.expected_exprs = [conc(d.result, a, classes) for a in ref.assignments]
         self.expected_fn = compile_exprs(self.expected_exprs, leaves)
         self.kinks, self.kink_fn = self._kinks()
+        self.described = [ev.describe(g) for g in self.kinks]
         self.base = Columns(self)
         for f, hot in enumerate(hots):
             self.base.add(sampling.draw(ref.leafs, hot, sampling.PER_FAMILY, rng), np.full(sampling.PER_FAMILY, f))
@@ -237,9 +182,19 @@ class Setting:
             kinks = _unique(g for e in self.expected_exprs for g in ev.thresholds(e))
             return kinks, compile_exprs(kinks, ref.inputs)
 
+    def precise(self, leaves: list, row: int) -> tuple:
+        """At 30 digits: the named quantities' values and the expected entry `row` (None: undefined)."""
+        if self._mp is None:
+            self._mp = (compile_mp(self.named_exprs, self.ref.leaf_symbols),
+                        compile_mp(self.expected_exprs, self.ref.leaf_symbols))
+        named, expected = self._mp
+        return named(leaves), expected(leaves, [row])[0]
+
     def one_sided(self, g) -> bool:
         """True if g keeps one strict sign over the whole domain (a threshold with one side only)."""
         ref = self.ref
+        if sp.count_ops(g) > 40:  # SymPy's assumptions take seconds on a large expression
+            return False
         try:
             named = {e: self.ref.conc(e, {}, self.classes) for e in ref.named_entries if g.has(e)}
             g = g.xreplace(named)
@@ -327,38 +282,54 @@ class Cover:
     magnitudes: tuple | None = None
 
 
-def numbers(reading: Reading, ref: Reference) -> tuple[Numbers, Cover]:
+def attach(reading: Reading, ref: Reference) -> list:
+    """Per class setting: (setting, its points with the answer evaluated there, all thresholds)."""
     d = ref.d
-    flat = list(reading.matrix) if reading.form == "matrix" else None
-    parts, cover = [], Cover()
+    flat = [inert(e) for e in reading.matrix] if reading.form == "matrix" else None
+    expr = inert(reading.expr) if flat is None else None
+    parts = []
     for s in ref.settings:
         if flat is not None:
             exprs = [_instantiate(e, d, {}, s.classes) for e in flat]
         else:
-            exprs = [_instantiate(reading.expr, d, a, s.classes) for a in ref.assignments]
-        own = [g for g in _unique(g for e in exprs for g in ev.thresholds(e)) if g not in set(s.kinks)]
-        cols = s.base.attach(compile_exprs(exprs + own, ref.inputs), len(exprs))
-        kinks = [*s.kinks, *own]
-        if own or s.uncrossed:
+            exprs = [_instantiate(expr, d, a, s.classes) for a in ref.assignments]
+        known = set(s.kinks)
+        own = [g for g in _unique(g for e in exprs for g in ev.thresholds(e)) if g not in known]
+        parts.append((s, s.base.attach(compile_exprs(exprs + own, ref.inputs), len(exprs)), [*s.kinks, *own], exprs))
+    return parts
+
+
+def cross(parts: list) -> Cover:
+    """Both sides of every threshold of the answer (the reference's were crossed when it was built)."""
+    cover = Cover()
+    for s, cols, kinks, _ in parts:
+        if len(kinks) > len(s.kinks) or s.uncrossed:
             found = cols.cover(list(range(len(kinks))), np.random.default_rng(CHECK_SEED))
             missing = [k for k in range(len(kinks)) if k not in found
                        and (k in s.uncrossed if k < len(s.kinks) else not s.one_sided(kinks[k]))]
         else:
             found, missing = [k for k in range(len(kinks)) if k not in s.uncrossed], list(s.uncrossed)
-        cover.crossed += [ev.describe(kinks[k]) for k in found]
-        cover.uncrossed += [ev.describe(kinks[k]) for k in missing]
-        parts.append((s, cols))
-    answer = np.hstack([c.A for _, c in parts])
-    expected = np.hstack([c.expected for _, c in parts])
+
+        def described(k, s=s, kinks=kinks):
+            return s.described[k] if k < len(s.kinks) else ev.describe(kinks[k])
+
+        cover.crossed += [described(k) for k in found]
+        cover.uncrossed += [described(k) for k in missing]
+    cover.crossed, cover.uncrossed = _unique(cover.crossed), _unique(cover.uncrossed)
+    mags = [s.magnitudes for s, *_ in parts if s.magnitudes]
+    cover.magnitudes = (min(m[0] for m in mags), max(m[1] for m in mags)) if mags else None
+    return cover
+
+
+def numbers(parts: list, ref: Reference) -> Numbers:
+    answer = np.hstack([c.A for _, c, *_ in parts])
+    expected = np.hstack([c.expected for _, c, *_ in parts])
     points, leaves = [], {}
-    for s, c in parts:
+    for s, c, *_ in parts:
         points += [Point(dict(zip(ref.leaf_symbols, c.X[:, n])), s.classes) for n in range(c.X.shape[1])]
     for n, sym in enumerate(ref.inputs):
-        leaves[sym] = np.concatenate([c.env[n] for _, c in parts]).astype(float)
-    cover.crossed, cover.uncrossed = _unique(cover.crossed), _unique(cover.uncrossed)
-    mags = [s.magnitudes for s in ref.settings if s.magnitudes]
-    cover.magnitudes = (min(m[0] for m in mags), max(m[1] for m in mags)) if mags else None
-    return Numbers(answer, expected, ref.assignments, points, leaves), cover
+        leaves[sym] = np.concatenate([c.env[n] for _, c, *_ in parts]).astype(float)
+    return Numbers(answer, expected, ref.assignments, points, leaves)
 
 
 def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Comparison:
@@ -369,18 +340,16 @@ def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Com
         if not fits:
             return Comparison(False, None, None, shape=got, expected_shape=want,
                               evidence=ev.Evidence("shape", "the shapes differ"))
-    nums, cover = numbers(reading, ref)
-    agree = close(nums.answer, nums.expected)
-    finite = np.isfinite(nums.expected).all(axis=0)
-    count = int(finite.sum())
-    if not agree.all():
-        witness, checked_all = _confirmed(reading, ref, nums, agree)
-        if witness is not None:
-            text = "a counterexample: the values differ at a point, confirmed at 30 digits"
-            return Comparison(False, nums, False, evidence=ev.Evidence("counterexample", text), witness=witness)
-        if not checked_all:
-            note = "the numbers disagree in double precision but agree at 30 digits at the points re-checked"
-            return Comparison(None, nums, None, note=note, evidence=ev.Evidence("none", note))
+    parts = attach(reading, ref)
+    differs = _differs(reading, ref, parts, numbers(parts, ref))  # most wrong answers show it before crossing
+    if differs is not None:
+        return differs
+    cover = cross(parts)
+    nums = numbers(parts, ref)
+    differs = _differs(reading, ref, parts, nums)
+    if differs is not None:
+        return differs
+    count = int(np.isfinite(nums.expected).all(axis=0).sum())
     numeric = ev.numeric_text(count, ref.patterns(), cover.crossed, cover.magnitudes)
     if cover.uncrossed:
         symbolic, how = confirm(reading, ref, budget)
@@ -388,8 +357,10 @@ def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Com
             text = f"proven symbolically: {how}; {numeric}"
             return Comparison(True, nums, True, evidence=_evidence("symbolic", text, count, ref, cover, nums, how))
         names = ev.listed(cover.uncrossed)
-        note = (f"the values agree at every point checked, but {'this threshold was' if len(cover.uncrossed) == 1 else 'these thresholds were'} "
-                f"never seen on both sides: {names}; no point reached the other side, and {how}")
+        one = len(cover.uncrossed) == 1
+        note = (f"the values agree at all {count} points checked, but "
+                f"{'this threshold was' if one else 'these thresholds were'} never seen on both sides: {names} "
+                f"(no sampled point reached the other side), and no symbolic proof was found ({how})")
         return Comparison(None, nums, symbolic, note=note, evidence=_evidence("none", note, count, ref, cover, nums))
     if index_proof(reading, ref):
         how = "equal in index form after contracting δ"
@@ -398,21 +369,56 @@ def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Com
     return Comparison(True, nums, None, evidence=_evidence("numeric", numeric, count, ref, cover, nums))
 
 
+def _differs(reading, ref, parts, nums) -> Comparison | None:
+    """The comparison when the numbers differ (or cannot be trusted to agree); None when they agree."""
+    agree = close(nums.answer, nums.expected)
+    if agree.all():
+        return None
+    witness, checked_all = _confirmed(reading, ref, parts, nums, agree)
+    if witness is not None:
+        text = "a counterexample: the values differ at a point, confirmed at 30 digits"
+        return Comparison(False, nums, False, evidence=ev.Evidence("counterexample", text), witness=witness)
+    if not checked_all:
+        note = "the numbers disagree in double precision but agree at 30 digits at the points re-checked"
+        return Comparison(None, nums, None, note=note, evidence=ev.Evidence("none", note))
+    return None
+
+
 def _evidence(kind, text, count, ref, cover, nums, how: str = "") -> ev.Evidence:
     return ev.Evidence(kind, text, count, ref.patterns(), list(cover.crossed), list(cover.uncrossed),
                        cover.magnitudes, how)
 
 
-def _confirmed(reading, ref, nums, agree, most: int = 4) -> tuple:
+def _confirmed(reading, ref, parts, nums, agree, most: int = 4) -> tuple:
     """(row, column) of a difference that holds at 30 digits, and whether every difference was re-checked."""
     bad = np.argwhere(~agree)
     for row, col in bad[:most]:
-        if _differs_precisely(reading, ref, nums, int(row), int(col)):
+        if _differs_precisely(reading, ref, parts, nums, int(row), int(col)):
             return (int(row), int(col)), True
     return None, len(bad) <= most
 
 
-def _differs_precisely(reading, ref, nums, row, col) -> bool:
+def _differs_precisely(reading, ref, parts, nums, row, col) -> bool:
+    """True if the entry differs at 30 digits: compiled to mpmath, or (if that cannot) through SymPy."""
+    for s, cols, _, exprs in parts:
+        if col >= cols.X.shape[1]:
+            col -= cols.X.shape[1]
+            continue
+        leaves = list(cols.X[:, col])
+        try:
+            named, expected = s.precise(leaves, row)
+            if any(v is None for v in named):
+                break
+            got = compile_mp([exprs[row]], ref.inputs)(leaves + named)[0]
+        except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError, SyntaxError):
+            break
+        if got is None or expected is None or mpmath.isnan(got) or mpmath.isnan(expected):
+            return (got is None or mpmath.isnan(got)) != (expected is None or mpmath.isnan(expected))
+        return abs(got - expected) > 1e-15 * (1 + abs(expected))
+    return _differs_sympy(reading, ref, nums, row, col)
+
+
+def _differs_sympy(reading, ref, nums, row, col) -> bool:
     d, point = ref.d, nums.points[col]
     a = ref.assignments[row]
     try:

@@ -35,9 +35,10 @@ def thresholds(expr) -> list:
     """Every threshold argument g of a SymPy expression (the kink is at g = 0), without repeats."""
     out = []
     for e in sp.preorder_traversal(expr):
-        if isinstance(e, sp.Heaviside):
+        name = type(e).__name__
+        if isinstance(e, sp.Heaviside) or name == "InertHeaviside":
             out.append(e.args[0])
-        elif isinstance(e, (sp.Max, sp.Min)):
+        elif isinstance(e, (sp.Max, sp.Min)) or name in ("InertMax", "InertMin"):
             out += [a - b for a, b in itertools.combinations(e.args, 2)]
         elif isinstance(e, (sp.Abs, sp.sign)):
             out.append(e.args[0])
@@ -82,14 +83,13 @@ def describe(g) -> str:
             poly = None
         if poly is not None and poly.degree() == 1:
             a, b = poly.all_coeffs()
-            root = sp.nsimplify(-b / a) if (-b / a).is_Float else -b / a
-            return f"{_plain(s)} = {_number(root)}"
+            return f"{_plain(s)} = {_number(-b / a)}"
     names = {a: sp.Symbol(_plain(a)) for a in atoms}
     return f"{sp.sstr(g.xreplace(names))} = 0"
 
 
 def _number(v) -> str:
-    if v.is_Integer or v.is_Rational:
+    if v.is_Integer:
         return str(v)
     try:
         return f"{float(v):.6g}"
@@ -150,39 +150,38 @@ def find(V: np.ndarray, family: np.ndarray, need: list, along) -> dict:
 def _find(V: np.ndarray, family: np.ndarray, need: list, along) -> dict:
     C = classes(V)
     found: dict = {}
-    fams = [np.flatnonzero(family == f) for f in np.unique(family)]
+    fams = []
+    for f in np.unique(family):
+        cols = np.flatnonzero(family == f)
+        if len(cols) >= 2:
+            dirty, cross = _pairs(C, cols)
+            fams.append((cols, dirty, cross, dirty.sum(axis=0)))
     # Two sampled points where this threshold alone changes: its two sides, no refining needed.
-    for cols in fams:
-        if len(cols) < 2:
-            continue
-        dirty, cross = _pairs(C, cols)
-        ndirty = dirty.sum(axis=0)
+    for cols, dirty, cross, ndirty in fams:
+        alone = cross & (ndirty == 1)[None]
         for k in need:
-            if k in found:
-                continue
-            hit = np.argwhere(cross[k] & (ndirty == 1))
-            if hit.size:
-                found[k] = Crossing(k, int(cols[hit[0][0]]), int(cols[hit[0][1]]), 0.0, 1.0)
-    used = set()
+            if k not in found and alone[k].any():
+                u, v = np.argwhere(alone[k])[0]
+                found[k] = Crossing(k, int(cols[u]), int(cols[v]), 0.0, 1.0)
+    used = [np.tril(np.ones(dirty.shape[1:], dtype=bool)) for _, dirty, _, _ in fams]
     while True:
         todo = [k for k in need if k not in found]
         if not todo:
             break
         best, score = None, 0
-        for cols in fams:
-            if len(cols) < 2:
-                continue
-            dirty, cross = _pairs(C, cols)
-            counts = cross[todo].sum(axis=0) * 1000 - dirty.sum(axis=0)
-            for u, v in np.argwhere(counts > 0):
-                if u < v and (cols[u], cols[v]) not in used and counts[u, v] > score:
-                    best, score = (int(cols[u]), int(cols[v])), counts[u, v]
+        for n, (cols, dirty, cross, ndirty) in enumerate(fams):
+            counts = np.where(used[n], -1, cross[todo].sum(axis=0) * 1000 - ndirty)
+            u, v = np.unravel_index(np.argmax(counts), counts.shape)
+            if counts[u, v] > score:
+                best, score = (n, u, v), counts[u, v]
         if best is None:
             break
-        used.add(best)
-        for k, (lo, hi) in segment(best[0], best[1], along, need).items():
+        n, u, v = best
+        used[n][u, v] = True
+        a, b = int(fams[n][0][u]), int(fams[n][0][v])
+        for k, (lo, hi) in segment(a, b, along, need).items():
             if k in need and k not in found:
-                found[k] = Crossing(k, best[0], best[1], lo, hi)
+                found[k] = Crossing(k, a, b, lo, hi)
     return found
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from derive.verify import _entries, var_size
 
 LOW, HIGH = 1e-2, 1e1  # the magnitudes a real or positive entry takes
-PER_FAMILY = 16  # points in a family: four structured ones, then random ones
+PER_FAMILY = 16  # points in a family: the structured ones, then random ones
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,13 @@ def families(d) -> list:
     return out
 
 
+STRUCTURED = 6  # points: every real entry positive, every one negative, then ±10⁻² and ±10¹ throughout
+
+
 def draw(leafs: list, hot: dict, n: int, rng: np.random.Generator, structured: bool = True) -> np.ndarray:
-    """Values of every leaf at `n` points (leaves × points); the first four structured if asked:
-    every real entry positive, every one negative, every magnitude 10⁻², every magnitude 10¹."""
+    """Values of every leaf at `n` points (leaves × points); the first STRUCTURED ones, if asked, with
+    every real entry positive, every one negative, every one 10⁻², −10⁻², 10¹, −10¹ (positive ones
+    at 10⁻², 10⁻², 10¹, 10¹ there)."""
     out = np.empty((len(leafs), n))
     probs: dict = {}
     for r, leaf in enumerate(leafs):
@@ -70,10 +74,10 @@ def draw(leafs: list, hot: dict, n: int, rng: np.random.Generator, structured: b
         if domain in ("real", "positive"):
             mag = 10 ** rng.uniform(np.log10(LOW), np.log10(HIGH), size=n)
             sign = rng.choice((-1.0, 1.0), size=n) if domain == "real" else np.ones(n)
-            if structured and n >= 4:
-                mag[2], mag[3] = LOW, HIGH
+            if structured and n >= STRUCTURED:
+                mag[2:6] = LOW, LOW, HIGH, HIGH
                 if domain == "real":
-                    sign[0], sign[1] = 1.0, -1.0
+                    sign[0:6] = 1.0, -1.0, 1.0, -1.0, 1.0, -1.0
             out[r] = sign * mag
         elif domain == "unit":
             out[r] = 1 / (1 + np.exp(-rng.uniform(-4.5, 4.5, size=n)))

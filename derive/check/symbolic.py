@@ -127,7 +127,8 @@ def index_proof(reading: Reading, ref: Reference) -> bool:
     if reading.form != "index" or reading.expr.has(sp.Piecewise):
         return False
     try:
-        return delta_normal(reading.expr - ref.d.result) == 0
+        diff = reading.expr - ref.d.result
+        return diff == 0 or diff.has(sp.KroneckerDelta) and delta_normal(diff) == 0
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, RecursionError, ZeroDivisionError):
         return False
 

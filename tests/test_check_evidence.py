@@ -224,3 +224,39 @@ def test_generated_wrong_answers_are_never_correct_and_equivalent_ones_rarely_in
     assert counts["failure"] == 0, escaped[:5]
     assert counts[("equivalent", "incorrect")] <= 0.01 * equivalent, counts
     assert counts[("wrong", "incorrect")] >= 0.9 * wrong, counts  # the rest: undecided, thresholds past 10
+
+
+# --- the reference is built before the student's time starts
+
+
+def test_building_the_reference_does_not_count_against_the_time_limit(monkeypatch):
+    import time
+
+    from derive.check import compare
+
+    build = compare.Reference.__init__
+
+    def slow(self, *args, **kwargs):  # a loaded machine: the reference takes longer than the limit
+        time.sleep(0.6)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(compare.Reference, "__init__", slow)
+    v = check(derive.derivative("tanh"), "1 - y^2", timeout=0.5)  # a new derivation: its reference is built now
+    assert v.verdict == "correct", v.feedback
+
+
+def test_building_a_network_reference_does_not_count_against_the_time_limit(monkeypatch):
+    import time
+
+    from derive.check import netref
+
+    build = netref.NetworkReference.__init__
+
+    def slow(self, *args, **kwargs):
+        time.sleep(0.6)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(netref.NetworkReference, "__init__", slow)
+    monkeypatch.setattr(netref, "_REFERENCES", {})
+    v = check(network("affine>sigmoid>affine>mse", "W1"), r"\delta_1 x^T", timeout=0.5)
+    assert v.verdict == "correct", v.feedback

@@ -377,3 +377,43 @@ def vector_cases(count: int, seed: int = 0, targets=("mse", "softmax", "hinge"),
         if wrong is not None:
             out.append(Case(target, latex, (float(kink[1]),) if kink else (), wrong))
     return out
+
+
+# ------------------------------------------------------------------------------ odd answers
+ODD_NAMES = {
+    "relu": ["x", "y"], "sigmoid": ["x", "y"], "softmax": ["y_i", "y_j", r"\beta", "x_i", "x_j", r"\delta_{ij}"],
+    "mse": [r"\hat{y}_i", "y_i", "K"], "hinge": ["p_i", "p_t", "C", "o_i", r"\delta_{it}"],
+    "affine": [r"\frac{\partial C}{\partial y_i}", "x_j", "W_{ij}", "b_i"],
+}
+ODD_LEAVES = ["0", "1", "2", "0.5", "100", "10^{9}", "-1"]
+ODD_FUNCS = [r"\exp", r"\log", r"\tanh", r"\sigma", r"\sqrt", r"\operatorname{relu}", r"\operatorname{sgn}",
+             "Heaviside", r"\sigma'"]
+ODD_RELATIONS = [">", "<", r"\geq", r"\leq", "=", r"\neq"]
+ODD_POWERS = ["2", "-1", "1/2", "1/3", "64", "-2.5", "0"]
+
+
+def odd_answer(rng: random.Random, names: list, depth: int = 0) -> str:
+    """A random, often meaningless, answer: divisions by zero, huge powers, nested 1[·], roots of negatives."""
+    r = rng.random()
+    if depth > 3 or r < 0.3:
+        return rng.choice(names + ODD_LEAVES)
+    sub = [odd_answer(rng, names, depth + 1) for _ in range(2)]
+    if r < 0.45:
+        return f"{sub[0]} {rng.choice(['+', '-', '*', '/', ' '])} {sub[1]}"
+    if r < 0.55:
+        return rf"\frac{{{sub[0]}}}{{{sub[1]}}}"
+    if r < 0.65:
+        return f"{rng.choice(ODD_FUNCS)}({sub[0]})"
+    if r < 0.72:
+        return rf"\{rng.choice(['max', 'min'])}({sub[0]}, {sub[1]})"
+    if r < 0.85:
+        return rf"\mathbb{{1}}[{sub[0]} {rng.choice(ODD_RELATIONS)} {sub[1]}]"
+    if r < 0.95:
+        return f"({sub[0]})^{{{rng.choice(ODD_POWERS)}}}"
+    return rf"\left(\begin{{cases}} {sub[0]} & x > 0 \\ {sub[1]} & \text{{otherwise}} \end{{cases}}\right)"
+
+
+def odd_answers(count: int, seed: int = 0) -> list:
+    rng = random.Random(seed)
+    targets = sorted(ODD_NAMES)
+    return [(t, odd_answer(rng, ODD_NAMES[t])) for t in (rng.choice(targets) for _ in range(count))]

@@ -260,3 +260,14 @@ def test_building_a_network_reference_does_not_count_against_the_time_limit(monk
     monkeypatch.setattr(netref, "_REFERENCES", {})
     v = check(network("affine>sigmoid>affine>mse", "W1"), r"\delta_1 x^T", timeout=0.5)
     assert v.verdict == "correct", v.feedback
+
+
+def test_odd_generated_answers_never_fail_inside_the_checker():
+    from soundness_cases import odd_answers
+
+    verdicts = Counter()
+    for target, answer in odd_answers(300, seed=3):
+        v = check(deriv(target), answer, timeout=None)  # an exception here is the failure this test looks for
+        assert "checker failed" not in " ".join(v.feedback) and v.evidence and v.evidence["text"], answer
+        verdicts[v.verdict] += 1
+    assert verdicts["incorrect"] > 50 and verdicts["invalid"] > 50  # the answers reach the comparison, not only the reader

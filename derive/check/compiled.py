@@ -33,6 +33,18 @@ class _Printer(NumPyPrinter):
     def _print_Symbol(self, expr):
         return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
 
+    def _print_ComplexInfinity(self, expr):
+        return self._module_format("numpy.nan")
+
+    def _print_Piecewise(self, expr):  # SymPy's simplifies every condition's logic first: seconds, nested
+        exprs = ",".join(self._print(arg.expr) for arg in expr.args)
+        conds = ",".join(self._print(arg.cond) for arg in expr.args)
+        return f"{self._module_format('numpy.select')}([{conds}], [{exprs}], default={self._print(sp.nan)})"
+
+    def _print_InertDelta(self, expr):
+        a, b = (self._print(x) for x in expr.args)
+        return f"(1.0*{self._module_format('numpy.equal')}({a}, {b}))"
+
     def _print_InertMax(self, expr):
         return self._print_Max(expr)
 
@@ -60,13 +72,12 @@ class _Printer(NumPyPrinter):
 
 
 def _numeric_form(e):
-    """What NumPy can evaluate: an undefined value as NaN, δ of two non-indices as a comparison."""
+    """What NumPy can evaluate: δ of two non-indices as a comparison, an undefined value as NaN."""
     e = sp.sympify(e)
+    if e.has(sp.KroneckerDelta):
+        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta), lambda x: InertDelta(*x.args))
     if e.has(sp.zoo, sp.nan):
         e = e.xreplace({sp.zoo: sp.nan})
-    if e.has(sp.KroneckerDelta):
-        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta),
-                      lambda x: sp.Piecewise((1, sp.Eq(*x.args)), (0, True)))
     return e
 
 
@@ -109,6 +120,10 @@ class InertMin(sp.Function):
     """min that stays as written."""
 
 
+class InertDelta(sp.Function):
+    """δ(a, b) of two values that are not indices (from 1[a = b]): 1 where they are equal, else 0."""
+
+
 class InertHeaviside(sp.Function):
     """Heaviside(g, value at 0) that stays as written: SymPy's asks whether g is real each time."""
 
@@ -136,6 +151,13 @@ class _MpPrinter(MpmathPrinter):
 
     def _print_Symbol(self, expr):
         return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
+
+    def _print_ComplexInfinity(self, expr):
+        return "mpmath.nan"
+
+    def _print_InertDelta(self, expr):
+        a, b = (self._print(x) for x in expr.args)
+        return f"(mpf(1) if {a} == {b} else mpf(0))"
 
     def _print_Heaviside(self, expr):
         h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "mpf(1)/2"

@@ -186,7 +186,7 @@ def _points(kinks) -> list:
     return [p for p in pts if all(abs(p - k) > mp.mpf("1e-12") for k in ks)]
 
 
-ALPHAS = [mp.mpf("0.3"), mp.mpf("0.05"), mp.mpf("3")]
+ALPHAS = [mp.mpf("0.3"), mp.mpf("3")]
 
 
 def classify(target: str, f, kinks) -> bool | None:

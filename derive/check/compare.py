@@ -22,6 +22,7 @@ from derive.check import evidence as ev
 from derive.check import sampling
 from derive.check.compiled import OutOfRange, compile_exprs, compile_mp, inert
 from derive.check.meaning import Reading, _free_indices
+from derive.check.sampling import Columns
 from derive.check.symbolic import Budget, confirm, index_proof, time_limit
 from derive.verify import Concretizer, Point, assignments, concrete, unroll, value
 
@@ -29,8 +30,6 @@ __all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close"
            "time_limit"]
 
 RTOL, ATOL = 1e-8, 1e-10
-EXTRA = 64  # random points added to a family when a threshold does not change sign on the first ones
-TRIES = 3  # times that many
 CHECK_SEED = 2024  # the points an answer's own thresholds add are the same for every check
 
 
@@ -64,90 +63,6 @@ def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
 
 
 # ------------------------------------------------------------------------------ the reference
-
-
-class Columns:
-    """Points of one class setting, and every value there: leaves, named quantities, the expected
-    entries, the reference's thresholds and, once an answer is attached, its entries and thresholds."""
-
-    def __init__(self, setting: Setting, answer=None, n_answer: int = 0):
-        self.s, self.answer, self.n_answer = setting, answer, n_answer
-        self.X = np.empty((len(setting.ref.leafs), 0))
-        self.family = np.empty(0, dtype=int)
-        self.env: list = [np.empty(0) for _ in setting.ref.inputs]
-        self.expected = np.empty((len(setting.ref.assignments), 0), dtype=complex)
-        self.K = np.empty((len(setting.kinks), 0))
-        self.A = np.empty((n_answer, 0), dtype=complex)
-        self.AK = np.empty((0, 0))
-
-    def values(self, X: np.ndarray, everything: bool = True) -> dict:
-        s, n = self.s, X.shape[1]
-        env = list(X) + s.named(list(X), n)
-        out = {"env": env, "K": _rows(s.kink_fn(env, n), n, len(s.kinks))}
-        if everything:
-            out["expected"] = _rows(s.expected_fn(list(X), n), n, len(s.ref.assignments), complex)
-        if self.answer is not None:
-            got = self.answer(env, n)
-            if everything:
-                out["A"] = _rows(got[:self.n_answer], n, self.n_answer, complex)
-            out["AK"] = _rows(got[self.n_answer:], n, len(got) - self.n_answer)
-        return out
-
-    def add(self, X: np.ndarray, family: np.ndarray) -> None:
-        v = self.values(X)
-        self.X = np.hstack([self.X, X])
-        self.family = np.concatenate([self.family, family])
-        self.env = [np.concatenate([a, b]) for a, b in zip(self.env, v["env"])]
-        self.expected = np.hstack([self.expected, v["expected"]])
-        self.K = np.hstack([self.K, v["K"]])
-        if self.answer is not None:
-            self.A = np.hstack([self.A, v["A"]])
-            self.AK = v["AK"] if self.AK.shape[1] == 0 else np.hstack([self.AK, v["AK"]])
-
-    def thresholds(self) -> np.ndarray:
-        return np.vstack([self.K, self.AK]) if self.AK.size else self.K
-
-    def along(self, a: int, b: int, ts: np.ndarray) -> np.ndarray:
-        X = self.X[:, [a]] + ts[None, :] * (self.X[:, [b]] - self.X[:, [a]])
-        v = self.values(X, everything=False)
-        return np.vstack([v["K"], v["AK"]]) if self.answer is not None and v["AK"].size else v["K"]
-
-    def attach(self, answer, n_answer: int) -> Columns:
-        """A copy with the answer evaluated at every point so far."""
-        out = Columns(self.s, answer, n_answer)
-        out.X, out.family, out.env, out.expected, out.K = self.X, self.family, self.env, self.expected, self.K
-        got = answer(self.env, self.X.shape[1])
-        n = self.X.shape[1]
-        out.A = _rows(got[:n_answer], n, n_answer, complex)
-        out.AK = _rows(got[n_answer:], n, len(got) - n_answer)
-        return out
-
-    def cover(self, need: list, rng: np.random.Generator) -> dict:
-        """Cross every threshold in `need`, adding random points (then the crossing points) as needed."""
-        found = {}
-        for attempt in range(TRIES + 1):
-            found = ev.find(self.thresholds(), self.family, need, self.along)
-            if all(k in found for k in need) or attempt == TRIES:
-                break
-            self.more(rng)
-        new = [c for c in found.values() if (c.t_lo, c.t_hi) != (0.0, 1.0)]
-        if new:
-            ts = [(c.a, c.b, t) for c in new for t in (c.t_lo, c.t_hi)]
-            X = np.stack([self.X[:, a] + t * (self.X[:, b] - self.X[:, a]) for a, b, t in ts], axis=1)
-            self.add(X, self.family[[a for a, _, _ in ts]])
-        return found
-
-    def more(self, rng: np.random.Generator) -> None:
-        ref = self.s.ref
-        for f, hot in enumerate(self.s.hots):
-            self.add(sampling.draw(ref.leafs, hot, EXTRA, rng, structured=False), np.full(EXTRA, f))
-
-
-def _rows(values: list, n: int, count: int, dtype=float) -> np.ndarray:
-    out = np.empty((count, n), dtype=dtype)
-    for r, v in enumerate(values):
-        out[r] = v
-    return out
 
 
 class Setting:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from derive.check import evidence as ev
 from derive.verify import _entries, var_size
 
 LOW, HIGH = 1e-2, 1e1  # the magnitudes a real or positive entry takes
 PER_FAMILY = 16  # points in a family: the structured ones, then random ones
+EXTRA = 64  # random points added to a family when a threshold does not change sign on the first ones
+TRIES = 3  # times that many
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,90 @@ def magnitudes(leafs: list, X: np.ndarray) -> tuple | None:
     a = np.abs(X[rows])
     a = a[np.isfinite(a) & (a > 0)]
     return (float(a.min()), float(a.max())) if a.size else None
+
+
+# ------------------------------------------------------------------------------ points and values
+
+
+class Columns:
+    """Points of one class setting, and every value there: leaves, named quantities, the expected
+    entries, the reference's thresholds and, once an answer is attached, its entries and thresholds."""
+
+    def __init__(self, setting, answer=None, n_answer: int = 0):
+        self.s, self.answer, self.n_answer = setting, answer, n_answer
+        self.X = np.empty((len(setting.ref.leafs), 0))
+        self.family = np.empty(0, dtype=int)
+        self.env: list = [np.empty(0) for _ in setting.ref.inputs]
+        self.expected = np.empty((len(setting.ref.assignments), 0), dtype=complex)
+        self.K = np.empty((len(setting.kinks), 0))
+        self.A = np.empty((n_answer, 0), dtype=complex)
+        self.AK = np.empty((0, 0))
+
+    def values(self, X: np.ndarray, everything: bool = True) -> dict:
+        s, n = self.s, X.shape[1]
+        env = list(X) + s.named(list(X), n)
+        out = {"env": env, "K": stack_rows(s.kink_fn(env, n), n, len(s.kinks))}
+        if everything:
+            out["expected"] = stack_rows(s.expected_fn(list(X), n), n, len(s.ref.assignments), complex)
+        if self.answer is not None:
+            got = self.answer(env, n)
+            if everything:
+                out["A"] = stack_rows(got[:self.n_answer], n, self.n_answer, complex)
+            out["AK"] = stack_rows(got[self.n_answer:], n, len(got) - self.n_answer)
+        return out
+
+    def add(self, X: np.ndarray, family: np.ndarray) -> None:
+        v = self.values(X)
+        self.X = np.hstack([self.X, X])
+        self.family = np.concatenate([self.family, family])
+        self.env = [np.concatenate([a, b]) for a, b in zip(self.env, v["env"])]
+        self.expected = np.hstack([self.expected, v["expected"]])
+        self.K = np.hstack([self.K, v["K"]])
+        if self.answer is not None:
+            self.A = np.hstack([self.A, v["A"]])
+            self.AK = v["AK"] if self.AK.shape[1] == 0 else np.hstack([self.AK, v["AK"]])
+
+    def thresholds(self) -> np.ndarray:
+        return np.vstack([self.K, self.AK]) if self.AK.size else self.K
+
+    def along(self, a: int, b: int, ts: np.ndarray) -> np.ndarray:
+        X = self.X[:, [a]] + ts[None, :] * (self.X[:, [b]] - self.X[:, [a]])
+        v = self.values(X, everything=False)
+        return np.vstack([v["K"], v["AK"]]) if self.answer is not None and v["AK"].size else v["K"]
+
+    def attach(self, answer, n_answer: int) -> Columns:
+        """A copy with the answer evaluated at every point so far."""
+        out = Columns(self.s, answer, n_answer)
+        out.X, out.family, out.env, out.expected, out.K = self.X, self.family, self.env, self.expected, self.K
+        got = answer(self.env, self.X.shape[1])
+        n = self.X.shape[1]
+        out.A = stack_rows(got[:n_answer], n, n_answer, complex)
+        out.AK = stack_rows(got[n_answer:], n, len(got) - n_answer)
+        return out
+
+    def cover(self, need: list, rng: np.random.Generator) -> dict:
+        """Cross every threshold in `need`, adding random points (then the crossing points) as needed."""
+        found = {}
+        for attempt in range(TRIES + 1):
+            found = ev.find(self.thresholds(), self.family, need, self.along)
+            if all(k in found for k in need) or attempt == TRIES:
+                break
+            self.more(rng)
+        new = [c for c in found.values() if (c.t_lo, c.t_hi) != (0.0, 1.0)]
+        if new:
+            ts = [(c.a, c.b, t) for c in new for t in (c.t_lo, c.t_hi)]
+            X = np.stack([self.X[:, a] + t * (self.X[:, b] - self.X[:, a]) for a, b, t in ts], axis=1)
+            self.add(X, self.family[[a for a, _, _ in ts]])
+        return found
+
+    def more(self, rng: np.random.Generator) -> None:
+        ref = self.s.ref
+        for f, hot in enumerate(self.s.hots):
+            self.add(draw(ref.leafs, hot, EXTRA, rng, structured=False), np.full(EXTRA, f))
+
+
+def stack_rows(values: list, n: int, count: int, dtype=float) -> np.ndarray:
+    out = np.empty((count, n), dtype=dtype)
+    for r, v in enumerate(values):
+        out[r] = v
+    return out

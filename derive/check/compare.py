@@ -84,8 +84,9 @@ class Setting:
         for f, hot in enumerate(hots):
             self.base.add(sampling.draw(ref.leafs, hot, sampling.PER_FAMILY, rng), np.full(sampling.PER_FAMILY, f))
         self.magnitudes = sampling.magnitudes(ref.leafs, self.base.X)
-        found = self.base.cover(list(range(len(self.kinks))), rng)
-        self.uncrossed = [k for k in range(len(self.kinks)) if k not in found and not self.one_sided(self.kinks[k])]
+        found = self.base.cover(list(range(len(self.kinks))), rng, lambda k: self.one_sided(self.kinks[k]))
+        self.sided = [k not in found and self.one_sided(g) for k, g in enumerate(self.kinks)]
+        self.uncrossed = [k for k in range(len(self.kinks)) if k not in found and not self.sided[k]]
 
     def _kinks(self):
         """The reference's thresholds, in the answer's terms (named quantities kept) where possible."""
@@ -219,9 +220,17 @@ def cross(parts: list) -> Cover:
     cover = Cover()
     for s, cols, kinks, _ in parts:
         if len(kinks) > len(s.kinks) or s.uncrossed:
-            found = cols.cover(list(range(len(kinks))), np.random.default_rng(CHECK_SEED))
-            missing = [k for k in range(len(kinks)) if k not in found
-                       and (k in s.uncrossed if k < len(s.kinks) else not s.one_sided(kinks[k]))]
+            proven: dict = {}
+
+            def sided(k, s=s, kinks=kinks, proven=proven) -> bool:  # one side only: nothing to cross
+                if k < len(s.kinks):
+                    return s.sided[k]
+                if k not in proven:
+                    proven[k] = s.one_sided(kinks[k])
+                return proven[k]
+
+            found = cols.cover(list(range(len(kinks))), np.random.default_rng(CHECK_SEED), sided)
+            missing = [k for k in range(len(kinks)) if k not in found and not sided(k)]
         else:
             found, missing = [k for k in range(len(kinks)) if k not in s.uncrossed], list(s.uncrossed)
 

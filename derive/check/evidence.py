@@ -3,7 +3,7 @@
 Two expressions that agree at sampled points may still differ on a region no sample reached. A
 region is bounded by thresholds: functions g of the point whose sign picks a branch — the argument
 of 1[·] or Heaviside, the difference of the arguments of max/min, the argument of |·| and sign, a
-piecewise condition, the base of a fractional power. Agreement counts as evidence only once both
+piecewise condition, the base of a fractional power or the argument of a log (real on one side only). Agreement counts as evidence only once both
 sides of every threshold of either expression were visited.
 
 Sides are found without solving g = 0. Two sampled points of one family (so the segment between
@@ -49,6 +49,8 @@ def thresholds(expr) -> list:
                 out += [r.lhs - r.rhs for r in rels if not isinstance(r, (sp.Eq, sp.Ne))]
         elif isinstance(e, sp.Pow) and e.exp.is_number and e.exp.is_integer is False:
             out.append(e.base)
+        elif isinstance(e, sp.log):  # a branch point: real on one side of 0 only
+            out.append(e.args[0])
     seen, unique = set(), []
     for g in out:
         g = sp.sympify(g)
@@ -85,7 +87,7 @@ def describe(g) -> str:
             a, b = poly.all_coeffs()
             return f"{_plain(s)} = {_number(-b / a)}"
     names = {a: sp.Symbol(_plain(a)) for a in atoms}
-    return f"{sp.sstr(g.xreplace(names))} = 0"
+    return f"{sp.sstr(g.xreplace(names)).replace('**', '^')} = 0"
 
 
 def _number(v) -> str:

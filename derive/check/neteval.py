@@ -78,7 +78,7 @@ _PRIMES = {
     "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
     "tanh": lambda a: 1 - np.tanh(a) ** 2, "relu": lambda a: np.heaviside(a, 0), "exp": np.exp,
 }
-KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt")  # functions with a kink (or branch point) at 0
+KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt", "log", "ln")  # a kink or branch point at 0
 _JACOBIAN = "a Jacobian ∂{}/∂{} inside an expression is not read; write its value (e.g. Wᵀ δ, σ′(s) ⊙ …)"
 
 

@@ -168,11 +168,14 @@ class Columns:
         out.AK = stack_rows(got[n_answer:], n, len(got) - n_answer)
         return out
 
-    def cover(self, need: list, rng: np.random.Generator) -> dict:
-        """Cross every threshold in `need`, adding random points (then the crossing points) as needed."""
+    def cover(self, need: list, rng: np.random.Generator, one_sided=None) -> dict:
+        """Cross every threshold in `need`, adding random points (then the crossing points) as needed;
+        a threshold `one_sided(k)` proves to have one side only needs no more points."""
         found = {}
         for attempt in range(TRIES + 1):
             found = ev.find(self.thresholds(), self.family, need, self.along)
+            if attempt == 0 and one_sided is not None:
+                need = [k for k in need if k in found or not one_sided(k)]
             if all(k in found for k in need) or attempt == TRIES:
                 break
             self.more(rng)

@@ -22,6 +22,7 @@ from derive.check import evidence as ev
 PER_SET = 8  # points in each set of sizes
 EXTRA = 8  # random points added to a family when a threshold does not change sign
 TRIES = 2
+CHECK_SEED = 2024
 # Two sets of sizes, every width distinct from the others and from N, so no transpose can hide.
 SIZES = ((4, 3, 5, 2, 6, 7, 8), (3, 5, 2, 4, 7, 6, 8))
 SAMPLES = (9, 10)  # N for a batch network
@@ -75,16 +76,17 @@ class NetworkReference:
         self.uncrossed = found.uncrossed
 
     # -------------------------------------------------------------------------- points
-    def draw(self, group: int, count: int, structured: bool = False) -> list:
+    def draw(self, group: int, count: int, structured: bool = False, rng=None) -> list:
         """`count` random points of one set of sizes (in two families when the target is one-hot)."""
         widths, n = SIZES[group], SAMPLES[group] if self.net.batch else 1
         families = 2 if self.onehot else 1
+        rng = self.rng if rng is None else rng
         out = []
         for f in range(families):
-            target = _target(self.net, widths, n, self.rng)
+            target = _target(self.net, widths, n, rng)
             for m in range(count // families):
                 kind = m + f * (count // families) if structured else None
-                inputs = _inputs(self.net, widths, n, self.rng, kind, self.hypers)
+                inputs = _inputs(self.net, widths, n, rng, kind, self.hypers)
                 if self.onehot:
                     inputs["Y"] = target
                 p = self.point(inputs, group, f)
@@ -250,6 +252,7 @@ def cover(ref: NetworkReference, points: list, answer) -> Covered:
     per set of sizes; `answer` None crosses the reference's own."""
     out = Covered()
     run = answer or (lambda p: (None, []))
+    rng = ref.rng if answer is None else np.random.default_rng(CHECK_SEED)  # the same extra points every check
     for group in sorted({p.group for p in points}):
         pts = [p for p in points if p.group == group]
         got = [run(p) for p in pts]
@@ -273,7 +276,7 @@ def cover(ref: NetworkReference, points: list, answer) -> Covered:
             found = ev.find(V, family, need, along)
             if len(found) == len(need) or attempt == TRIES:
                 break
-            new = ref.draw(group, EXTRA * (2 if ref.onehot else 1))
+            new = ref.draw(group, EXTRA * (2 if ref.onehot else 1), rng=rng)
             for p in new:
                 if ref.onehot:
                     p.family += 2 * (attempt + 1)  # new targets: families of their own

@@ -149,7 +149,8 @@ def confirm(reading: Reading, ref: Reference, budget: float | None) -> tuple[boo
                     ans = concrete(flat[n], d, {}, point) if flat is not None else concrete(reading.expr, d, a, point)
                     verdict = vanishes(ans - expected[n])
                     if verdict is not True:
-                        return verdict, f"entry {n + 1} at the fixed size"
+                        return verdict, (f"entry {n + 1} differs symbolically" if verdict is False else
+                                         f"SymPy could not reduce entry {n + 1} minus the derivative to 0")
             return True, "equal entry by entry at the fixed size"
     except Budget:
         return None, f"symbolic confirmation stopped after {time.monotonic() - start:.1f} s"

@@ -2,12 +2,17 @@
 
     python benchmarks/bench_check.py            # full run
     python benchmarks/bench_check.py --quick    # a few seconds, for CI
+    python benchmarks/bench_check.py --generated 10000   # also: soundness on 10,000 generated answers
 
 Prints one table: throughput (checks/s) and how many verdicts each method gets wrong on the same
 labelled answers. The baseline reads each answer with the same parser (it has none of its own),
 writes named quantities by their definitions on both sides, and calls `sympy.simplify` on the
 difference, one answer at a time with a time limit; a timeout or an exception counts as a wrong
 verdict, because the baseline then gives none.
+
+With --generated N, N answers from tests/soundness_cases.py (wrong or equivalent, as established by
+an mpmath oracle that does not use the checker) go through the pool too: a second table counts how
+each kind was graded; a wrong answer graded "correct" or a checker failure makes the run fail.
 """
 
 from __future__ import annotations
@@ -120,12 +125,44 @@ def pooled(answers, workers: int, rounds: int):
     return rounds * len(tasks) / elapsed, wrong
 
 
+def generated(count: int, workers: int, seed: int = 11) -> tuple[str, bool]:
+    """The soundness table for `count` generated answers, and whether it holds (0 wrong graded correct)."""
+    from collections import Counter
+
+    from derive.check.pool import CheckPool, Task
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from soundness_cases import scalar_cases, vector_cases
+
+    start = time.perf_counter()
+    cases = scalar_cases(count - count // 12, seed=seed) + vector_cases(count // 12, seed=seed)
+    made = time.perf_counter() - start
+    counts = Counter()
+    with CheckPool(workers=workers) as pool:
+        start = time.perf_counter()
+        for case, v in zip(cases, pool.map([Task(c.target, None, c.latex) for c in cases])):
+            failed = any("checker failed" in f for f in v.feedback) or not v.evidence
+            counts["failure" if failed else ("wrong" if case.wrong else "equivalent", v.verdict)] += 1
+        elapsed = time.perf_counter() - start
+    wrong = sum(c.wrong for c in cases)
+    lines = [f"{len(cases)} generated answers ({wrong} wrong, {len(cases) - wrong} equivalent, as the oracle "
+             f"established in {made:.0f} s), checked at {len(cases) / elapsed:.1f} checks/s on {workers} workers",
+             f"{'graded':<12} {'wrong':>8} {'equivalent':>11}"]
+    for verdict in ("correct", "incorrect", "undecided", "invalid"):
+        lines.append(f"{verdict:<12} {counts['wrong', verdict]:>8} {counts['equivalent', verdict]:>11}")
+    lines.append(f"checker failures: {counts['failure']}")
+    holds = counts["wrong", "correct"] == 0 and counts["failure"] == 0
+    return "\n".join(lines), holds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few answers and one round (CI)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--limit", type=float, default=10.0, help="seconds per simplify call")
+    parser.add_argument("--generated", type=int, default=0, metavar="N",
+                        help="also grade N generated answers of known truth (e.g. 10000) and count the verdicts")
     args = parser.parse_args(argv)
     answers = ANSWERS[::3] if args.quick else ANSWERS
     rounds = 1 if args.quick else args.rounds
@@ -144,6 +181,13 @@ def main(argv=None) -> int:
           f"   ({base_failed} gave no verdict)")
     print(f"pool vs simplify: {rate / base_rate:.1f}x the throughput; "
           f"one core vs one core: {own_rate / base_rate:.1f}x")
+    if args.generated:
+        table, holds = generated(args.generated, args.workers)
+        print()
+        print(table)
+        if not holds:
+            print("FAILED: a wrong answer was graded correct, or the checker failed", file=sys.stderr)
+            return 1
     return 0
 
 

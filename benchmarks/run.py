@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # full sizes; prints the tables, writes benchmarks/results.md
     python benchmarks/run.py --quick    # tiny sizes (CI smoke test); writes nothing unless -o is given
+    python benchmarks/run.py --generated 10000   # the checking benchmark also grades 10,000 generated answers
 
 Each benchmark is a script of its own in this folder (run alone with --quick for a short run):
   bench_render.py   rendering all bundled sheets vs `python -c "import sympy, jinja2"`   goal <= 1.5x
@@ -45,8 +46,8 @@ def machine() -> str:
             f"{platform.release()}; load average before the run {load}")
 
 
-def run(script: str, quick: bool) -> str:
-    cmd = [sys.executable, str(HERE / script)] + (["--quick"] if quick else [])
+def run(script: str, quick: bool, extra: tuple = ()) -> str:
+    cmd = [sys.executable, str(HERE / script)] + (["--quick"] if quick else []) + list(extra)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
@@ -59,6 +60,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI")
     parser.add_argument("-o", "--output", help="where to write the report (default: benchmarks/results.md, "
                         "not written with --quick)")
+    parser.add_argument("--generated", type=int, default=0, metavar="N",
+                        help="the checking benchmark also grades N generated answers of known truth")
     args = parser.parse_args(argv)
     header = (f"# Benchmark results\n\nMachine: {machine()}.\n"
               f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -66,7 +69,8 @@ def main(argv=None) -> int:
               "measured in the same run.\n")
     sections = [header]
     for title, script in BENCHMARKS:
-        table = run(script, args.quick)
+        extra = ("--generated", str(args.generated)) if args.generated and script == "bench_check.py" else ()
+        table = run(script, args.quick, extra)
         print(f"== {title} ({script})\n{table}\n", flush=True)
         sections.append(f"## {title}\n\n`python benchmarks/{script}`\n\n```\n{table}\n```\n")
     out = args.output or (None if args.quick else str(HERE / "results.md"))

@@ -36,29 +36,38 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
         from derive.check.network import check_network
 
         return check_network(derivation, answer, timeout=timeout)
-    expected = _expected_latex(derivation)
+    expected = _expected_latex(derivation)  # built before the student's time starts, like the reference
     parsed = None
     try:
-        ref = reference(derivation)  # built once per derivation: not the student's time
+        ref = reference(derivation)
         with time_limit(timeout):
             reading = read(parse(answer), derivation)
             parsed = reading.latex
             comp = compare(reading, ref, budget=timeout / 2 if timeout else None)
+            evidence = comp.evidence.to_json() if comp.evidence else None
             if comp.equal:
-                return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer)
+                return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer, evidence)
             if comp.equal is None:
-                return Verdict("undecided", parsed, expected, [comp.note], counterexample(comp, ref), answer)
-            return Verdict("incorrect", parsed, expected, explain(comp, ref), counterexample(comp, ref), answer)
+                return Verdict("undecided", parsed, expected, [comp.note], counterexample(comp, ref), answer,
+                               evidence)
+            return Verdict("incorrect", parsed, expected, explain(comp, ref), counterexample(comp, ref), answer,
+                           evidence)
     except (InvalidAnswer, Budget, *LIMITS) as exc:
         return stopped(exc, parsed, expected, answer, timeout)
     except ShapeMismatch as exc:
-        return Verdict("incorrect", exc.latex, expected, [str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")],
-                       None, answer)
+        reason = str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")
+        return Verdict("incorrect", exc.latex, expected, [reason], None, answer, _shape_evidence())
     except IndexClash as exc:
-        return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer)
+        return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer,
+                       {"kind": "form", "text": "the answer sums over one of its own free indices"})
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
         reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
-        return Verdict("incorrect", parsed, expected, [reason], None, answer)
+        return Verdict("incorrect", parsed, expected, [reason], None, answer,
+                       {"kind": "form", "text": f"the answer names {exc}, an entry that does not exist"})
+
+
+def _shape_evidence() -> dict:
+    return {"kind": "shape", "text": "the answer's matrices do not fit together or have the wrong shape"}
 
 
 def _sizes(d) -> str:

@@ -1,35 +1,36 @@
-"""Is the answer equal to the derived result? Numbers first, then a symbolic confirmation.
+"""Is the answer equal to the derived result? Numbers at covering points, then symbols if needed.
 
 Both sides are taken to the definition's concrete, non-square sizes and evaluated at every index
-assignment (so i = j, i ≠ j and distinct triples are all visited) and at several random points
-whose real entries take both signs (so 1[x > 0] ≡ 1 cannot pass). Agreement is then confirmed
-symbolically under a time limit: in index form by contracting Kronecker deltas (which settles
-`β y_j(δ_ij − y_i)` at once), otherwise entry by entry at the fixed size. When the two methods
-disagree the answer is undecided, never wrong.
+assignment (so i = j, i ≠ j and distinct triples are all visited) and at points whose entries
+take both signs and magnitudes from 10⁻² to 10¹ (derive/check/sampling.py). Then both sides of
+every threshold of the answer and of the reference (1[·], max, |·|, cases…) are visited
+(derive/check/evidence.py). A difference is re-evaluated at 30 digits before it is believed.
+Agreement is "correct" only when every threshold was crossed; otherwise only a symbolic proof
+(derive/check/symbolic.py) makes it correct, and without one the answer is undecided.
 """
 
 from __future__ import annotations
 
 import cmath
-import random
-import signal
-import threading
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import mpmath
 import numpy as np
 import sympy as sp
 
+from derive.check import evidence as ev
+from derive.check import sampling
+from derive.check.compiled import OutOfRange, compile_exprs, compile_mp, inert
 from derive.check.meaning import Reading, _free_indices
-from derive.verify import Point, assignments, concrete, sample, unroll, value
+from derive.check.sampling import Columns
+from derive.check.symbolic import Budget, confirm, index_proof, time_limit
+from derive.verify import Concretizer, Point, assignments, concrete, unroll, value
 
-POINTS = 8
+__all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close", "compare", "reference",
+           "time_limit"]
+
 RTOL, ATOL = 1e-8, 1e-10
-
-
-class Budget(Exception):
-    """The symbolic confirmation ran out of time."""
+CHECK_SEED = 2024  # the points an answer's own thresholds add are the same for every check
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Numbers:
 
     answer: np.ndarray
     expected: np.ndarray
-    entries: list  # index assignment (dict) or matrix position per row
+    entries: list  # index assignment (dict) per row
     points: list  # Point per column
     leaves: dict  # entry symbol -> values over points, for counterexamples and ratios
 
@@ -51,96 +52,8 @@ class Comparison:
     shape: tuple | None = None  # of a matrix answer, when it differs from the expected shape
     expected_shape: tuple | None = None
     note: str = ""
-
-
-class Reference:
-    """What the answer is compared with, computed once per derivation and reused."""
-
-    def __init__(self, d, seed: int = 7):
-        self.d = d
-        defn = d.definition
-        self.free = _free_indices(d)
-        self.assignments = assignments(d)
-        self.shape = tuple(len({a[s] for a in self.assignments}) for s in self.free)
-        rng = random.Random(seed)
-        self.points = [_signed(sample(defn, rng, d.upstream), defn, n) for n in range(POINTS)]
-        self.classes = sorted({tuple(sorted(p.classes.items(), key=lambda kv: kv[0].name)) for p in self.points})
-        self.leaves = self._leaves()
-        self.named_values = self._named_values()
-        self._expected_cache = {}
-
-    def _leaves(self) -> dict:
-        keys = list(self.points[0].values)
-        return {k: np.array([p.values[k] for p in self.points], dtype=float) for k in keys}
-
-    def _named_values(self) -> dict:
-        """Each named quantity's entries (y_1, …, ŷ_K) at every point, from its definition."""
-        d, out = self.d, {}
-        for nm in d.named:
-            if nm.index:
-                dim = next(v.shape[0] for v in d.definition.variables if v.symbol == nm.symbol)
-                count = int(d.definition.sizes[dim])
-                entries = [nm.symbol[m] for m in range(1, count + 1)]
-            else:
-                entries = [nm.symbol]
-            for e in entries:
-                out[e] = self._evaluate_each_point(e)
-        return out
-
-    def _evaluate_each_point(self, expr) -> np.ndarray:
-        values = []
-        for p in self.points:
-            values.append(value(concrete(expr, self.d, {}, p), p, 17).real)
-        return np.array(values, dtype=float)
-
-    def expected(self, classes: tuple) -> list:
-        """Concrete expected expressions, one per index assignment, for one class setting."""
-        if classes not in self._expected_cache:
-            point = Point({}, dict(classes))
-            self._expected_cache[classes] = [concrete(self.d.result, self.d, a, point) for a in self.assignments]
-        return self._expected_cache[classes]
-
-    def expected_values(self, classes: tuple, env: dict, ncols: int) -> np.ndarray:
-        """The expected entries at the points of one class setting (computed once)."""
-        key = ("values", classes)
-        if key not in self._expected_cache:
-            self._expected_cache[key] = _numeric(self.expected(classes), env, ncols)
-        return self._expected_cache[key]
-
-    def warm(self) -> Reference:
-        """Compute the expected values at every point now, so no student's check pays for them."""
-        env = {**self.leaves, **self.named_values}
-        for classes in self.classes:
-            cols = self.columns(classes)
-            self.expected_values(classes, {k: v[cols] for k, v in env.items()}, len(cols))
-        return self
-
-    def columns(self, classes: tuple) -> list:
-        return [n for n, p in enumerate(self.points)
-                if tuple(sorted(p.classes.items(), key=lambda kv: kv[0].name)) == classes]
-
-
-def _signed(point: Point, defn, n: int) -> Point:
-    """Point 0 has every real entry positive, point 1 every one negative; the rest are random."""
-    if n > 1:
-        return point
-    real = {v.name for v in (*defn.inputs, *defn.others) if v.domain == "real"}
-    real.add("d" + defn.upstream + "_d" + defn.output.name)
-    values = {}
-    for k, v in point.values.items():
-        name = getattr(k, "name", None) or k.base.name
-        values[k] = (abs(v) if n == 0 else -abs(v)) if name in real else v
-    return Point(values, point.classes)
-
-
-_REFERENCES: dict = {}
-
-
-def reference(d) -> Reference:
-    key = id(d)
-    if key not in _REFERENCES or _REFERENCES[key][0] is not d:
-        _REFERENCES[key] = (d, Reference(d).warm())
-    return _REFERENCES[key][1]
+    evidence: ev.Evidence | None = None
+    witness: tuple | None = None  # (row, column) of a difference confirmed at 30 digits
 
 
 def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
@@ -149,51 +62,123 @@ def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
     return unroll(out).doit() if out.has(sp.Sum, sp.Derivative) else out
 
 
-class OutOfRange(Exception):
-    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
+# ------------------------------------------------------------------------------ the reference
 
 
-def _numeric(exprs: list, env: dict, ncols: int) -> np.ndarray:
-    """Evaluate concrete expressions at every point, with lambdify over dummy arguments."""
-    atoms = set()
-    for e in exprs:
-        atoms |= e.atoms(sp.Indexed) | e.atoms(sp.Symbol)
-    labels = {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
-    labels |= {i for a in atoms if isinstance(a, sp.Indexed) for i in a.indices}
-    unknown = [a for a in atoms if a not in env and a not in labels]
-    if unknown:
-        raise OutOfRange(str(unknown[0]))
-    args = sorted((a for a in atoms if a in env), key=sp.default_sort_key)
-    dummies = [sp.Dummy() for _ in args]
-    swap = dict(zip(args, dummies))
-    f = sp.lambdify(dummies, [e.xreplace(swap) for e in exprs], modules="numpy")
-    with np.errstate(all="ignore"):
-        rows = f(*[env[a] for a in args])
-    out = np.empty((len(exprs), ncols), dtype=complex)
-    for n, r in enumerate(rows):
-        out[n] = np.broadcast_to(np.asarray(r, dtype=complex), (ncols,))
+class Setting:
+    """One class setting (each class index fixed): compiled reference, points, crossings."""
+
+    def __init__(self, ref: Reference, classes: dict, hots: list, rng: np.random.Generator):
+        self.ref, self.classes, self.hots = ref, classes, hots
+        self.key = tuple(sorted(classes.items(), key=lambda kv: kv[0].name))
+        d, conc = ref.d, ref.conc
+        leaves = ref.leaf_symbols
+        self.named_exprs = [conc(e, {}, classes) for e in ref.named_entries]
+        self.named = compile_exprs(self.named_exprs, leaves) if self.named_exprs else (lambda values, n: [])
+        self._mp = None
+        self.expected_exprs = [conc(d.result, a, classes) for a in ref.assignments]
+        self.expected_fn = compile_exprs(self.expected_exprs, leaves)
+        self.kinks, self.kink_fn = self._kinks()
+        self.described = [ev.describe(g) for g in self.kinks]
+        self.base = Columns(self)
+        for f, hot in enumerate(hots):
+            self.base.add(sampling.draw(ref.leafs, hot, sampling.PER_FAMILY, rng), np.full(sampling.PER_FAMILY, f))
+        self.magnitudes = sampling.magnitudes(ref.leafs, self.base.X)
+        found = self.base.cover(list(range(len(self.kinks))), rng, lambda k: self.one_sided(self.kinks[k]))
+        self.sided = [k not in found and self.one_sided(g) for k, g in enumerate(self.kinks)]
+        self.uncrossed = [k for k in range(len(self.kinks)) if k not in found and not self.sided[k]]
+
+    def _kinks(self):
+        """The reference's thresholds, in the answer's terms (named quantities kept) where possible."""
+        d, ref = self.ref.d, self.ref
+        try:
+            kinks = _unique(g for a in ref.assignments for g in ev.thresholds(_instantiate(d.result, d, a, self.classes)))
+            return kinks, compile_exprs(kinks, ref.inputs)
+        except OutOfRange:
+            kinks = _unique(g for e in self.expected_exprs for g in ev.thresholds(e))
+            return kinks, compile_exprs(kinks, ref.inputs)
+
+    def precise(self, leaves: list, row: int) -> tuple:
+        """At 30 digits: the named quantities' values and the expected entry `row` (None: undefined)."""
+        if self._mp is None:
+            self._mp = (compile_mp(self.named_exprs, self.ref.leaf_symbols),
+                        compile_mp(self.expected_exprs, self.ref.leaf_symbols))
+        named, expected = self._mp
+        return named(leaves), expected(leaves, [row])[0]
+
+    def one_sided(self, g) -> bool:
+        """True if g keeps one strict sign over the whole domain (a threshold with one side only)."""
+        ref = self.ref
+        if sp.count_ops(g) > 40:  # SymPy's assumptions take seconds on a large expression
+            return False
+        try:
+            named = {e: self.ref.conc(e, {}, self.classes) for e in ref.named_entries if g.has(e)}
+            g = g.xreplace(named)
+            subs = {}
+            for leaf in ref.leafs:
+                if g.has(leaf.symbol):
+                    pos = leaf.var.domain in ("positive", "unit", "prob")
+                    subs[leaf.symbol] = sp.Dummy(positive=True) if pos else sp.Dummy(real=True)
+            g = g.xreplace(subs)
+            return bool(g.is_positive or g.is_negative)
+        except (TypeError, ValueError, RecursionError):
+            return False
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+class Reference:
+    """What the answer is compared with, computed once per derivation and reused."""
+
+    def __init__(self, d, seed: int = 7):
+        self.d = d
+        self.conc = Concretizer(d)
+        self.free = _free_indices(d)
+        self.assignments = assignments(d)
+        self.shape = tuple(len({a[s] for a in self.assignments}) for s in self.free)
+        self.leafs = sampling.leaves(d)
+        self.leaf_symbols = [leaf.symbol for leaf in self.leafs]
+        self.named_entries = _named_entries(d)
+        self.inputs = self.leaf_symbols + self.named_entries
+        rng = np.random.default_rng(seed)
+        groups: dict = {}
+        for classes, hot in sampling.families(d):
+            groups.setdefault(tuple(sorted(classes.items(), key=lambda kv: kv[0].name)), (classes, []))[1].append(hot)
+        self.settings = [Setting(self, classes, hots, rng) for classes, hots in groups.values()]
+        self.classes = [s.key for s in self.settings]
+        self._patterns = None
+
+    def expected(self, classes: tuple) -> list:
+        """Concrete expected expressions, one per index assignment, for one class setting."""
+        return next(s.expected_exprs for s in self.settings if s.key == classes)
+
+    def patterns(self) -> int:
+        if self._patterns is None:
+            self._patterns = ev.patterns([{**a, **s.classes} for s in self.settings for a in self.assignments])
+        return self._patterns
+
+
+def _named_entries(d) -> list:
+    out = []
+    for nm in d.named:
+        if nm.index:
+            dim = next(v.shape[0] for v in d.definition.variables if v.symbol == nm.symbol)
+            out += [nm.symbol[m] for m in range(1, int(d.definition.sizes[dim]) + 1)]
+        else:
+            out.append(nm.symbol)
     return out
 
 
-def numbers(reading: Reading, ref: Reference) -> Numbers:
-    d = ref.d
-    env = {**ref.leaves, **ref.named_values}
-    rows = len(ref.assignments)
-    answer = np.empty((rows, len(ref.points)), dtype=complex)
-    expected = np.empty_like(answer)
-    flat = list(reading.matrix) if reading.form == "matrix" else None
-    for classes in ref.classes:
-        cols = ref.columns(classes)
-        sub_env = {k: v[cols] for k, v in env.items()}
-        cls = dict(classes)
-        if flat is not None:
-            exprs = [_instantiate(e, d, {}, cls) for e in flat]
-        else:
-            exprs = [_instantiate(reading.expr, d, a, cls) for a in ref.assignments]
-        answer[:, cols] = _numeric(exprs, sub_env, len(cols))
-        expected[:, cols] = ref.expected_values(classes, sub_env, len(cols))
-    entries = ref.assignments
-    return Numbers(answer, expected, entries, ref.points, env)
+_REFERENCES: dict = {}
+
+
+def reference(d) -> Reference:
+    key = id(d)
+    if key not in _REFERENCES or _REFERENCES[key][0] is not d:
+        _REFERENCES[key] = (d, Reference(d))
+    return _REFERENCES[key][1]
 
 
 def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -201,163 +186,171 @@ def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return both_nan | np.isclose(a, b, rtol=RTOL, atol=ATOL)
 
 
-# -- symbolic confirmation -------------------------------------------------------------------
+# ------------------------------------------------------------------------------ the answer
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Raise Budget after `seconds` where a timer can be set (the main thread); else no limit.
+@dataclass
+class Cover:
+    """Which thresholds were seen on both sides, and which were not."""
 
-    Nests: an inner limit never outlasts the outer one, and the outer one resumes afterwards.
-    The worker pool's hard limit is the backstop for C code an alarm cannot interrupt.
-    """
-    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def fire(signum, frame):
-        raise Budget()
-
-    outer = signal.getitimer(signal.ITIMER_REAL)[0]
-    if outer:
-        seconds = min(seconds, outer)
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+    crossed: list = field(default_factory=list)  # descriptions
+    uncrossed: list = field(default_factory=list)
+    magnitudes: tuple | None = None
 
 
-def delta_normal(expr: sp.Expr) -> sp.Expr:
-    """In each term with δ_ab, write b as a (the term vanishes unless a = b): δ_ij(y_j − y_i) → 0."""
-    out = sp.Integer(0)
-    for term in sp.Add.make_args(sp.expand(expr)):
-        deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta)]
-        for delta in deltas:
-            a, b = sorted(delta.args, key=sp.default_sort_key)
-            rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not delta]).xreplace({b: a})
-            term = sp.KroneckerDelta(a, b) * rest
-        out += term
-    return sp.expand(out)
-
-
-def _regions(expr: sp.Expr):
-    """Substitutions that fix the sign of every kink argument that is ±(one symbol)."""
-    kinks = []
-    for e in sp.preorder_traversal(expr):
-        if isinstance(e, sp.Heaviside):
-            kinks.append(e.args[0])
-        elif isinstance(e, (sp.Max, sp.Min)):
-            kinks += [a - b for a in e.args for b in e.args if a is not b]
-        elif isinstance(e, sp.Piecewise):
-            kinks += [c.lhs - c.rhs for _, c in e.args if isinstance(c, sp.core.relational.Relational)]
-        elif isinstance(e, (sp.Abs, sp.sign)):
-            kinks.append(e.args[0])
-    symbols = set()
-    for k in kinks:
-        coeff, leaf = k.as_coeff_Mul()
-        if not coeff.is_nonzero or not isinstance(leaf, (sp.Symbol, sp.Indexed)):
-            return None  # a kink at a general expression: leave it to the numbers
-        symbols.add(leaf)
-    if len(symbols) > 4:
-        return None
-    symbols = sorted(symbols, key=sp.default_sort_key)
-    out = []
-    for signs in range(2 ** len(symbols)):
-        sub = {}
-        for n, s in enumerate(symbols):
-            pos = sp.Dummy("p", positive=True)
-            sub[s] = pos if signs >> n & 1 else -pos
-        out.append(sub)
-    return out
-
-
-def vanishes(expr: sp.Expr) -> bool | None:
-    """True if zero, False if provably not, None if this cannot tell."""
-    if expr == 0:
-        return True
-    if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign):
-        regions = _regions(expr)
-        if regions is None:
-            return None
-        results = [vanishes(expr.xreplace(r)) if not expr.xreplace(r).has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
-                   else None for r in regions]
-        if all(r is True for r in results):
-            return True
-        return False if any(r is False for r in results) else None
-    work = sp.expand_log(expr.rewrite(sp.exp), force=True)
-    residual = sp.cancel(sp.together(sp.expand(work)))
-    if residual == 0:
-        return True
-    if residual.has(sp.log, sp.sqrt) or any(isinstance(p, sp.Pow) and not p.exp.is_integer
-                                             for p in sp.preorder_traversal(residual) if isinstance(p, sp.Basic)):
-        return None
-    return False
-
-
-def confirm(reading: Reading, ref: Reference, budget: float) -> tuple[bool | None, str]:
-    """Symbolic confirmation: (True | False | None, how)."""
+def attach(reading: Reading, ref: Reference) -> list:
+    """Per class setting: (setting, its points with the answer evaluated there, all thresholds)."""
     d = ref.d
-    start = time.monotonic()
-    try:
-        with time_limit(budget):
-            index_form = reading.form == "index" and not reading.expr.has(sp.Piecewise)
-            if index_form and delta_normal(reading.expr - d.result) == 0:
-                return True, "equal in index form after contracting δ"
-            flat = list(reading.matrix) if reading.form == "matrix" else None
-            for classes in ref.classes:
-                point = Point({}, dict(classes))
-                expected = ref.expected(classes)
-                for n, a in enumerate(ref.assignments):
-                    ans = concrete(flat[n], d, {}, point) if flat is not None else concrete(reading.expr, d, a, point)
-                    verdict = vanishes(ans - expected[n])
-                    if verdict is not True:
-                        return verdict, f"entry {n + 1} at the fixed size"
-            return True, "equal entry by entry at the fixed size"
-    except Budget:
-        return None, f"symbolic confirmation stopped after {time.monotonic() - start:.1f} s"
-    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, RecursionError, ZeroDivisionError):
-        return None, "symbolic confirmation was not possible"
+    flat = [inert(e) for e in reading.matrix] if reading.form == "matrix" else None
+    expr = inert(reading.expr) if flat is None else None
+    parts = []
+    for s in ref.settings:
+        if flat is not None:
+            exprs = [_instantiate(e, d, {}, s.classes) for e in flat]
+        else:
+            exprs = [_instantiate(expr, d, a, s.classes) for a in ref.assignments]
+        known = set(s.kinks)
+        own = [g for g in _unique(g for e in exprs for g in ev.thresholds(e)) if g not in known]
+        parts.append((s, s.base.attach(compile_exprs(exprs + own, ref.inputs), len(exprs)), [*s.kinks, *own], exprs))
+    return parts
 
 
-def compare(reading: Reading, ref: Reference, budget: float = 1.0) -> Comparison:
+def cross(parts: list) -> Cover:
+    """Both sides of every threshold of the answer (the reference's were crossed when it was built)."""
+    cover = Cover()
+    for s, cols, kinks, _ in parts:
+        if len(kinks) > len(s.kinks) or s.uncrossed:
+            proven: dict = {}
+
+            def sided(k, s=s, kinks=kinks, proven=proven) -> bool:  # one side only: nothing to cross
+                if k < len(s.kinks):
+                    return s.sided[k]
+                if k not in proven:
+                    proven[k] = s.one_sided(kinks[k])
+                return proven[k]
+
+            found = cols.cover(list(range(len(kinks))), np.random.default_rng(CHECK_SEED), sided)
+            missing = [k for k in range(len(kinks)) if k not in found and not sided(k)]
+        else:
+            found, missing = [k for k in range(len(kinks)) if k not in s.uncrossed], list(s.uncrossed)
+
+        def described(k, s=s, kinks=kinks):
+            return s.described[k] if k < len(s.kinks) else ev.describe(kinks[k])
+
+        cover.crossed += [described(k) for k in found]
+        cover.uncrossed += [described(k) for k in missing]
+    cover.crossed, cover.uncrossed = _unique(cover.crossed), _unique(cover.uncrossed)
+    mags = [s.magnitudes for s, *_ in parts if s.magnitudes]
+    cover.magnitudes = (min(m[0] for m in mags), max(m[1] for m in mags)) if mags else None
+    return cover
+
+
+def numbers(parts: list, ref: Reference) -> Numbers:
+    answer = np.hstack([c.A for _, c, *_ in parts])
+    expected = np.hstack([c.expected for _, c, *_ in parts])
+    points, leaves = [], {}
+    for s, c, *_ in parts:
+        points += [Point(dict(zip(ref.leaf_symbols, c.X[:, n])), s.classes) for n in range(c.X.shape[1])]
+    for n, sym in enumerate(ref.inputs):
+        leaves[sym] = np.concatenate([c.env[n] for _, c, *_ in parts]).astype(float)
+    return Numbers(answer, expected, ref.assignments, points, leaves)
+
+
+def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Comparison:
     if reading.form == "matrix":
         got = reading.matrix.shape
         want = ref.shape
         fits = (got == (1, 1) and want == ()) or (len(want) == 1 and got in ((want[0], 1), (1, want[0]))) or got == want
         if not fits:
-            return Comparison(False, None, None, shape=got, expected_shape=want)
-    nums = numbers(reading, ref)
+            return Comparison(False, None, None, shape=got, expected_shape=want,
+                              evidence=ev.Evidence("shape", "the shapes differ"))
+    parts = attach(reading, ref)
+    differs = _differs(reading, ref, parts, numbers(parts, ref))  # most wrong answers show it before crossing
+    if differs is not None:
+        return differs
+    cover = cross(parts)
+    nums = numbers(parts, ref)
+    differs = _differs(reading, ref, parts, nums)
+    if differs is not None:
+        return differs
+    count = int(np.isfinite(nums.expected).all(axis=0).sum())
+    numeric = ev.numeric_text(count, ref.patterns(), cover.crossed, cover.magnitudes)
+    if cover.uncrossed:
+        symbolic, how = confirm(reading, ref, budget)
+        if symbolic:
+            text = f"proven symbolically: {how}; {numeric}"
+            return Comparison(True, nums, True, evidence=_evidence("symbolic", text, count, ref, cover, nums, how))
+        names = ev.listed(cover.uncrossed)
+        one = len(cover.uncrossed) == 1
+        note = (f"the values agree at all {count} points checked, but "
+                f"{'this threshold was' if one else 'these thresholds were'} never seen on both sides: {names} "
+                f"(no sampled point reached the other side), and no symbolic proof was found ({how})")
+        return Comparison(None, nums, symbolic, note=note, evidence=_evidence("none", note, count, ref, cover, nums))
+    if index_proof(reading, ref):
+        how = "equal in index form after contracting δ"
+        return Comparison(True, nums, True, evidence=_evidence("symbolic", f"proven symbolically: {how}; {numeric}",
+                                                               count, ref, cover, nums, how))
+    return Comparison(True, nums, None, evidence=_evidence("numeric", numeric, count, ref, cover, nums))
+
+
+def _differs(reading, ref, parts, nums) -> Comparison | None:
+    """The comparison when the numbers differ (or cannot be trusted to agree); None when they agree."""
     agree = close(nums.answer, nums.expected)
     if agree.all():
-        symbolic, how = confirm(reading, ref, budget)
-        if symbolic is False:
-            return Comparison(None, nums, False, note="equal at every sampled point, but the symbolic "
-                              f"check finds a difference ({how})")
-        note = "" if symbolic else f"checked numerically at every entry and {len(ref.points)} points; {how}"
-        return Comparison(True, nums, symbolic, note=note)
-    # A numeric difference is a counterexample; re-evaluate it at 30 digits before believing it.
-    row, col = np.argwhere(~agree)[0]
-    if not _differs_precisely(reading, ref, nums, row, col):
-        return Comparison(None, nums, None, note="the numbers disagree in double precision "
-                          "but agree at 30 digits")
-    return Comparison(False, nums, False)
+        return None
+    witness, checked_all = _confirmed(reading, ref, parts, nums, agree)
+    if witness is not None:
+        text = "a counterexample: the values differ at a point, confirmed at 30 digits"
+        return Comparison(False, nums, False, evidence=ev.Evidence("counterexample", text), witness=witness)
+    if not checked_all:
+        note = "the numbers disagree in double precision but agree at 30 digits at the points re-checked"
+        return Comparison(None, nums, None, note=note, evidence=ev.Evidence("none", note))
+    return None
 
 
-def _differs_precisely(reading, ref, nums, row, col) -> bool:
+def _evidence(kind, text, count, ref, cover, nums, how: str = "") -> ev.Evidence:
+    return ev.Evidence(kind, text, count, ref.patterns(), list(cover.crossed), list(cover.uncrossed),
+                       cover.magnitudes, how)
+
+
+def _confirmed(reading, ref, parts, nums, agree, most: int = 4) -> tuple:
+    """(row, column) of a difference that holds at 30 digits, and whether every difference was re-checked."""
+    bad = np.argwhere(~agree)
+    for row, col in bad[:most]:
+        if _differs_precisely(reading, ref, parts, nums, int(row), int(col)):
+            return (int(row), int(col)), True
+    return None, len(bad) <= most
+
+
+def _differs_precisely(reading, ref, parts, nums, row, col) -> bool:
+    """True if the entry differs at 30 digits: compiled to mpmath, or (if that cannot) through SymPy."""
+    for s, cols, _, exprs in parts:
+        if col >= cols.X.shape[1]:
+            col -= cols.X.shape[1]
+            continue
+        leaves = list(cols.X[:, col])
+        try:
+            named, expected = s.precise(leaves, row)
+            if any(v is None for v in named):
+                break
+            got = compile_mp([exprs[row]], ref.inputs)(leaves + named)[0]
+        except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError, SyntaxError):
+            break
+        if got is None or expected is None or mpmath.isnan(got) or mpmath.isnan(expected):
+            return (got is None or mpmath.isnan(got)) != (expected is None or mpmath.isnan(expected))
+        return abs(got - expected) > 1e-15 * (1 + abs(expected))
+    return _differs_sympy(reading, ref, nums, row, col)
+
+
+def _differs_sympy(reading, ref, nums, row, col) -> bool:
     d, point = ref.d, nums.points[col]
     a = ref.assignments[row]
-    ans = concrete(list(reading.matrix)[row], d, {}, point) if reading.form == "matrix" else \
-        concrete(reading.expr, d, a, point)
-    exp = concrete(d.result, d, a, point)
     try:
+        ans = concrete(list(reading.matrix)[row], d, {}, point) if reading.form == "matrix" else \
+            concrete(reading.expr, d, a, point)
+        exp = concrete(d.result, d, a, point)
         va, ve = value(ans, point), value(exp, point)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ZeroDivisionError):
         return True
     if cmath.isnan(va) or cmath.isnan(ve):
         return cmath.isnan(va) != cmath.isnan(ve)

@@ -56,6 +56,22 @@ def _nice(r: float) -> str | None:
     return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
+def value_feedback(comp: Comparison) -> list:
+    """An answer that is right where it is a real number, but not real, or undefined, elsewhere."""
+    nums = comp.numbers
+    defined = np.isfinite(nums.expected)
+    real = np.isfinite(nums.answer) & (np.abs(nums.answer.imag) <= 1e-12)
+    if not close(nums.answer[real & defined], nums.expected[real & defined]).all():
+        return []
+    with np.errstate(invalid="ignore"):
+        if np.any(defined & np.isfinite(nums.answer) & (np.abs(nums.answer.imag) > 1e-12)):
+            return ["your answer is not a real number at some points (a root or log of a negative number?)."]
+        if np.any(defined & np.isnan(nums.answer)):
+            return [("your answer is undefined at some points where the derivative is defined "
+                     "(a division by zero, or a root or log of a negative number?).")]
+    return []
+
+
 def ratio_feedback(comp: Comparison, ref: Reference) -> list:
     nums = comp.numbers
     a, e = nums.answer.real, nums.expected.real
@@ -64,6 +80,11 @@ def ratio_feedback(comp: Comparison, ref: Reference) -> list:
     mask = np.abs(e) > 1e-9
     if not mask.any():
         return []
+    with np.errstate(all="ignore"):
+        return _ratios(a, e, mask, nums, ref)
+
+
+def _ratios(a, e, mask, nums, ref) -> list:
     ratio = np.where(mask, a / np.where(mask, e, 1), np.nan)
     r = _constant(ratio[mask])
     if r is not None and close(a[~mask], 0 * a[~mask]).all():
@@ -119,7 +140,7 @@ def counterexample(comp: Comparison, ref: Reference) -> dict | None:
     bad = np.argwhere(~close(nums.answer, nums.expected))
     if bad.size == 0:
         return None
-    row, col = bad[0]
+    row, col = comp.witness if comp.witness is not None else bad[0]
     point = nums.points[col]
     d = ref.d
     values = {}
@@ -179,7 +200,7 @@ def explain(comp: Comparison, ref: Reference) -> list:
     """Sentences for an incorrect answer, the most specific first."""
     if comp.shape is not None:
         return shape_feedback(comp)
-    out = ratio_feedback(comp, ref) + index_feedback(comp, ref)
+    out = value_feedback(comp) or ratio_feedback(comp, ref) + index_feedback(comp, ref)
     if not out:
         ok = close(comp.numbers.answer, comp.numbers.expected).all(axis=1)
         if len(ok) > 1 and ok.any():
@@ -191,6 +212,8 @@ def explain(comp: Comparison, ref: Reference) -> list:
 
 def constant_ratio(r: float, noun: str, sizes: dict | None = None) -> list:
     """What a constant ratio answer/expected says: a sign, a size such as K, or a factor such as β."""
+    if abs(r) < 1e-12:
+        return []
     if abs(r + 1) < 1e-7:
         return [f"sign error: your answer is the negative of the {noun}."]
     for value, name in (sizes or {}).items():

@@ -112,7 +112,8 @@ def form_of(node: t.Node, vocab: Vocabulary) -> str:
                             "(ᵀ, ⊙, ⊗, diag): write it in one of them")
     if index is not None:
         return "index"
-    return "matrix"
+    scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
+    return "scalar" if matrix is None and scalars else "matrix"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,7 +635,8 @@ def read(node: t.Node, d) -> Reading:
     vocab = Vocabulary(d)
     node, rename = unpack(node, d)
     form = form_of(node, vocab)
-    text = matrix_latex(node, vocab) if form == "matrix" else None
+    text = matrix_latex(node, vocab) if form in ("matrix", "scalar") else None
+    scalar, form = form == "scalar", "index" if form == "scalar" else form  # all scalars: no 1×1 matrices needed
     written = {**{e: e for e in _free_indices(d)}, **{w: w for w in rename}}
     free = tuple(w for w in written if w not in rename.values() or w in rename)
     try:
@@ -642,6 +644,11 @@ def read(node: t.Node, d) -> Reading:
     except ShapeMismatch as exc:
         exc.latex = text
         raise
+    except InvalidAnswer:
+        raise
+    except (TypeError, ValueError, ZeroDivisionError) as exc:  # SymPy refusing a value: 1[√(−1) > 0], max(i, 0)
+        raise InvalidAnswer(f"the answer has no real value: {_refusal(exc)}") from None
+    _defined(value)
     if form == "index":
         if isinstance(value, sp.MatrixBase):  # cannot happen: index reading makes no matrices
             raise InvalidAnswer("cannot read the answer")
@@ -653,12 +660,28 @@ def read(node: t.Node, d) -> Reading:
             names = ", ".join(s.name for s in _free_indices(d)) or "none"
             raise InvalidAnswer(f"index {', '.join(stray)} is not free in this gradient "
                                 f"(its indices are: {names})")
+        if scalar:
+            return Reading("index", expr=value, latex=text)
         shown = value
         if any(isinstance(n, t.Cases) for n in _walk(node)):
             shown = Interpreter(vocab, form, keep_cases=True).read(node)
             shown = sp.sympify(shown).xreplace(rename) if rename else shown
         return Reading("index", expr=value, latex=latex(shown))
     return Reading("matrix", matrix=value, latex=text)
+
+
+def _refusal(exc: Exception) -> str:
+    text = str(exc)
+    if "comparable" in text or "Complex" in text or "non-real" in text:
+        return "it compares or takes max/min of a number that is not real (a root of a negative number?)"
+    return "it cannot be evaluated"
+
+
+def _defined(value) -> None:
+    """A division by zero or log 0 that SymPy already sees (y/0, 1/(x − x)) makes the answer undefined."""
+    items = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    if any(isinstance(e, sp.Basic) and e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in items):
+        raise InvalidAnswer("the answer is undefined: it divides by zero (or takes log 0)")
 
 
 def matrix_latex(node, vocab) -> str:

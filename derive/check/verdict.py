@@ -1,7 +1,9 @@
-"""The verdict on one answer: what was understood, whether it is right, and why."""
+"""The verdict on one answer: what was understood, whether it is right, why, and on what evidence."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 
 VERDICTS = ("correct", "incorrect", "undecided", "invalid")
@@ -10,7 +12,11 @@ EXIT_CODES = {"correct": 0, "incorrect": 1, "undecided": 1, "invalid": 2}
 
 @dataclass(frozen=True)
 class Verdict:
-    """`verdict` is one of correct, incorrect, undecided, invalid; `parsed`/`expected` are LaTeX."""
+    """`verdict` is one of correct, incorrect, undecided, invalid; `parsed`/`expected` are LaTeX.
+
+    `evidence` is what the verdict rests on: {"kind": symbolic | numeric | counterexample | shape |
+    none, "text": one sentence, …details}.
+    """
 
     verdict: str
     parsed: str | None
@@ -18,6 +24,7 @@ class Verdict:
     feedback: list = field(default_factory=list)
     counterexample: dict | None = None
     answer: str = ""
+    evidence: dict | None = None
 
     @property
     def correct(self) -> bool:
@@ -27,14 +34,19 @@ class Verdict:
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict]
 
+    @property
+    def evidence_text(self) -> str:
+        return (self.evidence or {}).get("text", "")
+
     def to_json(self) -> dict:
         return {"verdict": self.verdict, "parsed": self.parsed, "expected": self.expected,
-                "feedback": list(self.feedback), "counterexample": self.counterexample}
+                "feedback": list(self.feedback), "counterexample": self.counterexample,
+                "evidence": dict(self.evidence) if self.evidence else None}
 
     @classmethod
     def from_json(cls, data: dict, answer: str = "") -> Verdict:
         return cls(data["verdict"], data.get("parsed"), data.get("expected", ""), list(data.get("feedback", [])),
-                   data.get("counterexample"), answer)
+                   data.get("counterexample"), answer, data.get("evidence"))
 
     def text(self) -> str:
         lines = []
@@ -46,23 +58,42 @@ class Verdict:
         lines += [f"  - {s}" for s in self.feedback]
         if self.counterexample:
             lines.append(f"counterexample: {self.counterexample['text']}")
+        if self.evidence_text:
+            lines.append(f"evidence:   {self.evidence_text}")
         return "\n".join(lines) + "\n"
 
     def _repr_latex_(self) -> str:
-        shown = self.parsed if self.parsed is not None else r"\text{(not read)}"
+        shown = _math(self.parsed) if self.parsed is not None else r"\text{(not read)}"
         mark = {"correct": r"\checkmark", "incorrect": r"\times", "undecided": "?", "invalid": "!"}[self.verdict]
         return rf"$$ {shown} \quad {mark}\ \text{{{self.verdict}}} $$"
 
     def _repr_markdown_(self) -> str:
         lines = [f"**{self.verdict}**"]
         if self.parsed is not None:
-            lines.append(f"\nunderstood: $${self.parsed}$$")
+            lines.append(f"\nunderstood: $${_math(self.parsed)}$$")
         if self.verdict != "correct":
-            lines.append(f"\nexpected: $${self.expected}$$")
-        lines += [f"- {s}" for s in self.feedback]
+            lines.append(f"\nexpected: $${_math(self.expected)}$$")
+        lines += [f"- {_prose(s)}" for s in self.feedback]
         if self.counterexample:
-            lines.append(f"\ncounterexample: {self.counterexample['text']}")
+            lines.append(f"\ncounterexample: {_prose(self.counterexample['text'])}")
+        if self.evidence_text:
+            lines.append(f"\nevidence: {_prose(self.evidence_text)}")
         return "\n".join(lines) + "\n"
+
+
+# Markdown that would make emphasis, a link, code or math of plain text (HTML is escaped first).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]$|~#!])")
+
+
+def _prose(text: str) -> str:
+    """Text (which may quote the student) as Markdown prose: no HTML, no links, no math."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def _math(latex: str | None) -> str:
+    """LaTeX inside $$…$$ in a notebook: no raw HTML (< and > as \\lt, \\gt) and no way out of the math."""
+    text = str(latex or "")
+    return text.replace("$", r"\$").replace("<", r"\lt ").replace(">", r"\gt ")
 
 
 # What stops a check before it reaches a verdict of its own; `stopped` says it as one.
@@ -74,9 +105,14 @@ def stopped(exc: BaseException, parsed: str | None, expected: str, answer: str, 
     from derive.check.compare import Budget
 
     if isinstance(exc, Budget):
-        return Verdict("undecided", parsed, expected, [f"the check took longer than {timeout:g} s and was stopped"],
-                       None, answer)
+        reason = f"the check took longer than {timeout:g} s and was stopped"
+        return Verdict("undecided", parsed, expected, [reason], None, answer, none(reason))
     if isinstance(exc, LIMITS):
-        return Verdict("invalid", parsed, expected, ["the answer is too large or too deeply nested to check"],
-                       None, answer)
-    return Verdict("invalid", parsed, expected, [str(exc)], None, answer)  # InvalidAnswer: its own words
+        reason = "the answer is too large or too deeply nested to check"
+        return Verdict("invalid", parsed, expected, [reason], None, answer, none(reason))
+    return Verdict("invalid", parsed, expected, [str(exc)], None, answer, none(f"the answer was not read: {exc}"))
+
+
+def none(reason: str) -> dict:
+    """The evidence of a verdict that rests on none: the reason."""
+    return {"kind": "none", "text": reason}

@@ -177,9 +177,10 @@ def free_hyperparameters(net: Network) -> list:
     return _hypers(net)
 
 
-def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None):
+def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None, per_call: bool = False):
     """The generated function itself (our own generated source, executed in a fresh namespace), with
-    every free hyperparameter bound from `hyper`, so no caller can forget one."""
+    every free hyperparameter bound from `hyper`, so no caller can forget one; `per_call` leaves
+    them as keyword arguments for a caller that samples them at every point (the answer checker)."""
     import functools
 
     from derive.errors import DeriveError
@@ -188,6 +189,8 @@ def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None):
     namespace: dict = {}
     exec(compile(source, f"<derive numpy: {net.spec}>", "exec"), namespace)  # noqa: S102
     free = _hypers(net)
+    if per_call:
+        return namespace["forward_backward"]
     missing = [h for h in free if h not in (hyper or {})]
     if missing:
         raise DeriveError(f"{net.spec}: give a value for {', '.join(missing)} "

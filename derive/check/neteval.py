@@ -1,0 +1,301 @@
+"""Evaluating a network answer's tree over NumPy arrays at one point, never as Python.
+
+The evaluator also records every threshold the answer has — the argument of 1[·], relu, |·|, sign,
+the difference of the arguments of max/min, the base of a fractional power — as an array with a
+label, so both sides of each can be visited (derive/check/netref.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from derive.check import parse as t
+from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
+from derive.check.screen import InvalidAnswer
+
+MAX_EXPONENT = 64
+
+
+class Mismatch(Exception):
+    """The answer's matrices do not fit together; `str()` says how."""
+
+
+def _fit_scalar(a, b):
+    if a.shape == (1, 1) and b.shape != (1, 1):
+        return np.broadcast_to(a, b.shape), b
+    if b.shape == (1, 1) and a.shape != (1, 1):
+        return a, np.broadcast_to(b, a.shape)
+    return a, b
+
+
+def _shape(a) -> str:
+    return "×".join(str(s) for s in a.shape)
+
+
+def _op(op: str, a, b):
+    if op in ("+", "-"):
+        a, b = _fit_scalar(a, b)
+        if a.shape != b.shape:
+            raise Mismatch(f"cannot {'add' if op == '+' else 'subtract'} a {_shape(a)} and a {_shape(b)} matrix")
+        return a + b if op == "+" else a - b
+    if op == "/":
+        a, b = _fit_scalar(a, b)
+        if a.shape != b.shape:
+            raise Mismatch(f"cannot divide a {_shape(a)} by a {_shape(b)} matrix")
+        return a / b
+    if op == "odot":
+        a, b = _fit_scalar(a, b)
+        if a.shape != b.shape:
+            raise Mismatch(f"the Hadamard product ⊙ needs equal shapes, not {_shape(a)} and {_shape(b)}")
+        return a * b
+    if op == "otimes":
+        if 1 not in a.shape or 1 not in b.shape:
+            raise Mismatch(f"an outer product ⊗ is read for vectors, not {_shape(a)} and {_shape(b)}")
+        return a.reshape(-1, 1) @ b.reshape(1, -1)
+    if op != "@" and (a.shape == (1, 1) or b.shape == (1, 1)):
+        return a * b
+    if a.shape[1] == b.shape[0]:
+        return a @ b
+    if op != "@" and a.shape == b.shape and 1 in a.shape:  # y(1 − y) for vectors: entry by entry
+        return a * b
+    hint = ": a transpose?" if a.shape[1] == b.shape[1] or a.shape[0] == b.shape[0] else ""
+    raise Mismatch(f"cannot multiply a {_shape(a)} by a {_shape(b)} matrix{hint}")
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+_FUNCS = {
+    "exp": np.exp, "log": np.log, "ln": np.log, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh,
+    "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": np.sqrt, "abs": np.abs, "sgn": np.sign, "sign": np.sign,
+    "relu": lambda a: np.maximum(a, 0), "Heaviside": lambda a: np.heaviside(a, 0), "sech": lambda a: 1 / np.cosh(a),
+}
+_PRIMES = {
+    "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
+    "tanh": lambda a: 1 - np.tanh(a) ** 2, "relu": lambda a: np.heaviside(a, 0), "exp": np.exp,
+}
+KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt", "log", "ln")  # a kink or branch point at 0
+_JACOBIAN = "a Jacobian ∂{}/∂{} inside an expression is not read; write its value (e.g. Wᵀ δ, σ′(s) ⊙ …)"
+
+
+class Evaluator:
+    """The value of an answer's tree at one point; `rows` reads every quantity transposed."""
+
+    def __init__(self, ref, point, rows: bool = False):
+        self.ref, self.p, self.rows = ref, point, rows
+        self.kinks: list = []  # (label, array): the answer's thresholds at this point, in reading order
+
+    def kink(self, label: str, array) -> None:
+        self.kinks.append((label, np.array(array, dtype=float)))
+
+    def __call__(self, node):
+        return getattr(self, "read_" + type(node).__name__, self.unread)(node)
+
+    def unread(self, node):
+        raise InvalidAnswer(f"cannot read {type(node).__name__.lower()} in a network answer")
+
+    def leaf(self, array):
+        a = np.asarray(array, dtype=float)
+        return a.T if self.rows else a
+
+    def named(self, key: str | None, node):
+        ref = self.ref
+        key = ref.aliases.get(key, key)
+        if key in self.p.values:
+            return self.leaf(self.p.values[key])
+        if key in ("w", "b", "delta", "s", "z"):
+            raise InvalidAnswer(f"{_pretty(key, ref.net.batch)} needs its layer here, e.g. "
+                                f"{_pretty(key, ref.net.batch)}_1 or {_pretty(key, ref.net.batch)}^{{(1)}}")
+        if key == "n" and ref.net.batch:
+            return np.array([[float(self.p.sizes["N"])]])
+        if key == "e":
+            return np.array([[np.e]])
+        text = getattr(node, "text", None)
+        if isinstance(node, t.Word) and text and len(text) > 1 and all(c.lower() in self.p.values or
+                                                                       c.lower() in ref.aliases for c in text):
+            out = self.named(text[0].lower(), t.Word(text[0]))
+            for c in text[1:]:
+                out = _op("juxt", out, self.named(c.lower(), t.Word(c)))
+            return out
+        shown = _pretty(key or "?", ref.net.batch) if key else type(node).__name__.lower()
+        raise InvalidAnswer(f"unknown name {shown}; the names here are: {ref.allowed()}")
+
+    def read_Num(self, node):
+        return np.array([[float(Fraction(node.text))]])
+
+    def read_Word(self, node):
+        return self.named(node.text.lower(), node)
+
+    def read_Hat(self, node):
+        return self.named(name_key(node), node)
+
+    def read_Sub(self, node):
+        key = name_key(node)
+        if key is None or not (key in self.p.values or key in self.ref.aliases):
+            idx = node.index[0] if len(node.index) == 1 else None
+            if isinstance(idx, t.Word) and set(idx.text) <= set("ijklmn"):
+                raise InvalidAnswer("index notation (entries such as W_ij) is not read for a network; "
+                                    "write the answer with matrices: products, ᵀ and ⊙")
+        return self.named(key, node)
+
+    def read_Op(self, node):
+        if node.op == "juxt" and isinstance(node.a, t.Prime):  # f_1'(S_1): layer 1's f′ at its S_1
+            return self.layer_prime(node.a, node.b)
+        return _op(node.op, self(node.a), self(node.b))
+
+    def layer_prime(self, prime, arg):
+        f = prime.a
+        k = f.index[0].text if isinstance(f, t.Sub) and isinstance(f.index[0], t.Num) else None
+        if not (isinstance(f, t.Sub) and isinstance(f.base, t.Word) and f.base.text == "f" and k):
+            raise InvalidAnswer("a prime (′) is read on a function: σ'(s_1), f_1'(s_1)")
+        k = int(k)
+        if k not in self.p.fprime:
+            raise InvalidAnswer(f"layer {k} has no activation whose derivative f_{k}′ could be taken")
+        pre = self.ref.names.pre[k].lower()
+        if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre:
+            raise InvalidAnswer(f"f_{k}′ is read at layer {k}'s pre-activation: f_{k}′({_pretty(pre, self.ref.net.batch)})")
+        return self.leaf(self.p.fprime[k])
+
+    def read_Neg(self, node):
+        return -self(node.a)
+
+    def read_Transpose(self, node):
+        return self(node.a).T
+
+    def read_Power(self, node):
+        exp = self(node.exp)
+        if exp.shape != (1, 1) or not isinstance(node.exp, (t.Num, t.Neg)):
+            raise InvalidAnswer("an exponent must be a number")
+        e = float(exp[0, 0])
+        if abs(e) > MAX_EXPONENT:
+            raise InvalidAnswer(f"the exponent {e:g} is larger than this checker reads ({MAX_EXPONENT})")
+        base = self(node.base)
+        if not e.is_integer():  # a fractional power has a branch point where its base is 0
+            self.kink(f"{plain(node.base, self.ref.net.batch)} = 0", base)
+        with np.errstate(all="ignore"):
+            return np.power(base, e)
+
+    def read_Func(self, node):
+        name = node.name
+        args = [self(a) for a in node.args]
+        if name == "diag":
+            (v,) = args
+            if 1 not in v.shape:
+                raise Mismatch(f"diag of a {_shape(v)} matrix: diag takes a vector")
+            return np.diag(v.reshape(-1))
+        if name == "outer" and len(args) == 2:
+            return _op("otimes", *args)
+        if name.lower() in ("max", "min") and len(args) == 2:
+            a, b = _fit_scalar(*args)
+            if a.shape != b.shape:
+                raise Mismatch(f"{name} of a {_shape(a)} and a {_shape(b)} matrix")
+            self.kink(f"{plain(node.args[0], self.ref.net.batch)} = {plain(node.args[1], self.ref.net.batch)}", a - b)
+            out = np.maximum(a, b) if name.lower() == "max" else np.minimum(a, b)
+        else:
+            if len(args) != 1:
+                raise InvalidAnswer(f"{name} takes one argument")
+            table = _PRIMES if node.primes else _FUNCS
+            if name not in table or node.primes > 1:
+                raise InvalidAnswer(f"cannot read {name}{chr(39) * node.primes} in a network answer")
+            if name in KINKED:
+                self.kink(f"{plain(node.args[0], self.ref.net.batch)} = 0", args[0])
+            with np.errstate(all="ignore"):
+                out = table[name](args[0])
+        if node.power is not None:
+            out = self.read_Power(t.Power(_Const(out), node.power))
+        return out
+
+    def read__Const(self, node):
+        return node.value
+
+    def read_Indicator(self, node):
+        c = node.cond
+        a, b = _fit_scalar(self(c.a), self(c.b))
+        if a.shape != b.shape:
+            raise Mismatch(f"cannot compare a {_shape(a)} and a {_shape(b)} matrix")
+        ops = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal,
+               "=": np.equal, "!=": np.not_equal}
+        if c.op not in ("=", "!="):  # an equality holds on a set of measure zero: no sides to visit
+            batch = self.ref.net.batch
+            self.kink(f"{plain(c.a, batch)} = {plain(c.b, batch)}", a - b)
+        return ops[c.op](a, b).astype(float)
+
+    def read_Frac(self, node):
+        if _is_partial(node):
+            top, bottom = node.num.a, node.den.a
+            if name_key(top) not in COSTS and getattr(top, "text", None) not in COSTS:
+                raise InvalidAnswer(_JACOBIAN.format(_pretty(name_key(top) or "?"), _pretty(name_key(bottom) or "?")))
+            key = self.ref.aliases.get(name_key(bottom), name_key(bottom))
+            if key == self.ref.wrt.lower():
+                raise InvalidAnswer("the answer is the gradient itself; write what it equals")
+            if key not in self.p.upstream:
+                raise InvalidAnswer(f"∂L/∂{_pretty(key or '?', self.ref.net.batch)} is not one of the "
+                                    f"network's error signals; the names here are: {self.ref.allowed()}")
+            return self.leaf(self.p.upstream[key])
+        if isinstance(node.num, t.Partial) or isinstance(node.den, t.Partial):
+            raise InvalidAnswer("∂ is read only in a fraction ∂L/∂q")
+        return _op("/", self(node.num), self(node.den))
+
+    def read_Partial(self, node):
+        raise InvalidAnswer("∂ is read only in a fraction ∂L/∂q")
+
+    def read_Prime(self, node):
+        raise InvalidAnswer("a prime (′) is read on a function: σ'(s_1), f_1'(s_1)")
+
+    def read_Cases(self, node):
+        raise InvalidAnswer("cases are index notation, not read for a network; write the answer with matrices")
+
+    def read_BigSum(self, node):
+        raise InvalidAnswer("Σ is index notation, not read for a network; write the answer with matrices")
+
+    def read_Cond(self, node):
+        raise InvalidAnswer("a comparison on its own is not an answer; write 1[s_1 > 0] for an indicator")
+
+
+@dataclass(frozen=True)
+class _Const(t.Node):
+    value: object
+
+
+def _delta_partials(node):
+    """`\\frac{\\delta \\ell}{\\delta \\hat{y}}` (δ for ∂, as NYU writes it) → ∂ℓ/∂ŷ, everywhere in the tree."""
+    if isinstance(node, t.Frac):
+        num, den = node.num, node.den
+        if all(isinstance(n, t.Op) and n.op == "juxt" and isinstance(n.a, t.Word) and n.a.text == "delta"
+               for n in (num, den)):
+            return t.Frac(t.Partial(num.b), t.Partial(den.b))
+        return t.Frac(_delta_partials(num), _delta_partials(den))
+    if isinstance(node, t.Op):
+        return t.Op(node.op, _delta_partials(node.a), _delta_partials(node.b))
+    if isinstance(node, (t.Neg, t.Transpose)):
+        return type(node)(_delta_partials(node.a))
+    if isinstance(node, t.Equation):
+        return t.Equation(tuple(_delta_partials(s) for s in node.sides))
+    return node
+
+
+def left_to_right(node):
+    """The reading with ⊙ as tight as a product, left to right: `A B ∘ C D` → ((A B) ∘ C) D."""
+    if isinstance(node, t.Op) and node.op in MULTIPLY:
+        factors, ops = [], []
+        _flatten(node, factors, ops)
+        factors = [left_to_right(f) for f in factors]
+        out = factors[0]
+        for op, f in zip(ops, factors[1:]):
+            out = t.Op(op, out, f)
+        return out
+    if isinstance(node, t.Op):
+        return t.Op(node.op, left_to_right(node.a), left_to_right(node.b))
+    if isinstance(node, (t.Neg, t.Transpose)):
+        return type(node)(left_to_right(node.a))
+    return node
+
+
+def _mixes_hadamard(node) -> bool:
+    factors, ops = [], []
+    _flatten(node, factors, ops)
+    return "odot" in ops and any(o != "odot" for o in ops)

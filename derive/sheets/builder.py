@@ -268,8 +268,13 @@ def _network_blocks(part: Part, answer, fmt: str, override: str | None) -> list:
 def _proof_context(proof: dict) -> dict:
     steps = None
     if proof["steps"] is not None:
+        from derive.render.printer import latex
+        from derive.render.show import step_lines
+
+        lhs = latex(proof["lhs"])
         steps = [{"latex": _math(getattr(s, "after", s)), "reason": getattr(s, "reason", ""),
-                  "rule": getattr(s, "rule", "")} for s in proof["steps"]]
+                  "rule": getattr(s, "rule", ""), "lines": step_lines(getattr(s, "after", s), lhs)}
+                 for s in proof["steps"]]
     rhs = _math(proof["rhs"])
     ends = bool(steps) and str(steps[-1]["latex"]) == str(rhs)
     return {"lhs": _math(proof["lhs"]), "rhs": rhs, "steps": steps, "ends_at_rhs": ends}

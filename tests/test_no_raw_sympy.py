@@ -85,3 +85,16 @@ NETWORKS = ["affine>relu>affine>mse", "affine>sigmoid>affine>softmax_cross_entro
 def test_show_of_an_example_network_prints_no_sympy_source(chain, capsys):
     for fmt in ("text", "md", "tex"):
         assert raw_sympy(_show(capsys, chain, "--wrt", "W1", "--format", fmt), markdown=fmt == "md") == [], fmt
+
+
+@pytest.mark.parametrize(("name", "wrt"), TARGETS)
+def test_notebook_reprs_print_no_sympy_source(name, wrt):
+    import derive
+    from derive.verify import verify
+
+    d = derive.derivative(name, wrt=wrt)
+    assert raw_sympy(d._repr_latex_()) == []
+    assert raw_sympy(d._repr_markdown_(), markdown=True) == []
+    report = verify(d)
+    for shown in (str(report), repr(report), report._repr_markdown_()):
+        assert raw_sympy(shown, markdown=True) == [] and "Report(" not in shown

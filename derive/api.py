@@ -63,10 +63,12 @@ def targets() -> list:
     return entries()
 
 
-def sheet(name_or_file, output_dir="output", formats=("md", "tex"), *, templates: str | None = None) -> list:
+def sheet(name_or_file, output_dir="output", formats=("md", "tex"), *, templates: str | None = None,
+          edition: str = "ta") -> list:
     """Render a bundled sheet (by name) or a sheet file into `output_dir`; the paths written.
 
-    `formats` may include "pdf" when latexmk is installed.
+    `formats` may include "pdf" when latexmk is installed; `edition` is ta, solutions or exercises
+    (as `derive sheet --edition`).
     """
     from pathlib import Path
 
@@ -76,7 +78,8 @@ def sheet(name_or_file, output_dir="output", formats=("md", "tex"), *, templates
     unknown_formats = set(formats) - {"md", "tex", "pdf"}
     if unknown_formats:
         raise DeriveError(f"unknown format {min(unknown_formats)!r}; choose from: md, tex, pdf")
-    return write_sheet(load(resolve(str(name_or_file))), Path(output_dir), tuple(formats), templates)
+    return write_sheet(load(resolve(str(name_or_file))), Path(output_dir), tuple(formats), templates,
+                       edition=edition)
 
 
 def assert_correct(target, answer: str, wrt: str | None = None, *, scale=1, timeout: float = 5.0):

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from derive.model.matexpr import MatExpr, leaves
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 RULES = ("definition", "chain", "rewrite", "sum", "constant", "quotient", "product", "power",
          "differentiate", "contract", "substitute", "constraint", "cases", "factor")
+
+
+class Reason(str):
+    """A step's reason: as a str, plain Unicode text (terminal, JSON); `marked` keeps its formulas
+    between `$` signs, so a printed sheet sets them as math (derive.render.reason).
+
+    >>> r = Reason("quotient rule: $(N/D)′ = (N′D − ND′)/D²$"); str(r), r.marked[-3:]
+    ('quotient rule: (N/D)′ = (N′D − ND′)/D²', 'D²$')
+    """
+
+    marked: str
+
+    def __new__(cls, marked: str) -> Self:
+        obj = super().__new__(cls, marked.replace("$", ""))
+        obj.marked = marked
+        return obj
+
+    def __getnewargs__(self) -> tuple:
+        return (self.marked,)
 
 
 @dataclass(frozen=True)

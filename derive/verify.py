@@ -207,11 +207,28 @@ def reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer |
     return sp.diff(target, wrt_entry(d, assignment))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
+    """What a derivation's check found; prints (and displays in a notebook) as a sentence."""
+
     symbolic: int  # index assignments where closed form − diff simplified to 0 (steps H(x) as unknowns)
     numeric: int  # where it did not simplify but agreed to 20 digits at random points
     max_fd_error: float  # largest relative error against central finite differences
+
+    def __str__(self) -> str:
+        """`checked: the closed form equals sympy.diff of the definition at 6 index assignments (…)`."""
+        n = self.symbolic + self.numeric
+        how = [f"{self.symbolic} by simplifying the difference to 0"] if self.symbolic else []
+        how += [f"{self.numeric} by value at random points, to 20 digits"] if self.numeric else []
+        return (f"checked: the closed form equals sympy.diff of the definition at {n} index "
+                f"assignment{'s' if n != 1 else ''} ({', '.join(how)}); central finite differences agree "
+                f"within a relative error of {self.max_fd_error:.1e}")
+
+    def __repr__(self) -> str:
+        return f"<Report {self}>"
+
+    def _repr_markdown_(self) -> str:
+        return "**Verified.** " + str(self)[len("checked: "):].replace("sympy.diff", "`sympy.diff`") + "."
 
 
 class VerificationError(AssertionError):

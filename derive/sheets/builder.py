@@ -250,33 +250,43 @@ def _derivation_block(printed: dict, fmt: str, override: str | None, form: str) 
     return Markup(render(name, fmt, override, **printed, form=form).strip())
 
 
-def _network_blocks(part: Part, answer, fmt: str, override: str | None) -> list:
+def _network_blocks(part: Part, answer, fmt: str, override: str | None, edition: str = "ta") -> list:
     """The network's rendered blocks; with the bundled templates they are cached, printed once."""
     if answer is None:
         return []
     from derive import cache
     from derive.sheets.network import render_network
 
-    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form}
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form,
+               "edition": edition}
     if override or not (isinstance(part.network, str) and cache.builtin(part.network)):
         request = None
     blocks = cache.cached("network_blocks", request,
-                          lambda: [str(b) for b in render_network(answer, fmt, override, part.form)])
+                          lambda: [str(b) for b in render_network(answer, fmt, override, part.form, edition)])
     return [Markup(b) for b in blocks]
 
 
 def _proof_context(proof: dict) -> dict:
     steps = None
     if proof["steps"] is not None:
+        from derive.render.printer import latex
+        from derive.render.show import step_lines
+
+        lhs = latex(proof["lhs"])
         steps = [{"latex": _math(getattr(s, "after", s)), "reason": getattr(s, "reason", ""),
-                  "rule": getattr(s, "rule", "")} for s in proof["steps"]]
+                  "rule": getattr(s, "rule", ""), "lines": step_lines(getattr(s, "after", s), lhs)}
+                 for s in proof["steps"]]
     rhs = _math(proof["rhs"])
     ends = bool(steps) and str(steps[-1]["latex"]) == str(rhs)
     return {"lhs": _math(proof["lhs"]), "rhs": rhs, "steps": steps, "ends_at_rhs": ends}
 
 
-def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -> dict:
-    """Everything the sheet template reads, for one format."""
+EDITIONS = ("ta", "solutions", "exercises")  # the TA's copy, the students' solutions, the questions only
+
+
+def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, edition: str = "ta") -> dict:
+    """Everything the sheet template reads, for one format and one edition (EDITIONS): the students'
+    solutions leave out what the tool says about its own checks, the exercises every answer."""
     from derive.render.environment import render
     from derive.verify import check_note
 
@@ -289,7 +299,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
             p = s.part
             blocks = [_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None else "index")
                       for c, d in zip(print_derivations(s), s.derivations)]
-            notes = [check_note(d) for d in s.derivations]
+            notes = [check_note(d) if edition == "ta" else None for d in s.derivations]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]
             proof = None
@@ -306,13 +316,14 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None) -
                 "derivations": [{"block": b, "check": c, "numeric": t}
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
-                "network": _network_blocks(p, s.network, fmt, override),
+                "network": _network_blocks(p, s.network, fmt, override, edition),
                 "missing": s.missing,
             })
         questions.append({"number": n, "title": _plain(fmt, q.title), "statement": _text(fmt, q.statement),
                           "parts": parts})
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
-            "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name}
+            "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
+            "edition": edition}
 
 
 def _plain(fmt: str, text: str):
@@ -329,14 +340,15 @@ def _fence(code: str) -> str:
     return "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
 
 
-def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify: bool = True) -> Built:
-    """The sheet rendered in each of `formats` (md, tex)."""
+def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify: bool = True,
+          edition: str = "ta") -> Built:
+    """The sheet rendered in each of `formats` (md, tex), as the `edition` (EDITIONS) asks."""
     from derive.render.environment import render
 
     solved, warnings = solve(sheet, verify=verify)
     outputs = {}
     for fmt in formats:
-        text = render(f"sheet.{fmt}.j2", fmt, override, **context(sheet, solved, fmt, override))
+        text = render(f"sheet.{fmt}.j2", fmt, override, **context(sheet, solved, fmt, override, edition))
         outputs[fmt] = text.rstrip() + "\n"
     return Built(sheet, outputs, warnings)
 

@@ -1,4 +1,5 @@
-"""`derive sheet NAME|FILE… [--all] [-o DIR] [--format md,tex,pdf] [--templates DIR]`."""
+"""`derive sheet NAME|FILE… [--all] [-o DIR] [--format md,tex,pdf] [--edition ta,solutions,exercises]
+[--templates DIR]`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,23 @@ def _formats(text: str) -> tuple:
     return chosen
 
 
+def _editions(text: str) -> tuple:
+    from derive.sheets.builder import EDITIONS
+
+    chosen = tuple(dict.fromkeys(e.strip() for e in text.split(",") if e.strip()))
+    for e in chosen:
+        if e not in EDITIONS:
+            raise DeriveError(f"unknown edition {e!r}; choose from: {', '.join(EDITIONS)}")
+    if not chosen:
+        raise DeriveError(f"no edition given; choose from: {', '.join(EDITIONS)}")
+    return chosen
+
+
+def stem(sheet, edition: str = "ta") -> str:
+    """The file name of an edition: NAME for the TA's copy, NAME-solutions, NAME-exercises."""
+    return sheet.name if edition == "ta" else f"{sheet.name}-{edition}"
+
+
 def _jobs(text: str) -> int:
     import argparse
 
@@ -37,6 +55,7 @@ def run(args) -> int:
     from derive.sheets.pdf import HINT, TexError, available, source_date_epoch
 
     formats = _formats(args.format)
+    editions = _editions(args.edition)
     names = list(args.sheets)
     if args.all:
         names += [n for n in bundled() if n not in names]
@@ -48,21 +67,23 @@ def run(args) -> int:
     sheets = [load(resolve(n)) for n in names]  # every file read before anything is written
     no_tex = "pdf" in formats and not available()
     want_pdf = "pdf" in formats and not no_tex
-    check_output(out, sheets, formats)  # and the output checked before any work
+    check_output(out, sheets, formats, editions)  # and the output checked before any work
     if want_pdf:
         source_date_epoch()
     try:
         solve_ahead(sheets, args.templates, args.jobs)
         status = 0
         for sheet in sheets:
-            try:
-                for path in write_sheet(sheet, out, formats if want_pdf else tuple(f for f in formats if f != "pdf"),
-                                        args.templates,
-                                        warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
-                    print(path)
-            except TexError as exc:
-                print(f"derive: {exc.message}", file=sys.stderr)
-                status = 1
+            for edition in editions:
+                try:
+                    for path in write_sheet(sheet, out,
+                                            formats if want_pdf else tuple(f for f in formats if f != "pdf"),
+                                            args.templates, edition=edition,
+                                            warn=lambda w: print(f"derive: warning: {w}", file=sys.stderr)):
+                        print(path)
+                except TexError as exc:
+                    print(f"derive: {exc.message}", file=sys.stderr)
+                    status = 1
     finally:
         limits.expired.clear()
     if no_tex:  # last: a sheet that fails is one line, not a hint and its error
@@ -70,8 +91,11 @@ def run(args) -> int:
     return status
 
 
-def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None = None, warn=None) -> list:
+def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None = None, warn=None,
+                edition: str = "ta") -> list:
     """Render `sheet` into `out` (each file written atomically); the paths written, in order.
+    `edition`: ta (NAME.md, today's TA copy), solutions (NAME-solutions.md: no notes of the tool's own
+    checks, no footer) or exercises (NAME-exercises.md: the questions only).
 
     A TeX failure raises TexError after the Markdown and LaTeX are in place and leaves no PDF (an
     older one is removed: it would not match them). An output that cannot be written is said
@@ -81,40 +105,43 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
     from derive.sheets.builder import build, write_atomic
     from derive.sheets.pdf import TexError, compile_pdf
 
-    check_output(out, [sheet], formats)
+    _editions(edition)
+    check_output(out, [sheet], formats, (edition,))
 
     def fresh():
-        built = build(sheet, formats=("md", "tex"), override=templates)
+        built = build(sheet, formats=("md", "tex"), override=templates, edition=edition)
         return built.outputs, built.warnings
 
-    outputs, warnings = cache.cached("sheet", sheet_request(sheet, templates), fresh)
+    request = sheet_request(sheet, templates)
+    outputs, warnings = cache.cached("sheet", request and {**request, "edition": edition}, fresh)
     for w in warnings:
         if warn:
             warn(w)
     written = []
     for fmt in ("md", "tex"):
         if fmt in formats:
-            path = Path(out) / f"{sheet.name}.{fmt}"
+            path = Path(out) / f"{stem(sheet, edition)}.{fmt}"
             write_atomic(path, outputs[fmt])
             written.append(path)
     if "pdf" in formats:
-        pdf = Path(out) / f"{sheet.name}.pdf"
+        pdf = Path(out) / f"{stem(sheet, edition)}.pdf"
         try:
-            written.append(compile_pdf(outputs["tex"], pdf, name=f"{sheet.name}.tex"))
+            written.append(compile_pdf(outputs["tex"], pdf, name=f"{stem(sheet, edition)}.tex"))
         except TexError:
             pdf.unlink(missing_ok=True)
             raise
     return written
 
 
-def check_output(out: Path, sheets, formats) -> None:
+def check_output(out: Path, sheets, formats, editions=("ta",)) -> None:
     """DeriveError (one line) unless every file the sheets give can be written into `out`."""
     from derive.sheets.builder import check_name, output_folder
 
     output_folder(out, make=False)  # made when the first file is written, so a failed build leaves none
     for sheet in sheets:
-        for fmt in formats:
-            check_name(Path(out) / f"{sheet.name}.{fmt}")
+        for edition in editions:
+            for fmt in formats:
+                check_name(Path(out) / f"{stem(sheet, edition)}.{fmt}")
 
 
 def sheet_request(sheet, templates: str | None = None) -> dict | None:
@@ -141,6 +168,10 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", default="output", metavar="DIR", help="folder for the results (default output/)")
     p.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default all three; "
                    "pdf only when latexmk is installed)")
+    p.add_argument("--edition", default="ta", metavar="ta,solutions,exercises",
+                   help="comma-separated: ta (default: worked solutions with the notes of what was checked), "
+                   "solutions (for students: no notes of the tool's checks, no footer; NAME-solutions.*), "
+                   "exercises (the questions only; NAME-exercises.*)")
     p.add_argument("--templates", metavar="DIR", help="a folder whose templates override the bundled ones; "
                    "templates are code (Jinja is not sandboxed): use only a folder you trust as you trust a script")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",

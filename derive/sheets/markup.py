@@ -188,10 +188,20 @@ def _no_html(text: str) -> str:
 def _no_html_inline(text: str) -> str:
     out, pos = [], 0
     for m in _MATH.finditer(text):  # math as written (checked already), its < as \\lt
-        out += [_no_html_prose(text[pos:m.start()]), m.group().replace("<", r"\lt ")]
+        math = m.group().replace("<", r"\lt ")
+        before = _no_html_prose(text[pos:m.start()])
+        if m.group(1) is not None:  # a display: a paragraph of its own, or GitHub sets it inline
+            before, math = before.rstrip(" \t\n") + "\n\n", math + "\n\n"
+            if not before.strip():
+                before = before.strip()
+        out += [before, math]
         pos = m.end()
-    out.append(_no_html_prose(text[pos:]))
-    return "".join(out)
+        if m.group(1) is not None:
+            pos += len(text[pos:]) - len(text[pos:].lstrip(" \t\n"))
+    tail = _no_html_prose(text[pos:])
+    if out and out[-1].endswith("$$\n\n") and not tail.strip():
+        out[-1], tail = out[-1][:-2], ""  # a display that ends the text needs no blank line after it
+    return "".join(out + [tail])
 
 
 def _no_html_prose(text: str) -> str:

@@ -63,9 +63,11 @@ def solve_network(part) -> NetworkAnswer:
     return NetworkAnswer(derivations, example)
 
 
-def render_network(answer: NetworkAnswer, fmt: str, override: str | None, form: str | None = None) -> list:
+def render_network(answer: NetworkAnswer, fmt: str, override: str | None, form: str | None = None,
+                   edition: str = "ta") -> list:
     """Rendered blocks: each derivation (only the index or the matrix form if `form` says so), then
-    the worked example."""
+    the worked example. A students' edition has no note of the tool's own check (`check` empty; the
+    templates also get `edition`)."""
     from markupsafe import Markup
 
     from derive.network import numeric_render
@@ -73,9 +75,11 @@ def render_network(answer: NetworkAnswer, fmt: str, override: str | None, form: 
     from derive.render.environment import render
 
     ext = "tex" if fmt == "tex" else "md"
-    blocks = [render(f"partials/network.{ext}.j2", fmt, override, **network_render.context(d), form=form).strip()
+    blocks = [render(f"partials/network.{ext}.j2", fmt, override,
+                     **{**network_render.context(d), **({} if edition == "ta" else {"check": ""})},
+                     form=form, edition=edition).strip()
               for d in answer.derivations]
     if answer.example is not None:
         blocks.append(render(f"partials/numeric.{ext}.j2", fmt, override,
-                             **numeric_render.context(answer.example)).strip())
+                             **numeric_render.context(answer.example), edition=edition).strip())
     return [Markup(b) for b in blocks]

@@ -68,10 +68,12 @@ def tex_error(log: str, name: str) -> str:
     return f"{name}: LaTeX failed (no error line in the log)"
 
 
-def compile_pdf(tex: str, dest: Path, *, name: str | None = None, timeout: float = TIMEOUT) -> Path:
+def compile_pdf(tex: str, dest: Path, *, name: str | None = None, timeout: float = TIMEOUT,
+                log_to: Path | None = None) -> Path:
     """Compile `tex` and put the PDF at `dest`; TexError with the TeX error and line otherwise.
 
-    Nothing is written to `dest`'s folder unless the compile succeeds.
+    Nothing is written to `dest`'s folder unless the compile succeeds. `log_to` receives TeX's log
+    (overfull lines and all) when the compile succeeds.
     """
     if not available():
         raise DeriveError(HINT)
@@ -98,4 +100,6 @@ def compile_pdf(tex: str, dest: Path, *, name: str | None = None, timeout: float
         from derive.sheets.builder import write_atomic
 
         write_atomic(dest, pdf.read_bytes())
+        if log_to is not None:
+            write_atomic(Path(log_to), log)
     return dest

@@ -1,0 +1,60 @@
+"""A step's reason for a printed page: prose as text, its formulas (between `$` in
+`derive.steps.Reason.marked`) as math, so (N′D − ND′)/D² is set like the step beside it.
+
+The formulas are the project's own Unicode (∂x_k/∂x_j = δ_kj, (uⁿ)′ = n uⁿ⁻¹ u′); `unicode_latex`
+turns that small vocabulary into LaTeX, character by character, and escapes anything else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup
+
+from derive.model.notation import _GREEK_LETTERS
+from derive.render.printer import escape_tex
+
+_SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": r"\neq ", "⊙": r"\odot ",
+            "·": r"\cdot ", "×": r"\times ", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\mathbb{1}",
+            "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to "}
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾", "0123456789n-+abuijk()"))
+_FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "tanh": r"\tanh ", "diag": r"\operatorname{diag}"}
+_TOKEN = re.compile(r"_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
+_PLAIN = re.compile(r"[A-Za-z0-9 ()\[\]/=+,.:;<>!|-]")
+
+
+def unicode_latex(formula: str) -> str:
+    """`∂x_k/∂x_j = δ_kj` → `\\partial x_{k}/\\partial x_{j} = \\delta _{kj}`; unknown characters escaped."""
+    out = []
+    for m in _TOKEN.finditer(formula):
+        sub, word, sup, char = m.groups()
+        if sub is not None:
+            out.append(f"_{{{sub}}}")
+        elif word is not None:
+            out.append(_FUNCTIONS.get(word, word))
+        elif sup is not None:
+            out.append("^{" + "".join(_SUPERSCRIPTS[c] for c in sup) + "}")
+        elif char in _SYMBOLS:
+            out.append(_SYMBOLS[char])
+        elif char in _GREEK_LETTERS:
+            out.append(f"\\{_GREEK_LETTERS[char]} ")
+        elif _PLAIN.fullmatch(char):
+            out.append(char)
+        else:
+            out.append(escape_tex(char))
+    return "".join(out).strip()
+
+
+def reason_markup(reason: str, fmt: str) -> Markup:
+    """The reason for `fmt` ('tex' or 'md'): prose escaped for TeX in 'tex', formulas as `$…$` math."""
+    marked = getattr(reason, "marked", None)
+    if marked is None:  # a plain string (a custom template's, an older pickle): prose only
+        return Markup(escape_tex(str(reason)) if fmt == "tex" else str(reason))
+    pieces = marked.split("$")
+    out = []
+    for n, piece in enumerate(pieces):
+        if n % 2:
+            out.append(f"${unicode_latex(piece)}$")
+        else:
+            out.append(escape_tex(piece) if fmt == "tex" else piece)
+    return Markup("".join(out))

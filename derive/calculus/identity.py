@@ -14,7 +14,7 @@ import sympy as sp
 
 from derive.calculus.sums import contract_deltas, same_sum
 from derive.errors import DeriveError
-from derive.steps import Step
+from derive.steps import Step, step
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def prove(lhs: sp.Expr, rhs: sp.Expr, *, limit: int = 8) -> Proof:
         for rule, reason, fn in RULES:
             after = fn(current)
             if after != current:
-                steps.append(Step(rule, current, after, reason))
+                steps.append(step(rule, current, after, reason))
                 current = after
                 break
         else:

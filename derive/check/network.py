@@ -63,12 +63,13 @@ class NetworkReference:
     """The network's quantities and gradient at every point, from its own generated NumPy code."""
 
     def __init__(self, d, seed: int = 11):
-        from derive.network.backprop import _Names, backprop
+        from derive.network.backprop import backprop
         from derive.network.codegen import _sizes, code_name, compile_numpy, numpy_expr
+        from derive.network.names import LayerNames
 
         self.d, self.net, self.wrt = d, d.network, d.wrt
         net = self.net
-        self.names = _Names(net)
+        self.names = LayerNames(net)
         bp = backprop(net)
         from derive.network.codegen import sample_hyperparameters
 
@@ -191,7 +192,7 @@ def _latex_name(key: str, batch: bool = False) -> str:
     """LaTeX of a name key: w1 → W^{(1)}, delta2 → δ^{(2)} (Δ in a batch), yhat → ŷ (Ŷ), φ, ℓ."""
     import re
 
-    from derive.network.printer import net_name
+    from derive.network.names import net_name
 
     m = re.fullmatch(r"(w|b|s|z|delta)(\d+)", key)
     if m:
@@ -578,8 +579,8 @@ def unpack(node, d, batch: bool):
 
 
 def expected_latex(d) -> str:
-    parts = [rf"\frac{{\partial L}}{{\partial {_latex_name(d.wrt.lower())}}} = {d.gradient.matrix}"]
-    parts += [rf"{_latex_name(s.name.lower())} = {s.matrix}" for s in d.signals]
+    parts = [rf"\frac{{\partial L}}{{\partial {_latex_name(d.wrt.lower())}}} = {d.gradient.latex}"]
+    parts += [rf"{_latex_name(s.name.lower())} = {s.latex}" for s in d.signals]
     return r",\quad ".join(parts)
 
 
@@ -645,7 +646,7 @@ def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
                 notes.append(BRACKET_NOTE.format(str(results[False, rows]).rstrip("?").split(":")[0],
                                                  answer_latex(left_to_right(node), batch)))
             if rows:
-                notes.append(ROW_NOTE.format(f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.matrix}$"))
+                notes.append(ROW_NOTE.format(f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.latex}$"))
             return Verdict("correct", parsed, expected, notes, None, answer)
     fitted = [(key, v) for key, v in results.items() if isinstance(v, Values) and matches(v, ref) is not None]
     if fitted:

@@ -9,9 +9,10 @@ import random
 
 import sympy as sp
 
-from derive.network.backprop import N_IDX, I, N, backprop, derive_network
+from derive.network.backprop import backprop, derive_network
 from derive.network.chain import Network
 from derive.network.local import dim
+from derive.network.names import N_IDX, I, N
 from derive.verify import unroll
 
 
@@ -118,9 +119,7 @@ def check_gradients(net: Network, seeds: tuple = (0, 1, 2), step: float = 1e-6) 
     import numpy as np
 
     from derive.errors import DeriveError
-    from derive.network.codegen import code_name, compile_numpy
-
-    from derive.network.codegen import sample_hyperparameters
+    from derive.network.codegen import code_name, compile_numpy, sample_hyperparameters
 
     f = compile_numpy(net, hyper=sample_hyperparameters(net, np.random.default_rng(len(seeds))))
     layers = {1, 2, net.depth}

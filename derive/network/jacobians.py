@@ -14,7 +14,7 @@ from derive.definitions.model import IDX
 from derive.model import matexpr as mx
 from derive.network import trees
 from derive.network.chain import Network
-from derive.network.names import I, J, base
+from derive.network.names import I, J, LayerNames, base
 from derive.steps import LocalJacobian
 
 M_IDX = IDX["m"]  # the sample of the variable, in a batch Jacobian ∂S_in/∂Z_jm
@@ -59,26 +59,39 @@ def _jacobian(names, top: str, bottom: str, shape: tuple, tree, entry=None) -> L
                          names=names.table([before, tree]))
 
 
-def local_jacobians(net: Network, wrt: str) -> tuple:
-    """∂L/∂wrt as a product of local Jacobians, from the loss down to the layer of `wrt`."""
+def jacobians(net: Network) -> dict:
+    """Every local Jacobian of the network once, (top, bottom) → LocalJacobian: built layer by
+    layer, so the work grows linearly with depth."""
     from derive.network.backprop import backprop
 
     bp = backprop(net)
     names = bp.names
     L = net.depth
+    up = bp.signals[0].upstream_tree
+    out = {("L", names.out[L]): _jacobian(names, "L", names.out[L], (f"d{L}", "N") if net.batch else ("1", f"d{L}"),
+                                          up if net.batch else mx.transpose(up))}
+    for s in bp.signals:
+        m = s.k
+        if net.stages[m - 1].activation:
+            shape = (f"d{m}", "N") if net.batch else (f"d{m}", f"d{m}")
+            out[names.out[m], names.pre[m]] = _jacobian(names, names.out[m], names.pre[m], shape,
+                                                        s.fprime_tree if net.batch else mx.diag(s.fprime_tree))
+        for var in (*net.stages[m - 1].params, names.out[m - 1]):
+            out[names.pre[m], var] = _affine(net, bp, m, var)
+    return out
+
+
+def local_jacobians(net: Network, wrt: str, table: dict | None = None) -> tuple:
+    """∂L/∂wrt as a product of local Jacobians, from the loss down to the layer of `wrt`."""
+    table = table or jacobians(net)
+    names = LayerNames(net)
+    L = net.depth
     k = 1 if wrt == net.input_name else int(wrt[1:])
-    top = bp.signals[0]
-    up = top.upstream_tree
-    chain = [_jacobian(names, "L", names.out[L], (f"d{L}", "N") if net.batch else ("1", f"d{L}"),
-                       up if net.batch else mx.transpose(up))]
+    chain = [table["L", names.out[L]]]
     for m in range(L, k - 1, -1):
         if m < L:
-            chain.append(_affine(net, bp, m + 1, names.out[m]))
+            chain.append(table[names.pre[m + 1], names.out[m]])
         if net.stages[m - 1].activation:
-            fprime = next(s for s in bp.signals if s.k == m).fprime_tree
-            shape = (f"d{m}", "N") if net.batch else (f"d{m}", f"d{m}")
-            chain.append(_jacobian(names, names.out[m], names.pre[m], shape,
-                                   fprime if net.batch else mx.diag(fprime)))
-    chain.append(_affine(net, bp, k, wrt))
+            chain.append(table[names.out[m], names.pre[m]])
+    chain.append(table[names.pre[k], wrt])
     return tuple(chain)
-

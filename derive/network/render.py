@@ -157,6 +157,8 @@ def network_text(d, form: str | None = None) -> str:
     width = max(len(r.label) for r in bp.forward)
     for r in bp.forward:
         lines.append(f"  {r.label:<{width}}  {_row_lhs(r, 'text')} = {_row_rhs(r, 'text')}   [{shape_text(r.shape)}]")
+        if r.expanded is not None and r.expanded != r.after:
+            lines.append(f"  {'':<{width}}    in terms of the input: {matrix.text(r.expanded, r.names)}")
     jacobians = [_partial(j.top, j.bottom, j.names, "text") for j in d.chain]
     lines += ["", "chain rule (Jacobians, numerator layout)", f"  {wrt} = " + " · ".join(jacobians)]
     lines += [f"  {name:<12} {shape_text(j.shape):<18} = {_equals(j, 'text')}" for name, j in zip(jacobians, d.chain)]

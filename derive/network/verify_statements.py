@@ -33,6 +33,8 @@ from derive.render.unicode import unicode_text
 
 RTOL = 1e-8  # the trees and the code compute the same numbers in a different order
 FD_RTOL = 1e-5  # central differences (step 1e-6) of one layer
+INDEX, CODE = "its index form (the engine's derivation)", "the generated code"
+DEFINITION = "its index form (the registry's definition)"
 
 
 @dataclass(frozen=True)
@@ -87,24 +89,35 @@ class _Point:
         return {sp.Symbol(d, integer=True, positive=True): v for d, v in self.dims.items()} | {
             sp.Symbol(h, positive=True): v for h, v in self.hyper.items()}
 
-    def index_values(self, expr: sp.Expr, free: tuple, shape: tuple, values: dict | None = None) -> np.ndarray:
-        """The index form at every entry (its free indices `free` over `shape`), summed out at these sizes."""
+    def index_function(self, expr: sp.Expr, free: tuple, values: dict | None = None):
+        """The index form as a function of its free indices (1-based), its sums written out at these
+        sizes and each entry looked up in the arrays of this point."""
         from derive.verify import unroll
 
         values = values or self.values
-        scalars = self.scalars()
+        lookups = {}
+
+        def lookup(a: sp.Indexed):
+            name = f"_at_{a.base.name}"
+            lookups[name] = _getter(values[a.base.name])
+            return sp.Function(name)(*a.indices)
+
+        body = unroll(expr.xreplace(self.scalars())).replace(lambda e: isinstance(e, sp.Indexed), lookup)
+        return sp.lambdify(free, body, modules=[lookups, "numpy"])
+
+    def index_values(self, expr: sp.Expr, free: tuple, shape: tuple, values: dict | None = None) -> np.ndarray:
+        """The index form at every entry (its free indices `free` over `shape`)."""
+        f = self.index_function(expr, free, values)
         out = np.empty(shape)
         for idx in np.ndindex(*shape):
-            e = unroll(expr.xreplace({**dict(zip(free, (sp.Integer(i + 1) for i in idx))), **scalars}))
-            e = e.xreplace({a: _entry(values, a) for a in e.atoms(sp.Indexed)})
-            out[idx] = float(e)
+            out[idx] = f(*(i + 1 for i in idx[: len(free)]))  # a column (d, 1) has one index
         return out
 
 
-def _entry(values: dict, a: sp.Indexed) -> sp.Float:
-    arr = values[a.base.name]
-    idx = tuple(int(i) - 1 for i in a.indices)
-    return sp.Float(arr[idx] if len(idx) == 2 else arr[idx[0], 0])
+def _getter(arr: np.ndarray):
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return lambda r, c=1: arr[int(r) - 1, int(c) - 1]  # a column: x_i, b_i
+    return lambda r, c: arr[int(r) - 1, int(c) - 1]
 
 
 class _Checker:
@@ -128,6 +141,11 @@ class _Checker:
     def fail(self, statement: str, against: str, how: str):
         raise DeriveError(f"{self.net.spec}: the printed {statement} disagrees with {against} at random values "
                           f"({how}); not stated")
+
+    def both(self, statement: str, tree, index, code, index_is: str = INDEX) -> None:
+        """A tree against its index form (what the engine derived), then against the code printed from it."""
+        self.tree(statement, tree, index, index_is)
+        self.tree(statement, tree, code, CODE)
 
     def tree(self, statement: str, tree, expected, against: str, env: dict | None = None) -> None:
         try:
@@ -153,69 +171,64 @@ def check_statements(net: Network, seed: int = 0) -> tuple:
     for row in bp.forward:
         if row is bp.loss_row:
             continue
-        want = p.values[row.name]
+        code = p.values[row.name]
+        index = p.index_values(row.rhs, free, code.shape)  # the definition, at the code's inputs to the row
         lhs = row.names[row.name].text
-        c.compare(f"index form of {lhs}", p.index_values(row.rhs, free, want.shape), want, "the generated code")
-        if row.after is not None:
-            c.tree(f"forward row {lhs} = {_text(row.after, row.names)}", row.after, want, "the generated code")
+        if row.after is None:
+            c.compare(f"row {unicode_text(row.lhs)} = {unicode_text(row.rhs)}", index, code, CODE)
+        else:
+            c.both(f"forward row {lhs} = {_text(row.after, row.names)}", row.after, index, code, DEFINITION)
         if row.expanded is not None:
-            c.tree(f"{lhs} = {_text(row.expanded, row.names)} (in terms of the input)", row.expanded, want,
-                   "the generated code", p.env(only_inputs=True))
+            c.tree(f"{lhs} = {_text(row.expanded, row.names)} (in terms of the input)", row.expanded, code, CODE,
+                   p.env(only_inputs=True))
     for s in bp.signals:
         _signal(c, s, free)
     for g in bp.gradients.values():
-        want = p.grads[p.code_name(g.wrt)]
-        lhs = g.names[g.before.name].text
+        code = p.grads[p.code_name(g.wrt)]
         free_g = tuple(g.lhs.variables[0].indices)
-        got = p.index_values(g.rhs, free_g, want.shape[: len(free_g)])
-        c.compare(f"index form of {lhs}", got, want, "the generated code")
-        c.tree(f"gradient {lhs} = {g.text}", g.after, want, "the generated code")
+        index = p.index_values(g.rhs, free_g, code.shape[: len(free_g)])
+        c.both(f"gradient {g.names[g.before.name].text} = {g.text}", g.after, index, code)
     _jacobians(c, net)
     return c.count, c.worst, p.widths, p.samples
 
 
 def _signal(c: _Checker, s, free: tuple) -> None:
     p = c.p
-    want = p.values[s.name]
-    name = s.names[s.name].text
-    c.compare(f"index form of {name}", p.index_values(s.rhs, free, want.shape), want, "the generated code")
-    for tree in s.forms:
-        c.tree(f"error signal {name} = {_text(tree, s.names)}", tree, want, "the generated code")
-    upstream = p.index_values(s.upstream, free, want.shape)
+    code = p.values[s.name]
+    index = p.index_values(s.rhs, free, code.shape)
+    upstream = p.index_values(s.upstream, free, code.shape)
     up_name = s.general.args[0].name if s.fprime_tree is not None else s.general.name
-    c.tree(f"{s.names[up_name].text} = {_text(s.upstream_tree, s.names)}", s.upstream_tree, upstream,
-           "its index form (the engine's derivation)")
+    c.tree(f"{s.names[up_name].text} = {_text(s.upstream_tree, s.names)}", s.upstream_tree, upstream, INDEX)
     extra = {up_name: upstream}
     if s.fprime_tree is not None:
-        fprime = p.index_values(s.derivative, free, want.shape)
-        c.tree(f"f_{s.k}′ = {_text(s.fprime_tree, s.names)}", s.fprime_tree, fprime,
-               "its index form (the engine's derivation)")
+        fprime = p.index_values(s.derivative, free, code.shape)
+        c.tree(f"f_{s.k}′ = {_text(s.fprime_tree, s.names)}", s.fprime_tree, fprime, INDEX)
         extra[f"fprime{s.k}"] = fprime
-    c.tree(f"error signal {name} = {_text(s.general, s.names)}", s.general, want, "the generated code", p.env(extra))
+    name = s.names[s.name].text
+    for tree in s.forms:
+        c.both(f"error signal {name} = {_text(tree, s.names)}", tree, index, code)
+    c.tree(f"error signal {name} = {_text(s.general, s.names)}", s.general, index, INDEX, p.env(extra))
 
 
 def _jacobians(c: _Checker, net: Network) -> None:
     """Each local Jacobian once: its matrix, and its stated entries, against central differences."""
-    from derive.network.jacobians import local_jacobians
+    from derive.network.jacobians import jacobians
 
     p, bp = c.p, c.bp
-    seen = set()
-    for wrt in net.variables:
-        for jac in local_jacobians(net, wrt):
-            if (jac.top, jac.bottom) in seen or jac.top == "L":  # ∂L/∂ŷ is the error signal's upstream, checked
-                continue
-            seen.add((jac.top, jac.bottom))
-            row = next(r for r in bp.forward if r.name == jac.top)
-            label = f"Jacobian {jac.names[jac.before.name].text}"
-            numeric = _central(p, row, jac.bottom)  # (output entry) × (variable entry), 4 axes
-            if jac.after is not None:
-                stated = _full(evaluate(jac.after, p.env()), numeric.shape)
-                c.compare(f"{label} = {_text(jac.after, jac.names)}", stated, numeric,
-                          "central differences of the layer", FD_RTOL)
-            if jac.entry is not None:
-                stated, numeric_at = _entries(p, jac, numeric)
-                c.compare(f"{label}: {unicode_text(jac.entry)}", stated, numeric_at,
-                          "central differences of the layer", FD_RTOL)
+    for (top, bottom), jac in jacobians(net).items():
+        if top == "L":  # ∂L/∂ŷ is the upstream gradient of the error signal, checked with it
+            continue
+        row = next(r for r in bp.forward if r.name == top)
+        label = f"Jacobian {jac.names[jac.before.name].text}"
+        numeric = _central(p, row, bottom)  # (output entry) × (variable entry), 4 axes
+        if jac.after is not None:
+            stated = _full(evaluate(jac.after, p.env()), numeric.shape)
+            c.compare(f"{label} = {_text(jac.after, jac.names)}", stated, numeric,
+                      "central differences of the layer", FD_RTOL)
+        if jac.entry is not None:
+            stated, numeric_at = _entries(p, jac, numeric)
+            c.compare(f"{label}: {unicode_text(jac.entry)}", stated, numeric_at,
+                      "central differences of the layer", FD_RTOL)
 
 
 def _central(p: _Point, row, var: str, h: float = 1e-6) -> np.ndarray:
@@ -248,14 +261,16 @@ def _entries(p: _Point, jac, numeric: np.ndarray) -> tuple:
     """(stated, numeric) at every pair of entries the entry statement covers: every pair, or those
     where an index the two sides share agrees (∂s_i/∂W_ij speaks of row i of W only)."""
     slots = tuple(_padded(jac.entry.lhs.expr.indices)) + tuple(_padded(jac.entry.lhs.variables[0].indices))
+    symbols = tuple(dict.fromkeys(s for s in slots if s is not None))
+    f = p.index_function(jac.entry.rhs, symbols)
     stated, at_points = [], []
     for pos in np.ndindex(*numeric.shape):
         at = {}
         for symbol, v in zip(slots, pos):
-            if symbol is not None and at.setdefault(symbol, sp.Integer(v + 1)) != v + 1:
+            if symbol is not None and at.setdefault(symbol, v + 1) != v + 1:
                 break
         else:
-            stated.append(p.index_values(jac.entry.rhs.xreplace(at), (), ()))
+            stated.append(f(*(at[s] for s in symbols)))
             at_points.append(numeric[pos])
     return np.array(stated, dtype=float), np.array(at_points)
 

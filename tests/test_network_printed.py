@@ -75,9 +75,14 @@ def reads_back(d, printed: str, fmt: str, expected) -> bool:
     return True
 
 
+def value_of(name: str):
+    """The network's value of `name` at a reference point."""
+    return lambda p: p.values[name]
+
+
 def formulas(d) -> list:
     """(what, tree, names, expected value at a reference point) for every matrix formula printed."""
-    bp, names = d.backprop, d.backprop.names
+    bp = d.backprop
     out = []
     for row in bp.forward:
         key = row.name.lower()
@@ -157,7 +162,7 @@ def test_uva_output_error_signal_prints_every_entrywise_product_with_odot():
     assert top.text == "(Ŷ − Y) ⊙ Ŷ ⊙ (1 − Ŷ)"
     assert top.latex == r"\left(\hat{Y} - Y\right) \odot \hat{Y} \odot \left(1 - \hat{Y}\right)"
     assert top.latex in d.markdown() and top.text in d.text()
-    delta3 = lambda p: p.values["delta3"]  # noqa: E731
+    delta3 = value_of("delta3")
     assert reads_back(d, top.text, "text", delta3) and reads_back(d, top.latex, "latex", delta3)
     with pytest.raises(Exception, match="cannot multiply"):
         reads_back(d, top.text.replace(" ⊙ ", " "), "text", delta3)  # Ŷ(1 − Ŷ)(Ŷ − Y): matrix products
@@ -167,7 +172,7 @@ def test_a_dropped_bracket_in_an_error_signal_does_not_read_back():
     d = network("affine_batch>sigmoid>affine_batch>sigmoid>affine_batch>sigmoid>half_frobenius").derive("W1")
     top, hidden = d.signals[0], d.signals[1]
     assert hidden.text == "(W3ᵀ Δ3) ⊙ Z2 ⊙ (1 − Z2)"
-    delta2, delta3 = (lambda p: p.values["delta2"]), (lambda p: p.values["delta3"])
+    delta2, delta3 = value_of("delta2"), value_of("delta3")
     assert reads_back(d, hidden.text, "text", delta2)
     assert not reads_back(d, "(W3ᵀ Δ3) ⊙ Z2 ⊙ 1 − Z2", "text", delta2)
     assert not reads_back(d, top.text.replace("(", "").replace(")", ""), "text", delta3)
@@ -205,8 +210,8 @@ def _wrong(monkeypatch, where: str):
     ("∂L/∂W1", "the printed gradient ∂L/∂W1 = 2 δ1 xᵀ"),
     ("f_1′", "the printed f_1′ = 2 𝟙[s1 > 0]"),
     ("∂L/∂z1", "the printed ∂L/∂z1 = 2 W2ᵀ δ2"),
-    ("layer 2's affine map", "the printed forward row ŷ = 2 W2 z1 + 2 b2 disagrees with its index form (the "
-                             "registry's definition)"),
+    ("layer 2's affine map", ("the printed forward row ŷ = 2 W2 z1 + 2 b2 disagrees with its index form (the "
+                              "registry's definition)")),
 ])
 def test_a_wrong_statement_is_refused_in_one_line_naming_it(monkeypatch, capsys, fresh_backprop, where, named):
     from derive.cli import main

@@ -119,7 +119,7 @@ def check_note(d, lead: str = "Checked") -> str:
     from derive.network.verify import RTOL
 
     r = d.checked
-    widths = ", ".join(f"d{k} = {w}" for k, w in enumerate(r.widths))
+    widths = ", ".join(f"d_{k} = {w}" for k, w in enumerate(r.widths))
     return (f"{lead}: every gradient, as NumPy code, agrees with central differences of the forward pass "
             f"at random values (relative error below {RTOL:g}); every formula shown (forward rows, outputs in "
             f"terms of the input, error signals with ∂L/∂q and f′, gradients, local Jacobians) agrees with that "

@@ -89,13 +89,12 @@ class _Point:
         return {sp.Symbol(d, integer=True, positive=True): v for d, v in self.dims.items()} | {
             sp.Symbol(h, positive=True): v for h, v in self.hyper.items()}
 
-    def index_function(self, expr: sp.Expr, free: tuple, values: dict | None = None):
+    def index_function(self, expr: sp.Expr, free: tuple):
         """The index form as a function of its free indices (1-based), its sums written out at these
         sizes and each entry looked up in the arrays of this point."""
         from derive.verify import unroll
 
-        values = values or self.values
-        lookups = {}
+        values, lookups = self.values, {}
 
         def lookup(a: sp.Indexed):
             name = f"_at_{a.base.name}"
@@ -105,9 +104,9 @@ class _Point:
         body = unroll(expr.xreplace(self.scalars())).replace(lambda e: isinstance(e, sp.Indexed), lookup)
         return sp.lambdify(free, body, modules=[lookups, "numpy"])
 
-    def index_values(self, expr: sp.Expr, free: tuple, shape: tuple, values: dict | None = None) -> np.ndarray:
+    def index_values(self, expr: sp.Expr, free: tuple, shape: tuple) -> np.ndarray:
         """The index form at every entry (its free indices `free` over `shape`)."""
-        f = self.index_function(expr, free, values)
+        f = self.index_function(expr, free)
         out = np.empty(shape)
         for idx in np.ndindex(*shape):
             out[idx] = f(*(i + 1 for i in idx[: len(free)]))  # a column (d, 1) has one index

@@ -48,8 +48,8 @@ def _built_in(target) -> bool:
 def network(*modules: str, loss: str | None = None):
     """A network: a chain of registry modules ending in a loss, numbered W1, b1, W2, … from the input.
 
-    >>> network("affine", "relu", "affine", loss="mse").derive("W1").gradient.matrix
-    '\\delta^{(1)} x^{\\top}'
+    >>> network("affine", "relu", "affine", loss="mse").derive("W1").gradient.text
+    'δ1 xᵀ'
     """
     from derive.network.chain import network as chain
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy as sp
 
@@ -11,9 +11,6 @@ from derive.model.matexpr import MatExpr, leaves
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-RULES = ("definition", "chain", "rewrite", "sum", "constant", "quotient", "product", "power",
-         "differentiate", "contract", "substitute", "constraint", "cases", "factor")
 
 
 class Reason(str):
@@ -37,12 +34,94 @@ class Reason(str):
 
 @dataclass(frozen=True)
 class Step:
-    """One line of working: `before` = `after` by `rule`, for the reason given."""
+    """One line of working: `before` = `after`, for the reason given; the class says by which rule.
 
-    rule: str
-    before: sp.Expr
-    after: sp.Expr
-    reason: str
+    Module steps hold SymPy expressions; network steps (below) hold matrix trees
+    (derive.model.matexpr) and the index forms they were read from. `rule` is the class's name for
+    the rule, as JSON and the templates print it.
+    """
+
+    before: Any
+    after: Any
+    reason: str = ""
+    rule: ClassVar[str] = ""
+
+
+class WriteDefinition(Step):
+    rule = "definition"
+
+
+class ChainRule(Step):
+    """The chain rule; for a network `after` is the chain of LocalJacobian steps."""
+
+    rule = "chain"
+
+
+class Rewrite(Step):
+    rule = "rewrite"
+
+
+class SumRule(Step):
+    rule = "sum"
+
+
+class ConstantFactor(Step):
+    rule = "constant"
+
+
+class QuotientRule(Step):
+    rule = "quotient"
+
+
+class ProductRule(Step):
+    rule = "product"
+
+
+class PowerRule(Step):
+    rule = "power"
+
+
+class Differentiate(Step):
+    rule = "differentiate"
+
+
+class ContractDeltas(Step):
+    rule = "contract"
+
+
+class Substitute(Step):
+    """Fold an intermediate back in: the result written in terms of ŷ, σ, …"""
+
+    rule = "substitute"
+
+
+class ApplyConstraint(Step):
+    rule = "constraint"
+
+
+class SplitCases(Step):
+    rule = "cases"
+
+
+class Factor(Step):
+    rule = "factor"
+
+
+class Cancel(Step):
+    rule = "cancel"
+
+
+# The rules a module derivation or an identity is made of, by name (the engine's vocabulary).
+RULES = {cls.rule: cls for cls in (WriteDefinition, ChainRule, Rewrite, SumRule, ConstantFactor, QuotientRule,
+                                   ProductRule, PowerRule, Differentiate, ContractDeltas, Substitute,
+                                   ApplyConstraint, SplitCases, Factor, Cancel)}
+
+
+def step(rule: str, before: sp.Expr, after: sp.Expr, reason: str) -> Step:
+    """The step of the rule named `rule`; ValueError for a name outside RULES."""
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of: {', '.join(RULES)}")
+    return RULES[rule](before, after, reason)
 
 
 @dataclass(frozen=True)
@@ -155,3 +234,114 @@ class Derivation:
         from derive.check import check
 
         return check(self, answer, **options)
+
+
+# -- network steps: the backward pass, layer by layer, as matrix trees beside their index forms -----
+
+
+def _printed(tree, names: dict, printer: str) -> str:
+    from derive.render import matrix
+
+    return getattr(matrix, printer)(tree, names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForwardRow(Step):
+    """One row of the forward table: `before` (the output, a MatSym) = `after` (a tree; None when the
+    row is read in index form only, e.g. a softmax), from the index form `lhs = rhs`."""
+
+    rule = "forward"
+    label: str  # "affine 1", "relu 1", "output", "loss"
+    module: str  # the chain's spelling of the module
+    inputs: tuple  # names of what goes in
+    lhs: sp.Expr
+    rhs: sp.Expr
+    shape: tuple  # as printed: (d_k,) or (d_k, N); () for the loss
+    expanded: MatExpr | None = None  # the output in terms of the input and the parameters only
+    names: dict = field(default_factory=dict)  # name -> derive.model.notation.Name
+
+    @property
+    def name(self) -> str:
+        return self.before.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalJacobian(Step):
+    """One factor ∂top/∂bottom of the chain rule: `after` is what it equals as a matrix, or None
+    when it is a tensor stated by its `entry` (an index-form equation from the engine's rules)."""
+
+    rule = "jacobian"
+    top: str
+    bottom: str
+    shape: tuple
+    entry: sp.Expr | None = None
+    names: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorSignal(Step):
+    """δ^{(k)} = ∂L/∂s^{(k)}: `before` δ_k, `general` = ∂L/∂z_k ⊙ f_k′(s_k) with f_k′ named, `after`
+    the same written out (⊙ between every entrywise factor), `simplified` where the product
+    simplifies; `lhs = rhs` in index form."""
+
+    rule = "substitute"
+    k: int
+    name: str  # delta2 / Delta2
+    lhs: sp.Expr
+    rhs: sp.Expr
+    general: MatExpr
+    simplified: MatExpr | None
+    upstream: sp.Expr  # ∂L/∂(output of layer k), index form
+    derivative: sp.Expr | None  # f_k′ as an index-form expression (None: no activation)
+    upstream_tree: MatExpr
+    fprime_tree: MatExpr | None
+    shape: tuple
+    sources: tuple  # "relu: ∂y/∂x = …", the engine derivations used
+    names: dict = field(default_factory=dict)
+
+    @property
+    def matrix(self) -> MatExpr:
+        return self.after
+
+    @property
+    def forms(self) -> tuple:
+        """The written-out form, then the simplified one where there is one."""
+        return (self.after,) if self.simplified is None else (self.after, self.simplified)
+
+    @property
+    def latex(self) -> str:
+        return " = ".join(_printed(t, self.names, "latex") for t in self.forms)
+
+    @property
+    def text(self) -> str:
+        return " = ".join(_printed(t, self.names, "text") for t in self.forms)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParamGradient(Step):
+    """∂L/∂(variable): `before` its name, `after` the tree (δ xᵀ, Wᵀ δ, Δ Xᵀ), `lhs = rhs` in index form."""
+
+    rule = "contract"
+    wrt: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+    shape: tuple
+    source: str
+    names: dict = field(default_factory=dict)
+
+    @property
+    def matrix(self) -> MatExpr:
+        return self.after
+
+    @property
+    def factors(self) -> tuple:
+        """The factors of the product, each a tree with its own shape."""
+        return self.after.args if type(self.after).__name__ == "MatMul" else (self.after,)
+
+    @property
+    def latex(self) -> str:
+        return _printed(self.after, self.names, "latex")
+
+    @property
+    def text(self) -> str:
+        return _printed(self.after, self.names, "text")

@@ -60,16 +60,16 @@ def test_form_matrix_states_the_matrix_form_first(capsys):
 
 
 @pytest.mark.parametrize("form, present, absent", [
-    ("index", ["delta1[i] = Heaviside(s1[i], 0)*", "Derivative(L, W1[i, j]) = delta1[i]*x[j]"],
-     ["delta1 = (W2^T delta2)", "dL/dW1 = delta1 x^T", "index form:"]),
-    ("matrix", ["delta1 = (W2^T delta2)", "dL/dW1 = delta1 x^T"], ["delta1[i]", "Derivative(L, W1"]),
-    (None, ["delta1 = (W2^T delta2)", "index form: delta1[i]", "dL/dW1 = delta1 x^T"], []),
+    ("index", ["δ1_i = 𝟙[s1_i > 0] (Σ_{l=1}^{d2} δ2_l W2_li)", "∂L/∂W1_ij = δ1_i x_j"],
+     ["(W2ᵀ δ2)", "∂L/∂W1 = δ1 xᵀ", "index form:"]),
+    ("matrix", ["δ1 = ∂L/∂z1 ⊙ f_1′(s1) = (W2ᵀ δ2) ⊙ 𝟙[s1 > 0]", "∂L/∂W1 = δ1 xᵀ"], ["δ1_i", "∂L/∂W1_ij"]),
+    (None, ["(W2ᵀ δ2) ⊙ 𝟙[s1 > 0]", "index form: δ1_i", "∂L/∂W1 = δ1 xᵀ"], []),
 ])
 def test_a_network_shows_the_form_asked_for(capsys, form, present, absent):
     code, out, _ = run(capsys, "show", "affine>relu>affine>mse", "--wrt", "W1", *(["--form", form] if form else []))
     assert code == 0
     assert all(p in out for p in present) and not any(a in out for a in absent)
-    assert "dL/dW1 = dL/dyhat . dyhat/dz1" in out, "the chain rule is shown in either form"
+    assert "∂L/∂W1 = ∂L/∂ŷ · ∂ŷ/∂z1" in out, "the chain rule is shown in either form"
 
 
 def test_an_unknown_form_from_python_is_one_line():

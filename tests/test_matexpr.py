@@ -209,7 +209,9 @@ def test_any_other_function_of_one_entry_prints_and_evaluates_entry_by_entry():
 
     s = sp.Symbol("s")
     expr = Entrywise(sp.Abs(s) + beta, s, matmul(W, x))
-    assert latex(expr, NAMES) == r"\beta + \left|{\left(W \mathbf{x}\right)}\right|"  # bracketed: s³ would need it
+    assert latex(expr, NAMES) == r"\beta + \left|{W \mathbf{x}}\right|"  # an argument needs no brackets
+    cubed = Entrywise(-(s**3) + sp.exp(-s), s, add(A, B))  # a base and a factor do
+    assert text(cubed, NAMES) == "exp(−(A + B)) − (A + B)³"
     env = _env()
     assert np.allclose(evaluate(expr, env), np.abs(env["W"] @ env["x"]) + 0.7)
 

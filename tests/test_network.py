@@ -9,10 +9,13 @@ import sympy as sp
 import derive
 from derive.cli import main
 from derive.errors import DeriveError
+from derive.model.matexpr import Identity
 from derive.network import network
 from derive.network.chain import supported_losses
 from derive.network.verify import index_form_gradient
+from derive.render.matrix import latex
 
+RAW_SYMPY = ("Derivative(", "KroneckerDelta", "Heaviside", "Piecewise", "**", "Eq(", "Ne(", "Sum(", "Max(")
 UVA = "affine_batch>relu>affine_batch>identity>half_frobenius"
 NYU_REGRESSION = "affine>relu>affine>mse"
 CS224N = "affine>sigmoid>affine>softmax_cross_entropy"
@@ -88,11 +91,12 @@ def test_uva_recursion_has_the_sheets_shapes_d_k_by_N():
     d = network(UVA).derive("W1")
     assert [s.name for s in d.signals] == ["Delta2", "Delta1"]
     assert [s.shape for s in d.signals] == [("d2", "N"), ("d1", "N")]
-    assert d.signals[1].general == r"\frac{\partial L}{\partial Z^{(1)}} \odot f_{1}'\left(S^{(1)}\right)"
-    assert d.signals[1].matrix.startswith(r"\left(W^{(2)\top} \Delta^{(2)}\right) \odot")
-    assert d.gradient.matrix == r"\Delta^{(1)} X^{\top}"
-    assert d.gradient.factors == ((r"\Delta^{(1)}", ("d1", "N")), (r"X^{\top}", ("N", "d0")))
-    assert d.gradient.shape == ("d1", "d0")
+    hidden, g = d.signals[1], d.gradient
+    assert latex(hidden.general, hidden.names) == r"\frac{\partial L}{\partial Z^{(1)}} \odot f_{1}'\left(S^{(1)}\right)"
+    assert hidden.latex.startswith(r"\left(W^{(2)\top} \Delta^{(2)}\right) \odot")
+    assert g.latex == r"\Delta^{(1)} X^\top" and g.text == "Δ1 Xᵀ"
+    assert [(latex(f, g.names), f.shape) for f in g.factors] == [(r"\Delta^{(1)}", ("d1", "N")), (r"X^\top", ("N", "d0"))]
+    assert g.shape == ("d1", "d0")
 
 
 def test_uva_output_error_signal_is_yhat_minus_y_from_half_frobenius():
@@ -100,28 +104,30 @@ def test_uva_output_error_signal_is_yhat_minus_y_from_half_frobenius():
     Yhat, Y = sp.IndexedBase("Yhat", real=True), sp.IndexedBase("Y", real=True)
     i, n = sp.symbols("i n", integer=True, positive=True)
     assert sp.expand(d.signals[0].rhs - (Yhat[i, n] - Y[i, n])) == 0
-    assert d.gradient.matrix == r"\Delta^{(2)} Z^{(1)\top}"
+    assert d.gradient.latex == r"\Delta^{(2)} Z^{(1)\top}"
 
 
 def test_cs224n_gradient_with_respect_to_the_input():
     d = network(CS224N).derive("x")
-    assert d.gradient.matrix == r"W^{(1)\top} \delta^{(1)}"
+    assert d.gradient.latex == r"W^{(1)\top} \delta^{(1)}"
     top, hidden = d.signals
-    assert top.matrix == r"\hat{y} - y"  # softmax cross-entropy on the logits s^{(2)}
+    assert top.latex == r"\hat{y} - y"  # softmax cross-entropy on the logits s^{(2)}
     z1 = sp.IndexedBase("z1", real=True)[sp.Symbol("i", integer=True, positive=True)]
     assert hidden.derivative == z1 * (1 - z1)  # σ′ written in σ, from the engine
 
 
 def test_bias_gradient_of_one_sample_is_the_error_signal():
     d = network(NYU_REGRESSION).derive("b1")
-    assert d.gradient.matrix == r"\delta^{(1)}"
-    assert [j.latex for j in d.chain][-1] == r"\frac{\partial s^{(1)}}{\partial b^{(1)}}"
+    assert d.gradient.latex == r"\delta^{(1)}"
+    last = d.chain[-1]
+    assert last.names[last.before.name].latex == r"\frac{\partial s^{(1)}}{\partial b^{(1)}}"
+    assert isinstance(last.after, Identity)  # ∂s_i/∂b_j = δ_ij, by the engine's rules
 
 
 def test_chain_of_jacobians_lists_every_layer_with_dimensions():
     d = network("affine>sigmoid>affine>sigmoid>bce").derive("W1")
     assert [j.shape for j in d.chain] == [("1", "d2"), ("d2", "d2"), ("d2", "d1"), ("d1", "d1"), ("d1", "d1", "d0")]
-    assert d.chain[2].equals == "W^{(2)}"
+    assert latex(d.chain[2].after, d.chain[2].names) == "W^{(2)}"
 
 
 @pytest.mark.parametrize("chain, widths, samples", [
@@ -220,7 +226,7 @@ def test_show_json_has_the_module_fields_and_the_matrix_form(capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"target", "wrt", "result", "srepr", "latex", "steps", "matrix"} <= set(out)
     assert out["matrix"]["shape"] == ["d1", "d0"]
-    assert out["matrix"]["text"] == "Delta1 X^T"
+    assert out["matrix"]["text"] == "Δ1 Xᵀ" and out["matrix"]["latex"] == r"\frac{\partial L}{\partial W^{(1)}} = \Delta^{(1)} X^\top"
     assert [s["rule"] for s in out["steps"]] == ["chain", "substitute", "substitute", "contract"]
     names = {"Delta1": sp.IndexedBase("Delta1"), "X": sp.IndexedBase("X"), "N": sp.Symbol("N")}
     parsed = sp.sympify(out["result"], locals=names)
@@ -230,11 +236,12 @@ def test_show_json_has_the_module_fields_and_the_matrix_form(capsys):
 def test_show_text_has_forward_table_chain_signals_and_gradient(capsys):
     assert main(["show", NYU_REGRESSION, "--wrt", "W1"]) == 0
     out = capsys.readouterr().out
-    for line in ("s1 = W1 x + b1", "z1 = Max(0, s1)", "yhat = W2 z1 + b2",
-                 "dL/dW1 = dL/dyhat . dyhat/dz1 . dz1/ds1 . ds1/dW1",
-                 "delta1 = (W2^T delta2) ⊙ (Heaviside(s1, 0))", "dL/dW1 = delta1 x^T   [d1 x d0]",
-                 "local derivative: derive show relu --wrt x"):
+    for line in ("s1 = W1 x + b1", "z1 = max(0, s1)", "ŷ = W2 z1 + b2",
+                 "∂L/∂W1 = ∂L/∂ŷ · ∂ŷ/∂z1 · ∂z1/∂s1 · ∂s1/∂W1", "= diag(𝟙[s1 > 0])", "= ∂s1_i/∂W1_ij = x_j",
+                 "δ1 = ∂L/∂z1 ⊙ f_1′(s1) = (W2ᵀ δ2) ⊙ 𝟙[s1 > 0]", "∂L/∂W1 = δ1 xᵀ   [d1 × d0]",
+                 "local derivative: derive show relu --wrt x: ∂y/∂x = 𝟙[x > 0]"):
         assert line in out
+    assert not any(raw in out for raw in RAW_SYMPY + ("\\", "{(", "^T"))
 
 
 def test_markdown_forward_table_writes_each_output_in_terms_of_x():
@@ -245,7 +252,7 @@ def test_markdown_forward_table_writes_each_output_in_terms_of_x():
 
 def test_tex_fragment_keeps_math_unescaped_and_prose_escaped():
     tex = network(UVA).derive("W1").tex()
-    assert r"\underbrace{X^{\top}}_{N \times d_{0}}" in tex
+    assert r"\underbrace{X^\top}_{N \times d_{0}}" in tex
     assert r"\textbackslash" not in tex
     assert r"affine\_batch" in tex
 
@@ -299,5 +306,5 @@ def test_every_loss_a_network_accepts_ends_one_whose_gradients_are_checked(loss)
 
 def test_forward_table_keeps_the_sign_of_the_whole_affine_map_inside_sigmoid():
     md = network(CS224N).derive("W1").markdown()
-    assert r"e^{- W^{(1)} x - b^{(1)}}" in md
-    assert r"e^{- W^{(1)} x + b^{(1)}}" not in md
+    assert r"\exp\left(-\left(W^{(1)} x + b^{(1)}\right)\right)" in md
+    assert r"- W^{(1)} x + b^{(1)}" not in md

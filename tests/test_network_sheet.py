@@ -43,5 +43,5 @@ def test_the_same_example_with_the_loss_in_the_chain_renders(tmp_path, capsys):
     path.write_text(SHEET.format(loss="half_mse_mean", extra=""), encoding="utf-8")
     assert main(["sheet", str(path), "-o", str(tmp_path / "out"), "--format", "md"]) == 0
     md = (tmp_path / "out" / "sheet.md").read_text(encoding="utf-8")
-    assert r"\Delta^{(2)} = \frac{\partial L}{\partial \hat{Y}} = \frac{\hat{Y} - Y}{N}" in md
+    assert r"\Delta^{(2)} = \frac{\partial L}{\partial \hat{Y}} = \frac{1}{N} \left(\hat{Y} - Y\right)" in md
     assert r"\text{" not in md.split("Worked example")[1].split("\n")[0]  # the loss as a formula, not a name

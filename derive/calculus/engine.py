@@ -11,7 +11,7 @@ from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
 from derive.errors import DeriveError, unknown
 from derive.model.notation import spoken
-from derive.steps import Cases, Derivation, Reason, Step
+from derive.steps import Cases, Derivation, Reason, Step, step
 
 WRT_INDICES = ("i", "j")
 POOL = ("k", "l", "m", "n", "p", "q", "r", "s", "u", "v")
@@ -90,7 +90,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     def add(rule, after, reason):
         before = steps[-1].after if steps else lhs
         if after != before:
-            steps.append(Step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
+            steps.append(step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
 
     upstream = cost = None
     if defn.kind == "layer":

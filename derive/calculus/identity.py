@@ -15,7 +15,7 @@ import sympy as sp
 
 from derive.calculus.sums import contract_deltas, same_sum
 from derive.errors import DeriveError
-from derive.steps import Reason, Step
+from derive.steps import Reason, Step, step
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def prove(lhs: sp.Expr, rhs: sp.Expr, *, limit: int = 8) -> Proof:
         for rule, reason, fn in RULES:
             after = fn(current)
             if after != current:
-                steps.append(Step(rule, current, after, Reason(reason)))
+                steps.append(step(rule, current, after, Reason(reason)))
                 current = after
                 break
         else:

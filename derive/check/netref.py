@@ -46,12 +46,13 @@ class NetworkReference:
     """The network's quantities, gradient and thresholds at every point, from its own NumPy code."""
 
     def __init__(self, d, seed: int = 11):
-        from derive.network.backprop import _Names, backprop
+        from derive.network.backprop import backprop
         from derive.network.codegen import _hypers, _sizes, compile_numpy, numpy_expr
+        from derive.network.names import LayerNames
 
         self.d, self.net, self.wrt = d, d.network, d.wrt
         net = self.net
-        self.names = _Names(net)
+        self.names = LayerNames(net)
         self.bp = bp = backprop(net)
         self.f = compile_numpy(net, trace=True, per_call=True)  # α sampled with the other inputs
         sizes = _sizes(net)

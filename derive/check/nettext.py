@@ -56,7 +56,7 @@ def _latex_name(key: str, batch: bool = False) -> str:
     """LaTeX of a name key: w1 → W^{(1)}, delta2 → δ^{(2)} (Δ in a batch), yhat → ŷ (Ŷ), φ, ℓ."""
     import re
 
-    from derive.network.printer import net_name
+    from derive.network.names import net_name
 
     m = re.fullmatch(r"(w|b|s|z|delta)(\d+)", key)
     if m:
@@ -106,8 +106,8 @@ def check_chain(pairs: list, d, batch: bool) -> tuple[str, list]:
 
 
 def expected_latex(d) -> str:
-    parts = [rf"\frac{{\partial L}}{{\partial {_latex_name(d.wrt.lower())}}} = {d.gradient.matrix}"]
-    parts += [rf"{_latex_name(s.name.lower())} = {s.matrix}" for s in d.signals]
+    parts = [rf"\frac{{\partial L}}{{\partial {_latex_name(d.wrt.lower())}}} = {d.gradient.latex}"]
+    parts += [rf"{_latex_name(s.name.lower())} = {s.latex}" for s in d.signals]
     return r",\quad ".join(parts)
 
 

@@ -161,7 +161,7 @@ def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
                 notes.append(BRACKET_NOTE.format(str(results[False, rows]).rstrip("?").split(":")[0],
                                                  answer_latex(left_to_right(node), batch)))
             if rows:
-                notes.append(ROW_NOTE.format(f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.matrix}$"))
+                notes.append(ROW_NOTE.format(f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.latex}$"))
             return _covered(tree, rows, values, ref, parsed, expected, answer, notes)
     fitted = [(key, v) for key, v in results.items() if isinstance(v, Values) and matches(v) is not None]
     if fitted:

@@ -307,3 +307,24 @@ def transpose(x: MatExpr) -> MatExpr:
     # a scalar multiple or an entrywise function: transpose what it acts on
     return replace(x, **{f.name: transpose(getattr(x, f.name)) for f in fields(x)
                          if isinstance(getattr(x, f.name), MatExpr)})
+
+
+def substitute(node: MatExpr, trees: dict) -> MatExpr:
+    """`node` with each named matrix in `trees` (name → tree) replaced by its tree, in normal form."""
+    if isinstance(node, MatSym):
+        return trees.get(node.name, node)
+    rebuilt = {f.name: _substituted(getattr(node, f.name), trees) for f in fields(node)}
+    builder = {MatMul: matmul, Hadamard: hadamard, MatAdd: add}.get(type(node))
+    if builder is not None:
+        return builder(*rebuilt["args"])
+    if isinstance(node, Transpose):
+        return transpose(rebuilt["arg"])
+    if isinstance(node, Scaled):
+        return scale(node.scalar, rebuilt["arg"])
+    return replace(node, **rebuilt)
+
+
+def _substituted(value, trees: dict):
+    if isinstance(value, tuple):
+        return tuple(_substituted(v, trees) for v in value)
+    return substitute(value, trees) if isinstance(value, MatExpr) else value

@@ -65,7 +65,7 @@ def _escape(name: str) -> str:
 @dataclass(frozen=True)
 class Name:
     """A name as printed. `kind` says what a superscript after it needs: plain, `frac` (∂C/∂y:
-    brackets) or `sup` (W^{(1)}: braces)."""
+    brackets), `sup` (W^{(1)}: braces) or `layer` (a network's W^{(1)}: ᵀ joins the layer, W^{(1)\\top})."""
 
     latex: str
     text: str

@@ -2,8 +2,8 @@
 
     >>> import derive
     >>> net = derive.network("affine", "relu", "affine", loss="mse")
-    >>> net.derive("W1").gradient.matrix
-    '\\delta^{(1)} x^{\\top}'
+    >>> net.derive("W1").gradient.latex
+    '\\delta^{(1)} x^\\top'
 """
 
 import sys

@@ -1,8 +1,9 @@
-"""NumPy code for a network's forward pass and every gradient, written from the derived formulas.
+"""NumPy code for a network's forward pass and every gradient, printed from the derived trees.
 
-Each line comes from a derived quantity: the forward table (from the registry definitions),
-the error signals and the gradients (from the engine's derivations), read as matrix products
-(Σ_l W_li δ_l → `W2.T @ D2`) or as elementwise NumPy expressions. Samples are columns.
+Each line is a tree of the backward pass (derive.network.backprop) printed as NumPy
+(derive.render.numpy_code): the forward rows (`W1 @ X + b1[:, None]`), the error signals
+(`(W2.T @ D2) * np.greater(S1, 0).astype(float)`) and the gradients (`D1 @ X.T`); a row read in index
+form only (a softmax) and the loss print from their index forms. Samples are columns.
 """
 
 from __future__ import annotations
@@ -10,28 +11,11 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
 from derive.errors import DeriveError
-from derive.network.backprop import I, Row, backprop
+from derive.network.backprop import backprop
 from derive.network.chain import Network
-from derive.network.matrix import Product, product_numpy, read_product
-
-
-class _NumPy(NumPyPrinter):
-    def _print_Max(self, expr):
-        args = [self._print(a) for a in expr.args]
-        out = args[0]
-        for a in args[1:]:
-            out = f"np.maximum({out}, {a})"
-        return out
-
-    def _print_Heaviside(self, expr):
-        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"np.heaviside({self._print(expr.args[0])}, {h0})"
-
-    def _print_Rational(self, expr):
-        return f"{expr.p}/{expr.q}"
+from derive.render.numpy_code import ScalarNumPy, numpy_code
 
 
 def code_name(name: str) -> str:
@@ -73,15 +57,15 @@ def numpy_expr(expr: sp.Expr, sizes: dict | None = None) -> str:
             return e
         return e.func(*[walk(a) for a in e.args])
 
-    out = _NumPy({"fully_qualified_modules": True}).doprint(sp.factor_terms(walk(expr))).replace("numpy.", "np.")
+    out = ScalarNumPy().doprint(sp.factor_terms(walk(expr)))
     for key, value in table.items():
         out = out.replace(key, value)
     return out
 
 
 def _sizes(net: Network) -> dict:
-    from derive.network.backprop import N
     from derive.network.local import dim
+    from derive.network.names import N
 
     out = {dim(0): "X.shape[0]", N: "X.shape[1]"}
     for s in net.stages:
@@ -89,16 +73,13 @@ def _sizes(net: Network) -> dict:
     return out
 
 
-def _row_code(row: Row, vectors, column, sizes) -> str:
-    if row.label.startswith("affine"):
-        parts = []
-        for term in sorted(sp.Add.make_args(row.rhs), key=lambda t: isinstance(t, sp.Indexed)):
-            if isinstance(term, sp.Indexed) and len(term.indices) == 1:
-                parts.append(f"{term.base.name}[:, None]")
-            else:
-                parts.append(product_numpy(read_product(term, column, vectors), code_name))
-        return " + ".join(parts)
-    return numpy_expr(row.rhs, sizes)
+def _quantities(bp) -> set:
+    """Every name the trees of the backward pass use."""
+    from derive.model.matexpr import leaves
+
+    steps = (*bp.forward, *bp.signals, *bp.gradients.values())
+    return {leaf.name for s in steps for t in (s.after, getattr(s, "simplified", None)) if t is not None
+            for leaf in leaves(t)}
 
 
 def _hypers(net: Network) -> list:
@@ -114,12 +95,10 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     With `trace`, the function also returns every forward value and error signal by name
     (for worked examples); the code to paste into an assignment has no trace.
     """
-    from derive.network.backprop import _Names
-
     bp = backprop(net)
-    names = _Names(net)
-    vectors, column = names.vectors, names.column
     sizes = _sizes(net)
+    code = {name: code_name(name) for name in _quantities(bp)}
+    code.update({p: f"{p}[:, None]" for p in net.params if p.startswith("b")})  # b_k is passed as a vector
     fname = name or "forward_backward_" + re.sub(r"\W+", "_", net.spec).strip("_")
     hypers = _hypers(net)
     args = ", ".join(["X", "Y", *net.params])
@@ -144,30 +123,25 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     for row in bp.forward:
         if row is bp.loss_row:
             continue
-        lhs = code_name(row.lhs.base.name)
-        lines.append(f"    {lhs} = {_row_code(row, vectors, column, sizes)}")
+        lhs = code_name(row.name)
+        rhs = numpy_expr(row.rhs, sizes) if row.after is None else numpy_code(row.after, code, sizes)
+        lines.append(f"    {lhs} = {rhs}")
         if trace:
             lines.append(f'    trace["{lhs}"] = {lhs}')
     lines.append(f"    L = loss_scale * np.sum({numpy_expr(bp.loss_row.rhs, sizes)})")
     lines.append("    # backward pass: error signals and gradients")
     lines.append("    grads = {}")
     for sig in bp.signals:
-        if isinstance(sig.upstream, Product):
-            up = product_numpy(sig.upstream, code_name)
-        else:
-            up = "loss_scale * (" + numpy_expr(sig.upstream, sizes) + ")"
-        code = up if sig.derivative is None else f"({up}) * ({numpy_expr(sig.derivative, sizes)})"
-        lines.append(f"    {code_name(sig.name)} = {code}")
+        body = numpy_code(sig.forms[-1], code, sizes)
+        lines.append(f"    {code_name(sig.name)} = " + (f"loss_scale * ({body})" if sig is bp.signals[0] else body))
         if trace:
             lines.append(f'    trace["{code_name(sig.name)}"] = {code_name(sig.name)}')
         stage = net.stages[sig.k - 1]
         for p in (*stage.params, *((net.input_name,) if sig.k == 1 else ())):
-            g = bp.gradients[p]
-            if p.startswith("b"):  # a bias is shared by the samples: sum its per-sample gradients
-                prod = read_product(g.rhs, (I,), vectors)
-            else:
-                prod = g.product
-            lines.append(f'    grads["{code_name(p)}"] = {product_numpy(prod, code_name)}')
+            g = numpy_code(bp.gradients[p].after, code, sizes)
+            if p.startswith("b"):  # a bias is shared by the samples (the columns): sum its per-sample gradients
+                g = f"np.sum({g}, axis=1)"
+            lines.append(f'    grads["{code_name(p)}"] = {g}')
     lines.append("    return L, grads, trace" if trace else "    return L, grads")
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.network.chain import Network
-from derive.network.printer import net_name
+from derive.network.names import net_name
 
 # L = c ‖Ŷ − Y‖²_F for a squared-error loss; for other losses only sum / mean over samples apply.
 CONVENTIONS = {
@@ -151,10 +151,10 @@ def _loss_scale(net: Network, convention: str | None, f, X, Y, weights) -> tuple
     N = X.shape[1]
     if convention is None:  # the chain's own loss, as its row of the forward table states it
         from derive.network.backprop import backprop
-        from derive.network.printer import latex
+        from derive.network.names import index_latex
 
         summed = "" if net.batch else ", summed over the samples"
-        row = latex(backprop(net).loss_row.rhs)
+        row = index_latex(backprop(net).loss_row.rhs)
         tex = rf"L = {row},\ N = {N}" if net.batch else rf"L = \sum_n \ell_n,\ \ell_n = {row},\ N = {N}"
         return 1.0, f"the {net.loss.name} loss{summed} (N = {N})", tex
     if convention not in CONVENTIONS:
@@ -175,9 +175,9 @@ def _loss_scale(net: Network, convention: str | None, f, X, Y, weights) -> tuple
 
 def _squared_constant(net: Network, f, X, Y, weights):
     """c if the network's loss is c‖Ŷ − Y‖²_F (measured from the derived ∂L/∂Ŷ), else None."""
-    from derive.network.backprop import _Names
+    from derive.network.names import LayerNames
 
-    if not _Names(net).takes_prediction:
+    if not LayerNames(net).takes_prediction:
         return None
     from derive.network.backprop import backprop
     from derive.network.codegen import _sizes, numpy_expr
@@ -236,7 +236,7 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
     if disagree and not at_kink:  # never print a gradient that fails its check
         raise DeriveError(f"{net.spec}: the derived gradients differ from central differences by up to "
                           f"{worst:.3g} at these values")
-    forward = [Value(code_name(r.lhs.base.name), net_name(r.lhs.base.name), trace[code_name(r.lhs.base.name)])
+    forward = [Value(code_name(r.name), net_name(r.name), trace[code_name(r.name)])
                for r in bp.forward if r is not bp.loss_row]
     signals = [Value(code_name(s.name), net_name(s.name), trace[code_name(s.name)]) for s in bp.signals]
     gradients = [Value(f"d{p}", rf"\frac{{\partial L}}{{\partial {net_name(p)}}}", grads[p]) for p in net.params]

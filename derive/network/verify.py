@@ -9,9 +9,10 @@ import random
 
 import sympy as sp
 
-from derive.network.backprop import N_IDX, I, N, backprop, derive_network
+from derive.network.backprop import backprop, derive_network
 from derive.network.chain import Network
 from derive.network.local import dim
+from derive.network.names import N_IDX, I, N
 from derive.verify import unroll
 
 

@@ -108,14 +108,21 @@ class _MatrixPrinter(Printer):
         return "I"
 
     def _print_Entrywise(self, node, **kw) -> str:
-        """The scalar expression with each entry's symbol standing for the whole argument."""
-        arg = self.grouped(node.arg, self.level(node.arg) < ATOM, scalar_ones=True)
+        """The scalar expression with each entry's symbol standing for the whole argument, bracketed
+        where the symbol is a factor or a base (max(0, W x + b), but e^{−(W x + b)})."""
+        tight = self.level(node.arg) < ATOM and _in_product(node.expr, node.symbol)
+        arg = self.grouped(node.arg, tight, scalar_ones=True)
         stand_in = sp.Symbol("entry·")  # no variable is named so
         names = {**self.names, stand_in.name: Name(arg, arg)}
         return self.scalar_printer(names).doprint(node.expr.xreplace({node.symbol: stand_in}))
 
     def juxtapose(self, parts: list) -> str:
         return " ".join(parts)
+
+
+def _in_product(expr: sp.Expr, symbol: sp.Symbol) -> bool:
+    """Whether `symbol` occurs as a factor of a product or in a power (where a sum needs brackets)."""
+    return any(isinstance(e, (sp.Mul, sp.Pow)) and symbol in e.args for e in sp.preorder_traversal(expr))
 
 
 class LatexMatrixPrinter(_MatrixPrinter):
@@ -147,7 +154,9 @@ class LatexMatrixPrinter(_MatrixPrinter):
         """`x^\\top`; `\\left(\\frac{∂C}{∂Y}\\right)^\\top`, `{W^{(1)}}^\\top` and `(A B)^\\top` bracketed."""
         if type(node).__name__ == "MatSym":
             name = self.name(node.name)
-            if name.kind == "sup":
+            if name.kind == "layer" and sup == r"\top":  # W^{(1)\top}: the layer and the transpose in one superscript
+                return name.latex[:-1] + r"\top}"
+            if name.kind in ("sup", "layer"):
                 return f"{{{name.latex}}}^{sup}"
             return f"{self.brackets(name.latex) if name.kind == 'frac' else name.latex}^{sup}"
         return f"{self.grouped(node, self.level(node) < ATOM or type(node).__name__ == 'Quotient')}^{sup}"

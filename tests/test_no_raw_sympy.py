@@ -79,8 +79,6 @@ NETWORKS = ["affine>relu>affine>mse", "affine>sigmoid>affine>softmax_cross_entro
             "affine_batch>relu>affine_batch>identity>half_frobenius"]
 
 
-@pytest.mark.xfail(reason="the network path (derive/network/*, its partials) prints SymPy source in text "
-                   "(Heaviside(s1, 0), Sum(...)**2); it is rewritten on the network branch", strict=True)
 @pytest.mark.parametrize("chain", NETWORKS)
 def test_show_of_an_example_network_prints_no_sympy_source(chain, capsys):
     for fmt in ("text", "md", "tex"):

@@ -198,8 +198,8 @@ def backprop(net: Network) -> Backprop:
     forward = _forward(net, names)
     signals, gradients = _backward(net, names)
     conventions = (
-        "Vectors are columns; " + ("samples are the columns of X, S^{(k)}, Z^{(k)} (d_k × N)." if net.batch
-                                   else "one sample x (d_0), layer k has width d_k."),
+        "Vectors are columns; " + ("samples are the columns of X and of every layer's S_k and Z_k (d_k × N)."
+                                   if net.batch else "one sample x (d_0), layer k has width d_k."),
         "The gradient has the shape of the variable (denominator layout).",
         "⊙ is the elementwise (Hadamard) product; f_k′ acts elementwise.",
         *dict.fromkeys(c for s in net.stages if s.activation for c in definition(s.activation).conventions),

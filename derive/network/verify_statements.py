@@ -37,15 +37,25 @@ INDEX, CODE = "its index form (the engine's derivation)", "the generated code"
 DEFINITION = "its index form (the registry's definition)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
-    """What was checked before the network was stated, and how well it held."""
+    """What was checked before the network was stated, and how well it held; prints as a sentence."""
 
     statements: int  # printed statements compared, each at every entry
     statement_error: float  # the largest relative error among them
     gradient_error: float  # the code's gradients against central differences
     widths: tuple  # d0, d1, … at which the statements were compared
     samples: int  # N (1 for one sample)
+
+    def __str__(self) -> str:
+        sizes = ", ".join(f"d{k} = {w}" for k, w in enumerate(self.widths)) + (
+            f", N = {self.samples}" if self.samples > 1 else "")
+        return (f"checked: {self.statements} printed statements agree with the generated code at {sizes} "
+                f"(relative error {self.statement_error:.1e}); its gradients agree with central differences "
+                f"(relative error {float(self.gradient_error):.1e})")
+
+    def __repr__(self) -> str:
+        return f"<Report {self}>"
 
 
 def check_network(net: Network) -> Report:

@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from derive.check.meaning import Reading, _free_indices
+from derive.numpy_lambdify import numpy_lambdify
 from derive.verify import Point, assignments, concrete, sample, unroll, value
 
 POINTS = 8
@@ -164,9 +165,10 @@ def _numeric(exprs: list, env: dict, ncols: int) -> np.ndarray:
     if unknown:
         raise OutOfRange(str(unknown[0]))
     args = sorted((a for a in atoms if a in env), key=sp.default_sort_key)
-    dummies = [sp.Dummy() for _ in args]
-    swap = dict(zip(args, dummies))
-    f = sp.lambdify(dummies, [e.xreplace(swap) for e in exprs], modules="numpy")
+    # plain names: Dummy arguments make lambdify replace each of them again, a third of a check
+    plain = [sp.Symbol(f"_v{n}") for n in range(len(args))]
+    swap = dict(zip(args, plain))
+    f = numpy_lambdify(plain, [e.xreplace(swap) for e in exprs])
     with np.errstate(all="ignore"):
         rows = f(*[env[a] for a in args])
     out = np.empty((len(exprs), ncols), dtype=complex)

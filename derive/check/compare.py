@@ -144,6 +144,12 @@ def reference(d) -> Reference:
     return _REFERENCES[key][1]
 
 
+def remember(ref: Reference) -> Reference:
+    """Use `ref` (one loaded from the cache) for its derivation `ref.d` from now on."""
+    _REFERENCES[id(ref.d)] = (ref.d, ref)
+    return ref
+
+
 def _instantiate(expr: sp.Expr, d, assignment: dict, classes: dict) -> sp.Expr:
     subs = {**{s: int(v) for s, v in d.definition.sizes.items()}, **assignment, **classes}
     out = sp.sympify(expr).xreplace(subs)

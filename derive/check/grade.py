@@ -62,27 +62,54 @@ def write_atomically(path: Path, rows: list[dict]) -> None:
         raise
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during grading: the workers are stopped; the answers graded so far went to `written`."""
+
+    def __init__(self, graded: int, total: int, written: Path | None):
+        super().__init__()
+        self.graded, self.total, self.written = graded, total, written
+
+
+def incomplete_path(report: Path) -> Path:
+    """Where an interrupted run writes what it graded: REPORT.incomplete.csv beside the report."""
+    report = Path(report)
+    return report.with_name(f"{report.stem}.incomplete{report.suffix or '.csv'}")
+
+
 def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: str = "1",
           workers: int | None = None, timeout: float = 2.0, progress: bool = True) -> Counter:
-    """Check every answer, write the report, and return the count of each verdict."""
+    """Check every answer, write the report, and return the count of each verdict.
+
+    On Ctrl-C the workers are killed at once and Interrupted is raised; the answers graded so far
+    are written to `incomplete_path(report)` (if there are any) and the report itself is not.
+    """
     from tqdm import tqdm
 
     rows = read_answers(answers)
     results: list = [None] * len(rows)
-    with CheckPool(workers=workers, timeout=timeout) as pool:
-        pool.check(target, wrt, "0", scale)  # an unknown target or variable fails here, once
-        tasks = [Task(target, wrt, answer, scale) for _, answer in rows]
-        bar = tqdm(total=len(tasks), unit="answer", file=sys.stderr, disable=not progress)
-        for n, verdict in pool.imap_unordered(tasks):
-            results[n] = verdict
-            bar.update(1)
-        bar.close()
+    interrupted = False
+    try:
+        with CheckPool(workers=workers, timeout=timeout) as pool:
+            pool.prepare(target, wrt, scale)  # an unknown target or variable fails here, once
+            tasks = [Task(target, wrt, answer, scale) for _, answer in rows]
+            with tqdm(total=len(tasks), unit="answer", file=sys.stderr, disable=not progress) as bar:
+                for n, verdict in pool.imap_unordered(tasks):
+                    results[n] = verdict
+                    bar.update(1)
+    except KeyboardInterrupt:  # the pool is closed (its workers killed) on the way out of the with
+        interrupted = True
+    graded = [(row, v) for row, v in zip(rows, results) if v is not None]
     counts = Counter({v: 0 for v in VERDICTS})
     out = []
-    for (ident, answer), v in zip(rows, results):
+    for (ident, answer), v in graded:
         counts[v.verdict] += 1
         out.append({"id": ident, "verdict": v.verdict, "parsed": v.parsed or "",
                     "feedback": " ".join(v.feedback),
                     "counterexample": (v.counterexample or {}).get("text", ""), "answer": answer})
+    if interrupted:
+        written = incomplete_path(report) if out else None
+        if written:
+            write_atomically(written, out)
+        raise Interrupted(len(out), len(rows), written)
     write_atomically(report, out)
     return counts

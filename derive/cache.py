@@ -104,12 +104,28 @@ def _canonical(obj):
     raise TypeError(f"cannot key a cache entry on {type(obj).__name__}")
 
 
-def key(kind: str, request, *, digest: str | None = None) -> str:
-    """The entry's name for `request` of `kind` ("derivation", "network", …) under these sources."""
+@functools.cache
+def sympy_version() -> str:
+    """SymPy's version, read from its release file when SymPy is not imported yet (importing it takes
+    about 0.3 s, and a cached `derive show` needs nothing else from it)."""
+    if "sympy" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.find_spec("sympy")
+        try:
+            text = Path(spec.origin).with_name("release.py").read_text()
+            return re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE).group(1)
+        except (AttributeError, OSError, TypeError):
+            pass
     import sympy
 
+    return sympy.__version__
+
+
+def key(kind: str, request, *, digest: str | None = None) -> str:
+    """The entry's name for `request` of `kind` ("derivation", "network", …) under these sources."""
     payload = json.dumps({"format": FORMAT, "sources": digest or installed_digest(),
-                          "sympy": sympy.__version__, "python": list(sys.version_info[:2]),
+                          "sympy": sympy_version(), "python": list(sys.version_info[:2]),
                           "kind": kind, "request": _canonical(request)}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 

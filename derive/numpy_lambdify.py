@@ -41,9 +41,12 @@ def _namespace(with_math: bool) -> dict:
 
 
 def numpy_lambdify(args, expr, *, with_math: bool = False):
-    """`sp.lambdify(args, expr, modules="numpy", dummify=False)` (or modules=["numpy", "math"])."""
+    """`sp.lambdify(args, expr, modules="numpy", dummify=False)` (or modules=["numpy", "math"]), the
+    same function without its docstring."""
     from sympy.printing.numpy import NumPyPrinter
 
     printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True,
                             "allow_unknown_functions": True, "user_functions": {}})
-    return sp.lambdify(args, expr, modules=[_namespace(with_math)], printer=printer, dummify=False)
+    # docstring_limit=0: the docstring would print the whole expression again (a tenth of a check)
+    return sp.lambdify(args, expr, modules=[_namespace(with_math)], printer=printer, dummify=False,
+                       docstring_limit=0)

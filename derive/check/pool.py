@@ -20,14 +20,14 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MARGIN, Task
+from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MARGIN, Prepare, Task
 from derive.check.verdict import Verdict
 from derive.errors import DeriveError
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "CheckPool", "Task", "cores", "worker_count"]
 
 PREPARE_LIMIT = 120.0  # seconds to build or load one derivation in a worker (not an answer's time)
-PRELOAD = ["derive.check.worker", "derive.check.network"]
+PRELOAD = ["derive.check.preload"]
 WORKERS_PER_CORE = 4
 
 
@@ -71,7 +71,7 @@ class _Slot:
         self.start()
 
     def start(self) -> None:
-        from derive.check.worker import serve
+        from derive.check.task import serve
 
         with self.pool._lock:
             if self.pool.closed:
@@ -109,8 +109,6 @@ class _Slot:
         return outcome
 
     def _prepare(self, task: Task):
-        from derive.check.worker import Prepare
-
         key = (task.target, task.wrt, task.scale)
         if key in self.prepared:
             return None

@@ -13,7 +13,6 @@ has been checked against sympy.diff and finite differences; the rest is built on
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
 
 import sympy  # noqa: F401  (warm: the reason a worker exists)
 
@@ -21,20 +20,12 @@ import derive.check.compare
 import derive.check.feedback
 import derive.check.meaning  # noqa: F401
 import derive.check.parse as _parse
+from derive.check.task import Prepare
 from derive.errors import DeriveError
 
 _parse._parser()  # the LALR tables, loaded once before forking
 
 _PREPARED: dict = {}  # (target, wrt, scale) -> derivation, its reference built
-
-
-@dataclass(frozen=True)
-class Prepare:
-    """A message to a worker: build (or load) the derivation of `target` before any answer for it."""
-
-    target: str
-    wrt: str | None
-    scale: str = "1"
 
 
 def prepare(target: str, wrt: str | None, scale: str = "1"):

@@ -4,7 +4,7 @@
     python benchmarks/bench_check.py --quick    # a few seconds, for CI
 
 Prints one table: throughput (checks/s) and how many verdicts each method gets wrong on the same
-labelled answers. The baseline reads each answer with the same parser (it has none of its own),
+labelled answers; then how long `derive grade` takes to stop on Ctrl-C. The baseline reads each answer with the same parser (it has none of its own),
 writes named quantities by their definitions on both sides, and calls `sympy.simplify` on the
 difference, one answer at a time with a time limit; a timeout or an exception counts as a wrong
 verdict, because the baseline then gives none.
@@ -120,6 +120,39 @@ def pooled(answers, workers: int, rounds: int):
     return rounds * len(tasks) / elapsed, wrong
 
 
+def interrupted(workers: int) -> tuple[int, float]:
+    """`derive grade` of many answers, Ctrl-C once it has graded some: (exit code, seconds to exit)."""
+    import csv
+    import os
+    import re
+    import signal
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        answers = Path(tmp) / "answers.csv"
+        with open(answers, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "answer"])
+            w.writerows([[n, a] for n, (t, _, a, _) in enumerate(ANSWERS * 200) if t == "softmax"])
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        proc = subprocess.Popen([sys.executable, "-m", "derive", "grade", "softmax", str(answers),
+                                 "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+        seen = b""
+        while not any(int(n) for n in re.findall(rb"(\d+)/\d+ \[", seen)):
+            chunk = proc.stderr.read1(4096)
+            if not chunk:
+                break
+            seen += chunk
+        start = time.perf_counter()
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole foreground group
+        code = proc.wait(timeout=120)  # derive has exited: the shell has its prompt back
+        seconds = time.perf_counter() - start
+        proc.communicate(timeout=120)
+        return code, seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few answers and one round (CI)")
@@ -144,6 +177,9 @@ def main(argv=None) -> int:
           f"   ({base_failed} gave no verdict)")
     print(f"pool vs simplify: {rate / base_rate:.1f}x the throughput; "
           f"one core vs one core: {own_rate / base_rate:.1f}x")
+    print("goal: the warm pool (derive grade) at least 300 checks/s on 2 cores, no wrong verdict")
+    code, seconds = interrupted(args.workers)
+    print(f"Ctrl-C during derive grade: exit code {code} after {seconds:.2f} s (goal: 130 within 2 s)")
     return 0
 
 

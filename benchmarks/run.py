@@ -5,9 +5,11 @@
 
 Each benchmark is a script of its own in this folder (run alone with --quick for a short run):
   bench_render.py   rendering all bundled sheets vs `python -c "import sympy, jinja2"`   goal <= 1.5x
-  bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 100/s, >= 10x
+  bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 300/s, >= 10x
   bench_depth.py    dL/dW1 of affine>sigmoid chains, depth 2..32, vs the expanded route  goal <= 12x (4 -> 32)
   bench_startup.py  `derive --help` and `derive list` vs `python -c "import sympy"`     goal <= 0.5x
+  bench_first.py    one `derive check`, `derive show` of every entry (warm, cold) and of a three-layer
+                    network (warm) vs `python -c "import sympy"`          goal <= 1.5x, 1.2x / 2x, 1.5x
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ BENCHMARKS = (
     ("Checking answers", "bench_check.py"),
     ("Depth of a network", "bench_depth.py"),
     ("Start-up", "bench_startup.py"),
+    ("The first answer", "bench_first.py"),
 )
 
 

@@ -104,19 +104,18 @@ def _canonical(obj):
     raise TypeError(f"cannot key a cache entry on {type(obj).__name__}")
 
 
-@functools.cache
 def sympy_version() -> str:
     """SymPy's version, read from its release file when SymPy is not imported yet (importing it takes
     about 0.3 s, and a cached `derive show` needs nothing else from it)."""
-    if "sympy" not in sys.modules:
-        import importlib.util
+    if "sympy" in sys.modules:
+        return sys.modules["sympy"].__version__
+    import importlib.util
 
-        spec = importlib.util.find_spec("sympy")
-        try:
-            text = Path(spec.origin).with_name("release.py").read_text()
-            return re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE).group(1)
-        except (AttributeError, OSError, TypeError):
-            pass
+    try:
+        text = Path(importlib.util.find_spec("sympy").origin).with_name("release.py").read_text()
+        return re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE).group(1)
+    except (AttributeError, OSError, TypeError):  # laid out otherwise: import it after all
+        pass
     import sympy
 
     return sympy.__version__

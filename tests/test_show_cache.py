@@ -50,3 +50,10 @@ def test_an_error_is_not_cached(tmp_path):
     for _ in range(2):
         out, said, _, code = _show(tmp_path, "hinge", "--form", "matrix")
         assert code == 2 and out == "" and len(said) == 1 and "no matrix form" in said[0]
+
+
+def test_sympys_version_is_read_the_same_without_importing_it():
+    code = ("import sys\nfrom derive import cache\nread = cache.sympy_version()\nprint('sympy' in sys.modules)\n"
+            "import sympy\nprint(read == sympy.__version__ == cache.sympy_version())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -50,8 +50,10 @@ def run(script: str, quick: bool) -> str:
     cmd = [sys.executable, str(HERE / script)] + (["--quick"] if quick else [])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not proc.stdout.strip():
         raise SystemExit(f"{script} failed:\n{proc.stderr.strip()}")
+    if proc.returncode != 0:  # a table that misses its goal is still reported, with the rest of the run
+        return proc.stdout.rstrip() + f"\n({script} exited {proc.returncode}: its goal was missed in this run)"
     return proc.stdout.rstrip()
 
 

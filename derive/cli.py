@@ -136,7 +136,12 @@ def _extensions() -> list:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        code = args.run(args)
+        if argv is None:  # the program is ending: spare the collection at exit, which walks every SymPy object
+            import gc
+
+            gc.freeze()
+        return code
     except DeriveError as exc:
         print(f"derive: {exc.message}", file=sys.stderr)
         return 2

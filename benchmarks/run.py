@@ -42,8 +42,11 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1)
     return (f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()} on {platform.system()} "
-            f"{platform.release()}; load average before the run {load}")
+            f"{platform.release()}; load average before the run {load}"
+            + (" (busy: other work shared the machine, so the ratios are noisier than on a quiet one)"
+               if busy else ""))
 
 
 def run(script: str, quick: bool) -> str:

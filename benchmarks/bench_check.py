@@ -5,7 +5,7 @@
     python benchmarks/bench_check.py --generated 10000   # also: soundness on 10,000 generated answers
 
 Prints one table: throughput (checks/s) and how many verdicts each method gets wrong on the same
-labelled answers. The baseline reads each answer with the same parser (it has none of its own),
+labelled answers; then how long `derive grade` takes to stop on Ctrl-C. The baseline reads each answer with the same parser (it has none of its own),
 writes named quantities by their definitions on both sides, and calls `sympy.simplify` on the
 difference, one answer at a time with a time limit; a timeout or an exception counts as a wrong
 verdict, because the baseline then gives none.
@@ -109,20 +109,73 @@ def in_process(answers):
     return time.perf_counter() - start, wrong
 
 
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time used so far by processes `pids` (Linux /proc), None where that cannot be read."""
+    import os
+
+    try:
+        ticks = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def pooled(answers, workers: int, rounds: int):
-    """Through the warm pool on `workers` processes: (checks/s, wrong verdicts)."""
+    """Through the warm pool on `workers` processes: (checks/s, checks per CPU-second of the workers
+    and the parent — what a busy machine does not change much —, wrong verdicts)."""
     from derive.check.pool import CheckPool, Task
 
     tasks = [Task(t, w, a) for t, w, a, _ in answers]
     with CheckPool(workers=workers) as pool:
         for _ in range(workers):  # every worker builds its derivations once
             list(pool.map(tasks))
+        pids = [slot.proc.pid for slot in pool._all]
+        cpu, own = _cpu_seconds(pids), time.process_time()
         start = time.perf_counter()
         for _ in range(rounds):
             verdicts = list(pool.map(tasks))
         elapsed = time.perf_counter() - start
+        after = _cpu_seconds(pids) if [slot.proc.pid for slot in pool._all] == pids else None
+    n = rounds * len(tasks)
+    per_cpu = n / (after - cpu + time.process_time() - own) if cpu is not None and after is not None else None
     wrong = sum((v.verdict == "correct") != truth for v, (*_, truth) in zip(verdicts, answers))
-    return rounds * len(tasks) / elapsed, wrong
+    return n / elapsed, per_cpu, wrong
+
+
+def interrupted(workers: int) -> tuple[int, float]:
+    """`derive grade` of many answers, Ctrl-C once it has graded some: (exit code, seconds to exit)."""
+    import csv
+    import os
+    import re
+    import signal
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        answers = Path(tmp) / "answers.csv"
+        with open(answers, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "answer"])
+            w.writerows([[n, a] for n, (t, _, a, _) in enumerate(ANSWERS * 200) if t == "softmax"])
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        proc = subprocess.Popen([sys.executable, "-m", "derive", "grade", "softmax", str(answers),
+                                 "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+        seen = b""
+        while not any(int(n) for n in re.findall(rb"(\d+)/\d+ \[", seen)):
+            chunk = proc.stderr.read1(4096)
+            if not chunk:
+                break
+            seen += chunk
+        start = time.perf_counter()
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole foreground group
+        code = proc.wait(timeout=120)  # derive has exited: the shell has its prompt back
+        seconds = time.perf_counter() - start
+        proc.communicate(timeout=120)
+        return code, seconds
 
 
 def generated(count: int, workers: int, seed: int = 11) -> tuple[str, bool]:
@@ -145,8 +198,8 @@ def generated(count: int, workers: int, seed: int = 11) -> tuple[str, bool]:
             counts["failure" if failed else ("wrong" if case.wrong else "equivalent", v.verdict)] += 1
         elapsed = time.perf_counter() - start
     wrong = sum(c.wrong for c in cases)
-    lines = [f"{len(cases)} generated answers ({wrong} wrong, {len(cases) - wrong} equivalent, as the oracle "
-             f"established in {made:.0f} s), checked at {len(cases) / elapsed:.1f} checks/s on {workers} workers",
+    lines = [(f"{len(cases)} generated answers ({wrong} wrong, {len(cases) - wrong} equivalent, as the oracle "
+              f"established in {made:.0f} s), checked at {len(cases) / elapsed:.1f} checks/s on {workers} workers"),
              f"{'graded':<12} {'wrong':>8} {'equivalent':>11}"]
     for verdict in ("correct", "incorrect", "undecided", "invalid"):
         lines.append(f"{verdict:<12} {counts['wrong', verdict]:>8} {counts['equivalent', verdict]:>11}")
@@ -167,7 +220,7 @@ def main(argv=None) -> int:
     answers = ANSWERS[::3] if args.quick else ANSWERS
     rounds = 1 if args.quick else args.rounds
 
-    rate, pool_wrong = pooled(answers, args.workers, rounds)
+    rate, per_cpu, pool_wrong = pooled(answers, args.workers, rounds)
     own_time, own_wrong = in_process(answers)
     base_time, base_wrong, base_failed = baseline(answers, 2.0 if args.quick else args.limit)
     own_rate, base_rate = len(answers) / own_time, len(answers) / base_time
@@ -181,6 +234,12 @@ def main(argv=None) -> int:
           f"   ({base_failed} gave no verdict)")
     print(f"pool vs simplify: {rate / base_rate:.1f}x the throughput; "
           f"one core vs one core: {own_rate / base_rate:.1f}x")
+    if per_cpu is not None:
+        print(f"warm pool: {per_cpu:.1f} checks per CPU-second (workers and parent): about "
+              f"{args.workers * per_cpu:.0f}/s on {args.workers} idle cores")
+    print("goal: the warm pool (derive grade) at least 300 checks/s on 2 cores, no wrong verdict")
+    code, seconds = interrupted(args.workers)
+    print(f"Ctrl-C during derive grade: exit code {code} after {seconds:.2f} s (goal: 130 within 2 s)")
     if args.generated:
         table, holds = generated(args.generated, args.workers)
         print()

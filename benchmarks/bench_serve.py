@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_check import ANSWERS  # noqa: E402
+from bench_check import ANSWERS
 
 CLIENTS = 50
 DEADLINE = 300.0  # seconds for the whole run: the clients stop by themselves

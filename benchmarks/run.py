@@ -6,10 +6,12 @@
 
 Each benchmark is a script of its own in this folder (run alone with --quick for a short run):
   bench_render.py   rendering all bundled sheets vs `python -c "import sympy, jinja2"`   goal <= 1.5x
-  bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 100/s, >= 10x
+  bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 300/s, >= 10x
   bench_depth.py    dL/dW1 of affine>sigmoid chains, depth 2..32, vs the expanded route  goal <= 12x (4 -> 32)
   bench_startup.py  `derive --help` and `derive list` vs `python -c "import sympy"`     goal <= 0.5x
   bench_serve.py    POST /api/check from 50 clients on loopback vs the pool alone      goal 0 failed
+  bench_first.py    one `derive check`, `derive show` of every entry (warm, cold) and of a three-layer
+                    network (warm) vs `python -c "import sympy"`          goal <= 1.5x, 1.2x / 2x, 1.5x
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ BENCHMARKS = (
     ("Depth of a network", "bench_depth.py"),
     ("Start-up", "bench_startup.py"),
     ("The checking page under load", "bench_serve.py"),
+    ("The first answer", "bench_first.py"),
 )
 
 
@@ -42,16 +45,21 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1)
     return (f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()} on {platform.system()} "
-            f"{platform.release()}; load average before the run {load}")
+            f"{platform.release()}; load average before the run {load}"
+            + (" (busy: other work shared the machine, so the ratios are noisier than on a quiet one)"
+               if busy else ""))
 
 
 def run(script: str, quick: bool, extra: tuple = ()) -> str:
     cmd = [sys.executable, str(HERE / script)] + (["--quick"] if quick else []) + list(extra)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not proc.stdout.strip():
         raise SystemExit(f"{script} failed:\n{proc.stderr.strip()}")
+    if proc.returncode != 0:  # a table that misses its goal is still reported, with the rest of the run
+        return proc.stdout.rstrip() + f"\n({script} exited {proc.returncode}: its goal was missed in this run)"
     return proc.stdout.rstrip()
 
 

@@ -54,10 +54,31 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    if is_chain(args.target) or args.format == "numpy":  # a network: derive.network
-        from derive.network.cli import show_network
+    from derive import cache
 
-        return show_network(args)
+    # What show prints comes from a derivation checked before it is shown (sympy.diff and finite
+    # differences; a network's every printed statement and gradient) and is cached with it, per
+    # request and sources: a second show prints it without importing SymPy.
+    print(cache.cached("shown", _show_request(args), lambda: _shown(args)), end="")
+    return 0
+
+
+def _show_request(args) -> dict | None:
+    """What names a show's output in the cache; None (not cached) for a module registered at run time."""
+    from derive import cache
+
+    if not cache.builtin(args.target):
+        return None
+    return {"target": args.target, "wrt": args.wrt, "scale": str(args.cost_scale), "layout": args.layout,
+            "form": args.form, "format": args.format}
+
+
+def _shown(args) -> str:
+    """The text `derive show` prints for `args`."""
+    if is_chain(args.target) or args.format == "numpy":  # a network: derive.network
+        from derive.network.cli import network_text
+
+        return network_text(args)
     from derive import cache, limits
     from derive.api import derivative
 
@@ -72,14 +93,12 @@ def _show(args) -> int:
         from derive.render.show import form_of
 
         form_of(d, form)  # JSON holds both forms; a matrix form that does not exist is still an error
-        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
-    elif args.format == "md":
-        print(d.markdown(form), end="")
-    elif args.format == "tex":
-        print(d.tex(form), end="")
-    else:
-        print(d.text(form), end="")
-    return 0
+        return json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if args.format == "md":
+        return d.markdown(form)
+    if args.format == "tex":
+        return d.tex(form)
+    return d.text(form)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,23 +177,34 @@ def _extensions() -> list:
     return found
 
 
+def _run(args) -> int:
+    """The command, under its time limit where it has one (--time-limit)."""
+    if not hasattr(args, "time_limit"):
+        return args.run(args)
+    from derive import limits
+
+    previous = limits.time_limit_seconds()
+    limits.set_time_limit(args.time_limit)
+    try:
+        return args.run(args)
+    finally:
+        limits.set_time_limit(previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    as_program = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # bare `derive`: what it does and how to call it
         print(build_parser().format_help(), file=sys.stderr, end="")
         return 2
     try:
         args = build_parser().parse_args(argv)
-        if not hasattr(args, "time_limit"):
-            return args.run(args)
-        from derive import limits
+        code = _run(args)
+        if as_program:  # the program is ending: spare the collection at exit, which walks every SymPy object
+            import gc
 
-        previous = limits.time_limit_seconds()
-        limits.set_time_limit(args.time_limit)
-        try:
-            return args.run(args)
-        finally:
-            limits.set_time_limit(previous)
+            gc.freeze()
+        return code
     except DeriveError as exc:
         print(f"derive: {' '.join(exc.message.splitlines())}", file=sys.stderr)  # one line, whatever it quotes
         return 2

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.definitions.model import Definition, Var
+from derive.numpy_lambdify import numpy_lambdify
 from derive.steps import Derivation
 
 
@@ -328,7 +329,7 @@ class _Compiled:
             bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
             entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
             args = [sp.Symbol(f"v{n}") for n in range(len(entries))]  # plain names: lambdify's fast path
-            fn = sp.lambdify(args, c.xreplace(dict(zip(entries, args))), modules=["numpy", "math"], dummify=False)
+            fn = numpy_lambdify(args, c.xreplace(dict(zip(entries, args))), with_math=True)
             keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
             self.fns[key] = [keys.get(e, e) for e in entries], fn
         entries, fn = self.fns[key]

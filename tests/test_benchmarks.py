@@ -13,6 +13,7 @@ def test_harness_runs_every_benchmark_and_writes_its_report(tmp_path):
                           capture_output=True, text=True, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr
     text = report.read_text()
-    for section in ("Rendering the bundled sheets", "Checking answers", "Depth of a network", "Start-up"):
+    for section in ("Rendering the bundled sheets", "Checking answers", "Depth of a network", "Start-up",
+                    "The first answer"):
         assert f"## {section}" in text
     assert "Machine:" in text and "goal" in text

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from derive.check.pool import CheckPool, Task
+from derive.check.pool import CheckPool, Closed, Task
+from derive.errors import DeriveError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,13 +68,61 @@ def test_a_stuck_worker_is_killed_and_replaced():
         assert p.check("sigmoid", "x", "y(1-y)").verdict == "correct"
 
 
-def test_a_dead_worker_is_replaced():
+def test_a_dead_worker_is_replaced_and_its_answer_tried_again():
     with CheckPool(workers=1) as p:
         p.check("sigmoid", "x", "y")
-        p._all[0].proc.kill()
-        p._all[0].proc.join()
-        assert p.check("sigmoid", "x", "y").verdict == "invalid"  # the answer in flight is reported
+        dead = p._all[0].proc
+        dead.kill()
+        dead.join()
+        assert p.check("sigmoid", "x", "y").verdict == "incorrect"  # retried in the fresh worker
+        assert p._all[0].proc is not dead and p._all[0].proc.is_alive()
         assert p.check("sigmoid", "x", "y(1-y)").verdict == "correct"
+
+
+def test_an_answer_whose_worker_dies_twice_is_invalid():
+    with CheckPool(workers=1) as p:
+        slot = p._all[0]
+        p.check("sigmoid", "x", "y")
+        send, killed = slot._call, []
+
+        def dying(message, limit):  # the worker dies with each attempt at the answer
+            if isinstance(message, Task):
+                slot.proc.kill()
+                slot.proc.join()
+                killed.append(slot.proc.pid)
+            return send(message, limit)
+
+        slot._call = dying
+        v = p.check("sigmoid", "x", "y(1-y)")
+        assert v.verdict == "invalid" and "twice" in v.feedback[0]
+        assert len(set(killed)) == 2  # the first worker, then the fresh one
+        slot._call = send
+        assert p.check("sigmoid", "x", "y(1-y)").verdict == "correct"
+
+
+@pytest.mark.parametrize("workers", [-1, 0, 10_000, 1.5, "2"])
+def test_a_worker_count_out_of_range_is_refused_with_the_range(workers):
+    with pytest.raises(DeriveError, match=r"from 1 to \d+"):
+        CheckPool(workers=workers)
+
+
+@pytest.mark.parametrize("workers", ["-1", "0", "abc", "100000"])
+def test_grade_refuses_a_worker_count_out_of_range_in_one_line(tmp_path, workers):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,answer\n1,y\n")
+    out = _derive("grade", "sigmoid", str(answers), "--workers", workers)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "from 1 to" in out.stderr
+    assert "Traceback" not in out.stderr and not list(tmp_path.glob("*report*"))
+
+
+def test_a_closed_pool_starts_no_worker_and_refuses_answers():
+    p = CheckPool(workers=2)
+    procs = [s.proc for s in p._all]
+    p.close()
+    assert not any(proc.is_alive() for proc in procs)
+    with pytest.raises(Closed):
+        p._all[0].run(Task("sigmoid", "x", "y"))
+    assert all(s.proc is proc for s, proc in zip(p._all, procs))
 
 
 def test_the_pool_checks_in_order_on_both_workers(pool):
@@ -126,3 +176,53 @@ def test_grade_needs_an_answer_column(tmp_path):
     answers.write_text("who,what\n1,y\n")
     out = _derive("grade", "sigmoid", str(answers))
     assert out.returncode == 2 and "answer" in out.stderr
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of session `sid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session, …
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads sessions from /proc")
+def test_ctrl_c_during_grade_stops_the_workers_and_keeps_what_was_graded(tmp_path):
+    answers, report = tmp_path / "answers.csv", tmp_path / "report.csv"
+    report.write_text("an earlier report\n")
+    with open(answers, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "answer"])
+        w.writerows([[f"s{n}", r"\beta y_i(\delta_{ij} - y_j)" if n % 2 else r"y_i(1 - y_j)"] for n in range(5000)])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "derive", "grade", "softmax", str(answers), "-o", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    seen = b""
+    while not any(int(n) for n in re.findall(rb"(\d+)/5000", seen)):  # the progress bar shows answers graded
+        chunk = proc.stderr.read1(4096)
+        assert chunk, "grade ended before it showed progress"
+        seen += chunk
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("derive: interrupted after") and "Traceback" not in err.decode()
+    assert report.read_text() == "an earlier report\n"  # the report is not replaced by half of one
+    with open(tmp_path / "report.incomplete.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert 0 < len(rows) < 5000 and f"after {len(rows)} of 5000" in last
+    assert all(r["verdict"] == ("correct" if int(r["id"][1:]) % 2 else "incorrect") for r in rows)
+    assert [int(r["id"][1:]) for r in rows] == sorted(int(r["id"][1:]) for r in rows)
+    assert not list(tmp_path.glob(".*.tmp"))
+    for _ in range(100):  # the forkserver leaves once its parent has gone; no worker is left checking
+        if not _session_processes(proc.pid):
+            break
+        time.sleep(0.1)
+    assert not _session_processes(proc.pid)

@@ -28,11 +28,25 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _check(args) -> int:
-    from derive.check.pool import CheckPool
+def _workers(text: str) -> int:
+    from derive.check.pool import worker_count
 
-    with CheckPool(workers=1, timeout=args.timeout) as pool:
-        verdict = pool.check(args.target, args.wrt, args.answer, args.cost_scale)
+    try:
+        value = int(text)
+    except ValueError:
+        value = text  # not a whole number: refused below with the same line
+    try:
+        return worker_count(value)
+    except DeriveError as exc:
+        raise argparse.ArgumentTypeError(exc.message.removeprefix("--workers ")) from None
+
+
+def _check(args) -> int:
+    from derive.check.forked import check_forked
+    from derive.check.task import Task
+
+    # A child forked after the imports checks the answer: one SymPy import, no pool to start.
+    verdict = check_forked(Task(args.target, args.wrt, args.answer, args.cost_scale), timeout=args.timeout)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -41,13 +55,22 @@ def _check(args) -> int:
 
 
 def _grade(args) -> int:
-    from derive.check.grade import grade
+    import sys
+
+    from derive.check.grade import Interrupted, grade
 
     if not args.answers.exists():
         raise DeriveError(f"no such file: {args.answers}")
     report = args.output or args.answers.with_name(args.answers.stem + ".report.csv")
-    counts = grade(args.target, args.wrt, args.answers, report, scale=args.cost_scale,
-                   workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+    try:
+        counts = grade(args.target, args.wrt, args.answers, report, scale=args.cost_scale,
+                       workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+    except Interrupted as stop:
+        kept = (f"the {stop.graded} graded are in {stop.written} (incomplete)" if stop.written
+                else "nothing was written")
+        print(f"derive: interrupted after {stop.graded} of {stop.total} answers; {kept}; {report} was not written",
+              file=sys.stderr)
+        return 130
     total = sum(counts.values())
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
     print(f"{total} answers: {summary}. Report: {report}")
@@ -71,7 +94,8 @@ def register(subparsers) -> None:
     p.add_argument("--wrt")
     p.add_argument("answers", type=Path, help="CSV with a header naming the columns id and answer")
     p.add_argument("-o", "--output", type=Path, help="the report CSV (default: ANSWERS.report.csv)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--workers", type=_workers, default=None,
+                   help="worker processes, 1 to 4 per core (default: all cores)")
     p.add_argument("--timeout", type=_seconds, default=2.0, help="seconds allowed per answer (default 2)")
     p.add_argument("--cost-scale", type=_scale, default="1")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

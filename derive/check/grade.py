@@ -165,35 +165,25 @@ def write_atomically(path: Path, rows: list[dict]) -> None:
     Report(path, Path(os.devnull)).write(rows)
 
 
-def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: str = "1",
-          workers: int | None = None, timeout: float = 2.0, progress: bool = True) -> Counter:
-    """Check every answer, write the report, and return the count of each verdict."""
-    from tqdm import tqdm
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during grading: the workers are stopped; the answers graded so far went to `written`."""
 
-    rows = read_rows(answers)
-    out = Report(report, answers)  # before any work: a report that cannot be written loses nothing
-    try:
-        results: list = [None] * len(rows)
-        todo = [n for n, r in enumerate(rows) if r.problem is None]
-        with CheckPool(workers=workers, timeout=timeout) as pool:
-            pool.check(target, wrt, "0", scale)  # an unknown target or variable fails here, once
-            tasks = [Task(target, wrt, rows[n].answer, scale) for n in todo]
-            bar = tqdm(total=len(tasks), unit="answer", file=sys.stderr, disable=not progress)
-            for k, verdict in pool.imap_unordered(tasks):
-                results[todo[k]] = verdict
-                bar.update(1)
-            bar.close()
-    except BaseException:
-        out.discard()
-        raise
-    twice = duplicates(rows)
-    if twice:
-        shown = ", ".join(safe_cell(k)[:40] for k in list(twice)[:5]) + (", …" if len(twice) > 5 else "")
-        print(f"derive: warning: {len(twice)} id{'s' if len(twice) > 1 else ''} given more than once ({shown}); "
-              "the report marks their rows", file=sys.stderr)
+    def __init__(self, graded: int, total: int, written: Path | None):
+        super().__init__()
+        self.graded, self.total, self.written = graded, total, written
+
+
+def incomplete_path(report: Path) -> Path:
+    """Where an interrupted run writes what it graded: REPORT.incomplete.csv beside the report."""
+    report = Path(report)
+    return report.with_name(f"{report.stem}.incomplete{report.suffix or '.csv'}")
+
+
+def _lines(graded: list, twice: dict) -> tuple[list, Counter]:
+    """The report's rows for (row, verdict or None) pairs, and the count of each verdict."""
     counts = Counter({v: 0 for v in VERDICTS})
     lines = []
-    for r, v in zip(rows, results):
+    for r, v in graded:
         note = [f"id {r.ident!r} is also on line {', '.join(str(n) for n in twice[r.ident] if n != r.line)}."
                 ] if r.ident in twice else []
         if v is None:  # a row that could not be read
@@ -205,5 +195,46 @@ def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: s
         lines.append({"id": r.ident, "verdict": v.verdict, "parsed": v.parsed or "",
                       "feedback": " ".join([*v.feedback, *note]),
                       "counterexample": (v.counterexample or {}).get("text", ""), "answer": r.answer})
+    return lines, counts
+
+
+def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: str = "1",
+          workers: int | None = None, timeout: float = 2.0, progress: bool = True) -> Counter:
+    """Check every answer, write the report, and return the count of each verdict.
+
+    On Ctrl-C the workers are killed at once and Interrupted is raised; the answers graded so far
+    are written to `incomplete_path(report)` (if there are any) and the report itself is not.
+    """
+    from tqdm import tqdm
+
+    rows = read_rows(answers)
+    out = Report(report, answers)  # before any work: a report that cannot be written loses nothing
+    results: list = [None] * len(rows)
+    try:
+        todo = [n for n, r in enumerate(rows) if r.problem is None]
+        with CheckPool(workers=workers, timeout=timeout) as pool:
+            pool.prepare(target, wrt, scale)  # an unknown target or variable fails here, once
+            tasks = [Task(target, wrt, rows[n].answer, scale) for n in todo]
+            with tqdm(total=len(tasks), unit="answer", file=sys.stderr, disable=not progress) as bar:
+                for k, verdict in pool.imap_unordered(tasks):
+                    results[todo[k]] = verdict
+                    bar.update(1)
+    except KeyboardInterrupt:  # the pool is closed (its workers killed) on the way out of the with
+        out.discard()
+        graded = [(r, v) for r, v in zip(rows, results) if v is not None]
+        lines, _ = _lines(graded, {})
+        written = incomplete_path(report) if lines else None
+        if written:
+            write_atomically(written, lines)
+        raise Interrupted(len(lines), len(rows), written) from None
+    except BaseException:
+        out.discard()
+        raise
+    twice = duplicates(rows)
+    if twice:
+        shown = ", ".join(safe_cell(k)[:40] for k in list(twice)[:5]) + (", …" if len(twice) > 5 else "")
+        print(f"derive: warning: {len(twice)} id{'s' if len(twice) > 1 else ''} given more than once ({shown}); "
+              "the report marks their rows", file=sys.stderr)
+    lines, counts = _lines(list(zip(rows, results)), twice)
     out.write(lines)
     return counts

@@ -116,3 +116,10 @@ def stopped(exc: BaseException, parsed: str | None, expected: str, answer: str, 
 def none(reason: str) -> dict:
     """The evidence of a verdict that rests on none: the reason."""
     return {"kind": "none", "text": reason}
+
+
+def stopped_json(verdict: str, reason: str) -> dict:
+    """The JSON of a check that ended without a verdict of its own (a worker that crashed or ran out of
+    time or memory): it rests on no evidence, and says so."""
+    return {"verdict": verdict, "parsed": None, "expected": "", "feedback": [reason], "counterexample": None,
+            "evidence": {"kind": "none", "text": f"no evidence: {reason}"}}

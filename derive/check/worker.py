@@ -1,21 +1,70 @@
-"""The loop a pool worker runs: receive a task, check it, send the verdict back as a dict.
+"""What a checking process runs: prepare a derivation, then check answers against it.
 
-Importing this module imports SymPy and the engine, so a forkserver that preloads it hands
-out workers that are warm from the start.
+Importing this module imports SymPy and the checker and loads the answer parser (the network
+checker is imported with the first network), so a forkserver that preloads it hands out workers
+that are warm from the start, and a process that imports it before forking
+(derive/check/forked.py) hands its child everything but the student's answer.
+
+Preparing (the derivation, the values it is compared with, its LaTeX) is never the student's
+time: built-in targets come from derive's cache, shared with `derive show`, where the derivation
+has been checked against sympy.diff and finite differences; the rest is built once per process.
 """
 
 from __future__ import annotations
+
+import signal
 
 import sympy  # noqa: F401  (warm: the reason a worker exists)
 
 import derive.check.compare
 import derive.check.feedback
-import derive.check.meaning
-import derive.check.network  # noqa: F401
+import derive.check.meaning  # noqa: F401
 import derive.check.parse as _parse
+from derive.check.task import Prepare
+from derive.check.verdict import stopped_json
 from derive.errors import DeriveError
+from derive.network.chain import is_chain
 
-_parse._parser()  # build the LALR tables once, before forking
+_parse._parser()  # the LALR tables, loaded once before forking
+
+_PREPARED: dict = {}  # (target, wrt, scale) -> derivation, its reference built
+
+
+def prepare(target: str, wrt: str | None, scale: str = "1"):
+    """The derivation of `target` by `wrt`, with everything a check compares against made now."""
+    key = (target, wrt, str(scale))
+    if key not in _PREPARED:
+        _PREPARED[key] = _prepared(target, wrt, str(scale))
+    return _PREPARED[key]
+
+
+def _prepared(target: str, wrt: str | None, scale: str):
+    from fractions import Fraction
+
+    from derive import cache
+    from derive.api import derivative
+    from derive.check import _expected_latex
+    from derive.check.compare import Reference, remember
+
+    if is_chain(target):  # a network: its reference is the network's own generated code, quick to make
+        from derive.check.network import network_reference
+
+        d = derivative(target, wrt=wrt, scale=Fraction(scale))
+        network_reference(d)
+        return d
+    if not cache.builtin(target):
+        d = derivative(target, wrt=wrt, scale=Fraction(scale))
+        remember(Reference(d).warm())
+    else:
+        request = cache.derivation_request({"target": target}, wrt, scale)
+
+        def checked():
+            return cache.cached("derivation", request,
+                                lambda: derivative(target, wrt=wrt, scale=Fraction(scale), verify=True))
+
+        d = remember(cache.cached("reference", request, lambda: Reference(checked()).warm())).d
+    _expected_latex(d)
+    return d
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -28,32 +77,46 @@ def _limit_memory(memory_mb: int) -> None:
         pass  # no rlimit on this platform: the time limit still holds
 
 
-def serve(conn, timeout: float, memory_mb: int) -> None:
-    from fractions import Fraction
+def isolate(memory_mb: int) -> None:
+    """In a checking process: the memory limit, and Ctrl-C left to the parent, which stops it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(memory_mb)
 
-    from derive.api import derivative
+
+def answer(task, timeout: float) -> dict:
+    """The verdict on `task.answer` as a dict (Verdict.to_json), or {"error": message} for bad input."""
     from derive.check import check
 
-    _limit_memory(memory_mb)
-    derivations: dict = {}
+    try:
+        d = prepare(task.target, task.wrt, task.scale)
+        return check(d, task.answer, timeout=timeout).to_json()
+    except DeriveError as exc:
+        return {"error": exc.message}
+    except MemoryError:
+        return stopped_json("invalid", "the answer needs more memory to check than is allowed")
+    except Exception as exc:  # noqa: BLE001 - a bug in the checker must not look like the student's mistake
+        return stopped_json("undecided", f"the checker failed on this answer ({type(exc).__name__})")
+
+
+def _ready(message: Prepare) -> dict:
+    try:
+        prepare(message.target, message.wrt, message.scale)
+    except DeriveError as exc:
+        return {"error": exc.message}
+    except Exception as exc:  # noqa: BLE001 - said once for the batch rather than as a dead worker
+        return {"error": f"the derivation of {message.target} failed ({type(exc).__name__}: {exc})"}
+    return {"ready": True}
+
+
+def serve(conn, timeout: float, memory_mb: int) -> None:
+    """A pool worker's loop: a Prepare or a Task in, a dict out, until the pipe closes."""
+    isolate(memory_mb)
     while True:
         try:
-            task = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        try:
-            key = (task.target, task.wrt, task.scale)
-            if key not in derivations:
-                derivations[key] = derivative(task.target, wrt=task.wrt, scale=Fraction(task.scale))
-            result = check(derivations[key], task.answer, timeout=timeout).to_json()
-        except DeriveError as exc:
-            result = {"error": exc.message}
-        except MemoryError:
-            result = {"verdict": "invalid", "parsed": None, "expected": "", "counterexample": None,
-                      "feedback": ["the answer needs more memory to check than is allowed"]}
-        except Exception as exc:  # noqa: BLE001 - a bug in the checker must not look like the student's mistake
-            result = {"verdict": "undecided", "parsed": None, "expected": "", "counterexample": None,
-                      "feedback": [f"the checker failed on this answer ({type(exc).__name__})"]}
+        result = _ready(message) if isinstance(message, Prepare) else answer(message, timeout)
         try:
             conn.send(result)
         except (OSError, ValueError):

@@ -14,7 +14,8 @@ def check_options(target: str, scale=1, layout: str = "denominator") -> None:
         raise DeriveError(f"a network's gradients have the shape of the variable; use --layout denominator for {target}")
 
 
-def show_network(args) -> int:
+def network_text(args) -> str:
+    """What `derive show NETWORK` prints (the gradient, or with --format numpy the NumPy code)."""
     from derive.network.chain import is_chain, network
 
     if not is_chain(args.target):
@@ -26,15 +27,12 @@ def show_network(args) -> int:
     with limits.time_limit(f"deriving {args.target}"):
         net = network(args.target)
         if args.format == "numpy":
-            print(net.numpy(), end="")
-            return 0
+            return net.numpy()
         d = net.derive(args.wrt)
     if args.format == "json":
-        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
-    elif args.format == "md":
-        print(d.markdown(args.form), end="")
-    elif args.format == "tex":
-        print(d.tex(args.form), end="")
-    else:
-        print(d.text(args.form), end="")
-    return 0
+        return json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if args.format == "md":
+        return d.markdown(args.form)
+    if args.format == "tex":
+        return d.tex(args.form)
+    return d.text(args.form)

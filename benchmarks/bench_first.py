@@ -1,0 +1,98 @@
+"""The first answer: one `derive check` and `derive show` of each registry entry, against `python -c "import sympy"`.
+
+Whole processes. Each run of a command follows a run of the floor, so a busy machine slows both
+alike; a figure is the median of the command's runs over the median of the floor's runs beside them.
+The cache is a folder of the benchmark's own:
+  check            derive check softmax '\\beta y_j(\\delta_{ij} - y_i)' (cache filled: the derivation and
+                   its reference values are made once per version of the engine)      goal <= 1.5x
+  show, warm       derive show NAME, every registry entry, the cache filled           goal <= 1.2x each
+  show, cold       the same from an empty cache: derived and checked (sympy.diff and finite differences)
+                                                                                      goal <= 2x each
+  network, warm    derive show affine>relu>affine>relu>affine>mse (three layers)     goal <= 1.5x
+PYTHONDONTWRITEBYTECODE is dropped for these runs, so derive's modules run from bytecode as an
+installed package's do (SymPy's was compiled when it was installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from timing import once  # benchmarks/ is on the path when a script here runs
+
+ANSWER = r"\beta y_j(\delta_{ij} - y_i)"
+NETWORK = "affine>relu>affine>relu>affine>mse"
+FLOOR = [sys.executable, "-c", "import sympy"]
+
+
+def derive(*args: str) -> list[str]:
+    return [sys.executable, "-m", "derive", *args]
+
+
+def ratio(cmd: list[str], env: dict, runs: int, before=None) -> tuple[float, float]:
+    """(median seconds of `cmd`, that over the median of the floor's runs beside it)."""
+    floors, times = [], []
+    for _ in range(runs):
+        floors.append(once(FLOOR, env))
+        if before:
+            before()
+        times.append(once(cmd, env))
+    t = statistics.median(times)
+    return t, t / statistics.median(floors)
+
+
+def registry(env: dict) -> list[str]:
+    out = subprocess.run(derive("list", "--json"), capture_output=True, text=True, check=True, env=env).stdout
+    import json
+
+    return [row["name"] for row in json.loads(out)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="two entries, one run each (CI)")
+    args = parser.parse_args(argv)
+    runs, cold_runs = (1, 1) if args.quick else (9, 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "cache"
+        env = {k: v for k, v in os.environ.items() if k not in ("DERIVE_NO_CACHE", "PYTHONDONTWRITEBYTECODE")}
+        env["DERIVE_CACHE_DIR"] = str(folder)
+        empty = lambda: shutil.rmtree(folder, ignore_errors=True)
+        names = ["softmax", "hinge"] if args.quick else registry(env)
+
+        check = derive("check", "softmax", ANSWER)
+        once(check, env)  # fills the cache (and writes bytecode)
+        t_check, r_check = ratio(check, env, 3 if args.quick else 15)
+        once(derive("show", NETWORK), env)
+        t_net, r_net = ratio(derive("show", NETWORK), env, runs)
+        rows = []
+        for name in names:
+            once(derive("show", name), env)
+            warm = ratio(derive("show", name), env, runs)
+            cold = ratio(derive("show", name), env, cold_runs, before=empty)
+            rows.append((name, warm, cold))
+
+    print(f"{'command':<52} {'median':>9} {'vs import sympy':>16} {'goal':>6}")
+    print(f"{'derive check softmax (one answer, cache filled)':<52} {t_check:>8.3f}s {r_check:>15.2f}x {'1.5x':>6}")
+    print(f"{'derive show ' + NETWORK + ', warm':<52} {t_net:>8.3f}s {r_net:>15.2f}x {'1.5x':>6}")
+    print(f"{'derive show NAME':<28} {'warm':>9} {'vs floor':>9} {'cold':>9} {'vs floor':>9}")
+    for name, (tw, rw), (tc, rc) in rows:
+        print(f"{'  ' + name:<28} {tw:>8.3f}s {rw:>8.2f}x {tc:>8.3f}s {rc:>8.2f}x")
+    worst_warm = max(rows, key=lambda r: r[1][1])
+    worst_cold = max(rows, key=lambda r: r[2][1])
+    print(f"show, worst warm: {worst_warm[0]} {worst_warm[1][1]:.2f}x (goal 1.2x); median over entries "
+          f"{statistics.median(r[1][1] for r in rows):.2f}x")
+    print(f"show, worst cold: {worst_cold[0]} {worst_cold[2][1]:.2f}x (goal 2x); median over entries "
+          f"{statistics.median(r[2][1] for r in rows):.2f}x; "
+          f"{sum(r[2][1] <= 2 for r in rows)} of {len(rows)} entries within 2x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

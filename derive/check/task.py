@@ -1,0 +1,37 @@
+"""What a checking process is asked, and the limits it works under (shared by the pool and a forked check).
+
+Light on purpose: the process that runs a pool imports this, not SymPy; its workers import the
+checker (derive/check/worker.py) themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_MEMORY_MB = 1536
+MARGIN = 1.0  # seconds on top of an answer's limit: the pipe and the scheduler, never preparing
+
+
+@dataclass(frozen=True)
+class Task:
+    target: str
+    wrt: str | None
+    answer: str
+    scale: str = "1"
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """A message to a worker: build (or load) the derivation of `target` before any answer for it."""
+
+    target: str
+    wrt: str | None
+    scale: str = "1"
+
+
+def serve(conn, timeout: float, memory_mb: int) -> None:
+    """A pool worker's entry point, named here so that starting one does not import SymPy in the parent."""
+    from derive.check.worker import serve as run
+
+    run(conn, timeout, memory_mb)

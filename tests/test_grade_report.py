@@ -155,3 +155,28 @@ def test_the_grade_command_says_a_bad_report_path_in_one_line(tmp_path, capsys):
         assert main(["grade", "sigmoid", str(answers), "-o", report, "--quiet", "--workers", "1"]) == 2
         assert capsys.readouterr().err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
+def test_gradescope_results_have_one_test_per_answer_with_its_evidence(tmp_path, capsys):
+    import json
+
+    answers = tmp_path / "answers.csv"
+    answers.write_text('id,answer\ns1,"y(1 - y)"\ns2,"y(1 + y)"\n', encoding="utf-8")
+    out = tmp_path / "results.json"
+    assert main(["grade", "sigmoid", str(answers), "--format", "gradescope", "-o", str(out), "--quiet"]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == 1.0
+    right, wrong = results["tests"]
+    assert (right["name"], right["score"], right["max_score"], right["status"]) == ("answer s1", 1.0, 1.0, "passed")
+    assert (wrong["score"], wrong["status"]) == (0.0, "failed")
+    assert "verdict: incorrect" in wrong["output"] and "counterexample:" in wrong["output"]
+    assert "evidence:" in right["output"]
+
+
+def test_the_csv_report_says_what_each_verdict_rests_on(tmp_path, capsys):
+    answers = tmp_path / "answers.csv"
+    answers.write_text('id,answer\ns1,"y(1 - y)"\n', encoding="utf-8")
+    out = tmp_path / "report.csv"
+    assert main(["grade", "sigmoid", str(answers), "-o", str(out), "--quiet"]) == 0
+    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    assert row["verdict"] == "correct" and row["evidence"].startswith("proven symbolically")

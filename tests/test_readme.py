@@ -26,6 +26,8 @@ LEFT_OUT = {
     "python benchmarks/run.py": "the benchmarks take minutes; tests/ runs their harness with --quick",
     "derive serve": "starts a server that runs until stopped (tests/test_serve*.py start one)",
     "derive grade softmax answers.csv": "grades the reader's own answers file (tests/test_grade_report.py)",
+    "derive grade softmax --wrt x answers.csv": "grades the reader's own answers file into Gradescope's folder "
+                                                "(tests/test_grade_report.py)",
     "derive sheet mysheet.toml": "renders the reader's own sheet file (tests/test_sheets.py)",
     "derive.assert_correct(": "a test cell of the reader's autograded notebook: `student_answer` is theirs",
 }

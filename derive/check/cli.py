@@ -61,10 +61,11 @@ def _grade(args) -> int:
 
     if not args.answers.exists():
         raise DeriveError(f"no such file: {args.answers}")
-    report = args.output or args.answers.with_name(args.answers.stem + ".report.csv")
+    default = "results.json" if args.format == "gradescope" else args.answers.stem + ".report.csv"
+    report = args.output or args.answers.with_name(default)
     try:
         counts = grade(args.target, args.wrt, args.answers, report, scale=args.cost_scale,
-                       workers=args.workers, timeout=args.timeout, progress=not args.quiet)
+                       workers=args.workers, timeout=args.timeout, progress=not args.quiet, fmt=args.format)
     except Interrupted as stop:
         kept = (f"the {stop.graded} graded are in {stop.written} (incomplete)" if stop.written
                 else "nothing was written")
@@ -93,7 +94,10 @@ def register(subparsers) -> None:
     p.add_argument("target")
     p.add_argument("--wrt")
     p.add_argument("answers", type=Path, help="CSV with a header naming the columns id and answer")
-    p.add_argument("-o", "--output", type=Path, help="the report CSV (default: ANSWERS.report.csv)")
+    p.add_argument("-o", "--output", type=Path,
+                   help="the report (default: ANSWERS.report.csv; results.json beside the answers for gradescope)")
+    p.add_argument("--format", choices=("csv", "gradescope"), default="csv",
+                   help="csv (default), or gradescope: the autograder's results.json, one test per answer")
     p.add_argument("--workers", type=_workers, default=None,
                    help="worker processes, 1 to 4 per core (default: all cores)")
     p.add_argument("--timeout", type=_seconds, default=2.0, help="seconds allowed per answer (default 2)")

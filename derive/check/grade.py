@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import sys
@@ -23,7 +24,7 @@ from derive.check.pool import CheckPool, Task
 from derive.check.verdict import VERDICTS
 from derive.errors import DeriveError
 
-REPORT_COLUMNS = ("id", "verdict", "parsed", "feedback", "counterexample", "answer")
+REPORT_COLUMNS = ("id", "verdict", "parsed", "feedback", "counterexample", "evidence", "answer")
 MAX_CELL = 128 * 1024  # characters in one cell of the answers file
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # C0 and C1 controls but tab and newline, and the bidirectional overrides that reorder shown text
@@ -135,11 +136,14 @@ class Report:
             raise DeriveError(f"cannot write the report {self.path}: {exc.strerror}") from None
         self.file = os.fdopen(fd, "w", newline="", encoding="utf-8")
 
-    def write(self, rows: list[dict]) -> None:
+    def write(self, rows: list[dict], fmt: str = "csv") -> None:
         try:
-            writer = csv.DictWriter(self.file, fieldnames=REPORT_COLUMNS, quoting=csv.QUOTE_ALL)
-            writer.writeheader()
-            writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
+            if fmt == "gradescope":
+                json.dump(gradescope(rows), self.file, indent=2, ensure_ascii=False)
+            else:
+                writer = csv.DictWriter(self.file, fieldnames=REPORT_COLUMNS, quoting=csv.QUOTE_ALL)
+                writer.writeheader()
+                writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
@@ -151,6 +155,25 @@ class Report:
     def discard(self) -> None:
         self.file.close()
         Path(self.tmp).unlink(missing_ok=True)
+
+
+REPORT_FORMATS = ("csv", "gradescope")
+
+
+def gradescope(rows: list[dict]) -> dict:
+    """Gradescope's autograder results.json: one test per answer (1 point when correct), the
+    verdict, feedback and counterexample as the test's output; the student's text stays data."""
+    tests = []
+    for row in rows:
+        right = row["verdict"] == "correct"
+        output = "\n".join(x for x in (f"verdict: {row['verdict']}", row["parsed"] and f"understood: {row['parsed']}",
+                                        row["feedback"], row["counterexample"] and
+                                        f"counterexample: {row['counterexample']}",
+                                        row.get("evidence") and f"evidence: {row['evidence']}") if x)
+        tests.append({"name": f"answer {_clean(str(row['id']))}", "score": 1.0 if right else 0.0,
+                      "max_score": 1.0, "status": "passed" if right else "failed",
+                      "output": _clean(output), "output_format": "text"})
+    return {"score": float(sum(t["score"] for t in tests)), "tests": tests}
 
 
 def _name_max(folder: Path) -> int:
@@ -189,17 +212,18 @@ def _lines(graded: list, twice: dict) -> tuple[list, Counter]:
         if v is None:  # a row that could not be read
             counts["invalid"] += 1
             lines.append({"id": r.ident, "verdict": "invalid", "parsed": "", "feedback": " ".join([r.problem, *note]),
-                          "counterexample": "", "answer": r.answer[:MAX_CELL]})
+                          "counterexample": "", "evidence": "", "answer": r.answer[:MAX_CELL]})
             continue
         counts[v.verdict] += 1
         lines.append({"id": r.ident, "verdict": v.verdict, "parsed": v.parsed or "",
                       "feedback": " ".join([*v.feedback, *note]),
-                      "counterexample": (v.counterexample or {}).get("text", ""), "answer": r.answer})
+                      "counterexample": (v.counterexample or {}).get("text", ""), "evidence": v.evidence_text,
+                      "answer": r.answer})
     return lines, counts
 
 
 def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: str = "1",
-          workers: int | None = None, timeout: float = 2.0, progress: bool = True) -> Counter:
+          workers: int | None = None, timeout: float = 2.0, progress: bool = True, fmt: str = "csv") -> Counter:
     """Check every answer, write the report, and return the count of each verdict.
 
     On Ctrl-C the workers are killed at once and Interrupted is raised; the answers graded so far
@@ -236,5 +260,5 @@ def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: s
         print(f"derive: warning: {len(twice)} id{'s' if len(twice) > 1 else ''} given more than once ({shown}); "
               "the report marks their rows", file=sys.stderr)
     lines, counts = _lines(list(zip(rows, results)), twice)
-    out.write(lines)
+    out.write(lines, fmt)
     return counts

@@ -84,6 +84,7 @@ def test_a_right_answer_is_rendered_correct_with_its_math(server, browser):
     assert page.find_element(By.ID, "verdict").text == "correct"
     assert page.find_elements(By.CSS_SELECTOR, "#understood .katex")  # rendered by the bundled KaTeX
     assert page.find_elements(By.CSS_SELECTOR, "#preview .katex")
+    assert page.find_element(By.ID, "evidence").text.startswith("proven symbolically")  # what the verdict rests on
 
 
 def test_a_wrong_answer_gets_its_feedback_and_a_counterexample(server, browser):

@@ -59,6 +59,9 @@ function show(result) {
   const ce = result.counterexample;
   $("counterexample-row").hidden = !ce;
   $("counterexample").textContent = ce ? ce.text : "";
+  const evidence = result.evidence && result.evidence.text;
+  $("evidence-row").hidden = !evidence;
+  $("evidence").textContent = evidence || "";
 }
 
 async function submit(event) {

@@ -7,6 +7,7 @@ the names mean for a given derivation is decided in meaning.py against an allow-
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import secrets
@@ -19,7 +20,6 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from derive.check.screen import InvalidAnswer, screen
-from derive.owned import make_private_folder, private_file
 
 
 class Node:
@@ -313,15 +313,17 @@ _OPTIONS = {"parser": "lalr", "lexer": "contextual", "maybe_placeholders": False
 def _parser() -> Lark:
     """The LALR parser, built once per grammar and kept in derive's cache folder (building it takes
     about 0.25 s, loading it about 0.03 s). Lark's saved parser is a pickle, so it is kept only in a
-    folder that is the user's own and loaded only from a file the user owns (derive/owned.py);
+    folder that is the user's own and loaded only from a file the user owns (derive.cache.read_private);
     otherwise the parser is built every time. The file's name holds a hash of the grammar, the
     options and lark's and Python's versions, so a change to any of them builds a new one."""
+    from derive import cache
+
     grammar = GRAMMAR.read_text()
     path = _cache_file(grammar)
-    if path is not None and private_file(path):
+    saved = cache.read_private(path.parent, path.name) if path is not None else None  # the cache's own trust check
+    if saved is not None:
         try:
-            with open(path, "rb") as f:
-                return Lark.load(f)
+            return Lark.load(io.BytesIO(saved))
         except Exception:  # noqa: BLE001, S110  (truncated or from another lark: build it again)
             pass
     parser = Lark(grammar, **_OPTIONS)
@@ -349,7 +351,7 @@ def _cache_file(grammar: str) -> Path | None:
     if not cache.enabled():
         return None
     folder = cache.directory() / "lark"
-    if not make_private_folder(folder):
+    if folder.is_symlink() or not cache.make_private(folder):  # a linked folder is not derive's own
         return None
     import lark
 

@@ -14,9 +14,6 @@ from derive.sheets.builder import build
 from derive.sheets.loader import load
 
 PARSER = MarkdownIt("commonmark").use(dollarmath_plugin, double_inline=True)
-NETWORK_PARTS = ("the network and worked-example partials (templates/partials/network*.md.j2, numeric*.md.j2) "
-                 "still set $$ inside paragraphs; they are rewritten on the network branch")
-WITH_NETWORKS = {"cs224n_a1", "nyu_two_layer", "uva2018_pen_paper"}
 
 
 def displays_not_on_their_own(markdown: str) -> list:
@@ -41,9 +38,7 @@ def test_the_checker_sees_a_display_inside_a_paragraph_or_a_list_item():
     assert displays_not_on_their_own("text\n\n$$x$$\n\ntext") == []
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NETWORK_PARTS, strict=True)) if n in WITH_NETWORKS else n
-    for n in bundled()])
+@pytest.mark.parametrize("name", bundled())
 def test_every_display_of_a_bundled_sheet_is_its_own_block(name):
     markdown = build(load(resolve(name)), formats=("md",)).outputs["md"]
     assert "$$" in markdown

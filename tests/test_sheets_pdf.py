@@ -117,13 +117,8 @@ def test_the_uva_pdf_shows_the_worked_numbers(tmp_path):
 
 
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (.*)$", re.MULTILINE)
-NETWORK_PARTS = ("the network forward table and the worked example's heading (templates/partials/network*.j2, "
-                 "numeric*.j2) still overrun the line; they are rewritten on the network branch")
 
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NETWORK_PARTS, strict=True)) if n == "uva2018_pen_paper" else n
-    for n in bundled()])
+@pytest.mark.parametrize("name", bundled())
 def test_no_line_of_a_bundled_pdf_runs_into_the_margin(name, tmp_path):
     tex = build(load(resolve(name)), formats=("tex",)).outputs["tex"]
     compile_pdf(tex, tmp_path / f"{name}.pdf", log_to=tmp_path / "sheet.log")

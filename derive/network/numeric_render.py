@@ -6,6 +6,7 @@ import numpy as np
 from markupsafe import Markup
 
 from derive.render.environment import render
+from derive.render.printer import breakable_chain
 
 
 def number(v: float, decimals: int) -> str:
@@ -28,6 +29,7 @@ def context(ex) -> dict:
     d = ex.decimals
     return {
         "target": ex.network.spec,
+        "target_tex": Markup(breakable_chain(ex.network.spec)),
         "convention": ex.convention,
         "convention_latex": Markup(ex.convention_latex),
         "lr": ex.lr,

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from derive.network.names import index_latex, net_name, net_text
 from derive.render import matrix
 from derive.render.environment import render
+from derive.render.printer import breakable_chain
 from derive.render.printer import text as sympy_text
 from derive.render.unicode import unicode_text
 
@@ -76,6 +77,7 @@ def context(d) -> dict:
     } for r in bp.forward]
     return {
         "target": d.target,
+        "target_tex": Markup(breakable_chain(d.target)),
         "wrt": d.wrt,
         "wrt_latex": _m(net_name(d.wrt)),
         "batch": d.network.batch,

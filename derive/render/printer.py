@@ -219,3 +219,10 @@ def latex(expr, **settings) -> str:
 
 def text(expr) -> str:
     return DeriveStrPrinter({"order": "none"}).doprint(expr)
+
+
+def breakable_chain(spec: str) -> str:
+    """A chain `affine>relu>…` escaped for \\texttt, with a permitted line break after each >, so a
+    long chain in a heading does not run into the margin."""
+    # the glue after the break point lets a line that ends there stretch (a chain has few spaces)
+    return ">\\allowbreak\\hskip 0pt plus 4em\\relax{}".join(escape_tex(link) for link in spec.split(">"))

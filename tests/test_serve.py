@@ -3,11 +3,7 @@
 import json
 
 import pytest
-
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
-
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient  # the test extra installs Starlette and its client (httpx2)
 
 from derive.check.verdict import Verdict
 from derive.errors import DeriveError

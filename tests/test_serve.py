@@ -113,3 +113,31 @@ def test_an_autograder_assertion_fails_with_the_feedback_as_its_message():
     assert derive.assert_correct("sigmoid", "y(1 - y)").verdict == "correct"
     with pytest.raises(AssertionError, match=r"incorrect: missing factor β\. .*your answer gives"):
         derive.assert_correct("softmax", r"y_i(\delta_{ij} - y_j)", wrt="x")
+
+
+def test_a_client_that_sends_its_body_too_slowly_gets_408():
+    import asyncio
+
+    app = create_app([], Limits(body_seconds=0.2), pool=RecordingPool())
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(5)  # a body that never arrives in time
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/check", "raw_path": b"/api/check",
+             "headers": [(b"content-type", b"application/json"), (b"content-length", b"20")],
+             "query_string": b"", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "scheme": "http",
+             "http_version": "1.1", "root_path": "", "app": app}
+
+    async def run():
+        async with app.router.lifespan_context(app):
+            await asyncio.wait_for(app(scope, receive, send), 3)
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 408 and b"took longer than 0.2 s" in body

@@ -61,3 +61,11 @@ def test_an_unknown_edition_is_one_line_naming_the_choices(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.strip() == "derive: unknown edition 'students'; choose from: ta, solutions, exercises"
     assert not any(tmp_path.iterdir())
+
+
+def test_the_students_edition_of_a_worked_example_has_no_check_line_and_no_empty_note(tmp_path):
+    from derive.cli import main
+
+    assert main(["sheet", "uva2018_pen_paper", "--edition", "solutions", "-o", str(tmp_path), "--format", "md"]) == 0
+    md = (tmp_path / "uva2018_pen_paper-solutions.md").read_text(encoding="utf-8")
+    assert "Worked example" in md and "Gradient check" not in md and "<sub></sub>" not in md

@@ -19,9 +19,8 @@ class OutOfRange(Exception):
     """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
 
 
-class _Printer(NumPyPrinter):
-    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array; np.heaviside:
-    SymPy's own printing goes through Piecewise and simplifies logic, seconds for a nested 1[·]."""
+class _Named:
+    """A printer mixin: each input (Symbol or Indexed entry) printed as its argument name."""
 
     def __init__(self, settings=None, names: dict | None = None):
         super().__init__(settings)
@@ -32,6 +31,11 @@ class _Printer(NumPyPrinter):
 
     def _print_Symbol(self, expr):
         return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
+
+
+class _Printer(_Named, NumPyPrinter):
+    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array; np.heaviside:
+    SymPy's own printing goes through Piecewise and simplifies logic, seconds for a nested 1[·]."""
 
     def _print_ComplexInfinity(self, expr):
         return self._module_format("numpy.nan")
@@ -139,18 +143,8 @@ def inert(expr: sp.Expr) -> sp.Expr:
 
 
 
-class _MpPrinter(MpmathPrinter):
+class _MpPrinter(_Named, MpmathPrinter):
     """mpmath, for the 30-digit re-check of a difference; 1[·], max and min as Python expressions."""
-
-    def __init__(self, settings=None, names: dict | None = None):
-        super().__init__(settings)
-        self.names = names or {}
-
-    def _print_Indexed(self, expr):
-        return self.names[expr] if expr in self.names else super()._print_Indexed(expr)
-
-    def _print_Symbol(self, expr):
-        return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
 
     def _print_ComplexInfinity(self, expr):
         return "mpmath.nan"

@@ -13,26 +13,25 @@ from derive.errors import DeriveError
 ALL_FORMATS = ("md", "tex", "pdf")
 
 
-def _formats(text: str) -> tuple:
-    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
-    for f in chosen:
-        if f not in ALL_FORMATS:
-            raise DeriveError(f"unknown format {f!r}; choose from: {', '.join(ALL_FORMATS)}")
+def _listed(text: str, choices: tuple, what: str) -> tuple:
+    """A comma list of `what`s, each one of `choices` (once each, in the order given)."""
+    chosen = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    for c in chosen:
+        if c not in choices:
+            raise DeriveError(f"unknown {what} {c!r}; choose from: {', '.join(choices)}")
     if not chosen:
-        raise DeriveError(f"no format given; choose from: {', '.join(ALL_FORMATS)}")
+        raise DeriveError(f"no {what} given; choose from: {', '.join(choices)}")
     return chosen
+
+
+def _formats(text: str) -> tuple:
+    return _listed(text, ALL_FORMATS, "format")
 
 
 def _editions(text: str) -> tuple:
     from derive.sheets.builder import EDITIONS
 
-    chosen = tuple(dict.fromkeys(e.strip() for e in text.split(",") if e.strip()))
-    for e in chosen:
-        if e not in EDITIONS:
-            raise DeriveError(f"unknown edition {e!r}; choose from: {', '.join(EDITIONS)}")
-    if not chosen:
-        raise DeriveError(f"no edition given; choose from: {', '.join(EDITIONS)}")
-    return chosen
+    return _listed(text, EDITIONS, "edition")
 
 
 def stem(sheet, edition: str = "ta") -> str:

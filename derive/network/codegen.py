@@ -146,11 +146,6 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
-def free_hyperparameters(net: Network) -> list:
-    """The hyperparameters the chain leaves as symbols (leaky_relu without [alpha=…]): alpha1, …"""
-    return _hypers(net)
-
-
 def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None, per_call: bool = False):
     """The generated function itself (our own generated source, executed in a fresh namespace), with
     every free hyperparameter bound from `hyper`, so no caller can forget one; `per_call` leaves

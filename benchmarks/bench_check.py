@@ -69,7 +69,7 @@ def baseline(answers, limit: float):
     from derive.check.compare import Budget, time_limit
     from derive.check.meaning import read
     from derive.check.parse import parse
-    from derive.verify import substitute_names
+    from derive.concrete import substitute_names
 
     cache, wrong, failed = {}, 0, 0
     start = time.perf_counter()

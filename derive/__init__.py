@@ -10,6 +10,8 @@ Attributes load on first use, so `import derive` (and `derive --help`) does not 
 
 from importlib import import_module
 
+from derive import doors
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -23,6 +25,21 @@ _EXPORTS = {
     "Definition": "derive.definitions.model",
     "Var": "derive.definitions.model",
 }
+
+# Who serves each door of a low-layer value (derive.doors): the printers and the checker, above it.
+DOORS = {
+    "derivation.latex": "derive.render.show:derivation_latex",
+    "derivation.markdown": "derive.render.show:derivation_markdown",
+    "derivation.tex": "derive.render.show:derivation_tex",
+    "derivation.text": "derive.render.show:derivation_text",
+    "derivation.json": "derive.render.show:derivation_json",
+    "check": "derive.check:check",
+    "matrix.latex": "derive.render.matrix:latex",
+    "matrix.text": "derive.render.matrix:text",
+    "proof.latex": "derive.render.show:proof_latex",
+    "proof.markdown": "derive.render.show:proof_markdown",
+}
+doors.HANDLERS.update(DOORS)
 
 
 def __getattr__(name):

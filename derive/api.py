@@ -17,32 +17,9 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     >>> derivative("softmax", wrt="x").result
     beta*(KroneckerDelta(i, j) - y[j])*y[i]
     """
-    from derive.calculus.engine import derive
-    from derive.definitions import get
-    from derive.definitions.model import Definition
-    from derive.verify import verified
-    from derive.verify_matrix import with_matrix_form
+    from derive.network.chain import derivative as derive
 
-    if layout not in ("denominator", "numerator"):
-        raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
-    from derive.network.chain import is_chain
-
-    if is_chain(target):  # a chain: derive.network
-        from derive.network.cli import check_options
-
-        check_options(target, scale, layout)
-        return network(target).derive(wrt)
-    defn = target if isinstance(target, Definition) else get(target)
-    d = with_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
-    if verify or (verify is None and not _built_in(target)):
-        d.report = verified(d)
-    return d
-
-
-def _built_in(target) -> bool:
-    from derive import cache
-
-    return isinstance(target, str) and cache.builtin(target)
+    return derive(target, wrt, scale=scale, layout=layout, verify=verify)
 
 
 def network(*modules: str, loss: str | None = None):

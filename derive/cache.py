@@ -162,24 +162,6 @@ def installed_digest() -> str:
     return sources_digest(source_files())
 
 
-def builtin(target: str) -> bool:
-    """Whether every module `target` names (a registry name or a chain) is a built-in definition,
-    fixed by the package's source; one registered at run time (`define(..., register=True)`) is not.
-    """
-    from derive.definitions import REGISTRY, _load_builtins
-
-    _load_builtins()
-    from derive.network.chain import links
-
-    for link in links(str(target)):
-        name = re.match(r"\s*([^\[\s]*)", link).group(1)
-        entry = REGISTRY.get(name)
-        module = getattr(entry.build, "__module__", "") if entry else ""
-        if not module.startswith("derive.definitions.") or module == "derive.definitions.custom":
-            return False
-    return True
-
-
 def _canonical(obj):
     """A JSON-able, order-independent form of a request: dicts sorted, SymPy objects as srepr."""
     if isinstance(obj, dict):

@@ -11,8 +11,9 @@ import json
 import re
 import sys
 
+from derive import limits
 from derive.errors import DeriveError, did_you_mean
-from derive.network.chain import is_chain
+from derive.network.chain import builtin, is_chain
 
 FORMATS = ("text", "md", "tex", "json")
 
@@ -65,9 +66,8 @@ def _show(args) -> int:
 
 def _show_request(args) -> dict | None:
     """What names a show's output in the cache; None (not cached) for a module registered at run time."""
-    from derive import cache
 
-    if not cache.builtin(args.target):
+    if not builtin(args.target):
         return None
     return {"target": args.target, "wrt": args.wrt, "scale": str(args.cost_scale), "layout": args.layout,
             "form": args.form, "format": args.format}
@@ -79,12 +79,12 @@ def _shown(args) -> str:
         from derive.network.cli import network_text
 
         return network_text(args)
-    from derive import cache, limits
+    from derive import cache
     from derive.api import derivative
 
     # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
     request = (cache.derivation_request({"target": args.target}, args.wrt, args.cost_scale, args.layout)
-               if cache.builtin(args.target) else None)
+               if builtin(args.target) else None)
     with limits.time_limit(f"deriving {args.target}" + (f" with respect to {args.wrt}" if args.wrt else "")):
         d = cache.cached("derivation", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
                                                                    layout=args.layout, verify=True))
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="denominator: the gradient has the shape of the variable (default)")
     p.add_argument("--cost-scale", default="1", type=_number,
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
-    add_time_limit(p, "the derivation and its checks")
+    limits.add_time_limit(p, "the derivation and its checks")
     p.set_defaults(run=_show)
 
     for extend in _extensions():
@@ -132,32 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _number(text: str):
-    from derive import limits
-
     try:
         return limits.scale(text, "the cost scale")
     except DeriveError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
-
-
-def seconds(text: str) -> float:
-    """A time limit on the command line: seconds, 0 for none."""
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 <= value <= 86400):
-        raise argparse.ArgumentTypeError(f"not a time limit: {text!r}; give seconds from 0 (none) to 86400")
-    return value
-
-
-def add_time_limit(parser: argparse.ArgumentParser, what: str) -> None:
-    from derive import limits
-
-    parser.add_argument("--time-limit", type=seconds, default=limits.TIME_LIMIT, metavar="SECONDS",
-                        help=f"seconds allowed for {what} (default {limits.TIME_LIMIT:g}; 0: no limit)")
 
 
 # Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
@@ -181,8 +159,6 @@ def _run(args) -> int:
     """The command, under its time limit where it has one (--time-limit)."""
     if not hasattr(args, "time_limit"):
         return args.run(args)
-    from derive import limits
-
     previous = limits.time_limit_seconds()
     limits.set_time_limit(args.time_limit)
     try:

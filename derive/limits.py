@@ -178,3 +178,22 @@ def time_limit(what: str):
         _active.on = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def seconds(text: str) -> float:
+    """A time limit on the command line: seconds, 0 for none."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 86400):
+        raise argparse.ArgumentTypeError(f"not a time limit: {text!r}; give seconds from 0 (none) to 86400")
+    return value
+
+
+def add_time_limit(parser, what: str) -> None:
+    """`--time-limit SECONDS` on an argparse parser, for `what`."""
+    parser.add_argument("--time-limit", type=seconds, default=TIME_LIMIT, metavar="SECONDS",
+                        help=f"seconds allowed for {what} (default {TIME_LIMIT:g}; 0: no limit)")

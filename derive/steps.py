@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy as sp
 
+from derive.doors import open_door
 from derive.model.matexpr import MatExpr, leaves
 
 if TYPE_CHECKING:
@@ -150,16 +151,12 @@ class MatrixForm:
 
     @property
     def text(self) -> str:
-        """The right-hand side as Unicode text (a door to derive.render.matrix)."""
-        from derive.render.matrix import text
-
-        return text(self.expr, self.names)
+        """The right-hand side as Unicode text (a door to the printers, derive.render.matrix)."""
+        return open_door("matrix.text", self.expr, self.names)
 
     @property
     def latex(self) -> str:
-        from derive.render.matrix import latex
-
-        return latex(self.expr, self.names)
+        return open_door("matrix.latex", self.expr, self.names)
 
 
 @dataclass(frozen=True)
@@ -196,32 +193,22 @@ class Derivation:
     def equation(self) -> sp.Eq:
         return sp.Eq(self.lhs, self.result, evaluate=False)
 
-    # Rendering lives in derive.render; these are thin doors to it.
+    # Rendering lives in derive.render and checking in derive.check; these are doors to them (derive.doors).
     def latex(self, form: str = "index") -> str:
         """`form` = matrix boxes the matrix form (where there is one) and gives the index form after it."""
-        from derive.render.show import derivation_latex
-
-        return derivation_latex(self, form)
+        return open_door("derivation.latex", self, form)
 
     def markdown(self, form: str = "index") -> str:
-        from derive.render.show import derivation_markdown
-
-        return derivation_markdown(self, form)
+        return open_door("derivation.markdown", self, form)
 
     def tex(self, form: str = "index") -> str:
-        from derive.render.show import derivation_tex
-
-        return derivation_tex(self, form)
+        return open_door("derivation.tex", self, form)
 
     def text(self, form: str = "index") -> str:
-        from derive.render.show import derivation_text
-
-        return derivation_text(self, form)
+        return open_door("derivation.text", self, form)
 
     def to_json(self) -> dict:
-        from derive.render.show import derivation_json
-
-        return derivation_json(self)
+        return open_door("derivation.json", self)
 
     def _repr_latex_(self) -> str:
         return self.latex()
@@ -231,18 +218,14 @@ class Derivation:
 
     def check(self, answer: str, **options):
         """The verdict on a hand-written answer; options as for `derive.check.check` (timeout)."""
-        from derive.check import check
-
-        return check(self, answer, **options)
+        return open_door("check", self, answer, **options)
 
 
 # -- network steps: the backward pass, layer by layer, as matrix trees beside their index forms -----
 
 
 def _printed(tree, names: dict, printer: str) -> str:
-    from derive.render import matrix
-
-    return getattr(matrix, printer)(tree, names)
+    return open_door(f"matrix.{printer}", tree, names)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,16 +11,9 @@ import itertools
 import random
 from dataclasses import replace
 
+from derive.concrete import Concretizer, Point, assignments, concrete, value
 from derive.steps import Derivation
-from derive.verify import (
-    Concretizer,
-    Point,
-    VerificationError,
-    assignments,
-    concrete,
-    point_away_from_kinks,
-    value,
-)
+from derive.verify import VerificationError, point_away_from_kinks
 
 
 def matrix_env(d: Derivation, point: Point) -> dict:

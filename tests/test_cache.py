@@ -158,15 +158,16 @@ def registry():
 
 def test_a_module_registered_at_run_time_is_not_cached(registry):
     import derive
+    from derive.network.chain import builtin
 
     x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
     i = sp.Symbol("i", integer=True)
-    assert cache.builtin("softmax") and cache.builtin("affine[bias=false]>relu>affine>mse")
+    assert builtin("softmax") and builtin("affine[bias=false]>relu>affine>mse")
     derive.define("cache_test_cube", y[i], x[i] ** 3, register=True)
     derive.define("sigmoid", y[i], x[i] ** 3, register=True)  # a built-in name, redefined
-    assert not cache.builtin("cache_test_cube") and not cache.builtin("sigmoid")
-    assert not cache.builtin("affine>cache_test_cube>affine>mse")
-    assert not cache.builtin("no_such_module")
+    assert not builtin("cache_test_cube") and not builtin("sigmoid")
+    assert not builtin("affine>cache_test_cube>affine>mse")
+    assert not builtin("no_such_module")
     calls = []
     assert cache.cached("derivation", None, lambda: calls.append(1) or 7) == 7 and calls
 

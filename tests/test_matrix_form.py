@@ -15,11 +15,11 @@ import derive
 from derive.api import derivative
 from derive.check.meaning import read
 from derive.check.parse import parse
+from derive.concrete import unroll
 from derive.definitions.model import Var
 from derive.errors import DeriveError
 from derive.model import matexpr as mx
 from derive.render.matrix import LatexMatrixPrinter, TextMatrixPrinter
-from derive.verify import unroll
 from tests.conftest import registry_cases
 
 x, A, Y, w, y, P, T = (sp.IndexedBase(n) for n in ("x", "A", "Y", "w", "y", "P", "T"))

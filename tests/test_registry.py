@@ -73,7 +73,7 @@ def test_concrete_expressions_equal_the_definitions_expanded_first(target, wrt):
     is the one the plain route gives: definitions substituted first, then sums written out."""
     import random
 
-    from derive.verify import Concretizer, assignments, sample, substitute_names, unroll, value
+    from derive.concrete import Concretizer, assignments, sample, substitute_names, unroll, value
 
     d = derivative(target, wrt=wrt)
     conc, rng = Concretizer(d), random.Random(5)

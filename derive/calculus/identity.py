@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.calculus.sums import contract_deltas, same_sum
+from derive.doors import open_door
 from derive.errors import DeriveError
 from derive.steps import Reason, Step, step
 
@@ -29,14 +30,10 @@ class Proof:
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
     def latex(self) -> str:
-        from derive.render.show import proof_latex
-
-        return proof_latex(self)
+        return open_door("proof.latex", self)
 
     def markdown(self) -> str:
-        from derive.render.show import proof_markdown
-
-        return proof_markdown(self)
+        return open_door("proof.markdown", self)
 
     def _repr_latex_(self) -> str:
         return self.latex()
@@ -112,7 +109,7 @@ def _check_by_value(lhs, rhs, steps, sizes=(3,), tries=3) -> None:
     exprs = [lhs, *[s.after for s in steps], rhs]
     dims = sorted({s for e in exprs for s in e.free_symbols if s.is_integer and s.name.isupper()}, key=str)
     free_idx = sorted({s for e in exprs for s in e.free_symbols if s.is_integer and not s.name.isupper()}, key=str)
-    from derive.verify import unroll
+    from derive.concrete import unroll
 
     for _ in range(tries):
         subs = {d: sizes[0] for d in dims} | {f: 1 + rng.randrange(sizes[0]) for f in free_idx}

@@ -24,7 +24,7 @@ from derive.check.compiled import OutOfRange, compile_exprs, compile_mp, inert
 from derive.check.meaning import Reading, _free_indices
 from derive.check.sampling import Columns
 from derive.check.symbolic import Budget, confirm, index_proof, time_limit
-from derive.verify import Concretizer, Point, assignments, concrete, unroll, value
+from derive.concrete import Concretizer, Point, assignments, concrete, unroll, value
 
 __all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close", "compare", "reference",
            "time_limit"]

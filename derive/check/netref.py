@@ -47,7 +47,9 @@ class NetworkReference:
 
     def __init__(self, d, seed: int = 11):
         from derive.network.backprop import backprop
-        from derive.network.codegen import _hypers, _sizes, compile_numpy, numpy_expr
+        from derive.network.codegen import compile_numpy, numpy_expr
+        from derive.network.codegen import hyperparameter_names as _hypers
+        from derive.network.codegen import size_code as _sizes
         from derive.network.names import LayerNames
 
         self.d, self.net, self.wrt = d, d.network, d.wrt

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from derive.check import evidence as ev
-from derive.verify import _entries, var_size
+from derive.concrete import entries as _entries
+from derive.concrete import var_size
 
 LOW, HIGH = 1e-2, 1e1  # the magnitudes a real or positive entry takes
 PER_FAMILY = 16  # points in a family: the structured ones, then random ones

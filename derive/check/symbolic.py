@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.verify import Point, concrete
+from derive.concrete import Point, concrete
 
 if TYPE_CHECKING:
     from derive.check.compare import Reference

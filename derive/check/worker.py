@@ -23,7 +23,7 @@ import derive.check.parse as _parse
 from derive.check.task import Prepare
 from derive.check.verdict import stopped_json
 from derive.errors import DeriveError
-from derive.network.chain import is_chain
+from derive.network.chain import builtin, is_chain
 
 _parse._parser()  # the LALR tables, loaded once before forking
 
@@ -42,9 +42,9 @@ def _prepared(target: str, wrt: str | None, scale: str):
     from fractions import Fraction
 
     from derive import cache
-    from derive.api import derivative
     from derive.check import _expected_latex
     from derive.check.compare import Reference, remember
+    from derive.network.chain import derivative
 
     if is_chain(target):  # a network: its reference is the network's own generated code, quick to make
         from derive.check.network import network_reference
@@ -52,7 +52,7 @@ def _prepared(target: str, wrt: str | None, scale: str):
         d = derivative(target, wrt=wrt, scale=Fraction(scale))
         network_reference(d)
         return d
-    if not cache.builtin(target):
+    if not builtin(target):
         d = derivative(target, wrt=wrt, scale=Fraction(scale))
         remember(Reference(d).warm())
     else:

@@ -41,6 +41,23 @@ def _load_builtins() -> None:
     from derive.definitions import activations, layers, losses  # noqa: F401  (registers)
 
 
+def builtin(name: str) -> bool:
+    """Whether `name` is a registry entry fixed by the package's source; one registered at run time
+    (`define(..., register=True)`) is not."""
+    _load_builtins()
+    entry = REGISTRY.get(name)
+    module = getattr(entry.build, "__module__", "") if entry else ""
+    return module.startswith("derive.definitions.") and module != "derive.definitions.custom"
+
+
+def entry(name: str, kind: str = "target") -> Entry:
+    """The registry entry `name`; a DeriveError naming the choices (as a `kind`) otherwise."""
+    _load_builtins()
+    if name not in REGISTRY:
+        raise unknown(kind, name, REGISTRY)
+    return REGISTRY[name]
+
+
 def entries() -> list[Entry]:
     _load_builtins()
     order = {k: n for n, k in enumerate(KINDS)}

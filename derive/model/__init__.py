@@ -4,3 +4,5 @@
 `notation`: how each name is written (LaTeX, Unicode text). Nothing here imports from the rest
 of derive except errors.
 """
+
+FORMS = ("index", "matrix")  # the forms a result is stated in: index notation, or matrices

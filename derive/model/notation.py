@@ -15,10 +15,10 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", 
 
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
-_GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
+GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
                   "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ρ": "rho",
                   "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
-SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ"} | {word: letter for letter, word in _GREEK_LETTERS.items()}
+SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "lam": "λ"} | {word: letter for letter, word in GREEK_LETTERS.items()}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _DERIVATIVE = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)")
@@ -55,8 +55,8 @@ def _escape(name: str) -> str:
     for c in name:
         if c in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[c])
-        elif c in _GREEK_LETTERS:
-            out.append(f"\\{_GREEK_LETTERS[c]} ")
+        elif c in GREEK_LETTERS:
+            out.append(f"\\{GREEK_LETTERS[c]} ")
         else:
             out.append(c if 32 <= ord(c) <= 126 else "?")
     return "".join(out)

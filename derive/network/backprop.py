@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from derive.doors import open_door
 from derive.errors import DeriveError
 from derive.model import matexpr as mx
 from derive.network import trees
@@ -109,9 +110,7 @@ class NetworkDerivation:
 
     def check(self, answer: str, *, timeout: float | None = 2.0):
         """The checker's Verdict on a student's matrix answer for this gradient (derive.check)."""
-        from derive.check import check
-
-        return check(self, answer, timeout=timeout)
+        return open_door("check", self, answer, timeout=timeout)
 
     def _repr_latex_(self) -> str:
         return self.latex()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from derive import limits
-from derive.errors import DeriveError, unknown
+from derive.errors import DeriveError
 
 AFFINE = ("affine", "affine_batch")  # samples as columns: one column (with bias), or a batch (no bias)
 # Losses whose prediction is one vector per sample, and those written over a K × N batch.
@@ -148,12 +148,9 @@ def parse_module(text: str) -> Module:
 
 
 def _entry(name: str):
-    from derive.definitions import REGISTRY, _load_builtins
+    from derive.definitions import entry
 
-    _load_builtins()
-    if name not in REGISTRY:
-        raise unknown("module in the chain", name, REGISTRY)
-    return REGISTRY[name]
+    return entry(name, "module in the chain")
 
 
 def _check_options(mod: Module) -> None:
@@ -179,6 +176,29 @@ def links(chain: str) -> list[str]:
 
 def is_chain(target) -> bool:
     return isinstance(target, str) and len(links(target)) > 1
+
+
+def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denominator", verify=None):
+    """A chain's derivation (a NetworkDerivation), or a module's (derive.derivation); as derive.derivative."""
+    if layout not in ("denominator", "numerator"):
+        raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
+    if is_chain(target):
+        from derive.network.cli import check_options
+
+        check_options(target, scale, layout)
+        return network(target).derive(wrt)
+    from derive.derivation import module_derivative
+
+    return module_derivative(target, wrt, scale=scale, layout=layout, verify=verify)
+
+
+def builtin(target: str) -> bool:
+    """Whether every module `target` names (a registry name or a chain) is a built-in definition,
+    fixed by the package's source; one registered at run time (`define(..., register=True)`) is not.
+    """
+    from derive import definitions
+
+    return all(definitions.builtin(re.match(r"\s*([^\[\s]*)", link).group(1)) for link in links(str(target)))
 
 
 def network(*modules, loss: str | None = None) -> Network:

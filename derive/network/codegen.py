@@ -63,7 +63,8 @@ def numpy_expr(expr: sp.Expr, sizes: dict | None = None) -> str:
     return out
 
 
-def _sizes(net: Network) -> dict:
+def size_code(net: Network) -> dict:
+    """Each size symbol as the NumPy code that reads it off the arguments (W2.shape[0])."""
     from derive.network.local import dim
     from derive.network.names import N
 
@@ -82,7 +83,8 @@ def _quantities(bp) -> set:
             for leaf in leaves(t)}
 
 
-def _hypers(net: Network) -> list:
+def hyperparameter_names(net: Network) -> list:
+    """The hyperparameters the chain leaves as symbols (alpha1, beta2), which the code takes as arguments."""
     names = set()
     for row in backprop(net).forward:
         names |= {s.name for s in row.rhs.free_symbols if re.fullmatch(r"(alpha|beta)\d+", s.name)}
@@ -96,11 +98,11 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     (for worked examples); the code to paste into an assignment has no trace.
     """
     bp = backprop(net)
-    sizes = _sizes(net)
+    sizes = size_code(net)
     code = {name: code_name(name) for name in _quantities(bp)}
     code.update({p: f"{p}[:, None]" for p in net.params if p.startswith("b")})  # b_k is passed as a vector
     fname = name or "forward_backward_" + re.sub(r"\W+", "_", net.spec).strip("_")
-    hypers = _hypers(net)
+    hypers = hyperparameter_names(net)
     args = ", ".join(["X", "Y", *net.params])
     kw = ", *, loss_scale=1.0" + "".join(f", {h}" for h in hypers)
     lines = [
@@ -157,7 +159,7 @@ def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None, 
     source = numpy_source(net, "forward_backward", trace=trace)
     namespace: dict = {}
     exec(compile(source, f"<derive numpy: {net.spec}>", "exec"), namespace)  # noqa: S102
-    free = _hypers(net)
+    free = hyperparameter_names(net)
     if per_call:
         return namespace["forward_backward"]
     missing = [h for h in free if h not in (hyper or {})]
@@ -169,4 +171,4 @@ def compile_numpy(net: Network, trace: bool = False, hyper: dict | None = None, 
 
 def sample_hyperparameters(net: Network, rng) -> dict:
     """A value in (0.1, 0.9) for each free hyperparameter (all are declared positive), to check at."""
-    return {h: float(rng.uniform(0.1, 0.9)) for h in _hypers(net)}
+    return {h: float(rng.uniform(0.1, 0.9)) for h in hyperparameter_names(net)}

@@ -180,9 +180,9 @@ def _squared_constant(net: Network, f, X, Y, weights):
     if not LayerNames(net).takes_prediction:
         return None
     from derive.network.backprop import backprop
-    from derive.network.codegen import _sizes, numpy_expr
+    from derive.network.codegen import numpy_expr, size_code
 
-    code = numpy_expr(backprop(net).signals[0].upstream, _sizes(net))
+    code = numpy_expr(backprop(net).signals[0].upstream, size_code(net))
     pred = "Yhat"
     env = {"np": np, "X": X, "Y": Y, **weights}
     with np.errstate(all="ignore"):  # a loss that is not squared error may divide by zero here
@@ -268,7 +268,7 @@ KINK = 1e-4  # a pre-activation this close to a kink is on it, for the step of t
 def _on_a_kink(net: Network, bp, trace: dict) -> bool:
     """Whether an activation with a kink (ReLU at 0) receives a value on it: there central differences
     average the two sides, while the derivation takes one (ReLU′(0) = 0)."""
-    from derive.api import derivative
+    from derive.derivation import module_derivative
     from derive.network.codegen import code_name
 
     for row in bp.forward:
@@ -277,7 +277,7 @@ def _on_a_kink(net: Network, bp, trace: dict) -> bool:
         stage = net.stages[int(row.label.split()[1]) - 1]
         if stage.activation is None:
             continue
-        step = derivative(stage.activation.name).result
+        step = module_derivative(stage.activation.name).result
         if step.has(sp.Heaviside, sp.Piecewise) and np.any(np.abs(trace[code_name(row.lhs.base.name)]) < KINK):
             return True
     return False

@@ -9,11 +9,11 @@ import random
 
 import sympy as sp
 
+from derive.concrete import unroll
 from derive.network.backprop import backprop, derive_network
 from derive.network.chain import Network
 from derive.network.local import dim
 from derive.network.names import N_IDX, I, N
-from derive.verify import unroll
 
 
 def _sizes(net: Network, widths: tuple, samples: int) -> dict:

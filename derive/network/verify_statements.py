@@ -102,7 +102,7 @@ class _Point:
     def index_function(self, expr: sp.Expr, free: tuple):
         """The index form as a function of its free indices (1-based), its sums written out at these
         sizes and each entry looked up in the arrays of this point."""
-        from derive.verify import unroll
+        from derive.concrete import unroll
 
         values, lookups = self.values, {}
 

@@ -11,7 +11,7 @@ import re
 
 from markupsafe import Markup
 
-from derive.model.notation import _GREEK_LETTERS
+from derive.model.notation import GREEK_LETTERS
 from derive.render.printer import escape_tex
 
 _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": r"\neq ", "⊙": r"\odot ",
@@ -36,8 +36,8 @@ def unicode_latex(formula: str) -> str:
             out.append("^{" + "".join(_SUPERSCRIPTS[c] for c in sup) + "}")
         elif char in _SYMBOLS:
             out.append(_SYMBOLS[char])
-        elif char in _GREEK_LETTERS:
-            out.append(f"\\{_GREEK_LETTERS[char]} ")
+        elif char in GREEK_LETTERS:
+            out.append(f"\\{GREEK_LETTERS[char]} ")
         elif _PLAIN.fullmatch(char):
             out.append(char)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from markupsafe import Markup
 
+from derive.model import FORMS
 from derive.model.matexpr import Quotient, walk
 from derive.model.notation import spoken
 from derive.render.environment import render
@@ -13,8 +14,19 @@ from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
 from derive.render.unicode import unicode_text
-from derive.steps import Reason
-from derive.verify import check_note
+from derive.steps import Derivation, Reason
+
+
+def check_note(d: Derivation) -> str | None:
+    """What was checked of the derivation, in a sentence (None when nothing was)."""
+    sizes = ", ".join(f"{k} = {v}" for k, v in sorted(d.definition.sizes.items(), key=lambda kv: str(kv[0])))
+    where = f" at {sizes}" if sizes else ""
+    matrix = d.matrix is not None and d.matrix.max_error is not None
+    if d.report is None:
+        return f"Checked: the matrix form agrees with the index form{where} at every entry." if matrix else None
+    also = "; the matrix form agrees with it at every entry" if matrix else ""
+    return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
+            f"and with central finite differences{also}.")
 
 
 def _m(expr) -> Markup:
@@ -112,7 +124,6 @@ def refusal(d) -> str | None:
 def known_form(form: str) -> str:
     """`form` checked against the forms a result is stated in (index, matrix); a one-line error otherwise."""
     from derive.errors import DeriveError
-    from derive.sheets.model import FORMS
 
     if form not in FORMS:
         raise DeriveError(f"unknown form {form!r}; choose one of: {', '.join(FORMS)}")

@@ -111,7 +111,7 @@ def _warm_up() -> None:
     """Import here what every worker needs, so that each inherits it instead of importing it again."""
     import sympy as sp
 
-    import derive.api
+    import derive.network.chain
     import derive.render.show
     import derive.verify  # noqa: F401
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from derive.errors import DeriveError
+from derive.network.chain import builtin
 from derive.sheets.loader import SheetError
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
@@ -48,7 +49,7 @@ def _at(part: Part, key: str):
 
 
 def _derivation(part: Part, wrt, verify: bool = True):
-    from derive.api import derivative
+    from derive.network.chain import derivative
 
     if part.kind == "module":
         from derive.sheets.custom import module_definition
@@ -77,7 +78,7 @@ def _request(part: Part, wrt) -> dict | None:
 
     if part.kind == "module":
         what = {"module": part.module}
-    elif isinstance(part.target, str) and cache.builtin(part.target):
+    elif isinstance(part.target, str) and builtin(part.target):
         what = {"target": part.target}
     else:
         return None
@@ -152,9 +153,8 @@ def _network(part: Part):
 
 def network_request(part: Part) -> dict | None:
     """A network part's cache request; None (not cached) for a chain with a module registered at run time."""
-    from derive import cache
 
-    if not (isinstance(part.network, str) and cache.builtin(part.network)):
+    if not (isinstance(part.network, str) and builtin(part.network)):
         return None
     return {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
 
@@ -259,7 +259,7 @@ def _network_blocks(part: Part, answer, fmt: str, override: str | None, edition:
 
     request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form,
                "edition": edition}
-    if override or not (isinstance(part.network, str) and cache.builtin(part.network)):
+    if override or not (isinstance(part.network, str) and builtin(part.network)):
         request = None
     blocks = cache.cached("network_blocks", request,
                           lambda: [str(b) for b in render_network(answer, fmt, override, part.form, edition)])
@@ -288,7 +288,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
     """Everything the sheet template reads, for one format and one edition (EDITIONS): the students'
     solutions leave out what the tool says about its own checks, the exercises every answer."""
     from derive.render.environment import render
-    from derive.verify import check_note
+    from derive.render.show import check_note
 
     ext = "tex" if fmt == "tex" else "md"
     questions = []

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from derive import limits
-from derive.cli import add_time_limit
 from derive.errors import DeriveError
+from derive.network.chain import builtin
 
 ALL_FORMATS = ("md", "tex", "pdf")
 
@@ -153,11 +153,10 @@ def sheet_request(sheet, templates: str | None = None) -> dict | None:
 
 def _fixed_by_source(sheet) -> bool:
     """Whether the sheet names only built-in modules (one registered at run time is not in any key)."""
-    from derive import cache
 
     names = [p.target if p.kind == "target" else p.network for q in sheet.questions for p in q.parts
              if p.kind in ("target", "network")]
-    return all(isinstance(n, str) and cache.builtin(n) for n in names)
+    return all(isinstance(n, str) and builtin(n) for n in names)
 
 
 def register(subparsers) -> None:
@@ -175,5 +174,5 @@ def register(subparsers) -> None:
                    "templates are code (Jinja is not sandboxed): use only a folder you trust as you trust a script")
     p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="solve parts in N processes ahead of rendering (default: one per core; 1: none)")
-    add_time_limit(p, "each part of a sheet")
+    limits.add_time_limit(p, "each part of a sheet")
     p.set_defaults(run=run)

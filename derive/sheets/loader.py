@@ -13,8 +13,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 from derive import limits
 from derive.errors import DeriveError
+from derive.model import FORMS
 from derive.sheets.markup import StatementError, check_statement
-from derive.sheets.model import FORMS, KINDS, Part, Question, Sheet, Where
+from derive.sheets.model import KINDS, Part, Question, Sheet, Where
 
 SHEET_KEYS = ("title", "course", "preamble", "questions")
 QUESTION_KEYS = ("title", "statement", "parts")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 # Exactly one of these says what a part derives; a part with none is answered in prose.
 KINDS = ("target", "module", "network", "identity")
-FORMS = ("index", "matrix")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def _table(caption, rows, given: bool = False) -> dict:
 
 def module_tables(d, numeric: dict) -> list:
     """Tables (caption as LaTeX, rows of formatted numbers) for one derivation at the given point."""
-    from derive.verify import Point, assignments, concrete, value, var_size
+    from derive.concrete import Point, assignments, concrete, value, var_size
 
     defn = d.definition
     if d.upstream is not None:

@@ -1,0 +1,206 @@
+"""A derivation at concrete sizes: random points, index assignments, sums written out.
+
+Verification (derive.verify), identity proofs (derive.calculus.identity), the answer checker and
+worked examples all evaluate index-notation expressions the same way: sizes and indices replaced
+by numbers, every sum with integer limits written out, named quantities (y_i, ŷ_i) expanded into
+the inputs, then the value at a random point drawn with each variable's domain.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from derive.definitions.model import Definition, Var
+
+if TYPE_CHECKING:
+    from derive.steps import Derivation
+
+
+@dataclass(frozen=True)
+class Point:
+    """Concrete values for every variable of a definition, and for the upstream gradient."""
+
+    values: dict  # sympy entry (Symbol or Indexed with integer indices) -> float
+    classes: dict  # class-index Symbol -> int
+
+
+def entries(var: Var, sizes: dict) -> list:
+    """Every entry of `var`; the same objects each time, so dictionaries of points find them by identity."""
+    return _entry_list(var.symbol, tuple(int(sizes[s]) for s in var.shape))
+
+
+@functools.lru_cache(maxsize=1024)
+def _entry_list(symbol, dims: tuple) -> list:
+    if not dims:
+        return [symbol]
+    return [symbol[idx] for idx in itertools.product(*[range(1, n + 1) for n in dims])]
+
+
+def sample(defn: Definition, rng: random.Random, upstream: Var | None = None, widen: int = 0) -> Point:
+    """Random values with each variable's domain: both signs for reals, one-hot targets, …
+
+    `widen` 1 draws the reals positive, 2 positive and ten times larger: where a definition is
+    not real at both signs (a log, a root), points are drawn again so
+    (derive.verify.point_away_from_kinks).
+    """
+    values, classes = {}, {}
+    for var in (*defn.inputs, *defn.others) + ((upstream,) if upstream else ()):
+        cells = entries(var, defn.sizes)
+        if var.domain == "class":
+            classes[var.symbol] = rng.randint(1, int(defn.sizes[var_size(defn)]))
+            continue
+        if var.domain == "onehot":
+            hot = rng.randrange(len(cells))
+            values.update({e: float(n == hot) for n, e in enumerate(cells)})
+        elif var.domain == "prob":
+            raw = [rng.uniform(0.2, 1.0) for _ in cells]
+            values.update({e: r / sum(raw) for e, r in zip(cells, raw)})
+        elif var.domain == "unit":
+            values.update({e: rng.uniform(0.1, 0.9) for e in cells})
+        elif var.domain == "positive":
+            values.update({e: rng.uniform(0.5, 2.0) for e in cells})
+        elif widen:
+            values.update({e: rng.uniform(0.2, 1.5) * (10 if widen > 1 else 1) for e in cells})
+        else:
+            values.update({e: rng.choice((-1, 1)) * rng.uniform(0.2, 1.5) for e in cells})
+    return Point(values, classes)
+
+
+def var_size(defn: Definition):
+    """The size a class index ranges over: the length of the scores."""
+    return defn.inputs[0].shape[0]
+
+
+def substitute_names(expr: sp.Expr, d: Derivation) -> sp.Expr:
+    """Replace each named quantity (y_i, ŷ_i, p_i) by its definition, so only inputs remain."""
+    for nm in reversed(d.named):
+        if nm.index:
+            expr = expr.replace(lambda e, base=nm.symbol: isinstance(e, sp.Indexed) and e.base == base,
+                                lambda e, nm=nm: nm.expr_at(e.indices))
+        else:
+            expr = expr.xreplace({nm.symbol: nm.expr})
+    return expr
+
+
+def concrete(expr: sp.Expr, d: Derivation, assignment: dict, point: Point) -> sp.Expr:
+    """`expr` at concrete sizes and indices, named quantities expanded, sums and ∂ evaluated."""
+    return Concretizer(d)(expr, assignment, point.classes)
+
+
+class Concretizer:
+    """Concrete expressions of one derivation, each made once.
+
+    Sums are written out while the named quantities (y_k, p_k) are still symbols, and each named
+    entry is then expanded once and shared by every term that names it, instead of expanding the
+    definition into the sum first and writing out its inner sums again in every term. An
+    expression holding ∂ is expanded the plain way: its derivatives need the definitions inside.
+    """
+
+    def __init__(self, d: Derivation):
+        self.d = d
+        self._exprs: dict = {}
+        self._entries: dict = {}
+        self._named = {nm.symbol: nm for nm in d.named}
+        self._inputs: dict = {}
+        # a linear cost with ∂C/∂y = g stands for an arbitrary one
+        self._cost = d.scale * _linear_cost(d) if d.cost is not None else None
+
+    def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
+        # an assignment of indices `expr` lacks makes the same expression
+        expr, named = self._inputs_only(expr)
+        key = (expr, _items({k: v for k, v in assignment.items() if k in named}),
+               _items({k: v for k, v in (classes or {}).items() if k in named}))
+        if key not in self._exprs:
+            self._exprs[key] = self._make(expr, assignment, classes or {})
+        return self._exprs[key]
+
+    def _inputs_only(self, expr: sp.Expr) -> tuple:
+        """A loss's output written as its body, the upstream cost as the linear cost it stands for;
+        and every symbol the expression names. Not `free_symbols`: ∂/∂s_i binds the i of its variable
+        there, yet the expression depends on it."""
+        if expr not in self._inputs:
+            d, defn, out = self.d, self.d.definition, expr
+            if defn.kind == "loss":
+                out = out.xreplace({defn.output.symbol: d.body})
+            if d.cost is not None:
+                out = out.xreplace({d.cost: self._cost})
+            self._inputs[expr] = out, out.atoms(sp.Symbol)
+        return self._inputs[expr]
+
+    def _subs(self, assignment: dict, classes: dict) -> dict:
+        return {**{s: int(v) for s, v in self.d.definition.sizes.items()}, **assignment, **classes}
+
+    def _make(self, expr: sp.Expr, assignment: dict, classes: dict) -> sp.Expr:
+        subs = self._subs(assignment, classes)
+        if expr.has(sp.Derivative):
+            return unroll(substitute_names(expr, self.d).xreplace(subs)).doit()
+        return self._expand_named(unroll(expr.xreplace(subs)), classes)
+
+    def _expand_named(self, expr: sp.Expr, classes: dict) -> sp.Expr:
+        entries = [e for e in expr.atoms(sp.Indexed, sp.Symbol)
+                   if (e.base if isinstance(e, sp.Indexed) else e) in self._named]
+        if entries:
+            expr = expr.xreplace({e: self._entry(e, classes) for e in entries})
+        return expr.doit() if expr.has(sp.Sum, sp.Derivative) else expr
+
+    def _entry(self, e, classes: dict) -> sp.Expr:
+        """A named entry (y[2], or a scalar name) as an expression in the inputs, made once."""
+        key = (e, _items(classes))
+        if key not in self._entries:
+            nm = self._named[e.base if isinstance(e, sp.Indexed) else e]
+            body = nm.expr_at(e.indices) if isinstance(e, sp.Indexed) else nm.expr
+            self._entries[key] = self._expand_named(unroll(body.xreplace(self._subs({}, classes))), classes)
+        return self._entries[key]
+
+
+def _items(mapping: dict) -> tuple:
+    return tuple(sorted(mapping.items(), key=str))
+
+
+def unroll(expr: sp.Expr) -> sp.Expr:
+    """Write every sum with integer limits out term by term (SymPy's own delta summation can
+    recurse without end on sums of Kronecker deltas)."""
+
+    def one(s):
+        body = s.function
+        for k, lo, hi in s.limits:
+            body = sp.Add(*[body.xreplace({k: v}) for v in range(int(lo), int(hi) + 1)])
+        return body
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def _linear_cost(d: Derivation) -> sp.Expr:
+    defn = d.definition
+    idx = tuple(sp.Dummy(f"c{n}", integer=True) for n in range(defn.output.rank))
+    body = d.upstream.symbol[idx] * d.body.xreplace(dict(zip(d.out_index, idx)))
+    for s, hi in zip(idx, defn.output.shape):
+        body = sp.Sum(body, (s, 1, hi))
+    return body
+
+
+def value(expr: sp.Expr, point: Point, prec: int = 30) -> complex:
+    return complex(sp.N(expr.xreplace({k: sp.Float(v, prec) for k, v in point.values.items()}), prec))
+
+
+def assignments(d: Derivation) -> list[dict]:
+    """Every assignment of the result's free indices at the concrete sizes."""
+    shape = d.definition.var(d.wrt).shape
+    free = list(d.indices)
+    ranges = [range(1, int(d.definition.sizes[s]) + 1) for s in shape]
+    if d.definition.kind == "activation" and d.definition.index:
+        out = d.definition.output.shape
+        free = [d.lhs.expr.indices[0], *free]
+        ranges = [range(1, int(d.definition.sizes[out[0]]) + 1), *ranges]
+    return [dict(zip(free, combo)) for combo in itertools.product(*ranges)]
+
+
+def wrt_entry(d: Derivation, assignment: dict) -> sp.Expr:
+    var = d.definition.var(d.wrt)
+    return var.symbol[tuple(assignment[s] for s in d.indices)] if d.indices else var.symbol

@@ -12,6 +12,7 @@ import sympy as sp
 
 from derive import cache
 from derive.sheets import builder, resolve
+from derive.sheets import solve as solving
 from derive.sheets.builder import build, solve
 from derive.sheets.loader import load
 
@@ -85,8 +86,8 @@ def test_a_cached_sheet_is_exactly_a_fresh_one(tmp_path, cache_dir, monkeypatch)
     def never(*args, **kwargs):
         raise AssertionError("derived again although the cache holds it")
 
-    for name in ("_derivation", "_proof", "_printed"):
-        monkeypatch.setattr(builder, name, never)
+    for module, name in ((solving, "_derivation"), (solving, "_proof"), (builder, "_printed")):
+        monkeypatch.setattr(module, name, never)
     monkeypatch.setattr("derive.verify.verify", never)
     monkeypatch.setattr("derive.sheets.network.solve_network", never)
     monkeypatch.setattr("derive.sheets.numeric.module_tables", never)
@@ -140,7 +141,7 @@ def test_a_sheet_module_is_keyed_on_its_definition(tmp_path):
     (sheet,) = sheets(tmp_path)[1:]
     part = sheet.questions[0].parts[0]
     other = dataclasses.replace(part, module={**part.module, "expr": "exp(a*x[i]) / sum(exp(x[k]), k, 1, K)"})
-    assert cache.key("derivation", builder._request(part, "x")) != cache.key("derivation", builder._request(other, "x"))
+    assert cache.key("derivation", solving.part_request(part, "x")) != cache.key("derivation", solving.part_request(other, "x"))
 
 
 @pytest.fixture

@@ -126,9 +126,9 @@ def _forever(*args, **kwargs):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_sheet_part_past_the_time_limit_is_refused_naming_the_part(tmp_path, capsys, monkeypatch, jobs):
-    from derive.sheets import builder
+    from derive.sheets import solve
 
-    monkeypatch.setattr(builder, "_solve_part", _forever)  # forked workers inherit the endless part
+    monkeypatch.setattr(solve, "_solve_part", _forever)  # forked workers inherit the endless part
     path = tmp_path / "sheet.toml"
     path.write_text(HEAD + "".join(f'[[questions.parts]]\nstatement = "p"\ntarget = "{t}"\n'
                                    for t in ("tanh", "sigmoid")), encoding="utf-8")

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from derive.cli import main
-from derive.sheets import builder, pdf
+from derive.sheets import builder, files, pdf
 
 SHEET = 'title = "T"\n[[questions]]\ntitle = "Q"\ntarget = "sigmoid"\n'
 
@@ -54,7 +54,7 @@ def test_a_read_only_output_folder_is_one_line_before_any_work(tmp_path, sheet, 
     def read_only(*args, **kwargs):  # root writes anywhere: the file system refuses instead
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(builder.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
     assert main(sheet_cmd(sheet, tmp_path / "out")) == 2
     assert "Read-only file system" in one_line(capsys)
 
@@ -74,7 +74,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_files(tmp_path, sheet, capsy
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(builder.os, "fsync", full)
+    monkeypatch.setattr(files.os, "fsync", full)
     assert main(sheet_cmd(sheet, out)) == 2
     assert "No space left on device" in one_line(capsys)
     assert sorted(p.name for p in out.iterdir()) == ["s.md"] and (out / "s.md").read_text() == "old"

@@ -32,10 +32,10 @@ def cores() -> int:
 
 def _requests(part) -> list:
     """(kind, request) of each cache entry that solving `part` produces; None where it has none."""
-    from derive.sheets.builder import _request, network_request
+    from derive.sheets.solve import network_request, part_request
 
     if part.kind in ("target", "module"):
-        return [("derivation", _request(part, w)) for w in part.wrt or (None,)]
+        return [("derivation", part_request(part, w)) for w in part.wrt or (None,)]
     if part.kind == "network":
         return [("network", network_request(part))]
     if part.kind == "identity":
@@ -96,7 +96,8 @@ def _solve(n: int):
     """In a worker: solve part `n` and print its derivations, each stored in the cache on the way.
     True when done; the refusal's (what, seconds, message) when it ran out of time."""
     from derive import limits
-    from derive.sheets.builder import print_derivations, solve_part
+    from derive.sheets.builder import print_derivations
+    from derive.sheets.solve import solve_part
 
     try:
         print_derivations(solve_part(_JOBS[n])[0])

@@ -1,40 +1,23 @@
-"""From a sheet to its solution: every part derived once, then rendered as Markdown and LaTeX.
+"""From a sheet to its solution: every part solved once (derive.sheets.solve), then rendered as
+Markdown and LaTeX.
 
-Solving (derivations, proofs, numbers) happens here; rendering only reads the results,
-through `templates/sheet.{md,tex}.j2` and the partials, which `--templates DIR` can override.
+Rendering only reads the results, through `templates/sheet.{md,tex}.j2` and the partials, which
+`--templates DIR` can override.
 """
 
 from __future__ import annotations
 
-import os
 import string
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from derive.errors import DeriveError
 from derive.network.chain import builtin
-from derive.sheets.loader import SheetError
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
+from derive.sheets.solve import Solved, solve
 
 FORMATS = ("md", "tex")
-
-
-@dataclass
-class Solved:
-    """What a part's answer is made of, before rendering."""
-
-    part: Part
-    derivations: list = field(default_factory=list)  # derive.steps.Derivation
-    proof: dict | None = None  # {"lhs", "rhs", "steps"} as SymPy objects
-    numeric: list = field(default_factory=list)  # per derivation: tables
-    network: object = None
-    missing: str = ""  # what could not be produced, said in the sheet
-    requests: list = field(default_factory=list)  # per derivation: its cache request, or None
-    printed: list = field(default_factory=list)  # per derivation: its LaTeX, printed once for every format
 
 
 @dataclass
@@ -42,171 +25,6 @@ class Built:
     sheet: Sheet
     outputs: dict  # fmt -> text
     warnings: list
-
-
-def _at(part: Part, key: str):
-    return part.fields.get(key, part.where)
-
-
-def _derivation(part: Part, wrt, verify: bool = True):
-    from derive.network.chain import derivative
-
-    if part.kind == "module":
-        from derive.sheets.custom import module_definition
-
-        try:
-            target = module_definition(part.module)
-        except DeriveError as exc:
-            raise SheetError(_at(part, "module"), exc.message) from None
-    else:
-        target = part.target
-    try:
-        return derivative(target, wrt=wrt, scale=part.scale, verify=verify)
-    except DeriveError as exc:
-        raise SheetError(_at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
-    except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
-        raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
-                         f"{wrt}: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
-
-
-def _request(part: Part, wrt) -> dict | None:
-    """What a derivation depends on besides the package's source: the cache key's request.
-
-    None (not cached) for a target registered at run time, which the source does not fix.
-    """
-    from derive import cache
-
-    if part.kind == "module":
-        what = {"module": part.module}
-    elif isinstance(part.target, str) and builtin(part.target):
-        what = {"target": part.target}
-    else:
-        return None
-    return cache.derivation_request(what, wrt, part.scale)
-
-
-def _derivations(part: Part, verify: bool = True) -> list:
-    """The derivation for each `wrt`, checked (its `.report`) unless `verify` is False; checked ones
-    come from the cache. A result the checks reject is never printed: it is a SheetError here."""
-    from derive import cache
-
-    wrts = part.wrt or (None,)
-    if not verify:
-        return [_derivation(part, wrt, verify=False) for wrt in wrts]
-    return [cache.cached("derivation", _request(part, wrt), lambda wrt=wrt: _derivation(part, wrt)) for wrt in wrts]
-
-
-def _proof(part: Part) -> dict:
-    from derive.sheets.indexexpr import parse_index_expr
-
-    spec = part.identity
-    for key in ("lhs", "rhs"):
-        if key not in spec:
-            raise SheetError(_at(part, "identity"), f"an identity needs {key}")
-    shapes = spec.get("shapes", {})
-    try:
-        lhs = parse_index_expr(spec["lhs"], shapes)
-        rhs = parse_index_expr(spec["rhs"], shapes)
-    except DeriveError as exc:
-        raise SheetError(_at(part, "identity"), exc.message) from None
-    try:
-        from derive.calculus.identity import prove
-    except ModuleNotFoundError as exc:
-        if exc.name != "derive.calculus.identity":
-            raise
-        return {"lhs": lhs, "rhs": rhs, "steps": None}
-    try:
-        result = prove(lhs, rhs)
-    except DeriveError as exc:
-        raise SheetError(_at(part, "identity"), exc.message) from None
-    steps = getattr(result, "steps", result)
-    return {"lhs": lhs, "rhs": rhs, "steps": list(steps)}
-
-
-def _numeric(part: Part, derivations: list) -> list:
-    from derive import cache
-    from derive.sheets.numeric import module_tables
-
-    def fresh(d):
-        try:
-            return module_tables(d, part.numeric)
-        except DeriveError as exc:
-            raise SheetError(_at(part, "numeric"), exc.message) from None
-
-    request = _request(part, None)
-    return [cache.cached("numeric", request and {**request, "wrt": d.wrt, "numeric": part.numeric},
-                         lambda d=d: fresh(d)) for d in derivations]
-
-
-def _network(part: Part):
-    from derive import cache
-    from derive.sheets.network import solve_network
-
-    def fresh():
-        try:
-            return solve_network(part)
-        except DeriveError as exc:
-            raise SheetError(_at(part, "numeric" if "numeric" in exc.message else "network"), exc.message) from None
-
-    return cache.cached("network", network_request(part), fresh)
-
-
-def network_request(part: Part) -> dict | None:
-    """A network part's cache request; None (not cached) for a chain with a module registered at run time."""
-
-    if not (isinstance(part.network, str) and builtin(part.network)):
-        return None
-    return {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
-
-
-def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
-    """Each question's parts solved: ([[Solved, …], …], warnings)."""
-    solved, warnings = [], []
-    for q in sheet.questions:
-        row = []
-        for part in q.parts:
-            s, said = solve_part(part, verify=verify)
-            row.append(s)
-            warnings += said
-        solved.append(row)
-    return solved, warnings
-
-
-def solve_part(part: Part, *, verify: bool = True) -> tuple[Solved, list]:
-    """One part's derivations, proof, network or numbers, each from the cache when it is there;
-    TimeLimitError naming the part after the time limit (derive/limits.py)."""
-    from derive import limits
-
-    with limits.time_limit(f"{part.where}: this part"):
-        return _solve_part(part, verify)
-
-
-def _solve_part(part: Part, verify: bool) -> tuple[Solved, list]:
-    from derive import cache
-
-    s, warnings = Solved(part), []
-    if part.kind in ("target", "module"):
-        s.derivations = _derivations(part, verify)
-        s.requests = [_request(part, w) if verify else None for w in part.wrt or (None,)]
-        if part.numeric:
-            s.numeric = _numeric(part, s.derivations)
-        for d in s.derivations:
-            if d.matrix_refused is not None:
-                from derive.render.show import refusal
-
-                warnings.append(f"{part.where}: {refusal(d)}")
-            elif part.form == "matrix" and d.matrix is None:
-                warnings.append(f"{part.where}: {d.target} with respect to {d.wrt} has no matrix form; "
-                                "showing the index form")
-    elif part.kind == "identity":
-        s.proof = cache.cached("identity", part.identity, lambda: _proof(part))
-        if s.proof["steps"] is None:
-            s.missing = "proof"
-            warnings.append(f"{part.where}: derive.calculus.identity is not available; "
-                            "the identity is stated without its proof")
-    elif part.kind == "network":
-        s.network = _network(part)
-    return s, warnings
 
 
 def print_derivations(s: Solved) -> list:
@@ -220,9 +38,6 @@ def print_derivations(s: Solved) -> list:
         with limits.time_limit(f"{s.part.where}: printing this part"):
             s.printed = [cache.cached("printed", r, lambda d=d: _printed(d)) for d, r in zip(s.derivations, requests)]
     return s.printed
-
-
-# ---------------------------------------------------------------- rendering
 
 
 def _text(fmt: str, text: str) -> Markup:
@@ -351,66 +166,3 @@ def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify:
         text = render(f"sheet.{fmt}.j2", fmt, override, **context(sheet, solved, fmt, override, edition))
         outputs[fmt] = text.rstrip() + "\n"
     return Built(sheet, outputs, warnings)
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `path` whole or not at all: a temporary file in the same folder, then a rename.
-    DeriveError (one line) if it cannot be written; what was there before is left as it was."""
-    path = Path(path)
-    check_name(path)
-    output_folder(path.parent)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".derive-", suffix=".tmp", dir=path.parent)  # short: any name fits
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise DeriveError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def output_folder(folder: Path, make: bool = True) -> Path:
-    """`folder`, made if missing (with `make`); DeriveError (one line) if it, or the nearest folder
-    above it that exists, is a file or cannot be written."""
-    folder = Path(folder)
-    there = folder
-    while not os.path.lexists(there) and there != there.parent:
-        check_name(there)
-        there = there.parent
-    if not os.path.isdir(there):
-        raise DeriveError(f"the output {there} is a file, not a folder; name a folder with -o")
-    try:  # the only sure test (root passes every permission check; a read-only file system does not)
-        fd, probe = tempfile.mkstemp(prefix=".derive-", suffix=".tmp", dir=there)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise DeriveError(f"cannot write in the output folder {there}: {exc.strerror or exc}") from None
-    if make:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DeriveError(f"cannot make the output folder {folder}: {exc.strerror or exc}") from None
-    return folder
-
-
-def check_name(path: Path) -> None:
-    """DeriveError if the file name is longer than the file system allows (about 255 bytes)."""
-    try:
-        name_max = os.pathconf(path.parent if os.path.isdir(path.parent) else ".", "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):
-        name_max = 255
-    if len(os.fsencode(Path(path).name)) > name_max:
-        raise DeriveError(f"cannot write {Path(path).name[:40]}…: a name in a path is at most {name_max} bytes")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

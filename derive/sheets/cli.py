@@ -101,7 +101,8 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
     before any work.
     """
     from derive import cache
-    from derive.sheets.builder import build, write_atomic
+    from derive.sheets.builder import build
+    from derive.sheets.files import write_atomic
     from derive.sheets.pdf import TexError, compile_pdf
 
     _editions(edition)
@@ -134,7 +135,7 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
 
 def check_output(out: Path, sheets, formats, editions=("ta",)) -> None:
     """DeriveError (one line) unless every file the sheets give can be written into `out`."""
-    from derive.sheets.builder import check_name, output_folder
+    from derive.sheets.files import check_name, output_folder
 
     output_folder(out, make=False)  # made when the first file is written, so a failed build leaves none
     for sheet in sheets:

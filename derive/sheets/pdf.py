@@ -97,7 +97,7 @@ def compile_pdf(tex: str, dest: Path, *, name: str | None = None, timeout: float
         pdf = Path(tmp) / "sheet.pdf"
         if proc.returncode != 0 or not pdf.exists():
             raise TexError(tex_error(log, name))
-        from derive.sheets.builder import write_atomic
+        from derive.sheets.files import write_atomic
 
         write_atomic(dest, pdf.read_bytes())
         if log_to is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,6 +47,17 @@ class Step:
     after: Any
     reason: str = ""
     rule: ClassVar[str] = ""
+
+    def check(self, previous: Step | None, disagreement: Callable[[Any, Any], str | None]) -> str | None:
+        """What is wrong with this step written after `previous` (None for the first), or None.
+
+        A line of working starts where the one before ended and keeps the value: `disagreement(a, b)`
+        (derive.verify.check_steps) compares two expressions at concrete points and says where they differ.
+        """
+        if previous is not None and self.before != previous.after:
+            return "does not start where the step before it ended"
+        differs = disagreement(self.before, self.after)
+        return f"({self.rule}) changes the value {differs}" if differs else None
 
 
 class WriteDefinition(Step):
@@ -102,6 +114,15 @@ class ApplyConstraint(Step):
 
 class SplitCases(Step):
     rule = "cases"
+
+    def check(self, previous: Step | None, disagreement: Callable[[Any, Any], str | None]) -> str | None:
+        """Also: each case names only indices free in the expression it splits, never one summed over."""
+        for _, condition in getattr(self.after, "args", ()):
+            bound = condition.free_symbols - self.before.free_symbols
+            if bound:
+                names = ", ".join(sorted(map(str, bound)))
+                return f"(cases) splits on {names}, which the expression it splits does not leave free"
+        return super().check(previous, disagreement)
 
 
 class Factor(Step):

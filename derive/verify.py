@@ -238,20 +238,24 @@ def verified(d: Derivation) -> Report:
 
 
 def check_steps(d: Derivation, seed: int = 2) -> None:
-    """Each step's expression equals the one before it, at every index assignment."""
+    """Each step checks itself against the one before it (`Step.check`), at every index assignment."""
     rng = random.Random(seed)
     conc = Concretizer(d)
     point = _away_from_kinks(d, rng, _Compiled(d, conc))
-    pairs = []  # (before, after, what a disagreement means)
-    for n, step in enumerate(d.steps):
-        if n and step.before != d.steps[n - 1].after:
-            raise VerificationError(f"{d.target}: step {n} does not start where step {n - 1} ended")
-        pairs.append((step.before, step.after, f"step {n} ({step.rule}) changes the value"))
-    if d.cases is not None:  # the cases stated beside the result equal it
-        pairs.append((d.result, sp.Piecewise(*d.cases.pieces), "the cases differ from the result"))
-    for before, after, what in pairs:
+
+    def disagreement(before, after) -> str | None:
         for assignment in assignments(d):
             a = value(conc(before, assignment, point.classes), point)
             b = value(conc(after, assignment, point.classes), point)
             if abs(a - b) > 1e-12 * (1 + abs(a)):
-                raise VerificationError(f"{d.target}: {what} at {assignment}: {a} → {b}")
+                return f"at {assignment}: {a} → {b}"
+        return None
+
+    for n, step in enumerate(d.steps):
+        wrong = step.check(d.steps[n - 1] if n else None, disagreement)
+        if wrong:
+            raise VerificationError(f"{d.target}: step {n} {wrong}")
+    if d.cases is not None:  # the cases stated beside the result equal it
+        differs = disagreement(d.result, sp.Piecewise(*d.cases.pieces))
+        if differs:
+            raise VerificationError(f"{d.target}: the cases differ from the result {differs}")

@@ -308,3 +308,15 @@ def test_forward_table_keeps_the_sign_of_the_whole_affine_map_inside_sigmoid():
     md = network(CS224N).derive("W1").markdown()
     assert r"\exp\left(-\left(W^{(1)} x + b^{(1)}\right)\right)" in md
     assert r"- W^{(1)} x + b^{(1)}" not in md
+
+
+def test_a_network_carries_each_layers_bound_hyperparameters():
+    from derive.network.codegen import hyperparameter_names, numpy_source
+
+    net = derive.network("affine>leaky_relu[alpha=0.1]>affine>elu>affine>mse")
+    assert [s.hyper for s in net.stages] == [(("alpha", 0.1),), (("alpha", None),), ()]
+    assert [s.free_hyper for s in net.stages] == [(), ("alpha2",), ()]
+    assert hyperparameter_names(net) == ["alpha2"]
+    assert "*, loss_scale=1.0, alpha2):" in numpy_source(net)
+    rows = {r.label: r.rhs for r in net.derive("W1").backprop.forward}
+    assert "s1[i]/10" in str(rows["leaky_relu 1"]) and "alpha2" in str(rows["elu 2"])

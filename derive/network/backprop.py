@@ -119,14 +119,11 @@ class NetworkDerivation:
         return self.markdown()
 
 
-def _hyper(defn, module, k) -> dict:
-    """Hyperparameters: the option's number if given (leaky_relu[alpha=0.1]), else α_k."""
-    out = {}
-    for v in defn.others:
-        if v.role == "hyper":
-            given = module.option(v.name)
-            out[v.name] = sp.nsimplify(given) if given is not None else sp.Symbol(f"{v.name}{k}", positive=True)
-    return out
+def _hyper(stage) -> dict:
+    """The stage's hyperparameters as bound in the chain: the option's number if given
+    (leaky_relu[alpha=0.1]), else α_k."""
+    return {name: sp.nsimplify(value) if value is not None else sp.Symbol(f"{name}{stage.k}", positive=True)
+            for name, value in stage.hyper}
 
 
 def _summary(d) -> str:
@@ -169,7 +166,7 @@ def _forward(net: Network, names: LayerNames) -> tuple:
             trees.affine(rhs, names, k), names.shape(k))
         if s.activation:
             fdef = definition(s.activation)
-            hyper = _hyper(fdef, s.activation, k)
+            hyper = _hyper(s)
             rhs = rename(fdef.expr, fdef, {"x": names.entry(names.pre[k]), **hyper})
             tree = trees.entrywise(rename(fdef.expr, fdef, hyper), fdef.inputs[0].symbol, names.mat(names.pre[k]))
             row(f"{s.activation.name} {k}", s.activation, (names.pre[k],), names.out[k], names.entry(names.out[k]),
@@ -224,7 +221,7 @@ def _backward(net: Network, names: LayerNames) -> tuple:
         fprime = fprime_tree = None
         if s.activation:
             fdef, df = definition(s.activation), derivation(s.activation)
-            sub = {"x": names.entry(names.pre[k]), "y": names.entry(names.out[k]), **_hyper(fdef, s.activation, k)}
+            sub = {"x": names.entry(names.pre[k]), "y": names.entry(names.out[k]), **_hyper(s)}
             fprime = rename(df.result, fdef, sub)
             fprime_tree = trees.required(fprime, names, names.dims(k), f"f_{k}′")
             sources.append(_summary(df))

@@ -48,6 +48,12 @@ class Stage:
     k: int
     affine: Module
     activation: Module | None
+    hyper: tuple = ()  # ((name, value), ...) the activation's hyperparameters; None: left free, α_k
+
+    @property
+    def free_hyper(self) -> tuple:
+        """The names of the hyperparameters left free (alpha1), which the generated code takes as arguments."""
+        return tuple(f"{name}{self.k}" for name, value in self.hyper if value is None)
 
     @property
     def bias(self) -> bool:
@@ -251,7 +257,8 @@ def _build(parts: tuple) -> Network:
         if not get(m.name).elementwise:
             raise DeriveError(f"{m.name} is not elementwise; in a network use it inside the loss "
                               "(e.g. softmax_cross_entropy), or choose one of: " + ", ".join(elementwise_activations()))
-        current = replace(current, activation=m)
+        hyper = tuple((v.name, m.option(v.name)) for v in get(m.name).others if v.role == "hyper")
+        current = replace(current, activation=m, hyper=hyper)  # bound once here, read by every stage after
         stages[-1] = current
     if not stages:
         raise DeriveError("the chain has no affine layer; start it with one of: " + ", ".join(AFFINE))

@@ -84,11 +84,8 @@ def _quantities(bp) -> set:
 
 
 def hyperparameter_names(net: Network) -> list:
-    """The hyperparameters the chain leaves as symbols (alpha1, beta2), which the code takes as arguments."""
-    names = set()
-    for row in backprop(net).forward:
-        names |= {s.name for s in row.rhs.free_symbols if re.fullmatch(r"(alpha|beta)\d+", s.name)}
-    return sorted(names)
+    """The hyperparameters the chain leaves free (alpha1, beta2), which the code takes as arguments."""
+    return sorted(name for s in net.stages for name in s.free_hyper)
 
 
 def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> str:

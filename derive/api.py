@@ -17,9 +17,10 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     >>> derivative("softmax", wrt="x").result
     beta*(KroneckerDelta(i, j) - y[j])*y[i]
     """
-    from derive.network.chain import derivative as derive
+    from derive.model.request import Request
+    from derive.network.chain import derive_request
 
-    return derive(target, wrt, scale=scale, layout=layout, verify=verify)
+    return derive_request(Request(target, wrt, scale, layout), verify)
 
 
 def network(*modules: str, loss: str | None = None):

@@ -69,8 +69,14 @@ def _show_request(args) -> dict | None:
 
     if not builtin(args.target):
         return None
-    return {"target": args.target, "wrt": args.wrt, "scale": str(args.cost_scale), "layout": args.layout,
-            "form": args.form, "format": args.format}
+    return {**_request(args).cache_key(), "form": args.form, "format": args.format}
+
+
+def _request(args):
+    """The derivation `derive show` asks for, its options read once (derive.model.request)."""
+    from derive.model.request import Request
+
+    return Request(args.target, args.wrt, args.cost_scale, args.layout, args.form)
 
 
 def _shown(args) -> str:
@@ -80,15 +86,14 @@ def _shown(args) -> str:
 
         return network_text(args)
     from derive import cache
-    from derive.api import derivative
+    from derive.network.chain import derive_request
 
     # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
-    request = (cache.derivation_request({"target": args.target}, args.wrt, args.cost_scale, args.layout)
-               if builtin(args.target) else None)
+    request = _request(args)
     with limits.time_limit(f"deriving {args.target}" + (f" with respect to {args.wrt}" if args.wrt else "")):
-        d = cache.cached("derivation", request, lambda: derivative(args.target, wrt=args.wrt, scale=args.cost_scale,
-                                                                   layout=args.layout, verify=True))
-    form = args.form or "index"
+        d = cache.cached("derivation", request.cache_key() if builtin(args.target) else None,
+                         lambda: derive_request(request, verify=True))
+    form = request.form or "index"
     if args.format == "json":
         from derive.render.show import form_of
 

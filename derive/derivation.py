@@ -9,17 +9,19 @@ from __future__ import annotations
 from derive.calculus.engine import derive
 from derive.definitions import builtin, get
 from derive.definitions.model import Definition
+from derive.model.request import Request
 from derive.steps import Derivation
 from derive.verify import verified
 from derive.verify_matrix import with_matrix_form
 
 
-def module_derivative(target: str | Definition, wrt: str | None = None, *, scale=1,
-                      layout: str = "denominator", verify: bool | None = None) -> Derivation:
-    """∂/∂`wrt` of a registry entry (by name) or a Definition, its matrix form checked against the
-    index form; `verify` as derive.api.derivative (None: check a module that is not built in)."""
+def module_derivative(request: Request, verify: bool | None = None) -> Derivation:
+    """The derivation `request` asks for (its target a registry entry, by name, or a Definition), its
+    matrix form checked against the index form; `verify` as derive.api.derivative (None: check a
+    module that is not built in)."""
+    target = request.target
     defn = target if isinstance(target, Definition) else get(target)
-    d = with_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+    d = with_matrix_form(derive(defn, request.wrt, scale=request.scale), layout=request.layout)
     if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
         d.report = verified(d)
     return d

@@ -185,17 +185,23 @@ def is_chain(target) -> bool:
 
 
 def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denominator", verify=None):
-    """A chain's derivation (a NetworkDerivation), or a module's (derive.derivation); as derive.derivative."""
-    if layout not in ("denominator", "numerator"):
-        raise DeriveError(f"unknown layout {layout!r}; choose one of: denominator, numerator")
-    if is_chain(target):
+    """A chain's derivation (a NetworkDerivation), or a module's; as derive.derivative."""
+    from derive.model.request import Request
+
+    return derive_request(Request(target, wrt, scale, layout), verify)
+
+
+def derive_request(request, verify=None):
+    """The derivation a derive.model.request.Request asks for: a chain's (a NetworkDerivation) or
+    a module's (derive.derivation)."""
+    if is_chain(request.target):
         from derive.network.cli import check_options
 
-        check_options(target, scale, layout)
-        return network(target).derive(wrt)
+        check_options(request)
+        return network(request.target).derive(request.wrt)
     from derive.derivation import module_derivative
 
-    return module_derivative(target, wrt, scale=scale, layout=layout, verify=verify)
+    return module_derivative(request, verify)
 
 
 def builtin(target: str) -> bool:

@@ -7,11 +7,13 @@ import json
 from derive.errors import DeriveError
 
 
-def check_options(target: str, scale=1, layout: str = "denominator") -> None:
-    if scale != 1:
-        raise DeriveError(f"--cost-scale applies to a single layer, not to the network {target}")
-    if layout != "denominator":
-        raise DeriveError(f"a network's gradients have the shape of the variable; use --layout denominator for {target}")
+def check_options(request) -> None:
+    """A network's request (derive.model.request.Request) asks for no option a network does not take."""
+    if request.scale != 1:
+        raise DeriveError(f"--cost-scale applies to a single layer, not to the network {request.target}")
+    if request.layout != "denominator":
+        raise DeriveError("a network's gradients have the shape of the variable; "
+                          f"use --layout denominator for {request.target}")
 
 
 def network_text(args) -> str:
@@ -22,8 +24,9 @@ def network_text(args) -> str:
         raise DeriveError("--format numpy is for networks: a chain joined by '>' (or ',') "
                           "that ends in a loss, e.g. affine>relu>affine>mse")
     from derive import limits
+    from derive.model.request import Request
 
-    check_options(args.target, args.cost_scale, args.layout)
+    check_options(Request(args.target, args.wrt, args.cost_scale, args.layout, args.form))
     with limits.time_limit(f"deriving {args.target}"):
         net = network(args.target)
         if args.format == "numpy":

@@ -41,8 +41,9 @@ def definition(module: Module):
 def derivation(module: Module, wrt: str | None = None):
     """The engine's derivation of one module (cached: a registry entry is derived once)."""
     from derive.derivation import module_derivative
+    from derive.model.request import Request
 
-    return module_derivative(definition(module), wrt=wrt, verify=False)  # the network's own check covers it
+    return module_derivative(Request(definition(module), wrt), verify=False)  # the network's own check covers it
 
 
 def rename(expr: sp.Expr, defn, names: dict, upstream=None, extra: dict | None = None) -> sp.Expr:

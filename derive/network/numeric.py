@@ -269,6 +269,7 @@ def _on_a_kink(net: Network, bp, trace: dict) -> bool:
     """Whether an activation with a kink (ReLU at 0) receives a value on it: there central differences
     average the two sides, while the derivation takes one (ReLU′(0) = 0)."""
     from derive.derivation import module_derivative
+    from derive.model.request import Request
     from derive.network.codegen import code_name
 
     for row in bp.forward:
@@ -277,7 +278,7 @@ def _on_a_kink(net: Network, bp, trace: dict) -> bool:
         stage = net.stages[int(row.label.split()[1]) - 1]
         if stage.activation is None:
             continue
-        step = module_derivative(stage.activation.name).result
+        step = module_derivative(Request(stage.activation.name)).result
         if step.has(sp.Heaviside, sp.Piecewise) and np.any(np.abs(trace[code_name(row.lhs.base.name)]) < KINK):
             return True
     return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from derive.errors import DeriveError
+from derive.model.request import Request
 from derive.network.chain import builtin
 from derive.sheets.loader import SheetError
 from derive.sheets.model import Part, Sheet
@@ -33,8 +34,13 @@ def at(part: Part, key: str):
     return part.fields.get(key, part.where)
 
 
+def request(part: Part, wrt, target=None) -> Request:
+    """The derivation a target or module part asks for, with the options the loader read."""
+    return Request(part.target if target is None else target, wrt, part.scale, form=part.form)
+
+
 def _derivation(part: Part, wrt, verify: bool = True):
-    from derive.network.chain import derivative
+    from derive.network.chain import derive_request
 
     if part.kind == "module":
         from derive.sheets.custom import module_definition
@@ -46,7 +52,7 @@ def _derivation(part: Part, wrt, verify: bool = True):
     else:
         target = part.target
     try:
-        return derivative(target, wrt=wrt, scale=part.scale, verify=verify)
+        return derive_request(request(part, wrt, target), verify=verify)
     except DeriveError as exc:
         raise SheetError(at(part, "wrt" if "variable" in exc.message else part.kind), exc.message) from None
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
@@ -59,15 +65,11 @@ def part_request(part: Part, wrt) -> dict | None:
 
     None (not cached) for a target registered at run time, which the source does not fix.
     """
-    from derive import cache
-
     if part.kind == "module":
-        what = {"module": part.module}
-    elif isinstance(part.target, str) and builtin(part.target):
-        what = {"target": part.target}
-    else:
-        return None
-    return cache.derivation_request(what, wrt, part.scale)
+        return request(part, wrt, target=part.module).cache_key({"module": part.module})
+    if isinstance(part.target, str) and builtin(part.target):
+        return request(part, wrt).cache_key()
+    return None
 
 
 def _derivations(part: Part, verify: bool = True) -> list:

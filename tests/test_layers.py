@@ -114,10 +114,11 @@ def test_no_module_names_one_above_it_to_import_by_text():
     for path in sources():
         here = unit(module_name(path))
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and MODULE_TEXT.fullmatch(node.value):
-                there = unit(node.value.partition(":")[0])
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and MODULE_TEXT.fullmatch(text):
+                there = unit(text.partition(":")[0])
                 if there in RANK and RANK[there][0] > RANK[here][0]:
-                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value!r}")
+                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {text!r}")
     assert not wrong, "modules named by text from a layer below:\n" + "\n".join(wrong)
 
 

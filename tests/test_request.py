@@ -28,7 +28,8 @@ def test_a_request_cannot_be_changed_after_it_is_checked():
 
 def test_show_sheets_and_the_checker_name_a_derivation_by_the_same_key():
     request = Request("affine", "W", Fraction(3), "numerator", form="matrix")
-    assert request.cache_key() == cache.derivation_request({"target": "affine"}, "W", Fraction(3), "numerator")
+    shared = cache.derivation_request({"target": "affine"}, "W", Fraction(3), "numerator")
+    assert request.cache_key() == shared
     table = {"name": "cube", "expr": "x[i]**3"}
     assert request.cache_key(table) == {**table, "wrt": "W", "scale": "3", "layout": "numerator"}
 

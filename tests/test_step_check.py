@@ -34,11 +34,11 @@ def test_a_step_that_does_not_start_where_the_last_one_ended_is_refused():
 
 
 def test_cases_on_an_index_the_expression_sums_over_are_refused():
-    x, i, k, K = sp.IndexedBase("x"), sp.Symbol("i", integer=True), sp.Symbol("k", integer=True), sp.Symbol("K")
+    x, K = sp.IndexedBase("x"), sp.Symbol("K")
+    i, j, k = sp.symbols("i j k", integer=True)
     before = sp.Sum(x[k] * sp.KroneckerDelta(i, k), (k, 1, K))
     wrong = SplitCases(before, sp.Piecewise((x[i], sp.Eq(i, k)), (0, sp.Ne(i, k))))
     assert wrong.check(None, agree) == "(cases) splits on k, which the expression it splits does not leave free"
-    j = sp.Symbol("j", integer=True)
     right = SplitCases(before * x[j], sp.Piecewise((x[i] ** 2, sp.Eq(i, j)), (x[i] * x[j], sp.Ne(i, j))))
     assert right.check(None, agree) is None
 

@@ -25,7 +25,7 @@ class Request:
 
     target: object
     wrt: str | None = None
-    scale: object = 1  # as given: an int, a Fraction (parsed from text by derive.limits.scale), a SymPy number
+    scale: object = 1  # as given: an int, a Fraction (text is parsed by derive.limits.scale), a SymPy number
     layout: str = "denominator"
     form: str | None = None  # index | matrix; None: the default of what shows it
 

@@ -52,7 +52,7 @@ class Stage:
 
     @property
     def free_hyper(self) -> tuple:
-        """The names of the hyperparameters left free (alpha1), which the generated code takes as arguments."""
+        """The names of the hyperparameters left free (alpha1); the generated code takes them as arguments."""
         return tuple(f"{name}{self.k}" for name, value in self.hyper if value is None)
 
     @property

@@ -43,7 +43,8 @@ def derivation(module: Module, wrt: str | None = None):
     from derive.derivation import module_derivative
     from derive.model.request import Request
 
-    return module_derivative(Request(definition(module), wrt), verify=False)  # the network's own check covers it
+    # the network's own check covers it
+    return module_derivative(Request(definition(module), wrt), verify=False)
 
 
 def rename(expr: sp.Expr, defn, names: dict, upstream=None, extra: dict | None = None) -> sp.Expr:

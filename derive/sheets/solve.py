@@ -80,7 +80,8 @@ def _derivations(part: Part, verify: bool = True) -> list:
     wrts = part.wrt or (None,)
     if not verify:
         return [_derivation(part, wrt, verify=False) for wrt in wrts]
-    return [cache.cached("derivation", part_request(part, wrt), lambda wrt=wrt: _derivation(part, wrt)) for wrt in wrts]
+    return [cache.cached("derivation", part_request(part, wrt), lambda wrt=wrt: _derivation(part, wrt))
+            for wrt in wrts]
 
 
 def _proof(part: Part) -> dict:

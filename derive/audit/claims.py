@@ -74,7 +74,7 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
 
 
 def _cases(piece: Math, line: int, head: str, rhs: str, condition: str, previous: str) -> list[Claim]:
-    match = re.fullmatch(r"\\begin\{cases\}(.*)\\end\{cases\}", rhs.strip(), flags=re.S)
+    match = re.fullmatch(r"\\begin\{cases\}(.*)\\end\{cases\}", rhs.strip(), flags=re.DOTALL)
     if not match:
         return [Claim(line, head, rhs, piece.section, condition, "" if previous == head else previous)]
     claims = []
@@ -134,7 +134,7 @@ def _matching(text: str, start: int) -> int:
 
 def _rows(latex: str) -> list[tuple[int, str]]:
     """The rows of an `aligned`-like block with how many lines each starts below the block's first."""
-    match = re.fullmatch(r"\\begin\{(aligned|align\*?|split|gathered|eqnarray\*?)\}(.*)\\end\{\1\}", latex, re.S)
+    match = re.fullmatch(r"\\begin\{(aligned|align\*?|split|gathered|eqnarray\*?)\}(.*)\\end\{\1\}", latex, re.DOTALL)
     if not match:
         return [(0, latex)]
     rows, start = [], match.start(2)
@@ -176,7 +176,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 def _states_a_relation(row: str) -> bool:
     """True for `X \\in R^K`, `0 < y < 1`, `a \\to b`: a relation other than `=` outside every group,
     environment and case condition."""
-    text = re.sub(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", " ", row, flags=re.S)
+    text = re.sub(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", " ", row, flags=re.DOTALL)
     match = _CONDITION.search(text)
     text = text[:match.start()] if match else text
     return bool(_NOT_EQUATIONS.search(_top_level_text(text)))

@@ -91,8 +91,7 @@ def _plain(inline) -> str:
     """A heading's text without its markup (math kept as written)."""
     if inline.type != "inline":
         return ""
-    return " ".join((c.content if c.type.startswith("math") else c.content).strip()
-                    for c in inline.children or () if c.content).strip()
+    return " ".join(c.content.strip() for c in inline.children or () if c.content).strip()
 
 
 def _first_line_of(content: str, lines: list[str], start: int) -> int:
@@ -128,13 +127,19 @@ _SECTIONS = {"part": 0, "chapter": 1, "section": 2, "subsection": 3, "subsubsect
 
 
 def _latex(text: str) -> list[Math]:
-    from pylatexenc.latexwalker import (LatexEnvironmentNode, LatexGroupNode, LatexMacroNode, LatexMathNode,
-                                        LatexWalker)
+    from pylatexenc.latexwalker import (
+        LatexEnvironmentNode,
+        LatexGroupNode,
+        LatexMacroNode,
+        LatexMathNode,
+        LatexWalker,
+        LatexWalkerError,
+    )
 
     walker = LatexWalker(text, tolerant_parsing=True)
     try:
         nodes, _, _ = walker.get_latex_nodes()
-    except Exception as error:  # pylatexenc's own parse errors, even in tolerant mode
+    except LatexWalkerError as error:  # pylatexenc's own parse errors, even in tolerant mode
         raise DeriveError(f"cannot read the LaTeX document: {str(error).splitlines()[0]}") from None
     starts = [0]
     for m in re.finditer("\n", text):

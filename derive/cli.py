@@ -160,8 +160,8 @@ def add_time_limit(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"seconds allowed for {what} (default {limits.TIME_LIMIT:g}; 0: no limit)")
 
 
-# Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
-EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.serve.cli")
+# Further subcommands (check, grade, sheet, audit, serve) live beside their code: each module has register(subparsers).
+EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.audit.cli", "derive.serve.cli")
 
 
 def _extensions() -> list:

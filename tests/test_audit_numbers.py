@@ -84,3 +84,11 @@ def test_spellings_of_one_name_compare_equal():
     assert normal_name("S_1") == normal_name("S^{(1)}") == normal_name(r"\mathbf{S}_{1}") == "S1"
     assert normal_name(r"\frac{\partial \mathcal{L}}{\partial W_2}") == normal_name(
         r"\frac{\partial L}{\partial W^{(2)}}") == "dL/dW2"
+
+
+def test_updated_weights_of_another_learning_rate_say_which_one(examples):
+    truth = oracle(1 / 6)
+    stepped = W1 - 0.25 * truth["dW1"]  # the sheet's η is 0.1
+    verdict = judge(["W_1"], read_printed(bmatrix(stepped)), examples)
+    assert verdict.verdict == "incorrect"
+    assert "with the sheet's η = 0.1" in verdict.text and "η ≈ 0.25" in verdict.text

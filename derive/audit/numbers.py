@@ -115,6 +115,7 @@ class Candidate:
     names: frozenset
     what: str
     array: np.ndarray
+    step: tuple | None = None  # (value before the step, its gradient, η) for a parameter after one step
 
 
 def candidates(example, names: dict | None = None) -> list[Candidate]:
@@ -123,11 +124,11 @@ def candidates(example, names: dict | None = None) -> list[Candidate]:
     names = names or {}
     out = []
 
-    def add(value, what):
+    def add(value, what, step=None):
         spelled = {normal_name(value.latex), normal_name(value.name)}
         if value.name in names:
             spelled.add(normal_name(names[value.name]))
-        out.append(Candidate(frozenset(spelled), what.format(value.latex), value.array))
+        out.append(Candidate(frozenset(spelled), what.format(value.latex), value.array, step))
 
     for v in example.inputs:
         add(v, "${}$ as given")
@@ -138,7 +139,8 @@ def candidates(example, names: dict | None = None) -> list[Candidate]:
     for v in example.gradients:
         add(v, "${}$")
     for v in example.updated:
-        add(v, "${}$ after one step")
+        add(v, "${}$ after one step", (_given(example, v.name),
+                                       example.value(f"d{v.name}"), example.lr))
     loss = {"L", "l", "J", "C", "E", normal_name(names.get("L", "L"))}
     out.append(Candidate(frozenset(loss), "the loss", np.asarray(example.loss)))
     out.append(Candidate(frozenset(loss), "the loss after one step", np.asarray(example.loss_after)))
@@ -174,12 +176,38 @@ def judge(members: list[str], printed: Printed, examples: dict) -> NumberVerdict
                                      f"they are under {convention}", convention)
             if n == 0 and named and first_miss is None:
                 first_miss = (cand, agreement)
+    stepped = _other_learning_rate(wanted, printed, examples, precision)
+    if stepped:
+        return stepped
     if first_miss:
         cand, agreement = first_miss
         near = " (every entry within one unit of the last place: rounded intermediates?)" if agreement.off_by_one else ""
         what = agreement.text(cand.what) if agreement.worst else f"the numbers do not have the shape of {cand.what}"
         return NumberVerdict("incorrect", f"{what} {precision}, under {_first(examples)}{near}")
     return NumberVerdict("not checked", "no value of the worked example has these names or these numbers")
+
+
+def _given(example, name: str) -> np.ndarray:
+    return next(v.array for v in example.inputs if v.name == name)
+
+
+def _other_learning_rate(wanted: set, printed: Printed, examples: dict, precision: str) -> NumberVerdict | None:
+    """Updated parameters that hold with another learning rate: η fitted by least squares, then the
+    numbers judged at their printed precision with it."""
+    for convention, example in examples.items():
+        for cand in candidates(example):
+            if cand.step is None or not cand.names & wanted or np.shape(cand.array) != printed.shape:
+                continue
+            before, gradient, lr = cand.step
+            norm = float(np.sum(gradient * gradient))
+            if norm == 0:
+                continue
+            eta = float(np.sum((before - printed.values) * gradient)) / norm
+            if eta > 0 and agree(printed, before - eta * gradient).holds:
+                return NumberVerdict("incorrect", f"not {cand.what} with the sheet's η = {lr:g} under "
+                                     f"{_first(examples)}; they are with η ≈ {eta:.4g} under {convention} "
+                                     f"({precision})", convention)
+    return None
 
 
 def _first(examples: dict) -> str:

@@ -11,8 +11,9 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.check import parse as t
-from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op
+from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized
 from derive.check.vocabulary import (
     COSTS,
     IndexClash,
@@ -82,6 +83,8 @@ class Interpreter:
             text = text.lower()  # X^T for the vector x: the case of a letter is not the mistake
         if text in v.vars or v.is_upstream_word(text) or text in ("e", "pi") or text in v.dims:
             return self.name(text, index)
+        if text in ("I", "ones") and text not in v.vars:
+            return self.constant_matrix(text, index)
         if text in ("delta", "Delta") and index is not None:
             return self.name(text, index)
         if len(text) > 1 and all(c in v.vars or c in v.dims or c == "e" for c in text):
@@ -117,6 +120,22 @@ class Interpreter:
             raise InvalidAnswer(f"{_pretty(text)} is the layer's output; the gradient of {v.d.wrt} "
                                 f"is written in terms of: {v.allowed()}")
         return self.entry(var, index)
+
+    def constant_matrix(self, text: str, index: tuple | None):
+        """I (I_K, 𝕀) or 𝟏: sized by a subscript naming a dimension, else by its neighbours."""
+        kind = "identity" if text == "I" else "ones"
+        if self.form != "matrix":
+            raise InvalidAnswer("I is a matrix: in index notation the identity is δ_ij" if kind == "identity" else
+                                "𝟏 is a vector of ones: in index notation its entries are 1")
+        if index is None or kind == "ones":
+            if index is not None:
+                raise InvalidAnswer("𝟏 takes no subscript here; its size comes from its neighbours")
+            return Unsized(kind)
+        if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in self.v.dims:
+            return make(kind, (self.v.sizes[self.v.dims[index[0].text]],) * 2)
+        if len(index) == 1 and isinstance(index[0], t.Num) and _number(index[0].text).is_integer:
+            return make(kind, (int(index[0].text),) * 2)
+        return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
 
     def _no_index(self, text):
         raise InvalidAnswer(f"{_pretty(text)} takes no subscript")

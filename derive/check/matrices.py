@@ -9,7 +9,13 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import resolve
 from derive.check.vocabulary import ShapeMismatch, _shape_text
+
+
+def make(kind: str, shape: tuple) -> sp.ImmutableMatrix:
+    """The identity or a matrix of ones at a concrete shape (for derive.check.unsized)."""
+    return sp.ImmutableMatrix(sp.eye(shape[0]) if kind == "identity" else sp.ones(*shape))
 
 # -- matrix arithmetic at concrete sizes ----------------------------------------------------
 
@@ -19,6 +25,9 @@ def _is_scalar(m) -> bool:
 
 
 def _matrix_op(op: str, a, b):
+    a, b, unsized = resolve(op, a, b, make)
+    if unsized is not None:
+        return unsized
     sa, sb = _shape_text(a.shape), _shape_text(b.shape)
     if op in ("+", "-"):
         if a.shape != b.shape and not (_is_scalar(a) or _is_scalar(b)):

@@ -15,7 +15,9 @@ import sympy as sp
 
 from derive.check import parse as t
 from derive.check.interpret import Interpreter
+from derive.check.matrices import make
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized, at_shape
 from derive.check.vocabulary import (
     IndexClash,
     Reading,
@@ -94,6 +96,8 @@ def read(node: t.Node, d) -> Reading:
         raise
     except (TypeError, ValueError, ZeroDivisionError) as exc:  # SymPy refusing a value: 1[√(−1) > 0], max(i, 0)
         raise InvalidAnswer(f"the answer has no real value: {_refusal(exc)}") from None
+    if isinstance(value, Unsized):  # the whole answer is I or 𝟏: the gradient's shape gives its size
+        value = at_shape(value, _matrix_shape(d, vocab), make)
     _defined(value)
     if form == "index":
         if isinstance(value, sp.MatrixBase):  # cannot happen: index reading makes no matrices
@@ -114,6 +118,11 @@ def read(node: t.Node, d) -> Reading:
             shown = sp.sympify(shown).xreplace(rename) if rename else shown
         return Reading("index", expr=value, latex=latex(shown))
     return Reading("matrix", matrix=value, latex=text)
+
+
+def _matrix_shape(d, vocab) -> tuple:
+    shape = [vocab.sizes[s] for s in vocab.vars[d.wrt].shape] if d.wrt in vocab.vars else []
+    return (shape + [1, 1])[:2] if len(shape) < 2 else tuple(shape)
 
 
 def _refusal(exc: Exception) -> str:
@@ -140,6 +149,8 @@ def matrix_latex(node, vocab) -> str:
         if isinstance(n, t.Word):
             if vocab.is_upstream_word(n.text) or n.text in vocab.vars or n.text in ("e", "pi") or n.text in vocab.dims:
                 return name_latex(n.text) if not vocab.is_upstream_word(n.text) else up()
+            if n.text in ("I", "ones"):
+                return "I" if n.text == "I" else r"\mathbf{1}"
             return " ".join(name_latex(c) for c in n.text)
         if isinstance(n, t.Hat):
             return name_latex(_hat_name(n))

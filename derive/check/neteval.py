@@ -15,6 +15,7 @@ import numpy as np
 from derive.check import parse as t
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized, resolve
 
 MAX_EXPONENT = 64
 
@@ -35,7 +36,15 @@ def _shape(a) -> str:
     return "×".join(str(s) for s in a.shape)
 
 
+def make(kind: str, shape: tuple) -> np.ndarray:
+    """The identity or a matrix of ones at a concrete shape (for derive.check.unsized)."""
+    return np.eye(shape[0]) if kind == "identity" else np.ones(shape)
+
+
 def _op(op: str, a, b):
+    a, b, unsized = resolve(op, a, b, make)
+    if unsized is not None:
+        return unsized
     if op in ("+", "-"):
         a, b = _fit_scalar(a, b)
         if a.shape != b.shape:
@@ -128,12 +137,17 @@ class Evaluator:
         return np.array([[float(Fraction(node.text))]])
 
     def read_Word(self, node):
+        if node.text in ("I", "ones"):  # the identity and 𝟏: sized by their neighbours
+            return Unsized("identity" if node.text == "I" else "ones")
         return self.named(node.text.lower(), node)
 
     def read_Hat(self, node):
         return self.named(name_key(node), node)
 
     def read_Sub(self, node):
+        if isinstance(node.base, t.Word) and node.base.text == "I" and len(node.index) == 1:
+            size = node.index[0]  # I_3 sized as written; I_K by its neighbours (K is not a width here)
+            return make("identity", (int(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
         key = name_key(node)
         if key is None or not (key in self.p.values or key in self.ref.aliases):
             idx = node.index[0] if len(node.index) == 1 else None

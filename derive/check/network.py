@@ -27,7 +27,7 @@ import numpy as np
 
 from derive.check import evidence as ev
 from derive.check import parse as t
-from derive.check.neteval import Evaluator, Mismatch, _delta_partials, _mixes_hadamard, left_to_right
+from derive.check.neteval import Evaluator, Mismatch, _delta_partials, _mixes_hadamard, left_to_right, make
 from derive.check.netref import NetworkReference, Point, cover, network_reference
 from derive.check.nettext import (
     _chain,
@@ -40,6 +40,7 @@ from derive.check.nettext import (
     name_key,
 )
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized, at_shape
 from derive.check.verdict import Verdict
 
 __all__ = ["NetworkReference", "Point", "check_network", "network_reference"]
@@ -68,6 +69,8 @@ def _at(node, ref: NetworkReference, p: Point, rows: bool) -> tuple:
     e = Evaluator(ref, p, rows)
     with np.errstate(all="ignore"):
         v = e(node)
+    if isinstance(v, Unsized):  # the whole answer is I or 𝟏: as large as the gradient
+        v = at_shape(v, p.expected.shape, make)
     return (v.T if rows else v), e.kinks
 
 

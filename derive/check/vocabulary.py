@@ -97,10 +97,16 @@ def _walk(node):
                 yield from _walk(item)
 
 
+def _is_identity(n) -> bool:
+    return isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1
+
+
 def form_of(node: t.Node, vocab: Vocabulary) -> str:
     index = matrix = None
     for n in _walk(node):
-        if isinstance(n, (t.Sub, t.BigSum, t.Cases)) or isinstance(n, t.Func) and n.name == "KroneckerDelta":
+        if _is_identity(n):  # I_K: a matrix with its size, not an entry
+            matrix = matrix or n
+        elif isinstance(n, (t.Sub, t.BigSum, t.Cases)) or isinstance(n, t.Func) and n.name == "KroneckerDelta":
             index = index or n
         elif isinstance(n, t.Transpose) or (isinstance(n, t.Op) and n.op in ("@", "odot", "otimes")) or isinstance(n, t.Func) and n.name in MATRIX_ONLY_FUNCS:
             matrix = matrix or n

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.check import parse as t
+from derive.check.claims import Claim, claim_of, default_claim, dims, free_indices, restrict
 from derive.check.interpret import Interpreter
 from derive.check.matrices import make
 from derive.check.screen import InvalidAnswer
@@ -25,7 +26,6 @@ from derive.check.vocabulary import (
     Vocabulary,
     _hat_name,
     _is_upstream,
-    _pretty,
     _walk,
     form_of,
 )
@@ -39,50 +39,28 @@ __all__ = ["IndexClash", "Reading", "ShapeMismatch", "Vocabulary", "form_of", "f
 
 
 def unpack(node: t.Node, d) -> tuple[t.Node, dict]:
-    """The right-hand side of `∂y_j/∂x_i = …`, and the renaming of its indices to the engine's."""
-    if not isinstance(node, t.Equation):
-        return node, {}
-    lhs, rhs = node.sides[0], node.sides[-1]
-    rename = {}
-    if _is_upstream(lhs):
-        top, bottom = lhs.num.a, lhs.den.a
-        wrt = bottom.base if isinstance(bottom, t.Sub) else bottom
-        wrt_name = _hat_name(wrt) if isinstance(wrt, t.Hat) else getattr(wrt, "text", None)
-        if wrt_name is not None and wrt_name != d.wrt and not (wrt_name == "yhat" and d.wrt == "yhat"):
-            raise InvalidAnswer(f"the left-hand side is a derivative with respect to {_pretty(wrt_name)}, "
-                                f"but this checks the derivative with respect to {_pretty(d.wrt)}")
-        written = []
-        if isinstance(top, t.Sub) and d.definition.kind == "activation" and d.definition.index:
-            written += _index_letters(top.index)
-        if isinstance(bottom, t.Sub):
-            written += _index_letters(bottom.index)
-        engine = [s.name for s in _free_indices(d)]
-        if len(written) == len(engine) and all(w in IDX for w in written):
-            rename = {IDX[w]: IDX[e] for w, e in zip(written, engine) if w != e}
-    return rhs, rename
+    """The right-hand side of `∂y_j/∂x_i = …`, and the renaming of its indices to the engine's; a claim
+    about anything but `d` itself is refused here (derive.check.check reads claims with claim_of)."""
+    rhs, claim = claim_of(node, d)
+    if claim.derivation is not d or claim.case is not None:
+        raise InvalidAnswer(f"the left-hand side claims {claim.text}; this reads only {default_claim(d).text}")
+    return rhs, claim.rename
 
 
-def _index_letters(index: tuple) -> list:
-    out = []
-    for node in index:
-        if isinstance(node, t.Word):
-            out += list(node.text) if len(index) == 1 else [node.text]
-    return out
+_free_indices = free_indices
 
 
-def _free_indices(d) -> list:
-    if d.definition.kind == "activation" and d.definition.index:
-        return [d.lhs.expr.indices[0], *d.indices]
-    return list(d.indices)
-
-
-def read(node: t.Node, d) -> Reading:
-    """The Reading of a parsed answer for derivation `d`; InvalidAnswer or ShapeMismatch if none."""
+def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
+    """The Reading of a parsed answer for derivation `d` (for `claim`, `node` is its right-hand side
+    and `d` its derivation); InvalidAnswer or ShapeMismatch if none."""
     from derive.render.printer import latex
 
     vocab = Vocabulary(d)
-    node, rename = unpack(node, d)
-    form = form_of(node, vocab)
+    if claim is None:
+        node, rename = unpack(node, d)
+    else:
+        rename = claim.rename
+    form = form_of(node, vocab, entry=claim is not None and (claim.entry or claim.case is not None))
     text = matrix_latex(node, vocab) if form in ("matrix", "scalar") else None
     scalar, form = form == "scalar", "index" if form == "scalar" else form  # all scalars: no 1×1 matrices needed
     written = {**{e: e for e in _free_indices(d)}, **{w: w for w in rename}}
@@ -110,18 +88,21 @@ def read(node: t.Node, d) -> Reading:
             names = ", ".join(s.name for s in _free_indices(d)) or "none"
             raise InvalidAnswer(f"index {', '.join(stray)} is not free in this gradient "
                                 f"(its indices are: {names})")
+        checked = restrict(value, claim) if claim is not None else value  # a case: only it is judged
         if scalar:
-            return Reading("index", expr=value, latex=text)
+            return Reading("index", expr=checked, latex=text)
         shown = value
         if any(isinstance(n, t.Cases) for n in _walk(node)):
             shown = Interpreter(vocab, form, keep_cases=True).read(node)
             shown = sp.sympify(shown).xreplace(rename) if rename else shown
-        return Reading("index", expr=value, latex=latex(shown))
+        return Reading("index", expr=checked, latex=latex(shown))
+    if claim is not None and claim.case is not None:
+        raise InvalidAnswer(f"a case ({claim.text}) is read in index notation: write the entry, e.g. y_i")
     return Reading("matrix", matrix=value, latex=text)
 
 
 def _matrix_shape(d, vocab) -> tuple:
-    shape = [vocab.sizes[s] for s in vocab.vars[d.wrt].shape] if d.wrt in vocab.vars else []
+    shape = [vocab.sizes[s] for s in dims(d)]
     return (shape + [1, 1])[:2] if len(shape) < 2 else tuple(shape)
 
 
@@ -154,6 +135,8 @@ def matrix_latex(node, vocab) -> str:
             return " ".join(name_latex(c) for c in n.text)
         if isinstance(n, t.Hat):
             return name_latex(_hat_name(n))
+        if isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1:
+            return f"I_{{{go(n.index[0])}}}"
         if isinstance(n, t.Frac):
             return up() if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
         if isinstance(n, t.Transpose):

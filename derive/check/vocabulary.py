@@ -101,7 +101,9 @@ def _is_identity(n) -> bool:
     return isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1
 
 
-def form_of(node: t.Node, vocab: Vocabulary) -> str:
+def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
+    """index, matrix or scalar; `entry`: the left-hand side names an entry (∂y_i/∂b_j), so an answer
+    without matrix notation is that entry, in index form."""
     index = matrix = None
     for n in _walk(node):
         if _is_identity(n):  # I_K: a matrix with its size, not an entry
@@ -113,7 +115,7 @@ def form_of(node: t.Node, vocab: Vocabulary) -> str:
     if index is not None and matrix is not None:
         raise InvalidAnswer("the answer mixes index notation (y_i, δ_ij, Σ) with matrix notation "
                             "(ᵀ, ⊙, ⊗, diag): write it in one of them")
-    if index is not None:
+    if index is not None or (entry and matrix is None):
         return "index"
     scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
     return "scalar" if matrix is None and scalars else "matrix"

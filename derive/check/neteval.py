@@ -114,6 +114,11 @@ class Evaluator:
     def named(self, key: str | None, node):
         ref = self.ref
         key = ref.aliases.get(key, key)
+        if key in getattr(ref, "forbidden", ()):  # a value claim written in terms of itself or what follows
+            what = "is what the left-hand side claims" if _pretty(key, ref.net.batch) == ref.claim_text else \
+                f"is not known yet where {ref.claim_text} is computed"
+            raise InvalidAnswer(f"{_pretty(key, ref.net.batch)} {what}; write {ref.claim_text} in terms of earlier "
+                                "quantities")
         if key in self.p.values:
             return self.leaf(self.p.values[key])
         if key in ("w", "b", "delta", "s", "z"):
@@ -240,6 +245,9 @@ class Evaluator:
 
     def read_Frac(self, node):
         if _is_partial(node):
+            if getattr(self.ref, "no_partials", False):
+                raise InvalidAnswer(f"{self.ref.claim_text} is a value of the forward pass: it is written without "
+                                    "gradients")
             top, bottom = node.num.a, node.den.a
             if name_key(top) not in COSTS and getattr(top, "text", None) not in COSTS:
                 raise InvalidAnswer(_JACOBIAN.format(_pretty(name_key(top) or "?"), _pretty(name_key(bottom) or "?")))

@@ -25,6 +25,7 @@ class Verdict:
     counterexample: dict | None = None
     answer: str = ""
     evidence: dict | None = None
+    claim: str | None = None  # what was checked: ∂C/∂W, ∂y_i/∂b_j, ∂y_i/∂x_j for i = j, z₂ …
 
     @property
     def correct(self) -> bool:
@@ -41,15 +42,17 @@ class Verdict:
     def to_json(self) -> dict:
         return {"verdict": self.verdict, "parsed": self.parsed, "expected": self.expected,
                 "feedback": list(self.feedback), "counterexample": self.counterexample,
-                "evidence": dict(self.evidence) if self.evidence else None}
+                "evidence": dict(self.evidence) if self.evidence else None, "claim": self.claim}
 
     @classmethod
     def from_json(cls, data: dict, answer: str = "") -> Verdict:
         return cls(data["verdict"], data.get("parsed"), data.get("expected", ""), list(data.get("feedback", [])),
-                   data.get("counterexample"), answer, data.get("evidence"))
+                   data.get("counterexample"), answer, data.get("evidence"), data.get("claim"))
 
     def text(self) -> str:
         lines = []
+        if self.claim:
+            lines.append(f"claim:      {self.claim}")
         if self.parsed is not None:
             lines.append(f"understood: {self.parsed}")
         lines.append(f"verdict:    {self.verdict}")
@@ -68,7 +71,7 @@ class Verdict:
         return rf"$$ {shown} \quad {mark}\ \text{{{self.verdict}}} $$"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.verdict}**"]
+        lines = [f"**{self.verdict}**" + (f" (claim checked: {_prose(self.claim)})" if self.claim else "")]
         if self.parsed is not None:
             lines.append(f"\nunderstood: $${markdown_math(self.parsed)}$$")
         if self.verdict != "correct":

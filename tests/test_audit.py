@@ -154,3 +154,14 @@ def test_the_uva_seed_audit_finds_its_mistakes_and_accepts_its_numbers():
     hinge = [f for f in result.findings if f.question.startswith("3.") and f.verdict == "incorrect"]
     assert hinge and all("also the free index" in " ".join(f.feedback) for f in hinge)
     assert any("½‖Ŷ − Y‖²" in n and "(1/2N)" in n for n in result.notes)
+
+
+def test_a_derivative_left_hand_side_is_read_with_its_braces_matched():
+    from derive.audit.audit import derivative_of
+
+    assert derivative_of(r"\frac{\partial L}{\partial W_3}") == ("L", "W_3")
+    assert derivative_of(r"\frac {\partial C}{\partial \mathbf W}") == ("C", r"\mathbf W")
+    assert derivative_of(r"\frac{\partial (\frac{a}{b})}{\partial e^{o_j}}") == (r"(\frac{a}{b})", "e^{o_j}")
+    assert derivative_of(r"\frac{\delta \ell}{W^{(2)}}") == (r"\ell", "W^{(2)}")  # the second ∂ forgotten
+    assert derivative_of(r"\frac{1}{2}") is None and derivative_of("y_i") is None
+    assert derivative_of(r"\frac{dy}{dx}") == ("y", "x")

@@ -14,15 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from derive.audit.claims import Claim, claims_of
+from derive.audit.claims import Claim, claims_of, matching_brace
 from derive.audit.document import read_document
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
 
 VERDICTS = ("correct", "incorrect", "undecided", "not checked")
-_FRAC = re.compile(r"\\frac\s*\{\s*(?:\\partial|\\delta|d|∂)\s*(.*?)\}\s*\{\s*(?:\\partial|\\delta|d|∂)\s*(.*)\}",
-                   re.DOTALL)
+_PARTIAL = re.compile(r"^\s*(\\partial|\\delta|∂)(?![A-Za-z])\s*")
 LOSS_NAMES = {"L", "J", "C", "E", "\\ell", "l"}
 
 
@@ -97,17 +96,22 @@ class _Judge:
         if question is None:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
         printed = read_printed(claim.rhs)
-        if printed is not None:
+        if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
-        match = _FRAC.fullmatch(claim.lhs.strip())
-        if not match:
-            return finding("not checked", reason="it states neither a derivative nor printed numbers; definitions, "
-                           "forward formulas and steps of prose are not checked yet")
-        part, wrt = self._part_for(question, match.group(2))
-        if part is None:
+        match = derivative_of(claim.lhs)
+        part, wrt = self._part_for(question, match[1]) if match else (None, None)
+        network = next((p for p in question.parts if p.kind == "network"), None)
+        if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
+            part, wrt = network, self._wrts(network)[0]
+        if part is None and match:
             wrts = sorted({w for p in question.parts for w in self._wrts(p)})
             return finding("not checked", reason=f"the question derives with respect to {', '.join(wrts) or 'nothing'}"
-                           f", not {match.group(2).strip()}")
+                           f", not {match[1]}")
+        if part is None:
+            part = next((p for p in question.parts if p.kind in ("target", "module")), None)
+            if part is None:
+                return finding("not checked", reason="the question derives nothing this claim can be checked against")
+            wrt = self._wrts(part)[0]
         try:
             derivation = self._derivation(part, wrt)
         except DeriveError as exc:
@@ -133,10 +137,11 @@ class _Judge:
         return d.wrt.name if hasattr(d.wrt, "name") else str(d.wrt)
 
     def _part_for(self, question, denominator: str):
-        """The part that derives with respect to what `denominator` names, and that variable's name."""
+        """The part that derives with respect to what `denominator` names, and that variable's name:
+        a network's parameter by its layer (W_2, W^{(2)}), a module's variable with or without the
+        entry's subscript (x_i, W_{ij})."""
         name = normal_name(denominator)
-        bare = re.sub(r"(?<=[A-Za-z])[a-z0-9,]+$", "", name) if not name.startswith("\\") else \
-            re.sub(r"[a-z0-9,]+$", "", name)
+        bare = normal_name(re.sub(r"_\{[^{}]*\}\s*$|_[A-Za-z0-9]\s*$", "", denominator.strip()))
         networks_first = sorted(question.parts, key=lambda p: p.kind != "network")
         for part in networks_first:
             for wrt in self._wrts(part):
@@ -195,6 +200,27 @@ class _Judge:
 
 
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
+
+
+def derivative_of(lhs: str) -> tuple[str, str] | None:
+    """(numerator, denominator) of `\\frac{\\partial A}{\\partial V}`, braces matched; δℓ/W⁽²⁾ with the
+    second ∂ forgotten still names W⁽²⁾. None for any other left-hand side."""
+    text = lhs.strip()
+    if not text.startswith("\\frac"):
+        return None
+    start = text.find("{")
+    if start < 0 or text[5:start].strip():
+        return None
+    end = matching_brace(text, start)
+    second = end + 1 + (len(text[end + 1:]) - len(text[end + 1:].lstrip()))
+    if end < 0 or text[second:second + 1] != "{" or matching_brace(text, second) != len(text) - 1:
+        return None
+    top, bottom = text[start + 1:end].strip(), text[second + 1:-1].strip()
+    if top.startswith("d") and bottom.startswith("d"):  # dy/dx
+        return top[1:].strip(), bottom[1:].strip()
+    if not _PARTIAL.match(top):
+        return None
+    return _PARTIAL.sub("", top, count=1).strip(), _PARTIAL.sub("", bottom, count=1).strip()
 
 
 def loss_convention(latex: str) -> str | None:

@@ -106,19 +106,19 @@ def _unbrace(text: str, macros: tuple[str, ...]) -> str:
     """`\\underbrace{X}_{note}` → `{X}`: the note is a remark, not part of the claim."""
     for macro in macros:
         while (start := text.find(macro + "{")) >= 0:
-            end = _matching(text, start + len(macro))
+            end = matching_brace(text, start + len(macro))
             if end < 0:
                 break
             rest = end + 1
             script = re.match(r"\s*[_^]\s*", text[rest:])
             if script:
                 rest += script.end()
-                rest = _matching(text, rest) + 1 if text[rest:rest + 1] == "{" else rest + 1
+                rest = matching_brace(text, rest) + 1 if text[rest:rest + 1] == "{" else rest + 1
             text = text[:start] + text[start + len(macro):end + 1] + text[rest:]
     return text
 
 
-def _matching(text: str, start: int) -> int:
+def matching_brace(text: str, start: int) -> int:
     depth = 0
     for k in range(start, len(text)):
         if text[k] == "\\":

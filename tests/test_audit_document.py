@@ -124,3 +124,17 @@ def test_the_seeds_claims_are_found():
                for c in every)
     # UvA's forward values, a chain S_2 = W_2 Z_1 = Z_2 = Y_out = [numbers]
     assert any(c.lhs == "S_2" and c.rhs.startswith(r"\begin{bmatrix}") and c.previous == "Y_{out}" for c in every)
+
+
+CASES = (
+    "## Softmax", "If $i = j$,", r"$$\frac{\partial y_i}{\partial x_j} = \beta y_i (1 - y_i)$$",
+    r"$$= \beta y_i - \beta y_i^2$$", r"and if $i \neq j$,",
+    r"$$\frac{\partial y_i}{\partial x_j} = -\beta y_i y_j$$", r"$$\delta_{ij} = [i = j]$$",
+    r"$$\frac{\partial y_i}{\partial x_j} = \beta y_i (\delta_{ij} - y_j)$$")
+
+
+def test_a_case_stated_on_its_own_governs_the_chain_after_it():
+    text = "\n\n".join(CASES)
+    got = [(c.rhs, c.condition) for c in claims_of(read_document(text))]
+    assert got == [(r"\beta y_i (1 - y_i)", "i = j"), (r"\beta y_i - \beta y_i^2", "i = j"),
+                   (r"-\beta y_i y_j", r"i \neq j"), ("[i = j]", ""), (r"\beta y_i (\delta_{ij} - y_j)", "")]

@@ -99,7 +99,7 @@ class _Judge:
         if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
         match = derivative_of(claim.lhs)
-        part, wrt = self._part_for(question, match[1]) if match else (None, None)
+        part, wrt = self._part_for(question, match[1], match[0]) if match else (None, None)
         network = next((p for p in question.parts if p.kind == "network"), None)
         if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
             part, wrt = network, self._wrts(network)[0]
@@ -136,13 +136,15 @@ class _Judge:
         d = self._derivation(part, None)
         return d.wrt.name if hasattr(d.wrt, "name") else str(d.wrt)
 
-    def _part_for(self, question, denominator: str):
+    def _part_for(self, question, denominator: str, numerator: str = ""):
         """The part that derives with respect to what `denominator` names, and that variable's name:
         a network's parameter by its layer (W_2, W^{(2)}), a module's variable with or without the
-        entry's subscript (x_i, W_{ij})."""
+        entry's subscript (x_i, W_{ij}). A cost written with a subscript (C_2) prefers a part whose
+        cost is scaled (C₂ = 3C), a plain one (C) a part whose cost is not."""
         name = normal_name(denominator)
         bare = normal_name(re.sub(r"_\{[^{}]*\}\s*$|_[A-Za-z0-9]\s*$", "", denominator.strip()))
-        networks_first = sorted(question.parts, key=lambda p: p.kind != "network")
+        scaled = bool(re.fullmatch(r"[A-Za-z]+_?\{?\d\}?", numerator.strip()))
+        networks_first = sorted(question.parts, key=lambda p: (p.kind != "network", (p.scale != 1) != scaled))
         for part in networks_first:
             for wrt in self._wrts(part):
                 spelled = {wrt, "\\" + wrt}

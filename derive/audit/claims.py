@@ -44,6 +44,7 @@ _OPEN = {"{": "}", "(": ")", "[": "]"}
 _NOT_EQUATIONS = re.compile(r"\\(in|notin|subset|subseteq|leq?|geq?|to|rightarrow|mapsto|approx|sim|propto|implies"
                             r"|Rightarrow|iff)"
                             r"(?![A-Za-z])|[<>]")
+_CASE_ALONE = re.compile(r"\s*([a-z])\s*(=|\\neq|\\ne|≠)\s*([a-z])\s*(?:\\implies|\\Rightarrow|,|:|\.)?\s*")
 _INDEX_EQUALITY = re.compile(r"[a-z]\s*=\s*[a-z]\s*(\\implies|\\Rightarrow|:|,)?")
 _CONDITION = re.compile(r"\\(?:text|mathrm|textrm)\{\s*(?:for|if|when|where)\b[^}]*\}|\\(?:quad|qquad)\s*"
                         r"(?:\\text\{\s*(?:for|if)\s*\}\s*)?(?=[a-z]\s*(?:=|\\neq|\\ne)\s*[a-z]\s*$)")
@@ -53,7 +54,15 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
     """Every claim of the document's math, in order."""
     out: list[Claim] = []
     last: tuple[str, str] | None = None  # (head, last member) of the previous chain, for a leading "="
+    pending = active = ""  # a case stated on its own ("if $i = j$,") and the chain it governs
+    section = None
     for piece in pieces:
+        if piece.section != section:  # a new heading ends any case
+            section, pending, active = piece.section, "", ""
+        case = _CASE_ALONE.fullmatch(_clean(piece.latex))
+        if case:
+            pending = f"{case.group(1)} {'=' if case.group(2) == '=' else chr(92) + 'neq'} {case.group(3)}"
+            continue
         for offset, row in _rows(_clean(piece.latex)):
             row, condition = _condition(row)
             line = piece.line + offset
@@ -66,6 +75,9 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
             head, previous = (last[0], last[1]) if continues else (members[0], "")
             if not head:
                 continue
+            if not continues:  # a new chain: governed by a case stated just before it, else by none
+                active, pending = pending, ""
+            condition = condition or active
             for n, member in enumerate(members[1:], start=1):
                 out.extend(_cases(piece, line, head, member, condition if n == len(members) - 1 else "", previous))
                 previous = member

@@ -41,7 +41,10 @@ def read_document(text: str, fmt: str | None = None) -> list[Math]:
     fmt = fmt or guess_format(text)
     if fmt not in FORMATS:
         raise DeriveError(f"unknown document format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    pieces = _markdown(text) if fmt == "md" else _latex(text)
+    try:
+        pieces = _markdown(text) if fmt == "md" else _latex(text)
+    except RecursionError:  # the parsers recurse into groups and quotes
+        raise DeriveError("the document nests groups or quotes too deeply to read") from None
     if len(pieces) > MAX_MATH:
         raise DeriveError(f"the document has {len(pieces):,} pieces of math; at most {MAX_MATH:,} are read")
     return pieces

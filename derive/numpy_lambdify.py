@@ -1,11 +1,16 @@
-"""`sympy.lambdify` to NumPy, as `modules="numpy"` makes it, without `from numpy import *`.
+"""The one compile-to-NumPy: SymPy expressions to a Python function over NumPy arrays (or floats).
 
-SymPy fills its NumPy namespace once per process with `from numpy import *`, which in NumPy 2
-imports every submodule NumPy otherwise loads lazily (random, testing, f2py, ma, …): about as long
-as importing NumPy itself, paid by the first check or verification of every process. The namespace
-here has the same functions (NumPy's loaded names, numpy.linalg, SymPy's defaults and translations
-for NumPy, and math's names under them where `math` is asked for too), and the printer is the one
-lambdify makes for `modules="numpy"`, so the generated code is the same.
+Used by verification (finite differences, one point at a time) and by the answer checker (every
+point at once). It replaces `sympy.lambdify` for three reasons, each measured:
+- lambdify's NumPy namespace is filled once per process with `from numpy import *`, which in NumPy 2
+  imports every submodule NumPy otherwise loads lazily (about as long as importing NumPy itself);
+  the namespace here has the same names (NumPy's loaded ones, numpy.linalg, SymPy's translations,
+  math's names under them) without that import;
+- the inputs (Symbols and Indexed entries) are printed as argument names, not substituted: a
+  substitution rebuilds every max/min and asks SymPy's assumptions about it again, and the source is
+  compiled directly (lambdify does the same with three times the overhead);
+- Heaviside, Max, Min and Piecewise are printed directly (np.heaviside, np.maximum, np.select):
+  SymPy's own printing goes through Piecewise and simplifies logic, seconds for a nested 1[·].
 """
 
 from __future__ import annotations
@@ -13,40 +18,132 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+
+class Named:
+    """A printer mixin: each input (Symbol or Indexed entry) printed as its argument name."""
+
+    def __init__(self, settings=None, names: dict | None = None):
+        super().__init__(settings)
+        self.names = names or {}
+
+    def _print_Indexed(self, expr):
+        return self.names[expr] if expr in self.names else super()._print_Indexed(expr)
+
+    def _print_Symbol(self, expr):
+        return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
+
+
+class InertMax(sp.Function):
+    """max that stays as written: SymPy's Max compares its arguments on every substitution."""
+
+
+class InertMin(sp.Function):
+    """min that stays as written."""
+
+
+class InertDelta(sp.Function):
+    """δ(a, b) of two values that are not indices (from 1[a = b]): 1 where they are equal, else 0."""
+
+
+class InertHeaviside(sp.Function):
+    """Heaviside(g, value at 0) that stays as written: SymPy's asks whether g is real each time."""
+
+
+_INERT = {sp.Max: InertMax, sp.Min: InertMin, sp.Heaviside: InertHeaviside}
+
+
+def inert(expr: sp.Expr) -> sp.Expr:
+    """The expression with max, min and Heaviside that do not evaluate (instantiated many times)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(*_INERT):
+        return expr
+    return expr.replace(lambda e: type(e) in _INERT, lambda e: _INERT[type(e)](*e.args))
+
+
+def numeric_form(e) -> sp.Expr:
+    """What NumPy can evaluate: δ of two non-indices as a comparison, an undefined value as NaN."""
+    e = sp.sympify(e)
+    if e.has(sp.KroneckerDelta):
+        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta), lambda x: InertDelta(*x.args))
+    if e.has(sp.zoo, sp.nan):
+        e = e.xreplace({sp.zoo: sp.nan})
+    return e
+
+
+class Printer(Named, NumPyPrinter):
+    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array; np.heaviside
+    and np.select printed directly (see the module's docstring)."""
+
+    def _print_ComplexInfinity(self, expr):
+        return self._module_format("numpy.nan")
+
+    def _print_Piecewise(self, expr):  # SymPy's simplifies every condition's logic first: seconds, nested
+        exprs = ",".join(self._print(arg.expr) for arg in expr.args)
+        conds = ",".join(self._print(arg.cond) for arg in expr.args)
+        return f"{self._module_format('numpy.select')}([{conds}], [{exprs}], default={self._print(sp.nan)})"
+
+    def _print_InertDelta(self, expr):
+        a, b = (self._print(x) for x in expr.args)
+        return f"(1.0*{self._module_format('numpy.equal')}({a}, {b}))"
+
+    def _print_InertMax(self, expr):
+        return self._print_Max(expr)
+
+    def _print_InertMin(self, expr):
+        return self._print_Min(expr)
+
+    def _print_InertHeaviside(self, expr):
+        return self._print_Heaviside(expr)
+
+    def _print_Heaviside(self, expr):
+        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
+        return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, {h0})"
+
+    def _print_Max(self, expr):
+        return self._pairwise("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._pairwise("numpy.minimum", expr.args)
+
+    def _pairwise(self, func, args):
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{self._module_format(func)}({out}, {self._print(a)})"
+        return out
 
 
 @functools.cache
-def _namespace(with_math: bool) -> dict:
+def namespace() -> dict:
+    """What the printed code calls, unqualified: NumPy's loaded names over math's, SymPy's translations."""
     import math
 
     import numpy
     import numpy.linalg
     from sympy.utilities.lambdify import MODULES
 
-    out: dict = {}
-    if with_math:  # lambdify(modules=["numpy", "math"]): NumPy's names first, math's where NumPy has none
-        _, default, translations, _ = MODULES["math"]
-        out.update(default)
-        out.update({k: getattr(math, k) for k in dir(math) if not k.startswith("_")})
-        out.update({s: out[t] for s, t in translations.items() if t in out})
+    _, default, translations, _ = MODULES["math"]  # math's names first, NumPy's where it has them
+    out: dict = dict(default)
+    out.update({k: getattr(math, k) for k in dir(math) if not k.startswith("_")})
+    out.update({s: out[t] for s, t in translations.items() if t in out})
     _, default, translations, _ = MODULES["numpy"]
     out.update(default)
     loaded = vars(numpy)  # not getattr: that would import the lazy submodules this module avoids
     out.update({k: loaded[k] for k in numpy.__all__ if k in loaded})
     out["numpy"] = numpy
     out.update({k: getattr(numpy.linalg, k) for k in numpy.linalg.__all__})
-    out.update({s: out[t] for s, t in translations.items()})
+    out.update({s: out[t] for s, t in translations.items() if t in out})
     out.setdefault("Abs", abs)
     return out
 
 
-def numpy_lambdify(args, expr, *, with_math: bool = False):
-    """`sp.lambdify(args, expr, modules="numpy", dummify=False)` (or modules=["numpy", "math"]), the
-    same function without its docstring."""
-    from sympy.printing.numpy import NumPyPrinter
-
-    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True,
-                            "allow_unknown_functions": True, "user_functions": {}})
-    # docstring_limit=0: the docstring would print the whole expression again (a tenth of a check)
-    return sp.lambdify(args, expr, modules=[_namespace(with_math)], printer=printer, dummify=False,
-                       docstring_limit=0)
+def compile_numpy(exprs: list, inputs: list, label: str = "<derive: compiled>"):
+    """A function of the inputs' values (arrays or floats, in the order of `inputs`) returning the list
+    of every expression's value; inputs are Symbols or Indexed entries, printed as argument names."""
+    names = {a: f"a{n}_" for n, a in enumerate(inputs)}
+    printer = Printer({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
+    body = ", ".join(printer.doprint(numeric_form(e)) for e in exprs)
+    source = f"def f({', '.join(names.values())}):\n    return [{body}]\n"
+    space: dict = {}
+    exec(compile(source, label, "exec"), namespace(), space)  # noqa: S102 - our own printing of our own exprs
+    return space["f"]

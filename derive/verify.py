@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.concrete import Concretizer, Point, assignments, sample, value, wrt_entry
-from derive.numpy_lambdify import numpy_lambdify
+from derive.numpy_lambdify import compile_numpy
 from derive.steps import Derivation
 
 
@@ -145,8 +145,7 @@ class _Compiled:
         if key not in self.fns:
             bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
             entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
-            args = [sp.Symbol(f"v{n}") for n in range(len(entries))]  # plain names: lambdify's fast path
-            fn = numpy_lambdify(args, c.xreplace(dict(zip(entries, args))), with_math=True)
+            fn = compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
             keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
             self.fns[key] = [keys.get(e, e) for e in entries], fn
         entries, fn = self.fns[key]
@@ -154,7 +153,7 @@ class _Compiled:
 
         with np.errstate(all="ignore"):  # a log of a negative is NaN here, said by the caller, not on stderr
             try:
-                return float(fn(*[point.values[e] for e in entries]))
+                return float(fn(*[point.values[e] for e in entries])[0])
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):  # complex, or math's domain errors
                 return math.nan
 

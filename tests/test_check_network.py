@@ -192,7 +192,7 @@ def test_uva_hinge_answer_without_the_true_class_term_is_wrong():
     (r"\frac{\partial \hat{y}}{\partial s_2} W_1^T", "Jacobian"),
     ("__import__('os').getcwd()", "Python code"),
     ("((((((((((((((((((((((((((((((((((((((((((x))))))))))))))))))))))))))))))))))))))))))", "nested"),
-    (r"\frac{\partial J}{\partial W_1} = W_1^T \delta_1", "with respect to W1"),
+    (r"q = W_1^T \delta_1", "a quantity of the forward pass"),  # ∂J/∂W1 = …: checked as what it names
 ])
 def test_unreadable_network_answers_say_why(answer, reason):
     v = check(CS224N, "x", answer)

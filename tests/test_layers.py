@@ -22,6 +22,8 @@ From the bottom up, each layer is made of the ones below it, and none knows what
 10. check (`check/`): the answer checker compares an answer with a module's or a network's
     derivation, so it sits above both.
 11. sheets (`sheets/`): a sheet solves, checks and renders its parts.
+    audit (`audit/`): a written solution's claims, tied to a sheet's questions and checked by
+    the checker against the sheet's derivations, so it sits just above sheets.
 12. serve (`serve/`): the checking page, over the checker and the bundled sheets.
 13. front (`api`, `cli`, the package root): the public functions and the command line.
 
@@ -54,6 +56,7 @@ LAYERS = [
     ("network", ["network"]),
     ("check", ["check"]),
     ("sheets", ["sheets"]),
+    ("audit", ["audit"]),
     ("serve", ["serve"]),
     ("front", ["api", "cli", "__main__", "__init__"]),
 ]

@@ -29,6 +29,7 @@ LEFT_OUT = {
     "derive grade softmax --wrt x answers.csv": "grades the reader's own answers file into Gradescope's folder "
                                                 "(tests/test_grade_report.py)",
     "derive sheet mysheet.toml": "renders the reader's own sheet file (tests/test_sheets.py)",
+    "derive audit solution.md": "audits the reader's own written solution (tests/test_audit.py)",
     "derive.assert_correct(": "a test cell of the reader's autograded notebook: `student_answer` is theirs",
 }
 

@@ -22,48 +22,95 @@ DEFAULT_TIMEOUT = 2.0
 def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
     """The verdict on `answer` (LaTeX or plain text) for `derivation`.
 
-    In the main thread the whole check is limited to `timeout` seconds (the symbolic stage to
-    half of it); a check that runs out of time is undecided.
+    An answer may carry its left-hand side (`∂y_i/∂b_j = δ_ij`, `∂C/∂W = …`, `… for i = j`): that
+    claim is what is checked (derive/check/claims.py), and `Verdict.claim` says which it was.
+    In the main thread the student's part of the check (reading and comparing) is limited to
+    `timeout` seconds of CPU time (the symbolic stage to half of it); a check that runs out of time
+    is undecided. What is compared with is built before that time starts.
     """
-    from derive.check.compare import Budget, OutOfRange, compare, reference, time_limit
-    from derive.check.feedback import counterexample, explain
-    from derive.check.meaning import IndexClash, ShapeMismatch, read
-    from derive.check.parse import parse
-    from derive.check.screen import InvalidAnswer
-    from derive.check.verdict import LIMITS, stopped
+    from dataclasses import replace
 
     if hasattr(derivation, "network"):  # a chain such as affine>relu>affine>mse
         from derive.check.network import check_network
 
         return check_network(derivation, answer, timeout=timeout)
+    verdict, claim = _check_module(derivation, answer, timeout)
+    return replace(verdict, claim=claim.text) if claim is not None else verdict
+
+
+def _check_module(derivation, answer: str, timeout: float | None):
+    from derive.check.claims import claim_of, split_case
+    from derive.check.compare import Budget, OutOfRange, compare, reference, time_limit
+    from derive.check.feedback import counterexample, explain
+    from derive.check.meaning import IndexClash, ShapeMismatch, read
+    from derive.check.parse import parse
+    from derive.check.screen import InvalidAnswer
+    from derive.check.symbolic import spent
+    from derive.check.verdict import LIMITS, stopped
+
     expected = _expected_latex(derivation)  # built before the student's time starts, like the reference
-    parsed = None
+    parsed = claim = None
     try:
         ref = reference(derivation)
-        with time_limit(timeout):
-            reading = read(parse(answer), derivation)
+        with spent() as used, time_limit(timeout):
+            text, case = split_case(answer)
+            rhs, claim = claim_of(parse(text), derivation, case)
+        d = claim.derivation
+        if d is not derivation:  # a claim about another quantity: its reference, not the student's time either
+            ref, expected = reference(d), _expected_latex(d)
+        left = None if timeout is None else max(timeout - used(), 1e-3)
+        with time_limit(left):
+            reading = read(rhs, d, claim)
             parsed = reading.latex
-            comp = compare(reading, ref, budget=timeout / 2 if timeout else None)
+            wrong = _claim_shape(reading, ref, claim)
+            if wrong:
+                return Verdict("incorrect", parsed, expected, [wrong], None, answer, _shape_evidence()), claim
+            comp = compare(reading, ref, budget=left / 2 if left else None)
             evidence = comp.evidence.to_json() if comp.evidence else None
             if comp.equal:
-                return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer, evidence)
+                return Verdict("correct", parsed, expected, [comp.note] if comp.note else [], None, answer,
+                               evidence), claim
             if comp.equal is None:
                 return Verdict("undecided", parsed, expected, [comp.note], counterexample(comp, ref), answer,
-                               evidence)
+                               evidence), claim
             return Verdict("incorrect", parsed, expected, explain(comp, ref), counterexample(comp, ref), answer,
-                           evidence)
+                           evidence), claim
     except (InvalidAnswer, Budget, *LIMITS) as exc:
-        return stopped(exc, parsed, expected, answer, timeout)
+        return stopped(exc, parsed, expected, answer, timeout), claim
     except ShapeMismatch as exc:
         reason = str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")
-        return Verdict("incorrect", exc.latex, expected, [reason], None, answer, _shape_evidence())
+        return Verdict("incorrect", exc.latex, expected, [reason], None, answer, _shape_evidence()), claim
     except IndexClash as exc:
         return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer,
-                       {"kind": "form", "text": "the answer sums over one of its own free indices"})
+                       {"kind": "form", "text": "the answer sums over one of its own free indices"}), claim
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
         reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
         return Verdict("incorrect", parsed, expected, [reason], None, answer,
-                       {"kind": "form", "text": f"the answer names {exc}, an entry that does not exist"})
+                       {"kind": "form", "text": f"the answer names {exc}, an entry that does not exist"}), claim
+
+
+def _claim_shape(reading, ref, claim) -> str | None:
+    """A matrix answer that cannot be what the claim is: ∂y/∂W has M × M × D entries, x has D; ∂y/∂b is
+    an M × M matrix (the identity), 1 a number."""
+    import sympy as sp
+
+    from derive.check.claims import free_indices
+
+    if reading.form != "matrix" or claim is None:
+        return None
+    got = reading.matrix.shape
+    if len(ref.shape) > 2:
+        total = 1
+        for n in ref.shape:
+            total *= n
+        has = "1 (a number)" if got == (1, 1) else f"{got[0] * got[1]} (a {got[0]}×{got[1]} matrix)"
+        return f"{claim.text} has {claim.shape_text} entries ({total} at the sizes checked); the answer has {has}."
+    if got == (1, 1) and len(ref.shape) == 2 and ref.shape[0] == ref.shape[1] and ref.shape[0] > 1:
+        d = claim.derivation
+        identity = d.result == sp.KroneckerDelta(*free_indices(d))
+        return (f"{claim.text} is a matrix, {claim.shape_text}{' (the identity)' if identity else ''}; "
+                f"the answer is a number" + (": I is meant, not 1." if identity else "."))
+    return None
 
 
 def _shape_evidence() -> dict:

@@ -1,9 +1,8 @@
 """Expressions compiled to Python over NumPy arrays (every point at once) or mpmath numbers (30 digits).
 
-The inputs — Symbols and Indexed entries — are printed as argument names, not substituted: a
-substitution rebuilds every max/min and asks SymPy's assumptions about it again. The printed source
-is compiled directly (lambdify does the same with three times the overhead). Nothing here reads
-student text: the expressions come from the checker's own reading of it.
+NumPy through the one compile-to-NumPy that verification uses too (derive/numpy_lambdify.py); mpmath
+here, for the checker's 30-digit re-check, with inputs printed as argument names the same way.
+Nothing here reads student text: the expressions come from the checker's own reading of it.
 """
 
 from __future__ import annotations
@@ -11,102 +10,29 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import MpmathPrinter
+
+from derive.numpy_lambdify import Named, compile_numpy, inert, numeric_form
+
+__all__ = ["OutOfRange", "compile_exprs", "compile_mp", "inert"]
 
 
 class OutOfRange(Exception):
     """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
 
 
-class _Named:
-    """A printer mixin: each input (Symbol or Indexed entry) printed as its argument name."""
-
-    def __init__(self, settings=None, names: dict | None = None):
-        super().__init__(settings)
-        self.names = names or {}
-
-    def _print_Indexed(self, expr):
-        return self.names[expr] if expr in self.names else super()._print_Indexed(expr)
-
-    def _print_Symbol(self, expr):
-        return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
-
-
-class _Printer(_Named, NumPyPrinter):
-    """np.maximum/np.minimum: `reduce(maximum, [0, x])` fails on a scalar beside an array; np.heaviside:
-    SymPy's own printing goes through Piecewise and simplifies logic, seconds for a nested 1[·]."""
-
-    def _print_ComplexInfinity(self, expr):
-        return self._module_format("numpy.nan")
-
-    def _print_Piecewise(self, expr):  # SymPy's simplifies every condition's logic first: seconds, nested
-        exprs = ",".join(self._print(arg.expr) for arg in expr.args)
-        conds = ",".join(self._print(arg.cond) for arg in expr.args)
-        return f"{self._module_format('numpy.select')}([{conds}], [{exprs}], default={self._print(sp.nan)})"
-
-    def _print_InertDelta(self, expr):
-        a, b = (self._print(x) for x in expr.args)
-        return f"(1.0*{self._module_format('numpy.equal')}({a}, {b}))"
-
-    def _print_InertMax(self, expr):
-        return self._print_Max(expr)
-
-    def _print_InertMin(self, expr):
-        return self._print_Min(expr)
-
-    def _print_InertHeaviside(self, expr):
-        return self._print_Heaviside(expr)
-
-    def _print_Heaviside(self, expr):
-        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"{self._module_format('numpy.heaviside')}({self._print(expr.args[0])}, {h0})"
-
-    def _print_Max(self, expr):
-        return self._pairwise("numpy.maximum", expr.args)
-
-    def _print_Min(self, expr):
-        return self._pairwise("numpy.minimum", expr.args)
-
-    def _pairwise(self, func, args):
-        out = self._print(args[0])
-        for a in args[1:]:
-            out = f"{self._module_format(func)}({out}, {self._print(a)})"
-        return out
-
-
-def _numeric_form(e):
-    """What NumPy can evaluate: δ of two non-indices as a comparison, an undefined value as NaN."""
-    e = sp.sympify(e)
-    if e.has(sp.KroneckerDelta):
-        e = e.replace(lambda x: isinstance(x, sp.KroneckerDelta), lambda x: InertDelta(*x.args))
-    if e.has(sp.zoo, sp.nan):
-        e = e.xreplace({sp.zoo: sp.nan})
-    return e
-
-
-_NUMPY = {**np.__dict__, "numpy": np}  # what the printed NumPy code calls, unqualified
-
-
 def compile_exprs(exprs: list, inputs: list):
-    """A function of the inputs' values (one array each) giving every expression's values.
-
-    The inputs (Symbols and Indexed entries) are printed as argument names, not substituted: a
-    substitution rebuilds every max/min and asks SymPy's assumptions about it again. The source is
-    compiled directly (lambdify does the same with three times the overhead)."""
-    names = {a: f"a{n}_" for n, a in enumerate(inputs)}
-    body = [_numeric_form(e) for e in exprs]
+    """A function of the inputs' values (one array each, n points) giving every expression's n values,
+    through the one compile-to-NumPy (derive/numpy_lambdify.py); OutOfRange for an entry not among them."""
+    body = [sp.sympify(e) for e in exprs]
+    known = set(inputs)
     for b in body:
         labels = {i.base.label for i in b.atoms(sp.Indexed)}
-        stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in names and a not in labels
+        stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in known and a not in labels
                  and not (isinstance(a, sp.Symbol) and a in labels)]
         if stray:
             raise OutOfRange(str(min(stray, key=sp.default_sort_key)))
-    printer = _Printer({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
-    source = f"def f({', '.join(names.values())}):\n    return [{', '.join(printer.doprint(e) for e in body)}]\n"
-    space: dict = {}
-    exec(compile(source, "<derive: answer and reference>", "exec"), _NUMPY, space)  # noqa: S102 - our own printing
-    f = space["f"]
+    f = compile_numpy(body, inputs, "<derive: answer and reference>")
 
     def run(values: list, n: int) -> list:
         with np.errstate(all="ignore"):
@@ -116,34 +42,7 @@ def compile_exprs(exprs: list, inputs: list):
     return run
 
 
-class InertMax(sp.Function):
-    """max that stays as written: SymPy's Max compares its arguments on every substitution."""
-
-
-class InertMin(sp.Function):
-    """min that stays as written."""
-
-
-class InertDelta(sp.Function):
-    """δ(a, b) of two values that are not indices (from 1[a = b]): 1 where they are equal, else 0."""
-
-
-class InertHeaviside(sp.Function):
-    """Heaviside(g, value at 0) that stays as written: SymPy's asks whether g is real each time."""
-
-
-_INERT = {sp.Max: InertMax, sp.Min: InertMin, sp.Heaviside: InertHeaviside}
-
-
-def inert(expr: sp.Expr) -> sp.Expr:
-    """The expression with max, min and Heaviside that do not evaluate (instantiated many times)."""
-    if not isinstance(expr, sp.Basic) or not expr.has(*_INERT):
-        return expr
-    return expr.replace(lambda e: type(e) in _INERT, lambda e: _INERT[type(e)](*e.args))
-
-
-
-class _MpPrinter(_Named, MpmathPrinter):
+class _MpPrinter(Named, MpmathPrinter):
     """mpmath, for the 30-digit re-check of a difference; 1[·], max and min as Python expressions."""
 
     def _print_ComplexInfinity(self, expr):
@@ -181,7 +80,7 @@ def compile_mp(exprs: list, inputs: list):
     names = {a: f"a{n}_" for n, a in enumerate(inputs)}
     printer = _MpPrinter({"fully_qualified_modules": True, "inline": True, "order": "none"}, names)
     args = ", ".join(names.values())
-    source = "".join(f"def f{n}({args}):\n    return {printer.doprint(_numeric_form(e))}\n"
+    source = "".join(f"def f{n}({args}):\n    return {printer.doprint(numeric_form(e))}\n"
                      for n, e in enumerate(exprs))
     space: dict = {}
     exec(compile(source, "<derive: 30 digits>", "exec"), _MPMATH, space)  # noqa: S102 - our own printing

@@ -3,7 +3,7 @@
 The parent imports SymPy and the checker and prepares the derivation (derive/check/worker.py:
 from derive's cache for a built-in target), then forks. The child has the same limits as a pool
 worker — an address-space limit and the check's own time limit — and the parent kills it when
-it overruns the limit by more than MARGIN. A child that dies with the answer is replaced once.
+it overruns task.wall_limit (its CPU-time limit allowing for load). A child that dies with the answer is replaced once.
 Ctrl-C kills the child at once. Where fork is not safe after imports (anything but Linux:
 macOS system libraries do not survive fork without exec) a one-worker pool does the same.
 """
@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 
-from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MARGIN, Task
+from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Task, wall_limit
 from derive.check.verdict import Verdict, stopped_json
 from derive.errors import DeriveError
 
@@ -81,7 +81,7 @@ def _in_child(task: Task, timeout: float, memory_mb: int) -> dict | None:
 
 
 def _collect(read: int, pid: int, timeout: float) -> dict | None:
-    deadline = time.monotonic() + timeout + MARGIN
+    deadline = time.monotonic() + wall_limit(timeout)
     chunks = []
     while True:
         left = deadline - time.monotonic()

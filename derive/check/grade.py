@@ -24,7 +24,7 @@ from derive.check.pool import CheckPool, Task
 from derive.check.verdict import VERDICTS
 from derive.errors import DeriveError
 
-REPORT_COLUMNS = ("id", "verdict", "parsed", "feedback", "counterexample", "evidence", "answer")
+REPORT_COLUMNS = ("id", "verdict", "claim", "parsed", "feedback", "counterexample", "evidence", "answer")
 MAX_CELL = 128 * 1024  # characters in one cell of the answers file
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # C0 and C1 controls but tab and newline, and the bidirectional overrides that reorder shown text
@@ -166,7 +166,8 @@ def gradescope(rows: list[dict]) -> dict:
     tests = []
     for row in rows:
         right = row["verdict"] == "correct"
-        output = "\n".join(x for x in (f"verdict: {row['verdict']}", row["parsed"] and f"understood: {row['parsed']}",
+        output = "\n".join(x for x in (f"verdict: {row['verdict']}", row.get("claim") and f"claim: {row['claim']}",
+                                        row["parsed"] and f"understood: {row['parsed']}",
                                         row["feedback"], row["counterexample"] and
                                         f"counterexample: {row['counterexample']}",
                                         row.get("evidence") and f"evidence: {row['evidence']}") if x)
@@ -211,11 +212,11 @@ def _lines(graded: list, twice: dict) -> tuple[list, Counter]:
                 ] if r.ident in twice else []
         if v is None:  # a row that could not be read
             counts["invalid"] += 1
-            lines.append({"id": r.ident, "verdict": "invalid", "parsed": "", "feedback": " ".join([r.problem, *note]),
+            lines.append({"id": r.ident, "verdict": "invalid", "claim": "", "parsed": "", "feedback": " ".join([r.problem, *note]),
                           "counterexample": "", "evidence": "", "answer": r.answer[:MAX_CELL]})
             continue
         counts[v.verdict] += 1
-        lines.append({"id": r.ident, "verdict": v.verdict, "parsed": v.parsed or "",
+        lines.append({"id": r.ident, "verdict": v.verdict, "claim": v.claim or "", "parsed": v.parsed or "",
                       "feedback": " ".join([*v.feedback, *note]),
                       "counterexample": (v.counterexample or {}).get("text", ""), "evidence": v.evidence_text,
                       "answer": r.answer})

@@ -15,6 +15,7 @@ import numpy as np
 from derive.check import parse as t
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized, resolve
 
 MAX_EXPONENT = 64
 
@@ -35,7 +36,15 @@ def _shape(a) -> str:
     return "×".join(str(s) for s in a.shape)
 
 
+def make(kind: str, shape: tuple) -> np.ndarray:
+    """The identity or a matrix of ones at a concrete shape (for derive.check.unsized)."""
+    return np.eye(shape[0]) if kind == "identity" else np.ones(shape)
+
+
 def _op(op: str, a, b):
+    a, b, unsized = resolve(op, a, b, make)
+    if unsized is not None:
+        return unsized
     if op in ("+", "-"):
         a, b = _fit_scalar(a, b)
         if a.shape != b.shape:
@@ -105,6 +114,11 @@ class Evaluator:
     def named(self, key: str | None, node):
         ref = self.ref
         key = ref.aliases.get(key, key)
+        if key in getattr(ref, "forbidden", ()):  # a value claim written in terms of itself or what follows
+            what = "is what the left-hand side claims" if _pretty(key, ref.net.batch) == ref.claim_text else \
+                f"is not known yet where {ref.claim_text} is computed"
+            raise InvalidAnswer(f"{_pretty(key, ref.net.batch)} {what}; write {ref.claim_text} in terms of earlier "
+                                "quantities")
         if key in self.p.values:
             return self.leaf(self.p.values[key])
         if key in ("w", "b", "delta", "s", "z"):
@@ -128,12 +142,17 @@ class Evaluator:
         return np.array([[float(Fraction(node.text))]])
 
     def read_Word(self, node):
+        if node.text in ("I", "ones"):  # the identity and 𝟏: sized by their neighbours
+            return Unsized("identity" if node.text == "I" else "ones")
         return self.named(node.text.lower(), node)
 
     def read_Hat(self, node):
         return self.named(name_key(node), node)
 
     def read_Sub(self, node):
+        if isinstance(node.base, t.Word) and node.base.text == "I" and len(node.index) == 1:
+            size = node.index[0]  # I_3 sized as written; I_K by its neighbours (K is not a width here)
+            return make("identity", (int(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
         key = name_key(node)
         if key is None or not (key in self.p.values or key in self.ref.aliases):
             idx = node.index[0] if len(node.index) == 1 else None
@@ -226,6 +245,9 @@ class Evaluator:
 
     def read_Frac(self, node):
         if _is_partial(node):
+            if getattr(self.ref, "no_partials", False):
+                raise InvalidAnswer(f"{self.ref.claim_text} is a value of the forward pass: it is written without "
+                                    "gradients")
             top, bottom = node.num.a, node.den.a
             if name_key(top) not in COSTS and getattr(top, "text", None) not in COSTS:
                 raise InvalidAnswer(_JACOBIAN.format(_pretty(name_key(top) or "?"), _pretty(name_key(bottom) or "?")))

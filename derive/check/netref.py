@@ -40,6 +40,8 @@ class Point:
     kinks: list = field(default_factory=list)  # the reference's thresholds here, one array each
     group: int = 0  # which set of sizes
     family: int = 0  # points of one family share a one-hot target
+    loss: float = float("nan")  # the loss's value here, for a claim about it
+    grads: dict = field(default_factory=dict)  # code name -> every parameter's gradient, for a claim about one
 
 
 class NetworkReference:
@@ -143,7 +145,7 @@ class NetworkReference:
         sizes = {f"d{k}": widths[k] for k in range(net.depth + 1)}
         if net.batch:
             sizes["N"] = inputs["X"].shape[1]
-        return Point(sizes, inputs, values, upstream, fprime, expected, kinks, group, family)
+        return Point(sizes, inputs, values, upstream, fprime, expected, kinks, group, family, float(_loss), grads)
 
     def allowed(self) -> str:
         from derive.check.nettext import _pretty

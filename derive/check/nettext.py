@@ -130,6 +130,10 @@ def answer_latex(node, batch: bool = False) -> str:
     def go(n, parent=0):
         if isinstance(n, t.Num):
             return n.text
+        if isinstance(n, t.Word) and n.text in ("I", "ones"):
+            return "I" if n.text == "I" else r"\mathbf{1}"
+        if isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1:
+            return f"I_{{{getattr(n.index[0], 'text', '?')}}}"
         key = name_key(n) if isinstance(n, (t.Word, t.Hat, t.Sub)) else None
         if key is not None:
             return _latex_name(key, batch)
@@ -168,6 +172,8 @@ def answer_latex(node, batch: bool = False) -> str:
 
 def plain(node, batch: bool = False) -> str:
     """A node as plain text for a sentence: s1, W2ᵀ δ2, max(0, s1); … where it has no short form."""
+    if isinstance(node, t.Word) and node.text in ("I", "ones"):
+        return "I" if node.text == "I" else "𝟏"
     key = name_key(node) if isinstance(node, (t.Word, t.Hat, t.Sub)) else None
     if key is not None:
         return _pretty(key, batch)

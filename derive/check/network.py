@@ -26,20 +26,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from derive.check import evidence as ev
-from derive.check import parse as t
-from derive.check.neteval import Evaluator, Mismatch, _delta_partials, _mixes_hadamard, left_to_right
+from derive.check.netclaims import claim_of, view
+from derive.check.neteval import Evaluator, Mismatch, _delta_partials, _mixes_hadamard, left_to_right, make
 from derive.check.netref import NetworkReference, Point, cover, network_reference
 from derive.check.nettext import (
     _chain,
-    _is_partial,
     _numbered,
     _pretty,
     answer_latex,
     check_chain,
     expected_latex,
-    name_key,
 )
 from derive.check.screen import InvalidAnswer
+from derive.check.unsized import Unsized, at_shape
 from derive.check.verdict import Verdict
 
 __all__ = ["NetworkReference", "Point", "check_network", "network_reference"]
@@ -68,6 +67,8 @@ def _at(node, ref: NetworkReference, p: Point, rows: bool) -> tuple:
     e = Evaluator(ref, p, rows)
     with np.errstate(all="ignore"):
         v = e(node)
+    if isinstance(v, Unsized):  # the whole answer is I or 𝟏: as large as the gradient
+        v = at_shape(v, p.expected.shape, make)
     return (v.T if rows else v), e.kinks
 
 
@@ -91,48 +92,47 @@ def matches(values: Values, ref: NetworkReference | None = None) -> bool | None:
     return ok
 
 
-def unpack(node, d, batch: bool):
-    """The right-hand side of `∂J/∂x = …`, checking that the left names the variable of this check."""
-    if not isinstance(node, t.Equation):
-        return node
-    lhs = node.sides[0]
-    if _is_partial(lhs):
-        key = name_key(lhs.den.a)
-        if key is not None and key != d.wrt.lower():
-            raise InvalidAnswer(f"the left-hand side is a derivative with respect to {_pretty(key, batch)}, "
-                                f"but this checks the derivative with respect to {_pretty(d.wrt.lower(), batch)}")
-    return node.sides[-1]
-
-
 def check_network(d, answer: str, *, timeout: float | None = 2.0) -> Verdict:
-    """The verdict on a matrix answer for a network gradient (see the module's conventions)."""
+    """The verdict on a matrix answer for a network gradient (see the module's conventions), or on the
+    claim its left-hand side makes (derive/check/netclaims.py)."""
+    from dataclasses import replace
+
+    verdict, claim = _check(d, answer, timeout)
+    return replace(verdict, claim=claim.text) if claim is not None else verdict
+
+
+def _check(d, answer: str, timeout: float | None) -> tuple:
     from derive.check.compare import Budget, time_limit
     from derive.check.parse import parse
+    from derive.check.symbolic import spent
     from derive.check.verdict import LIMITS, none, stopped
 
     expected = expected_latex(d)
     batch = d.network.batch
-    parsed = None
+    parsed = claim = None
     try:
         ref = network_reference(d)  # built once per derivation, thresholds crossed: not the student's time
-        with time_limit(timeout):
-            node = unpack(_delta_partials(parse(_numbered(answer))), d, batch)
+        with spent() as used, time_limit(timeout):
+            node, claim = claim_of(_delta_partials(parse(_numbered(answer))), ref)
+        ref = view(ref, claim)  # the claimed quantity at the reference's points: not the student's time either
+        left = None if timeout is None else max(timeout - used(), 1e-3)
+        with time_limit(left):
             pairs = _chain(node)
             if pairs is not None:
                 parsed, problems = check_chain(pairs, d, batch)
                 if problems:
                     return Verdict("incorrect", parsed, expected, [p + "." for p in problems], None, answer,
-                                   {"kind": "form", "text": "the chain of Jacobians does not link up"})
+                                   {"kind": "form", "text": "the chain of Jacobians does not link up"}), claim
                 reason = (f"the chain rule is complete from L to {_pretty(d.wrt.lower(), batch)}, but it names the "
                           "factors without their values; write them out (e.g. δ1 xᵀ) to have them checked.")
-                return Verdict("undecided", parsed, expected, [reason], None, answer, none(reason))
+                return Verdict("undecided", parsed, expected, [reason], None, answer, none(reason)), claim
             parsed = answer_latex(node, batch)
-            return _judge(node, ref, d, parsed, expected, answer)
+            return _judge(node, ref, d, parsed, expected, answer, claim), claim
     except (InvalidAnswer, Budget, *LIMITS) as exc:
-        return stopped(exc, parsed, expected, answer, timeout)
+        return stopped(exc, parsed, expected, answer, timeout), claim
     except (ValueError, ZeroDivisionError, FloatingPointError):
         reason = "the answer cannot be evaluated"
-        return Verdict("invalid", parsed, expected, [reason], None, answer, none(reason))
+        return Verdict("invalid", parsed, expected, [reason], None, answer, none(reason)), claim
 
 
 ROW_NOTE = ("read in the row convention (vectors as rows, s = zW + b, so W there is Wᵀ here): your answer is "
@@ -143,7 +143,7 @@ READINGS = ((False, False), (False, True), (True, False), (True, True))  # (regr
 SHAPE = {"kind": "shape", "text": "the answer's matrices do not fit together or have the wrong shape"}
 
 
-def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
+def _judge(node, ref, d, parsed, expected, answer, claim) -> Verdict:
     batch = ref.net.batch
     results = {}
     for regrouped, rows in READINGS:
@@ -161,12 +161,13 @@ def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
                 notes.append(BRACKET_NOTE.format(str(results[False, rows]).rstrip("?").split(":")[0],
                                                  answer_latex(left_to_right(node), batch)))
             if rows:
-                notes.append(ROW_NOTE.format(f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.latex}$"))
-            return _covered(tree, rows, values, ref, parsed, expected, answer, notes)
+                own = f"∂L/∂{_pretty(d.wrt.lower(), batch)} = ${d.gradient.latex}$"
+                notes.append(ROW_NOTE.format(own if claim.kind == "gradient" else claim.text))
+            return _covered(tree, rows, values, ref, parsed, expected, answer, notes, claim)
     fitted = [(key, v) for key, v in results.items() if isinstance(v, Values) and matches(v) is not None]
     if fitted:
         (regrouped, rows), values = fitted[0]
-        feedback = explain(values)
+        feedback = explain(values, _noun(claim))
         if rows:
             feedback.insert(0, "read in the row convention (every quantity transposed) the shapes fit, "
                                "but the values do not.")
@@ -174,6 +175,11 @@ def _judge(node, ref, d, parsed, expected, answer) -> Verdict:
     column = results[False, False]
     if isinstance(column, Values):
         got, want = column.answers[0].shape, ref.points[0].expected.shape
+        if got == (1, 1) and claim.kind == "jacobian":  # ∂ŷ/∂s = 1: a number where a matrix is meant
+            eye = all(np.array_equal(p.expected, np.eye(want[0])) for p in ref.points)
+            text = (f"{claim.text} is a {want[0]}×{want[1]} matrix{' (the identity)' if eye else ''}; the answer is "
+                    "a number" + (": I is meant, not 1." if eye else "."))
+            return Verdict("incorrect", parsed, expected, [text], None, answer, SHAPE)
         text = f"shape {got[0]}×{got[1]}, expected {want[0]}×{want[1]}"
         return Verdict("incorrect", parsed, expected, [text + (": a transpose?" if got == want[::-1] else ".")],
                        None, answer, SHAPE)
@@ -186,7 +192,7 @@ def _differs() -> dict:
     return {"kind": "counterexample", "text": "a counterexample: the values differ at a point"}
 
 
-def _covered(tree, rows, values, ref, parsed, expected, answer, notes) -> Verdict:
+def _covered(tree, rows, values, ref, parsed, expected, answer, notes, claim) -> Verdict:
     """Agreement at the first points: now both sides of every threshold, and the verdict on all of it."""
     known = {id(p): (v, k) for p, v, k in zip(values.points, values.answers, values.kinks)}
 
@@ -199,7 +205,7 @@ def _covered(tree, rows, values, ref, parsed, expected, answer, notes) -> Verdic
     seen = Values([v for _, v in found.visited], rows, [p for p, _ in found.visited])
     if found.visited and not matches(seen):
         both = Values(values.answers + seen.answers, rows, values.points + seen.points)
-        return Verdict("incorrect", parsed, expected, explain(both), counterexample(seen, ref), answer, _differs())
+        return Verdict("incorrect", parsed, expected, explain(both, _noun(claim)), counterexample(seen, ref), answer, _differs())
     count = len(values.points) + len(seen.points)
     mags = ref.magnitudes()
     text = ev.numeric_text(count, 0, found.crossed, mags, sets="in 2 sets of sizes", count=found.count)
@@ -213,24 +219,29 @@ def _covered(tree, rows, values, ref, parsed, expected, answer, notes) -> Verdic
     return Verdict("correct", parsed, expected, notes, None, answer, evidence.to_json())
 
 
-def explain(values: Values) -> list:
+def _noun(claim) -> str:
+    return "gradient" if claim.kind in ("gradient", "parameter", "signal") else "claimed " + (
+        "Jacobian" if claim.kind == "jacobian" else "value")
+
+
+def explain(values: Values, noun: str = "gradient") -> list:
     """A named mistake where there is one: zero, a sign, a constant factor; else how much is right."""
     from derive.check.feedback import constant_ratio
 
     a = np.concatenate([_fits(v, p.expected).ravel() for v, p in zip(values.answers, values.points)])
     e = np.concatenate([p.expected.ravel() for p in values.points])
     if np.allclose(a, 0) and not np.allclose(e, 0):
-        return ["your answer is 0 everywhere, but the gradient is not."]
+        return [f"your answer is 0 everywhere, but the {noun} is not."]
     mask = np.abs(e) > 1e-9
     if mask.any() and np.all(np.isfinite(a)) and np.allclose(a[~mask], 0, atol=1e-9):
         r = a[mask] / e[mask]
         if np.allclose(r, r[0], rtol=1e-6):
-            return constant_ratio(float(r[0]), "gradient")
+            return constant_ratio(float(r[0]), noun)
     p0 = values.points[0]
     ok = np.isclose(_fits(values.answers[0], p0.expected), p0.expected, rtol=RTOL, atol=ATOL)
     if ok.any() and not ok.all():
         return [f"right in {int(ok.sum())} of {ok.size} entries at the first point, wrong in the others."]
-    return ["the answer differs from the gradient."]
+    return [f"the answer differs from the {noun}."]
 
 
 def counterexample(values: Values, ref: NetworkReference) -> dict | None:
@@ -244,8 +255,9 @@ def counterexample(values: Values, ref: NetworkReference) -> dict | None:
         data = {k: np.round(a, 4).tolist() for k, a in p.inputs.items()}
         sizes = ", ".join(f"{k} = {n}" for k, n in p.sizes.items())
         entry = f"({r + 1}, {c + 1})" if p.expected.shape[1] > 1 else f"{r + 1}"
+        claimed = getattr(ref, "claim_text", None) or f"∂L/∂{_pretty(ref.wrt.lower(), ref.net.batch)}"
         text = (f"at sizes {sizes}, with random x, W, b, y (in 'values'): entry {entry} of your answer "
-                f"is {got:.6g}, of ∂L/∂{_pretty(ref.wrt.lower(), ref.net.batch)} it is {want:.6g}.")
+                f"is {got:.6g}, of {claimed} it is {want:.6g}.")
         return {"values": data, "sizes": dict(p.sizes), "entry": {"row": r + 1, "col": c + 1},
                 "answer": round(got, 6) if np.isfinite(got) else None, "expected": round(want, 6), "text": text}
     return None

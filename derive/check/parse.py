@@ -241,6 +241,9 @@ class _ToTree(Transformer):
     def indicator(self, _tok, cond):
         return Indicator(cond)
 
+    def ones(self, _tok):
+        return Word("ones")  # 𝟏, \\mathbf{1} without a condition: the vector of ones
+
     def iverson(self, cond):
         return Indicator(cond)
 

@@ -20,7 +20,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MARGIN, Prepare, Task
+from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Prepare, Task, wall_limit
 from derive.check.verdict import Verdict
 from derive.errors import DeriveError
 
@@ -126,7 +126,7 @@ class _Slot:
         for _attempt in range(2):
             data = self._prepare(task)
             if data is None:
-                data = self._call(task, self.pool.timeout + MARGIN)
+                data = self._call(task, wall_limit(self.pool.timeout))
             if data is _LATE:
                 return _stopped(f"the check took longer than {self.pool.timeout:g} s and was stopped", "undecided")
             if data is not _DIED:

@@ -34,6 +34,8 @@ KNOWN_COMMANDS = frozenset(["alpha", "beta", "gamma", "delta", "epsilon", "varep
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _SPACING = re.compile(r"(?<!\\)\\(?=\s)|\\[,;:!]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|~")
 _SIZING = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*(\.|\\\{|\\\}|\\\||[()\[\]|])?")
+_IDENTITY = re.compile(r"\\(?:mathbb|mathds|mathbbm)\s*\{\s*I\s*\}")
+_HADAMARD_POWER = re.compile(r"\^\s*\{\s*\\(?:odot|circ)\s*(\d+|\{\s*\d+\s*\})\s*\}")
 _ONE = re.compile(r"\\(?:mathbb|mathbf|mathds|mathbbm)\s*\{\s*1\s*\}")
 _NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|softmax|sigmoid|relu|ReLU|sgn|tr)\s*\}")
 _TEXT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{([^{}]*)\}")
@@ -152,6 +154,8 @@ def screen(answer: str) -> str:
     # ∂C/∂y_i written on one line is the fraction \frac{∂C}{∂y_i}
     text = _PARTIAL_SLASH.sub(lambda m: rf"\frac{{\partial {m.group(1)}}}{{\partial {m.group(2)}}}", text)
     text = re.sub(r"\\mathbb\s*\{\s*R\s*\}", "", text)
+    text = _IDENTITY.sub("I", text)  # \mathbb{I}, \mathbf{I}: the identity, read as I
+    text = _HADAMARD_POWER.sub(r"^{\1}", text)  # A^{⊙2}: powers of a matrix are read entry by entry anyway
     if r"\cases" in text:
         text = _WORDS.sub(" ", text)
     return text.strip()

@@ -28,10 +28,12 @@ class Budget(Exception):
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise Budget after `seconds` where a timer can be set (the main thread); else no limit.
+    """Raise Budget after `seconds` of this process's CPU time, where a timer can be set (the main
+    thread); else no limit. CPU time, not wall time: a loaded machine that runs the check more slowly
+    does not change its verdict (the pool's wall-clock backstop allows for the load, derive/check/task.py).
 
     Nests: an inner limit never outlasts the outer one, and the outer one resumes afterwards.
-    The worker pool's hard limit is the backstop for C code an alarm cannot interrupt.
+    The worker pool's hard limit is the backstop for C code a timer cannot interrupt.
     """
     if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
@@ -40,19 +42,28 @@ def time_limit(seconds: float | None):
     def fire(signum, frame):
         raise Budget()
 
-    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    outer = signal.getitimer(signal.ITIMER_PROF)[0]
     if outer:
         seconds = min(seconds, outer)
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    start = time.process_time()
+    old = signal.signal(signal.SIGPROF, fire)
+    signal.setitimer(signal.ITIMER_PROF, max(seconds, 1e-3))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
         if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+            signal.setitimer(signal.ITIMER_PROF, max(outer - (time.process_time() - start), 1e-3))
+
+
+@contextmanager
+def spent():
+    """`with spent() as used:` — used() is the CPU time spent inside the block (so far, or in all)."""
+    start = time.process_time()
+    end = []
+    yield lambda: (end[0] if end else time.process_time()) - start
+    end.append(time.process_time())
 
 
 def delta_normal(expr: sp.Expr) -> sp.Expr:

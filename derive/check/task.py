@@ -11,6 +11,13 @@ from dataclasses import dataclass
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MEMORY_MB = 1536
 MARGIN = 1.0  # seconds on top of an answer's limit: the pipe and the scheduler, never preparing
+LOAD_ALLOWANCE = 3.0  # an answer's limit is CPU time; the wall-clock backstop allows a machine this loaded
+
+
+def wall_limit(timeout: float) -> float:
+    """How long (wall clock) a process checking one answer may take before it is stopped: its CPU-time
+    limit stretched by a loaded machine, plus the margin. Only C code a timer cannot stop reaches it."""
+    return timeout * LOAD_ALLOWANCE + MARGIN
 
 
 @dataclass(frozen=True)

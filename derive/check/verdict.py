@@ -25,6 +25,7 @@ class Verdict:
     counterexample: dict | None = None
     answer: str = ""
     evidence: dict | None = None
+    claim: str | None = None  # what was checked: ∂C/∂W, ∂y_i/∂b_j, ∂y_i/∂x_j for i = j, z₂ …
 
     @property
     def correct(self) -> bool:
@@ -41,15 +42,17 @@ class Verdict:
     def to_json(self) -> dict:
         return {"verdict": self.verdict, "parsed": self.parsed, "expected": self.expected,
                 "feedback": list(self.feedback), "counterexample": self.counterexample,
-                "evidence": dict(self.evidence) if self.evidence else None}
+                "evidence": dict(self.evidence) if self.evidence else None, "claim": self.claim}
 
     @classmethod
     def from_json(cls, data: dict, answer: str = "") -> Verdict:
         return cls(data["verdict"], data.get("parsed"), data.get("expected", ""), list(data.get("feedback", [])),
-                   data.get("counterexample"), answer, data.get("evidence"))
+                   data.get("counterexample"), answer, data.get("evidence"), data.get("claim"))
 
     def text(self) -> str:
         lines = []
+        if self.claim:
+            lines.append(f"claim:      {self.claim}")
         if self.parsed is not None:
             lines.append(f"understood: {self.parsed}")
         lines.append(f"verdict:    {self.verdict}")
@@ -63,21 +66,21 @@ class Verdict:
         return "\n".join(lines) + "\n"
 
     def _repr_latex_(self) -> str:
-        shown = _math(self.parsed) if self.parsed is not None else r"\text{(not read)}"
+        shown = markdown_math(self.parsed) if self.parsed is not None else r"\text{(not read)}"
         mark = {"correct": r"\checkmark", "incorrect": r"\times", "undecided": "?", "invalid": "!"}[self.verdict]
         return rf"$$ {shown} \quad {mark}\ \text{{{self.verdict}}} $$"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.verdict}**"]
+        lines = [f"**{self.verdict}**" + (f" (claim checked: {_prose(self.claim)})" if self.claim else "")]
         if self.parsed is not None:
-            lines.append(f"\nunderstood: $${_math(self.parsed)}$$")
+            lines.append(f"\nunderstood: $${markdown_math(self.parsed)}$$")
         if self.verdict != "correct":
-            lines.append(f"\nexpected: $${_math(self.expected)}$$")
-        lines += [f"- {_prose(s)}" for s in self.feedback]
+            lines.append(f"\nexpected: $${markdown_math(self.expected)}$$")
+        lines += [f"- {markdown_prose(s)}" for s in self.feedback]
         if self.counterexample:
-            lines.append(f"\ncounterexample: {_prose(self.counterexample['text'])}")
+            lines.append(f"\ncounterexample: {markdown_prose(self.counterexample['text'])}")
         if self.evidence_text:
-            lines.append(f"\nevidence: {_prose(self.evidence_text)}")
+            lines.append(f"\nevidence: {markdown_prose(self.evidence_text)}")
         return "\n".join(lines) + "\n"
 
 
@@ -85,12 +88,12 @@ class Verdict:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]$|~#!])")
 
 
-def _prose(text: str) -> str:
+def markdown_prose(text: str) -> str:
     """Text (which may quote the student) as Markdown prose: no HTML, no links, no math."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
-def _math(latex: str | None) -> str:
+def markdown_math(latex: str | None) -> str:
     """LaTeX inside $$…$$ in a notebook: no raw HTML (< and > as \\lt, \\gt) and no way out of the math."""
     text = str(latex or "")
     return text.replace("$", r"\$").replace("<", r"\lt ").replace(">", r"\gt ")

@@ -1,0 +1,273 @@
+"""`derive audit`: every claim of a written solution checked against the sheet it answers.
+
+Each claim is tied to a question (`questions.tie`) and judged by what it states:
+- printed numbers: against the question's worked example at their printed precision (`numbers`);
+- a derivative `∂A/∂V = …`: by the answer checker, against the derivation of the part that derives
+  with respect to V (the checker reads the left-hand side and judges that claim);
+- anything else (a definition, a chain-rule product of Jacobians, a step of prose) is listed as
+  "not checked" with the reason, never dropped.
+A verdict always says what it rests on (`evidence`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from derive.audit.claims import Claim, claims_of, matching_brace
+from derive.audit.document import read_document
+from derive.audit.numbers import normal_name, read_printed
+from derive.audit.questions import tie
+from derive.errors import DeriveError
+
+VERDICTS = ("correct", "incorrect", "undecided", "not checked")
+_PARTIAL = re.compile(r"^\s*(\\partial|\\delta|∂)(?![A-Za-z])\s*")
+LOSS_NAMES = {"L", "J", "C", "E", "\\ell", "l"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of the report: a claim, where it is, its question, and the verdict with its reasons."""
+
+    line: int
+    latex: str
+    question: str
+    verdict: str
+    feedback: tuple = ()
+    evidence: str = ""  # what a correct/incorrect/undecided verdict rests on
+    reason: str = ""  # why a claim is not checked
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "latex": self.latex, "question": self.question, "verdict": self.verdict,
+                "feedback": list(self.feedback), "evidence": self.evidence, "reason": self.reason}
+
+
+@dataclass
+class Audit:
+    document: str
+    sheet: str
+    findings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # document-wide findings, e.g. two loss conventions
+
+    @property
+    def summary(self) -> dict:
+        counts = {v: 0 for v in VERDICTS}
+        for f in self.findings:
+            counts[f.verdict] += 1
+        checked = len(self.findings) - counts["not checked"]
+        return {"claims": len(self.findings), **counts, "checked_share": round(checked / len(self.findings), 3)
+                if self.findings else 0.0}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(f.verdict == "incorrect" for f in self.findings) else 0
+
+    def to_json(self) -> dict:
+        return {"document": self.document, "sheet": self.sheet, "claims": [f.to_json() for f in self.findings],
+                "notes": list(self.notes), "summary": self.summary}
+
+
+def audit(text: str, sheet, *, document: str = "solution", fmt: str | None = None, timeout: float = 2.0) -> Audit:
+    """The audit of a written solution `text` against `sheet` (a derive.sheets Sheet)."""
+    claims = claims_of(read_document(text, fmt))
+    titles = [q.title for q in sheet.questions]
+    judge = _Judge(sheet, timeout)
+    result = Audit(document, sheet.name)
+    for claim, where in zip(claims, tie(claims, titles)):
+        question = sheet.questions[where.question] if where.question is not None else None
+        title = f"{where.question + 1}. {question.title}" if question else ""
+        result.findings.append(judge.claim(claim, question, title))
+    result.notes.extend(judge.consistency(claims))
+    return result
+
+
+class _Judge:
+    def __init__(self, sheet, timeout: float):
+        self.sheet, self.timeout = sheet, timeout
+        self._derivations: dict = {}
+        self._examples: dict = {}
+        self._keys: dict = {}  # convention description -> its key (sum, half, mean, half_mean)
+        self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
+
+    def claim(self, claim: Claim, question, title: str) -> Finding:
+        def finding(verdict, feedback=(), evidence="", reason=""):
+            return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason)
+
+        if question is None:
+            return finding("not checked", reason="no question of the sheet fits this claim's place")
+        printed = read_printed(claim.rhs)
+        if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
+            return self._numbers(claim, printed, question, finding)
+        match = derivative_of(claim.lhs)
+        part, wrt = self._part_for(question, match[1], match[0]) if match else (None, None)
+        network = next((p for p in question.parts if p.kind == "network"), None)
+        if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
+            part, wrt = network, self._wrts(network)[0]
+        if part is None and match:
+            wrts = sorted({w for p in question.parts for w in self._wrts(p)})
+            return finding("not checked", reason=f"the question derives with respect to {', '.join(wrts) or 'nothing'}"
+                           f", not {match[1]}")
+        if part is None:
+            part = next((p for p in question.parts if p.kind in ("target", "module")), None)
+            if part is None:
+                return finding("not checked", reason="the question derives nothing this claim can be checked against")
+            wrt = self._wrts(part)[0]
+        try:
+            derivation = self._derivation(part, wrt)
+        except DeriveError as exc:
+            return finding("not checked", reason=f"the sheet's part cannot be derived: {exc.message}")
+        verdict = derivation.check(claim.latex, timeout=self.timeout)
+        if verdict.verdict == "invalid":
+            return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
+        return finding(verdict.verdict, verdict.feedback, verdict.evidence_text)
+
+    # ------------------------------------------------------------ derivatives
+
+    def _wrts(self, part) -> tuple:
+        if part.kind == "network":  # every parameter of the network, not only those the sheet derives
+            from derive.network.chain import network
+
+            return tuple(dict.fromkeys((*part.wrt, *network(part.network).params)))
+        if part.kind in ("target", "module"):
+            return part.wrt or (self._default_wrt(part),)
+        return ()
+
+    def _default_wrt(self, part) -> str:
+        d = self._derivation(part, None)
+        return d.wrt.name if hasattr(d.wrt, "name") else str(d.wrt)
+
+    def _part_for(self, question, denominator: str, numerator: str = ""):
+        """The part that derives with respect to what `denominator` names, and that variable's name:
+        a network's parameter by its layer (W_2, W^{(2)}), a module's variable with or without the
+        entry's subscript (x_i, W_{ij}). A cost written with a subscript (C_2) prefers a part whose
+        cost is scaled (C₂ = 3C), a plain one (C) a part whose cost is not."""
+        name = normal_name(denominator)
+        bare = normal_name(re.sub(r"_\{[^{}]*\}\s*$|_[A-Za-z0-9]\s*$", "", denominator.strip()))
+        scaled = bool(re.fullmatch(r"[A-Za-z]+_?\{?\d\}?", numerator.strip()))
+        networks_first = sorted(question.parts, key=lambda p: (p.kind != "network", (p.scale != 1) != scaled))
+        for part in networks_first:
+            for wrt in self._wrts(part):
+                spelled = {wrt, "\\" + wrt}
+                if part.kind == "network" and name in spelled:
+                    return part, wrt
+                if part.kind != "network" and (name in spelled or bare in spelled):
+                    return part, wrt
+        return None, None
+
+    def _derivation(self, part, wrt):
+        key = (id(part), wrt)
+        if key not in self._derivations:
+            self._derivations[key] = _derive(part, wrt)
+        return self._derivations[key]
+
+    # ------------------------------------------------------------ numbers
+
+    def _numbers(self, claim: Claim, printed, question, finding) -> Finding:
+        from derive.audit.numbers import judge
+
+        part = next((p for p in question.parts if p.kind == "network" and p.numeric), None)
+        if part is None:
+            return finding("not checked", reason="numbers, but the question has no worked example of a network "
+                           "to compare them with")
+        examples = self._examples_of(part)
+        members = [claim.lhs, *([claim.previous] if claim.previous else [])]
+        result = judge(members, printed, examples)
+        if result.convention and self._keys.get(result.convention):
+            self.numbers_hold_under.setdefault(self._keys[result.convention], claim.line)
+        if result.verdict == "not checked":
+            return finding("not checked", reason=result.text)
+        return finding(result.verdict, [] if result.verdict == "correct" else [result.text], result.text)
+
+    def _examples_of(self, part) -> dict:
+        if id(part) not in self._examples:
+            examples, keys = _examples(part)
+            self._examples[id(part)] = examples
+            self._keys.update(keys)
+        return self._examples[id(part)]
+
+    # ------------------------------------------------------------ the document as a whole
+
+    def consistency(self, claims: list) -> list:
+        """Loss definitions of the document that disagree with the convention its numbers hold under."""
+        notes = []
+        for claim in claims:
+            if normal_name(claim.lhs).lstrip("\\") not in {n.lstrip("\\") for n in LOSS_NAMES}:
+                continue
+            stated = loss_convention(claim.rhs)
+            for held, line in self.numbers_hold_under.items():
+                if stated and held and stated != held:
+                    notes.append(f"line {claim.line} defines the loss as {_CONVENTION_TEXT[stated]}, but the "
+                                 f"numbers from line {line} hold under {_CONVENTION_TEXT[held]}")
+        return notes
+
+
+_CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
+
+
+def derivative_of(lhs: str) -> tuple[str, str] | None:
+    """(numerator, denominator) of `\\frac{\\partial A}{\\partial V}`, braces matched; δℓ/W⁽²⁾ with the
+    second ∂ forgotten still names W⁽²⁾. None for any other left-hand side."""
+    text = lhs.strip()
+    if not text.startswith("\\frac"):
+        return None
+    start = text.find("{")
+    if start < 0 or text[5:start].strip():
+        return None
+    end = matching_brace(text, start)
+    second = end + 1 + (len(text[end + 1:]) - len(text[end + 1:].lstrip()))
+    if end < 0 or text[second:second + 1] != "{" or matching_brace(text, second) != len(text) - 1:
+        return None
+    top, bottom = text[start + 1:end].strip(), text[second + 1:-1].strip()
+    if top.startswith("d") and bottom.startswith("d"):  # dy/dx
+        return top[1:].strip(), bottom[1:].strip()
+    if not _PARTIAL.match(top):
+        return None
+    return _PARTIAL.sub("", top, count=1).strip(), _PARTIAL.sub("", bottom, count=1).strip()
+
+
+def loss_convention(latex: str) -> str | None:
+    """Which squared-error convention a written loss uses: `\\frac{1}{2}||Y - T||_F^2` → "half"."""
+    text = re.sub(r"\s+", "", latex)
+    if not re.search(r"(\|\||\\\|?|\\lVert|\\Vert|\\sum).*\^\{?2", text):
+        return None
+    factor = re.match(r"^(\\frac\{1\}\{(2N|N|2)\}|\\tfrac\{1\}\{(2N|N|2)\}|1/(2N|N|2))?", text)
+    denominator = next((g for g in factor.groups()[1:] if g), "") if factor.group(1) else ""
+    return {"": "sum", "2": "half", "N": "mean", "2N": "half_mean"}[denominator]
+
+
+def _derive(part, wrt):
+    from derive.network.chain import derivative, network
+
+    if part.kind == "network":
+        return network(part.network).derive(wrt)
+    if part.kind == "module":
+        from derive.sheets.custom import module_definition
+
+        return derivative(module_definition(part.module), wrt=wrt, scale=part.scale)
+    return derivative(part.target, wrt=wrt, scale=part.scale)
+
+
+def _examples(part) -> tuple[dict, dict]:
+    """The part's worked example under its own loss first, then under each other convention; and the
+    convention key (sum, half, mean, half_mean) of each description."""
+    from derive.network.chain import network
+    from derive.sheets.network import INPUT_KEYS, TARGET_KEYS
+
+    net = network(part.network)
+    data = {k: v for k, v in part.numeric.items() if k != "loss"}
+    X = next(data.pop(k) for k in INPUT_KEYS if k in data)
+    targets = next(data.pop(k) for k in TARGET_KEYS if k in data)
+    lr = data.pop("lr", 0.5)
+    own = net.example(X=X, weights=data, targets=targets, lr=lr, loss=part.numeric.get("loss"))
+    others = {}
+    for key in ("sum", "half", "mean", "half_mean"):
+        try:
+            others[key] = net.example(X=X, weights=data, targets=targets, lr=lr, loss=key)
+        except DeriveError:  # a convention for squared error only
+            continue
+    own_key = next((k for k, ex in others.items() if abs(ex.loss - own.loss) <= 1e-12 * max(1, abs(own.loss))), None)
+    examples, keys = {own.convention: own}, {own.convention: own_key}
+    for key, ex in others.items():
+        if key != own_key:
+            examples[ex.convention], keys[ex.convention] = ex, key
+    return examples, keys

@@ -1,0 +1,151 @@
+"""What the names in an answer stand for in one derivation, and which form (index or matrix) it is written in.
+
+The allow-list of names (a derivation's variables, by code name and by their LaTeX word, ŷ for an
+activation's output, ∂C/∂y for the gradient arriving from above), the exceptions that make a
+readable answer wrong rather than unreadable, and the Reading the interpreter returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derive.check import parse as t
+from derive.check.screen import InvalidAnswer
+
+COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
+MAX_EXPONENT = 64
+MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax")
+
+
+class IndexClash(Exception):
+    """A sum runs over an index that is also free in the answer (Σ_j … in ∂L/∂o_j); `str()` says so."""
+
+    latex: str | None = None
+
+
+class ShapeMismatch(Exception):
+    """The answer is readable but its matrices do not fit together; `str()` says how."""
+
+    latex: str | None = None  # what was understood, set once known
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An answer as understood: index form (`expr`) or matrix form (`matrix`, concrete)."""
+
+    form: str  # "index" | "matrix"
+    expr: sp.Expr | None = None
+    matrix: sp.ImmutableMatrix | None = None
+    latex: str = ""
+
+
+def _shape_text(shape) -> str:
+    return "×".join(str(s) for s in shape) if shape else "scalar"
+
+
+class Vocabulary:
+    """The names one derivation allows, and what each stands for."""
+
+    def __init__(self, d):
+        self.d = d
+        defn = d.definition
+        self.defn = defn
+        self.vars = {v.name: v for v in defn.variables}
+        self.output = defn.output.name
+        self.sizes = {s: int(v) for s, v in defn.sizes.items()}
+        self.dims = {s.name: s for s in defn.sizes}
+        self.upstream = d.upstream
+        for v in defn.variables:  # a variable written by its own LaTeX name: λ for lam
+            word = v.latex[1:] if v.latex.startswith("\\") else ""
+            if word.isalpha() and word not in self.vars:
+                self.vars[word] = v
+        if "yhat" not in self.vars and defn.kind == "activation":
+            self.vars["yhat"] = defn.output  # ŷ for the output of an activation
+        if "Yhat" not in self.vars and defn.output.name == "Y":
+            self.vars["Yhat"] = defn.output
+
+    def allowed(self) -> str:
+        names = sorted(n for n in self.vars if n != self.output or self.defn.kind == "activation")
+        if self.upstream is not None:
+            names.append(f"∂C/∂{self.output}")
+        return ", ".join(names)
+
+    def is_upstream_word(self, text: str) -> bool:
+        return self.upstream is not None and text in ("g", "delta", "Delta") and text not in self.vars
+
+    def var_of_word(self, text: str):
+        """The Var a word names, None if it names none (letters may then be split)."""
+        return self.vars.get(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which form: index notation anywhere makes an index answer; ᵀ, ⊙, ⊗, diag make a matrix one.
+
+
+def _walk(node):
+    yield node
+    for value in vars(node).values() if isinstance(node, t.Node) else ():
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if isinstance(item, tuple):
+                for sub in item:
+                    if isinstance(sub, t.Node):
+                        yield from _walk(sub)
+            elif isinstance(item, t.Node):
+                yield from _walk(item)
+
+
+def _is_identity(n) -> bool:
+    return isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1
+
+
+def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
+    """index, matrix or scalar; `entry`: the left-hand side names an entry (∂y_i/∂b_j), so an answer
+    without matrix notation is that entry, in index form."""
+    index = matrix = None
+    for n in _walk(node):
+        if _is_identity(n):  # I_K: a matrix with its size, not an entry
+            matrix = matrix or n
+        elif isinstance(n, (t.Sub, t.BigSum, t.Cases)) or isinstance(n, t.Func) and n.name == "KroneckerDelta":
+            index = index or n
+        elif isinstance(n, t.Transpose) or (isinstance(n, t.Op) and n.op in ("@", "odot", "otimes")) or isinstance(n, t.Func) and n.name in MATRIX_ONLY_FUNCS:
+            matrix = matrix or n
+    if index is not None and matrix is not None:
+        raise InvalidAnswer("the answer mixes index notation (y_i, δ_ij, Σ) with matrix notation "
+                            "(ᵀ, ⊙, ⊗, diag): write it in one of them")
+    if index is not None or (entry and matrix is None):
+        return "index"
+    scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
+    return "scalar" if matrix is None and scalars else "matrix"
+
+
+
+def _is_upstream(node) -> bool:
+    return isinstance(node, t.Frac) and isinstance(node.num, t.Partial) and isinstance(node.den, t.Partial)
+
+
+def _hat_name(node: t.Hat) -> str:
+    inner = node.base
+    if isinstance(inner, t.Word) and len(inner.text) == 1:
+        return inner.text + "hat"
+    raise InvalidAnswer("a hat is read on a single letter, e.g. \\hat{y}")
+
+
+def _pretty(name: str) -> str:
+    return {"yhat": "ŷ", "Yhat": "Ŷ", "beta": "β", "alpha": "α", "lambda": "λ", "theta": "θ",
+            "delta": "δ", "Delta": "Δ", "ell": "ℓ"}.get(name, name)
+
+
+def _shape_word(shape) -> str:
+    return {1: "vector", 2: "matrix"}.get(len(shape), "tensor")
+
+
+def _describe(node) -> str:
+    if isinstance(node, t.Word):
+        return _pretty(node.text)
+    if isinstance(node, t.Num):
+        return node.text
+    return type(node).__name__.lower()
+

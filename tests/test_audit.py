@@ -1,0 +1,167 @@
+"""derive audit: every claim of a written solution tied to its question and judged, with its line."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derive.audit.audit import audit, loss_convention
+from derive.sheets import load, resolve
+
+SOLUTION = r"""# Solutions
+
+## 1. Warm-up
+
+$$\frac{\partial L}{\partial W} = \frac{\partial L}{\partial y} x^T$$
+
+$$\frac{\partial L}{\partial b} = 2\frac{\partial L}{\partial y}$$
+
+## 2. Softmax
+
+$$\frac{\partial y_i}{\partial x_j} = \beta y_i (\delta_{ij} - y_j)$$
+
+$$\frac{\partial y_i}{\partial x_j} = y_i (\delta_{ij} - y_j)$$
+
+We write $y = Wx + b$ again.
+"""
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's derive, from any folder
+    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          check=False)
+
+
+def test_each_claim_is_judged_against_the_part_it_answers():
+    result = audit(SOLUTION, load(resolve("nyu2019_hw1")), document="sol.md")
+    rows = [(f.line, f.question, f.verdict) for f in result.findings]
+    assert rows == [(5, "1. Warm-up: the affine map", "correct"), (7, "1. Warm-up: the affine map", "incorrect"),
+                    (11, "2. Softmax", "correct"), (13, "2. Softmax", "incorrect"), (15, "2. Softmax", "not checked")]
+    by_line = {f.line: f for f in result.findings}
+    assert any("factor 2" in s for s in by_line[7].feedback)
+    assert any("missing factor β" in s for s in by_line[13].feedback)
+    assert by_line[11].evidence and by_line[7].evidence  # every verdict says what it rests on
+    assert by_line[15].reason  # a definition is listed, with why it is not checked
+    assert result.exit_code == 1
+    assert result.summary == {"claims": 5, "correct": 2, "incorrect": 2, "undecided": 0, "not checked": 1,
+                              "checked_share": 0.8}
+
+
+def test_a_derivative_the_sheet_does_not_ask_for_is_not_checked_against_another():
+    text = "## Softmax\n\n$$\\frac{\\partial y_i}{\\partial \\beta} = y_i (x_i - \\sum_k y_k x_k)$$\n"
+    (finding,) = audit(text, load(resolve("nyu2019_hw1"))).findings
+    assert finding.verdict == "not checked" and "with respect to x, not \\beta" in finding.reason
+
+
+def uva_numbers(c: float):
+    """The UvA sheet's worked example computed directly with NumPy (not by derive): c‖Ŷ − Y‖², η = 0.5."""
+    X = np.array([[0.75, 0.2, -0.75, 0.2], [0.8, 0.05, 0.8, -0.05]])
+    W1 = np.array([[0.6, 0.01], [0.7, 0.43], [0.0, 0.88]])
+    W2 = np.array([[0.02, 0.03, 0.09]])
+    T = np.array([[1.0, 1.0, -1.0, -1.0]])
+    S1 = W1 @ X
+    Z1 = np.maximum(S1, 0)
+    Yhat = W2 @ Z1
+    D = 2 * c * (Yhat - T)
+    return {"Z_1": Z1, "\\hat{Y}": Yhat, "\\frac{\\partial L}{\\partial W_2}": D @ Z1.T,
+            "L": c * np.sum((Yhat - T) ** 2)}
+
+
+def bmatrix(a) -> str:
+    rows = np.atleast_2d(a)
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(f"{v:.4f}" for v in r) for r in rows) + r" \end{bmatrix}"
+
+
+def test_printed_numbers_are_judged_and_a_second_loss_convention_is_reported():
+    mean, half = uva_numbers(1 / 8), uva_numbers(1 / 2)
+    wrong_gradient = bmatrix(half[r"\frac{\partial L}{\partial W_2}"])
+    text = "\n\n".join([
+        "## Exercise 1", r"$$L = \frac{1}{2}\|Y_{out} - Y\|_F^2$$",
+        "## Exercise 2", *(f"$${name} = {bmatrix(value)}$$" for name, value in mean.items() if name != "L"),
+        f"$$L = {mean['L']:.4f}$$",
+        r"$$\frac{\partial L}{\partial W_2} = " + wrong_gradient + "$$"])
+    result = audit(text, load(resolve("uva2018_pen_paper")))
+    verdicts = [f.verdict for f in result.findings if f.question.startswith("2.")]
+    assert verdicts == ["correct"] * 4 + ["incorrect"]
+    wrong = result.findings[-1]
+    assert "they are under L = ½‖Ŷ − Y‖²_F" in wrong.feedback[0]
+    assert any("line 3 defines the loss as ½‖Ŷ − Y‖²" in n and "(1/2N)" in n for n in result.notes)
+
+
+def test_loss_conventions_are_read_from_written_losses():
+    assert loss_convention(r"\frac{1}{2}||Y_{out} - Y_{gt}||_F^2") == "half"
+    assert loss_convention(r"\frac{1}{2N} \sum_n (y_n - t_n)^2") == "half_mean"
+    assert loss_convention(r"\| \hat{y}-y \|^2") == "sum"
+    assert loss_convention(r"-\sum_i y_i \log \hat{y}_i") is None
+
+
+def test_the_command_line_writes_text_markdown_and_json(tmp_path):
+    sol = tmp_path / "sol.md"
+    sol.write_text(SOLUTION, encoding="utf-8")
+    text = run("audit", str(sol), "--sheet", "nyu2019_hw1")
+    assert text.returncode == 1, text.stderr
+    assert f"{sol}:13  incorrect  [2. Softmax]" in text.stdout and "missing factor β" in text.stdout
+    data = json.loads(run("audit", str(sol), "--sheet", "nyu2019_hw1", "--json").stdout)
+    assert set(data) == {"document", "sheet", "claims", "notes", "summary"}
+    assert set(data["claims"][0]) == {"line", "latex", "question", "verdict", "feedback", "evidence", "reason"}
+    report = tmp_path / "report.md"
+    md = run("audit", str(sol), "--sheet", "nyu2019_hw1", "--format", "md", "-o", str(report))
+    assert md.returncode == 1 and report.read_text(encoding="utf-8").startswith("# Audit of")
+    assert "| 13 | 2. Softmax | $\\frac{\\partial y_i}{\\partial x_j} = y_i (\\delta_{ij} - y_j)$ | incorrect |" in \
+        report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["audit", "missing.md", "--sheet", "nyu2019_hw1"], "no such file: missing.md"),
+    (["audit", "sol.md", "--sheet", "nyu2091"], "unknown sheet 'nyu2091'"),
+    (["audit", "sol.md", "--sheet", "nyu2019_hw1", "-o", "sol.md"], "is the solution itself"),
+    (["audit", "binary.md", "--sheet", "nyu2019_hw1"], "is not UTF-8 text"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    (tmp_path / "sol.md").write_text(SOLUTION, encoding="utf-8")
+    (tmp_path / "binary.md").write_bytes(b"%PDF-1.5\n\xff\xfe\x00")
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+    assert (tmp_path / "sol.md").read_text(encoding="utf-8") == SOLUTION  # nothing overwritten
+
+
+def test_markdown_report_keeps_student_text_out_of_html_and_tables(tmp_path):
+    text = "## Softmax\n\n$$\\frac{\\partial y_i}{\\partial x_j} = |x| \\text{ if } x < 0 <script>alert(1)</script>$$\n"
+    from derive.audit.report import markdown
+
+    out = markdown(audit(text, load(resolve("nyu2019_hw1")), document="<b>x</b>.md"))
+    assert "<script>" not in out and "<b>" not in out
+    row = next(line for line in out.splitlines() if line.startswith("| 3 |"))
+    assert row.count(" | ") == 4  # the claim's | did not open a new cell
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed homeworks are not on this machine")
+def test_the_uva_seed_audit_finds_its_mistakes_and_accepts_its_numbers():
+    path = next(SEEDS.glob("004_*"))
+    result = audit(path.read_text(encoding="utf-8"), load(resolve("uva2018_pen_paper")))
+    numbers = [f for f in result.findings if f.question.startswith("2.") and f.latex.count("&") >= 1]
+    assert numbers and all(f.verdict == "correct" for f in numbers)
+    hinge = [f for f in result.findings if f.question.startswith("3.") and f.verdict == "incorrect"]
+    assert hinge and all("also the free index" in " ".join(f.feedback) for f in hinge)
+    assert any("½‖Ŷ − Y‖²" in n and "(1/2N)" in n for n in result.notes)
+
+
+def test_a_derivative_left_hand_side_is_read_with_its_braces_matched():
+    from derive.audit.audit import derivative_of
+
+    assert derivative_of(r"\frac{\partial L}{\partial W_3}") == ("L", "W_3")
+    assert derivative_of(r"\frac {\partial C}{\partial \mathbf W}") == ("C", r"\mathbf W")
+    assert derivative_of(r"\frac{\partial (\frac{a}{b})}{\partial e^{o_j}}") == (r"(\frac{a}{b})", "e^{o_j}")
+    assert derivative_of(r"\frac{\delta \ell}{W^{(2)}}") == (r"\ell", "W^{(2)}")  # the second ∂ forgotten
+    assert derivative_of(r"\frac{1}{2}") is None and derivative_of("y_i") is None
+    assert derivative_of(r"\frac{dy}{dx}") == ("y", "x")

@@ -56,3 +56,24 @@ def test_ones_inside_a_network_product_take_the_inner_size():
 def test_the_identity_alone_is_not_the_number_one_for_a_vector_gradient(net_b2):
     v = net_b2.check("I")
     assert v.verdict == "invalid" and "I is square" in v.feedback[0]
+
+
+@pytest.mark.parametrize("answer", [r"I_{0} \delta_2", r"I_{100000} \delta_2", r"I^2 \delta_2", r"\sigma(I) \delta_2",
+                                    r"\max(I, 0) \delta_2", r"\mathbb{1}[I > 0] \delta_2", r"\exp(\mathbf{1})",
+                                    r"\mathrm{diag}(\mathbf{1})\delta_2"])
+def test_an_identity_or_ones_of_no_size_or_an_absurd_one_is_refused_in_a_network(net_b2, answer):
+    v = net_b2.check(answer)
+    assert v.verdict == "invalid" and ("size" in v.feedback[0]), v.feedback
+
+
+@pytest.mark.parametrize("answer", [r"I_{0} W^T \frac{\partial C}{\partial y}", r"I_{100000} W^T \frac{\partial C}{\partial y}",
+                                    r"I^2 W^T \frac{\partial C}{\partial y}", r"\sigma(I)", r"\mathbb{1}[I > 0]",
+                                    r"\mathrm{diag}(\mathbf{1}) W^T \frac{\partial C}{\partial y}"])
+def test_an_identity_or_ones_of_no_size_or_an_absurd_one_is_refused_in_a_module(affine_x, answer):
+    v = affine_x.check(answer)
+    assert v.verdict == "invalid" and ("size" in v.feedback[0]), v.feedback
+
+
+def test_both_readers_know_the_same_functions():
+    d = derive.network("affine>sigmoid>affine>mse").derive("b2")
+    assert d.check(r"\log'(\hat y) \odot \hat y \odot \delta_2").verdict == "correct"  # log′ = 1/a, as in a module

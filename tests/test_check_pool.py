@@ -142,7 +142,8 @@ def test_check_command_exit_codes_and_json():
     wrong = _derive("check", "affine", "--wrt", "W", "dC/dy * x", "--json")
     assert wrong.returncode == 1
     data = json.loads(wrong.stdout)
-    assert set(data) == {"verdict", "parsed", "expected", "feedback", "counterexample", "evidence"}
+    assert set(data) == {"verdict", "parsed", "expected", "feedback", "counterexample", "evidence", "claim"}
+    assert data["claim"] == "∂C/∂W"
     assert data["verdict"] == "incorrect" and "transpose" in data["feedback"][0]
     bad = _derive("check", "softmax", r"\def\x{\x}\x")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr + bad.stdout

@@ -169,6 +169,9 @@ def jacobian(d, wrt_name: str):
         return _JACOBIANS[key][1]
     defn = d.definition
     var = defn.var(wrt_name)
+    if d.body is None or len(d.out_index) != 1:
+        raise InvalidAnswer(f"a Jacobian entry of {_pretty(defn.output.name)} is not checked for {defn.name}; "
+                            f"write {_derivative_text(d)}")
     bound = {s for s in d.body.free_symbols | {a for s in d.body.atoms(sp.Sum) for a in s.variables}}
     letters = [IDX[c] for c in "ijklmnpq" if IDX[c] not in bound and IDX[c] not in d.out_index]
     out = letters[0]

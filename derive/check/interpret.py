@@ -11,9 +11,10 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.check import parse as t
+from derive.check.functions import DERIVATIVES, FUNCS
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
-from derive.check.unsized import Unsized
+from derive.check.unsized import Unsized, written_size
 from derive.check.vocabulary import (
     COSTS,
     IndexClash,
@@ -46,23 +47,6 @@ def _safe_power(base: sp.Expr, exp: sp.Expr) -> sp.Expr:
     elif exp.has(sp.Pow) and any(p.exp.is_number and abs(p.exp) > 4 for p in exp.atoms(sp.Pow)):
         raise InvalidAnswer("the exponent is too large to check")
     return sp.Pow(base, exp)
-
-
-def _sigmoid(a):
-    return 1 / (1 + sp.exp(-a))
-
-
-_FUNCS = {
-    "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
-    "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": sp.sqrt, "sech": sp.sech, "abs": sp.Abs,
-    "sgn": sp.sign, "sign": sp.sign, "relu": lambda a: sp.Max(0, a),
-    "Heaviside": lambda a: sp.Heaviside(a, 0),
-}
-_DERIVATIVES = {
-    "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
-    "tanh": lambda a: 1 - sp.tanh(a) ** 2, "exp": sp.exp, "relu": lambda a: sp.Heaviside(a, 0),
-    "log": lambda a: 1 / a, "ln": lambda a: 1 / a,
-}
 
 
 class Interpreter:
@@ -133,8 +117,8 @@ class Interpreter:
             return Unsized(kind)
         if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in self.v.dims:
             return make(kind, (self.v.sizes[self.v.dims[index[0].text]],) * 2)
-        if len(index) == 1 and isinstance(index[0], t.Num) and _number(index[0].text).is_integer:
-            return make(kind, (int(index[0].text),) * 2)
+        if len(index) == 1 and isinstance(index[0], t.Num):
+            return make(kind, (written_size(index[0].text),) * 2)
         return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
 
     def _no_index(self, text):
@@ -298,11 +282,11 @@ class Interpreter:
             if len(args) != 1:
                 raise InvalidAnswer(f"{name} takes one argument")
             if node.primes:
-                if name not in _DERIVATIVES or node.primes > 1:
+                if name not in DERIVATIVES or node.primes > 1:
                     raise InvalidAnswer(f"cannot read {name}{chr(39) * node.primes}")
-                f = _DERIVATIVES[name]
-            elif name in _FUNCS:
-                f = _FUNCS[name]
+                f = DERIVATIVES[name]
+            elif name in FUNCS:
+                f = FUNCS[name]
             else:
                 raise InvalidAnswer(f"unknown function {name}")
             a = args[0]

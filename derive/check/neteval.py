@@ -13,9 +13,10 @@ from fractions import Fraction
 import numpy as np
 
 from derive.check import parse as t
+from derive.check.functions import KINKED, numpy_function
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
-from derive.check.unsized import Unsized, resolve
+from derive.check.unsized import Unsized, resolve, written_size
 
 MAX_EXPONENT = 64
 
@@ -74,20 +75,6 @@ def _op(op: str, a, b):
     raise Mismatch(f"cannot multiply a {_shape(a)} by a {_shape(b)} matrix{hint}")
 
 
-def _sigmoid(a):
-    return 1 / (1 + np.exp(-a))
-
-
-_FUNCS = {
-    "exp": np.exp, "log": np.log, "ln": np.log, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh,
-    "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": np.sqrt, "abs": np.abs, "sgn": np.sign, "sign": np.sign,
-    "relu": lambda a: np.maximum(a, 0), "Heaviside": lambda a: np.heaviside(a, 0), "sech": lambda a: 1 / np.cosh(a),
-}
-_PRIMES = {
-    "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
-    "tanh": lambda a: 1 - np.tanh(a) ** 2, "relu": lambda a: np.heaviside(a, 0), "exp": np.exp,
-}
-KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt", "log", "ln")  # a kink or branch point at 0
 _JACOBIAN = "a Jacobian ∂{}/∂{} inside an expression is not read; write its value (e.g. Wᵀ δ, σ′(s) ⊙ …)"
 
 
@@ -152,7 +139,7 @@ class Evaluator:
     def read_Sub(self, node):
         if isinstance(node.base, t.Word) and node.base.text == "I" and len(node.index) == 1:
             size = node.index[0]  # I_3 sized as written; I_K by its neighbours (K is not a width here)
-            return make("identity", (int(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
+            return make("identity", (written_size(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
         key = name_key(node)
         if key is None or not (key in self.p.values or key in self.ref.aliases):
             idx = node.index[0] if len(node.index) == 1 else None
@@ -193,6 +180,8 @@ class Evaluator:
         if abs(e) > MAX_EXPONENT:
             raise InvalidAnswer(f"the exponent {e:g} is larger than this checker reads ({MAX_EXPONENT})")
         base = self(node.base)
+        if isinstance(base, Unsized):
+            raise InvalidAnswer(base.unknown())
         if not e.is_integer():  # a fractional power has a branch point where its base is 0
             self.kink(f"{plain(node.base, self.ref.net.batch)} = 0", base)
         with np.errstate(all="ignore"):
@@ -217,13 +206,14 @@ class Evaluator:
         else:
             if len(args) != 1:
                 raise InvalidAnswer(f"{name} takes one argument")
-            table = _PRIMES if node.primes else _FUNCS
-            if name not in table or node.primes > 1:
-                raise InvalidAnswer(f"cannot read {name}{chr(39) * node.primes} in a network answer")
+            f = numpy_function(name, node.primes)  # the module reader's own definition, over arrays
+            if f is None or isinstance(args[0], Unsized):
+                raise InvalidAnswer(f"cannot read {name}{chr(39) * node.primes} in a network answer"
+                                    if f is None else args[0].unknown())
             if name in KINKED:
                 self.kink(f"{plain(node.args[0], self.ref.net.batch)} = 0", args[0])
             with np.errstate(all="ignore"):
-                out = table[name](args[0])
+                out = f(args[0])
         if node.power is not None:
             out = self.read_Power(t.Power(_Const(out), node.power))
         return out

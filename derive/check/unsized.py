@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from derive.check.screen import InvalidAnswer
 
 PRODUCTS = ("juxt", "*", "@")
+MAX_SIZE = 64  # I_n written with a number: larger than any size an answer is checked at
 SAME_SHAPE = ("+", "-", "odot", "/")
 
 
@@ -48,6 +49,14 @@ class Unsized:
     def unknown(self) -> str:
         example = "I_K" if self.kind == "identity" else "a product such as 𝟏ᵀ x"
         return f"the size of {self.name} cannot be told from where it stands; write it with its size ({example})"
+
+
+def written_size(text: str) -> int:
+    """The n of I_n, refused unless a whole number from 1 to MAX_SIZE."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SIZE:
+        raise InvalidAnswer(f"I_{text}: the size of an identity is a whole number from 1 to {MAX_SIZE}, "
+                            "or a dimension such as I_K")
+    return int(text)
 
 
 def is_scalar_shape(shape) -> bool:

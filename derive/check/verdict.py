@@ -51,10 +51,10 @@ class Verdict:
 
     def text(self) -> str:
         lines = []
-        if self.claim:
-            lines.append(f"claim:      {self.claim}")
         if self.parsed is not None:
             lines.append(f"understood: {self.parsed}")
+        if self.claim:
+            lines.append(f"claim:      {self.claim}")
         lines.append(f"verdict:    {self.verdict}")
         if self.verdict != "correct":
             lines.append(f"expected:   {self.expected}")

@@ -1,0 +1,45 @@
+"""The functions an answer may apply (σ, tanh, relu, 1[·]'s Heaviside …), defined once, in SymPy.
+
+The module reader applies them to SymPy expressions; the network evaluator applies the same
+definitions over NumPy arrays, compiled from them by the one compile-to-NumPy
+(derive/numpy_lambdify.py), so both readers know the same functions and mean the same by them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+
+def _sigmoid(a):
+    return 1 / (1 + sp.exp(-a))
+
+
+FUNCS = {
+    "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
+    "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": sp.sqrt, "sech": sp.sech, "abs": sp.Abs,
+    "sgn": sp.sign, "sign": sp.sign, "relu": lambda a: sp.Max(0, a),
+    "Heaviside": lambda a: sp.Heaviside(a, 0),
+}
+DERIVATIVES = {  # f′, read as σ'(x), tanh'(x)
+    "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
+    "tanh": lambda a: 1 - sp.tanh(a) ** 2, "exp": sp.exp, "relu": lambda a: sp.Heaviside(a, 0),
+    "log": lambda a: 1 / a, "ln": lambda a: 1 / a,
+}
+KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt", "log", "ln")  # a kink or branch point at 0
+
+_A = sp.Symbol("a", real=True)
+
+
+@functools.cache
+def numpy_function(name: str, primes: int = 0):
+    """FUNCS[name] (DERIVATIVES[name] with a prime) over NumPy arrays; None if there is no such function."""
+    from derive.numpy_lambdify import compile_numpy
+
+    table = DERIVATIVES if primes == 1 else FUNCS if primes == 0 else {}
+    if name not in table:
+        return None
+    f = compile_numpy([table[name](_A)], [_A], f"<derive: {name}{chr(39) * primes}>")
+    return lambda a: np.array(np.broadcast_to(f(a)[0], np.shape(a)), dtype=float)

@@ -124,3 +124,16 @@ def test_the_claim_is_shown_in_json_text_notebook_and_gradescope():
            "counterexample": "", "evidence": v.evidence_text}
     assert "claim: ∂y_i/∂b_j" in gradescope([row])["tests"][0]["output"]
     assert check(AFFINE_B, r"\frac{\partial C}{\partial y}").to_json()["claim"] == "∂C/∂b"  # no left-hand side
+
+
+def test_a_chain_of_jacobians_is_a_chain_to_the_quantity_its_left_hand_side_names():
+    """∂J/∂z1 written as a chain ends at z1, not at the derivation's own variable x."""
+    import derive
+
+    d = derive.derivative("affine>sigmoid>affine>softmax_cross_entropy", wrt="x")
+    right = d.check(r"\frac{\partial J}{\partial z_1} = \frac{\partial J}{\partial \theta}"
+                    r"\frac{\partial \theta}{\partial z_1}")
+    assert right.verdict == "undecided" and "complete from L to z1" in right.feedback[0]
+    short = d.check(r"\frac{\partial J}{\partial z_1} = \frac{\partial J}{\partial \theta}"
+                    r"\frac{\partial \theta}{\partial s_1}")
+    assert short.verdict == "incorrect" and "the chain ends at s1, not at z1" in short.feedback[0]

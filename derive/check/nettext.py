@@ -80,11 +80,13 @@ def _chain(node) -> list | None:
     return pairs
 
 
-def check_chain(pairs: list, d, batch: bool) -> tuple[str, list]:
+def check_chain(pairs: list, d, batch: bool, end: str | None = None) -> tuple[str, list]:
+    """The chain read back, and what is wrong with it as a chain from L to `end` (the claimed quantity:
+    the derivation's own variable unless the left-hand side names another)."""
     def frac(a, b):
         return f"∂{_pretty(a, batch)}/∂{_pretty(b, batch)}"
 
-    wrt = d.wrt.lower()
+    wrt = end or d.wrt.lower()
     problems = []
     if pairs[0][0] not in [c.lower() for c in COSTS]:
         problems.append(f"the chain starts at {_pretty(pairs[0][0], batch)}, not at the loss: "

@@ -118,12 +118,13 @@ def _check(d, answer: str, timeout: float | None) -> tuple:
         left = None if timeout is None else max(timeout - used(), 1e-3)
         with time_limit(left):
             pairs = _chain(node)
-            if pairs is not None:
-                parsed, problems = check_chain(pairs, d, batch)
+            if pairs is not None:  # a chain of named Jacobians, from L to what the left-hand side names
+                end = claim.key.lower() if claim is not None and claim.kind in ("parameter", "signal") else None
+                parsed, problems = check_chain(pairs, d, batch, end)
                 if problems:
                     return Verdict("incorrect", parsed, expected, [p + "." for p in problems], None, answer,
                                    {"kind": "form", "text": "the chain of Jacobians does not link up"}), claim
-                reason = (f"the chain rule is complete from L to {_pretty(d.wrt.lower(), batch)}, but it names the "
+                reason = (f"the chain rule is complete from L to {_pretty(end or d.wrt.lower(), batch)}, but it names the "
                           "factors without their values; write them out (e.g. δ1 xᵀ) to have them checked.")
                 return Verdict("undecided", parsed, expected, [reason], None, answer, none(reason)), claim
             parsed = answer_latex(node, batch)

@@ -71,7 +71,7 @@ class Verdict:
         return rf"$$ {shown} \quad {mark}\ \text{{{self.verdict}}} $$"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self.verdict}**" + (f" (claim checked: {_prose(self.claim)})" if self.claim else "")]
+        lines = [f"**{self.verdict}**" + (f" (claim checked: {markdown_prose(self.claim)})" if self.claim else "")]
         if self.parsed is not None:
             lines.append(f"\nunderstood: $${markdown_math(self.parsed)}$$")
         if self.verdict != "correct":

@@ -137,3 +137,5 @@ def test_a_chain_of_jacobians_is_a_chain_to_the_quantity_its_left_hand_side_name
     short = d.check(r"\frac{\partial J}{\partial z_1} = \frac{\partial J}{\partial \theta}"
                     r"\frac{\partial \theta}{\partial s_1}")
     assert short.verdict == "incorrect" and "the chain ends at s1, not at z1" in short.feedback[0]
+    aliased = d.check(r"\frac{\partial J}{\partial h} = \frac{\partial J}{\partial \theta}\frac{\partial \theta}{\partial h}")
+    assert aliased.verdict == "undecided", aliased.feedback  # h is this network's z1

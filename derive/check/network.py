@@ -119,6 +119,7 @@ def _check(d, answer: str, timeout: float | None) -> tuple:
         with time_limit(left):
             pairs = _chain(node)
             if pairs is not None:  # a chain of named Jacobians, from L to what the left-hand side names
+                pairs = [(ref.aliases.get(a, a), ref.aliases.get(b, b)) for a, b in pairs]  # h is z1
                 end = claim.key.lower() if claim is not None and claim.kind in ("parameter", "signal") else None
                 parsed, problems = check_chain(pairs, d, batch, end)
                 if problems:

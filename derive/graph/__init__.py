@@ -1,0 +1,26 @@
+"""Computation graphs: modules as named nodes, several inputs per node, shared parameters, a loss
+that is a sum of terms; backprop on the graph, every statement checked at run time.
+
+    >>> g = graph("two_layer")
+    >>> g.input("x", "d0")
+    >>> g.node("h", "affine", x="x", W="W1", b="b1")
+    >>> g.node("loss", "mse", yhat="h", y="y")
+    >>> g.derive().gradient("W1").text
+    '∂L/∂h xᵀ'
+"""
+
+from derive.graph.model import Graph
+
+
+def graph(name_or_chain: str = "graph") -> Graph:
+    """An empty graph named `name`, or the graph of a chain (`affine>relu>affine>mse`)."""
+    from derive.network.chain import is_chain
+
+    if is_chain(name_or_chain):
+        from derive.graph.chain import from_chain
+
+        return from_chain(name_or_chain)
+    return Graph(name_or_chain)
+
+
+__all__ = ["Graph", "graph"]

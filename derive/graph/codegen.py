@@ -43,8 +43,8 @@ class Program:
         grads = ", ".join(f'"{v}": {partial(v)}' for v in self.returned)
         lines = ["import numpy as np", *(["import math"] if any("math." in b for b in self.body) else []), "", "",
                  f"def {self.name}({', '.join(self.args)}{kw}):",
-                 f'    """Loss and gradients of the graph {self.name.removeprefix("forward_backward_")}, '
-                 "derived by `derive`.",
+                 (f'    """Loss and gradients of the graph {self.name.removeprefix("forward_backward_")}, '
+                 "derived by `derive`."),
                  "",
                  "    Vectors are columns (d x 1 arrays). Returns (L, grads) with grads[name] = dL/d(name),",
                  "    the shape of the variable, for every input and parameter.",
@@ -68,11 +68,11 @@ class Program:
         replace = replace or {}
         ns.update({k: v for k, v in replace.items() if k in env})
         for (v, c), code in zip(self.forward, _compiled(self)[0]):
-            ns[v] = replace[v] if v in replace else eval(code, ns)  # noqa: S307 (our own generated line)
-        ns["L"] = float(eval(_compiled(self)[1], ns))  # noqa: S307
+            ns[v] = replace[v] if v in replace else eval(code, ns)
+        ns["L"] = float(eval(_compiled(self)[1], ns))
         if not upto_loss:
             for (v, _), code in zip(self.backward, _compiled(self)[2]):
-                ns[v] = eval(code, ns)  # noqa: S307
+                ns[v] = eval(code, ns)
         return ns
 
 

@@ -265,7 +265,7 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
             dims.add(_check_name(size, f"node {node.name}: size"), True)
         local: dict = {}  # the module's dimension symbol -> graph dimension
 
-        def fit(var, value: str, vshape: tuple, node=node, local=local) -> None:
+        def fit(var, value: str, vshape: tuple, node=node, local=local, first=None) -> None:
             given = shapes.get(value)
             if given is None:
                 shapes[value] = tuple(local.setdefault(d, dims.add(f"d_{value}_{n}", False))
@@ -274,15 +274,21 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
                 return
             if roles[value] == "loss":
                 raise DeriveError(f"node {node.name}: {value} is a loss term; a loss cannot feed another node")
+            expected = _text(tuple(dims.find(local[d]) if d in local else "…" for d in vshape))
             ok = len(given) == len(vshape) and all(
                 dims.join(local.setdefault(d, g), g) and dims.find(local[d]) == dims.find(g)
                 for d, g in zip(vshape, given))
-            if not ok:
-                said = " × ".join(str(d) for d in vshape) or "a scalar"
-                what = "parameter" if roles[value] == "parameter" else "value"
-                raise DeriveError(
-                    f"node {node.name}: {node.module}'s {var.name} ({said}) does not fit the {what} {value}, "
-                    f"which is {_text(tuple(dims.find(g) for g in given))} (made at {where[value]})")
+            if ok:
+                return
+            now = _text(tuple(dims.find(g) for g in given))
+            if first is not None:
+                raise DeriveError(f"node {node.name}: {node.module} takes values of one shape, but {first} is "
+                                  f"{_text(tuple(dims.find(g) for g in shapes[first]))} and {value} is {now}")
+            if roles[value] == "parameter":
+                raise DeriveError(f"node {node.name}: parameter {value} is used with two shapes, {now} (at "
+                                  f"{where[value]}) and {expected} here")
+            raise DeriveError(f"node {node.name}: {node.module}'s {var.name} must be {expected}, but {value} "
+                              f"is {now} (made at {where[value]})")
 
         if node.elementwise:  # every bound input has one shape, and so has the output
             bound = [(v, node.bound(v.name)) for v in defn.inputs]
@@ -292,15 +298,17 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
                                   "shape among its inputs")
             ref = shapes[first]
             for var, value in bound:
-                fit(var, value, tuple(f"_e{n}" for n in range(len(ref))), node, local)
+                fit(var, value, tuple(f"_e{n}" for n in range(len(ref))), node, local, first)
             out = tuple(dims.find(local[f"_e{n}"]) for n in range(len(ref)))
         else:
             out = ()
-            if defn.kind != "loss":  # named after the node, before a new parameter names them
-                out = tuple(local.setdefault(str(d), dims.add(f"d_{node.name}" + (f"_{n}" if n else ""), False))
+            if defn.kind != "loss":  # named after the node (or its size), before a new parameter names them
+                out = tuple(local.setdefault(str(d), size if (size and not n) else
+                                             dims.add(f"d_{node.name}" + (f"_{n}" if n else ""), False))
                             for n, d in enumerate(defn.output.shape))
             fitted = [*defn.inputs, *(v for v in defn.others if v.role == "target")]
-            for var in sorted(fitted, key=lambda v: node.bound(v.name) not in shapes):  # known shapes first
+            # known shapes first, a parameter last among them, so a mismatch is told in known dimensions
+            for var in sorted(fitted, key=lambda v: (node.bound(v.name) not in shapes, v.role == "parameter")):
                 fit(var, node.bound(var.name), tuple(str(d) for d in var.shape), node, local)
         if size is not None and out and not dims.join(out[0], size):
             raise DeriveError(f"node {node.name}: its output is {_text(out)}, not of size {size}")

@@ -231,6 +231,9 @@ def _build(parts: tuple) -> Network:
         if not get(m.name).elementwise:
             raise DeriveError(f"{m.name} is not elementwise; in a network use it inside the loss "
                               "(e.g. softmax_cross_entropy), or choose one of: " + ", ".join(elementwise_activations()))
+        if len(get(m.name).inputs) > 1:  # dropout's mask: data a chain has no way to pass
+            raise DeriveError(f"{m.name} takes {' and '.join(v.name for v in get(m.name).inputs)}, and a chain "
+                              "feeds it one value; build a graph (derive.graph) with the others as inputs")
         current = replace(current, activation=m)
         stages[-1] = current
     if not stages:

@@ -144,6 +144,8 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
                 g = f"np.sum({g}, axis=1)"
             lines.append(f'    grads["{code_name(p)}"] = {g}')
     lines.append("    return L, grads, trace" if trace else "    return L, grads")
+    if any("math." in line for line in lines[4:]):  # a GELU's erf: the code imports what it calls
+        lines.insert(1, "import math")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,154 @@
+"""Pictures of circuits and graphs: Graphviz (SVG for Markdown and notebooks) and TikZ (LaTeX/PDF),
+forward values above and gradients below each edge, as course notes draw circuits; and the tables
+beside them in text and Markdown."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from fractions import Fraction
+
+import sympy as sp
+
+from derive.errors import DeriveError
+
+SYMBOL = {"add": "+", "multiply": "×", "subtract": "−", "max": "max", "sigmoid": "σ", "tanh": "tanh",
+          "relu": "ReLU"}
+TEX_SYMBOL = {"add": "+", "multiply": r"\times", "subtract": "-", "max": r"\max", "sigmoid": r"\sigma",
+              "tanh": r"\tanh", "relu": r"\mathrm{ReLU}"}
+
+
+def number(x) -> str:
+    """−12, 3/4, 0.7311: exact where the value is, four significant digits otherwise."""
+    x = sp.sympify(x)
+    if x.is_Integer:
+        return str(int(x)).replace("-", "−")
+    if x.is_Rational and x.q <= 64:
+        return str(Fraction(int(x.p), int(x.q))).replace("-", "−")
+    return f"{float(x):.4g}".replace("-", "−")
+
+
+def factor(x) -> str:
+    """A number as a factor of a product: −4 in brackets, (−4)."""
+    text = number(x)
+    return f"({text})" if text.startswith("−") else text
+
+
+def _tex_number(x) -> str:
+    return number(x).replace("−", "-")
+
+
+def circuit_text(r) -> str:
+    out = [f"Circuit {r.circuit}: forward values, then gradients of {r.output}", ""]
+    for g in r.gates:
+        args = ", ".join(v for _, v in g.binds)
+        out.append(f"  {g.name} = {g.module}({args}) = {number(r.values[g.name])}")
+    out.append("")
+    for e in r.edges:
+        out.append(f"  {e.source} → {e.gate}: local ∂{e.gate}/∂{e.source} = {number(e.local)}, "
+                   f"∂{r.output}/∂{e.source} gets {factor(r.gradients[e.gate])} · {factor(e.local)} = {number(e.backward)}")
+    out.append("")
+    out += [f"  ∂{r.output}/∂{k} = {number(v)}" for k, v in r.gradients.items()]
+    out += ["", f"checked: every gradient agrees with central differences of the forward pass "
+                f"(relative error {r.check_error:.1e})"]
+    return "\n".join(out) + "\n"
+
+
+def circuit_markdown(r) -> str:
+    out = [f"**Circuit `{r.circuit}`**", "", "| value | forward | ∂%s/∂value |" % r.output, "|---|---|---|"]
+    out += [f"| {k} | {number(r.values[k])} | {number(r.gradients[k])} |" for k in r.values]
+    out += ["", "| edge | local gradient | gradient flowing back |", "|---|---|---|"]
+    out += [f"| {e.source} → {e.gate} ({e.var}) | {number(e.local)} | {factor(r.gradients[e.gate])} · "
+            f"{factor(e.local)} = {number(e.backward)} |" for e in r.edges]
+    out += ["", f"*checked: every gradient agrees with central differences of the forward pass "
+                f"(relative error {r.check_error:.1e})*"]
+    return "\n".join(out) + "\n"
+
+
+def _edge_label(forward, backward) -> str:
+    return (f'<<font color="darkgreen">{html.escape(number(forward))}</font><br/>'
+            f'<font color="firebrick">{html.escape(number(backward))}</font>>')
+
+
+def circuit_dot(r) -> str:
+    """Graphviz source: inputs as names, gates as circles; forward (green) over gradient (red) on each edge."""
+    lines = [f'digraph "{r.circuit}" {{', "  rankdir=LR;", '  node [fontname="Helvetica"];',
+             '  edge [fontname="Helvetica", fontsize=11];']
+    for k in r.values:
+        if not any(g.name == k for g in r.gates):
+            lines.append(f'  "{k}" [shape=plaintext];')
+    for g in r.gates:
+        lines.append(f'  "{g.name}" [shape=circle, label="{html.escape(SYMBOL.get(g.module, g.module))}", '
+                     f'xlabel="{g.name}"];')
+    lines.append(f'  "{r.output}__out" [shape=plaintext, label="{r.output}"];')
+    for e in r.edges:
+        lines.append(f'  "{e.source}" -> "{e.gate}" [label={_edge_label(e.forward, e.backward)}];')
+    lines.append(f'  "{r.output}" -> "{r.output}__out" [label={_edge_label(r.values[r.output], 1)}];')
+    return "\n".join(lines) + "\n}\n"
+
+
+def svg(dot_source: str) -> str:
+    """The picture as SVG, drawn by Graphviz's dot."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise DeriveError("drawing needs Graphviz's dot; install it (apt-get install graphviz)")
+    done = subprocess.run([dot, "-Tsvg"], input=dot_source, capture_output=True, text=True, timeout=30,
+                          check=False)
+    if done.returncode != 0:
+        raise DeriveError(f"dot could not draw the picture: {done.stderr.strip().splitlines()[-1:]}")
+    return done.stdout[done.stdout.index("<svg"):]
+
+
+def _layers(r) -> dict:
+    """Column of each value: inputs 0, a gate one right of its furthest input."""
+    col = {k: 0 for k in r.values}
+    for g in r.gates:
+        col[g.name] = 1 + max(col[v] for _, v in g.binds)
+    return col
+
+
+def circuit_tikz(r) -> str:
+    """A tikzpicture: forward value above, gradient below each edge (needs \\usetikzlibrary{positioning})."""
+    col = _layers(r)
+    rows: dict = {}
+    lines = [r"\begin{tikzpicture}[>=stealth, gate/.style={circle, draw, minimum size=7mm}]"]
+    for k in r.values:
+        y = rows.setdefault(col[k], 0)
+        rows[col[k]] += 1
+        gate = next((g for g in r.gates if g.name == k), None)
+        symbol = TEX_SYMBOL.get(gate.module, rf"\mathrm{{{gate.module}}}") if gate else k
+        label = f"${symbol}$"
+        style = "gate" if gate else ""
+        lines.append(f"  \\node[{style}] ({k}) at ({2.6 * col[k]:.1f}, {-1.4 * y:.1f}) {{{label}}};")
+    last = max(col.values()) + 1
+    lines.append(f"  \\node (out) at ({2.6 * last:.1f}, {-1.4 * 0:.1f}) {{${r.output}$}};")
+    for e in r.edges:
+        lines.append(f"  \\draw[->] ({e.source}) -- node[above, sloped, text=green!50!black] "
+                     f"{{${_tex_number(e.forward)}$}} node[below, sloped, text=red!70!black] "
+                     f"{{${_tex_number(e.backward)}$}} ({e.gate});")
+    lines.append(f"  \\draw[->] ({r.output}) -- node[above, text=green!50!black] {{${_tex_number(r.values[r.output])}$}} "
+                 f"node[below, text=red!70!black] {{$1$}} (out);")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines) + "\n"
+
+
+def graph_dot(graph, example=None) -> str:
+    """A graph's diagram: values as boxes (inputs and parameters as ellipses), one arrow per use,
+    labelled with the value's shape above and the name of its gradient below."""
+    lines = [f'digraph "{graph.name}" {{', "  rankdir=LR;", '  node [fontname="Helvetica"];',
+             '  edge [fontname="Helvetica", fontsize=10];']
+    for v in graph.values:
+        if v.role in ("input", "parameter", "target"):
+            shape = "ellipse" if v.role != "target" else "plaintext"
+            lines.append(f'  "{v.name}" [shape={shape}];')
+    for n in graph.nodes:
+        lines.append(f'  "{n.name}" [shape=box, label="{n.name} = {html.escape(n.module)}"];')
+    for n in graph.nodes:
+        for var, v in n.binds:
+            value = graph.by_name[v]
+            size = " × ".join(value.shape)
+            grad = "" if value.role == "target" else f'<br/><font color="firebrick">∂L/∂{html.escape(v)}</font>'
+            lines.append(f'  "{v}" -> "{n.name}" [label=<<font color="darkgreen">{html.escape(size)}</font>{grad}>];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from derive.graph.circuit import Circuit
 def add_multiply() -> Circuit:
     """q = x + y, f = q z at x = −2, y = 5, z = −4 (the first circuit of most course notes)."""
     c = Circuit("f = (x + y) z")
-    for name, value in dict(x=-2, y=5, z=-4).items():
+    for name, value in {"x": -2, "y": 5, "z": -4}.items():
         c.input(name, value)
     c.node("q", "add", a="x", b="y")
     c.node("f", "multiply", a="q", b="z")
@@ -24,7 +24,7 @@ def add_multiply() -> Circuit:
 def neuron() -> Circuit:
     """f = σ(w0 x0 + w1 x1 + w2) at w = (2, −3, −3), x = (−1, −2)."""
     c = Circuit("sigmoid neuron")
-    for name, value in dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3).items():
+    for name, value in {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}.items():
         c.input(name, value)
     c.node("p0", "multiply", a="w0", b="x0")
     c.node("p1", "multiply", a="w1", b="x1")
@@ -54,7 +54,7 @@ def test_sigmoid_neuron_gives_the_published_numbers():
 def test_max_gate_routes_the_gradient_to_the_larger_input_and_fan_out_sums():
     """f = x y + max(x, z) at x = 3, y = −2, z = 1: x feeds two gates, so ∂f/∂x = y + 1 = −1."""
     c = Circuit("max and fan-out")
-    for name, value in dict(x=3, y=-2, z=1).items():
+    for name, value in {"x": 3, "y": -2, "z": 1}.items():
         c.input(name, value)
     c.node("p", "multiply", a="x", b="y")
     c.node("m", "max", a="x", b="z")

@@ -50,19 +50,19 @@ def circuit_text(r) -> str:
                    f"∂{r.output}/∂{e.source} gets {factor(r.gradients[e.gate])} · {factor(e.local)} = {number(e.backward)}")
     out.append("")
     out += [f"  ∂{r.output}/∂{k} = {number(v)}" for k, v in r.gradients.items()]
-    out += ["", f"checked: every gradient agrees with central differences of the forward pass "
-                f"(relative error {r.check_error:.1e})"]
+    out += ["", (f"checked: every gradient agrees with central differences of the forward pass "
+                f"(relative error {r.check_error:.1e})")]
     return "\n".join(out) + "\n"
 
 
 def circuit_markdown(r) -> str:
-    out = [f"**Circuit `{r.circuit}`**", "", "| value | forward | ∂%s/∂value |" % r.output, "|---|---|---|"]
+    out = [f"**Circuit `{r.circuit}`**", "", f"| value | forward | ∂{r.output}/∂value |", "|---|---|---|"]
     out += [f"| {k} | {number(r.values[k])} | {number(r.gradients[k])} |" for k in r.values]
     out += ["", "| edge | local gradient | gradient flowing back |", "|---|---|---|"]
     out += [f"| {e.source} → {e.gate} ({e.var}) | {number(e.local)} | {factor(r.gradients[e.gate])} · "
             f"{factor(e.local)} = {number(e.backward)} |" for e in r.edges]
-    out += ["", f"*checked: every gradient agrees with central differences of the forward pass "
-                f"(relative error {r.check_error:.1e})*"]
+    out += ["", (f"*checked: every gradient agrees with central differences of the forward pass "
+                f"(relative error {r.check_error:.1e})*")]
     return "\n".join(out) + "\n"
 
 

@@ -161,7 +161,7 @@ def add_time_limit(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 # Further subcommands (check, grade, sheet) live beside their code: each module has register(subparsers).
-EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.serve.cli")
+EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.serve.cli", "derive.graph.cli")
 
 
 def _extensions() -> list:

@@ -152,3 +152,47 @@ def graph_dot(graph, example=None) -> str:
             lines.append(f'  "{v}" -> "{n.name}" [label=<<font color="darkgreen">{html.escape(size)}</font>{grad}>];')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def graph_tikz(graph) -> str:
+    """A graph's diagram as a tikzpicture: a column per depth, a value's shape above each arrow and
+    its gradient's name below."""
+    from derive.model.notation import name_latex
+
+    col: dict = {v: 0 for v in graph.inputs}
+    for n in graph.nodes:  # a node one column right of the values it is computed from
+        col[n.name] = 1 + max((col[v] for _, v in n.binds if v in col), default=0)
+    for n in graph.nodes:  # a parameter or target one column left of the first node that uses it
+        for _, v in n.binds:
+            col.setdefault(v, max(col[n.name] - 1, 0))
+    col = dict(sorted(col.items(), key=lambda kv: graph.by_name[kv[0]].role in ("parameter", "target")))
+    rows: dict = {}
+    lines = [r"\begin{tikzpicture}[>=stealth, op/.style={rectangle, draw, rounded corners, inner sep=3pt}, "
+             r"every node/.style={font=\small}]"]
+    for name, c in col.items():
+        y = rows.setdefault(c, 0)
+        rows[c] += 1
+        node = next((n for n in graph.nodes if n.name == name), None)
+        label = rf"${name_latex(name)} = \mathrm{{{_tex_text(node.module)}}}$" if node else f"${name_latex(name)}$"
+        lines.append(f"  \\node[{'op' if node else ''}] ({_tikz_id(name)}) at ({3.2 * c:.1f}, {-1.3 * y:.1f}) "
+                     f"{{{label}}};")
+    for n in graph.nodes:
+        for _, v in n.binds:
+            value = graph.by_name[v]
+            shape = r" \times ".join(name_latex(d) for d in value.shape)
+            grad = "" if value.role == "target" else (
+                f" node[below, sloped, text=red!70!black] {{$\\partial L/\\partial {name_latex(v)}$}}")
+            lines.append(f"  \\draw[->] ({_tikz_id(v)}) -- node[above, sloped, text=green!50!black] {{${shape}$}}"
+                         f"{grad} ({_tikz_id(n.name)});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines) + "\n"
+
+
+def _tikz_id(name: str) -> str:
+    return "v-" + name.replace("_", "-")
+
+
+def _tex_text(text: str) -> str:
+    from derive.render.printer import escape_tex
+
+    return escape_tex(text)

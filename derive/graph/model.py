@@ -240,7 +240,8 @@ def resolve_graph(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
                 raise DeriveError(f"node {node_name}: {var} is bound to a value's name, not {value!r}")
             if role == "input" and value not in known:
                 raise DeriveError(f"node {node_name}: unknown node or input {value!r}; "
-                                  f"{did_you_mean(value, known)}choose one of: {', '.join(sorted(known))}")
+                                  f"{did_you_mean(value, known - {node_name})}choose one of: "
+                                  f"{', '.join(sorted(known - {node_name}))}")
             _check_name(value, f"node {node_name}: {var}")
         resolved[node_name] = (Node(node_name, spelling, tuple(binds.items()), tuple(hypers), defn), size)
         order.add(node_name, *(v for v in binds.values() if v in made))

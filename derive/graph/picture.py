@@ -167,14 +167,14 @@ def graph_tikz(graph) -> str:
             col.setdefault(v, max(col[n.name] - 1, 0))
     col = dict(sorted(col.items(), key=lambda kv: graph.by_name[kv[0]].role in ("parameter", "target")))
     rows: dict = {}
-    lines = [r"\begin{tikzpicture}[>=stealth, op/.style={rectangle, draw, rounded corners, inner sep=3pt}, "
-             r"every node/.style={font=\small}]"]
+    lines = [(r"\begin{tikzpicture}[>=stealth, op/.style={rectangle, draw, rounded corners, inner sep=3pt}, "
+             r"every node/.style={font=\scriptsize}]")]
     for name, c in col.items():
         y = rows.setdefault(c, 0)
         rows[c] += 1
         node = next((n for n in graph.nodes if n.name == name), None)
         label = rf"${name_latex(name)} = \mathrm{{{_tex_text(node.module)}}}$" if node else f"${name_latex(name)}$"
-        lines.append(f"  \\node[{'op' if node else ''}] ({_tikz_id(name)}) at ({3.2 * c:.1f}, {-1.3 * y:.1f}) "
+        lines.append(f"  \\node[{'op' if node else ''}] ({_tikz_id(name)}) at ({4.2 * c:.1f}, {-1.6 * y:.1f}) "
                      f"{{{label}}};")
     for n in graph.nodes:
         for _, v in n.binds:
@@ -196,3 +196,25 @@ def _tex_text(text: str) -> str:
     from derive.render.printer import escape_tex
 
     return escape_tex(text)
+
+
+def circuit_latex(r) -> str:
+    """The circuit's numbers as two LaTeX tables: each value with its gradient, each edge with its
+    local gradient and the product sent back."""
+    from derive.model.notation import name_latex
+
+    def n(x) -> str:
+        return _tex_number(x)
+
+    def f(x) -> str:
+        text = n(x)
+        return f"({text})" if text.startswith("-") else text
+
+    out = [r"\begin{tabular}{lrr}", rf"value & forward & $\partial {name_latex(r.output)}/\partial\,\cdot$ \\",
+           r"\hline"]
+    out += [f"${name_latex(k)}$ & ${n(r.values[k])}$ & ${n(r.gradients[k])}$ \\\\" for k in r.values]
+    out += [r"\end{tabular}", r"\qquad", r"\begin{tabular}{lrl}", r"edge & local & sent back \\", r"\hline"]
+    out += [f"${name_latex(e.source)} \\to {name_latex(e.gate)}$ & ${n(e.local)}$ & "
+            f"${f(r.gradients[e.gate])} \\cdot {f(e.local)} = {n(e.backward)}$ \\\\" for e in r.edges]
+    out.append(r"\end{tabular}")
+    return "\n".join(out) + "\n"

@@ -3,7 +3,7 @@ what each node sends back to its inputs, a sum where a value fans out, and the c
 
 from __future__ import annotations
 
-from derive.graph.backprop import GraphBackprop
+from derive.graph.backprop import GraphBackprop, name_of
 from derive.render import matrix as printers
 from derive.render.unicode import unicode_text
 
@@ -26,7 +26,7 @@ def _lines(bp: GraphBackprop, printer: str) -> dict:
         forward.append((f"{row.label} = {row.module}({', '.join(row.inputs)})",
                         _index_latex(row.lhs) if tex else unicode_text(row.lhs),
                         _index_latex(row.rhs) if tex else unicode_text(row.rhs)))
-    total = " + ".join(r.label for r in bp.losses)
+    total = " + ".join(name_of(r.label).latex if tex else r.label for r in bp.losses)
     backward = []
     for value, g in bp.gradients.items():
         parts = [(p.node, p.source, _form(bp, p.tree, printer)) for p in g.parts]
@@ -36,9 +36,13 @@ def _lines(bp: GraphBackprop, printer: str) -> dict:
 
 
 def _index_latex(expr) -> str:
-    from derive.network.names import index_latex
+    from derive.network.names import IndexLatexPrinter
 
-    return index_latex(expr)
+    class Braced(IndexLatexPrinter):
+        def _print_Indexed(self, expr):  # {W^{(1)}_{kl}}^{2}: a power of an entry of W1 is no double superscript
+            return "{" + super()._print_Indexed(expr) + "}"
+
+    return Braced({}).doprint(expr)
 
 
 def graph_text(bp: GraphBackprop) -> str:

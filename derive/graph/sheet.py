@@ -1,7 +1,8 @@
 """The graph sheet: a small TOML form for a graph (or a circuit) and its worked example.
 
     title = "A residual block"
-    [graph]                      # or: chain = "affine>relu>affine>mse", or [circuit]
+    [graph]                      # or: chain = "affine>relu>affine>mse", [circuit], or
+                                 #     rnn = { steps = 3, loss = "mse" } (unrolled, derive.graph.rnn)
     name = "residual"
     inputs = { x = ["d0"] }      # a circuit's inputs are numbers: { x = -2, y = 5 }
     [[node]]
@@ -28,7 +29,7 @@ import tomllib
 
 from derive.errors import DeriveError
 
-TOP = ("title", "intro", "graph", "circuit", "chain", "node", "example")
+TOP = ("title", "intro", "graph", "circuit", "chain", "rnn", "node", "example")
 NODE_KEYS = ("name", "module", "size")
 EXAMPLE_KEYS = ("lr", "weight_decay", "frozen", "values", "hypers", "decimals")
 MAX_BYTES = 200_000
@@ -76,16 +77,24 @@ def parse(data: dict, source: str = "<sheet>") -> GraphSheet:
     from derive.graph.model import Graph
 
     _unknown(source, data, TOP)
-    kinds = [k for k in ("graph", "circuit", "chain") if k in data]
+    kinds = [k for k in ("graph", "circuit", "chain", "rnn") if k in data]
     if len(kinds) != 1:
-        raise DeriveError(f"{source}: give exactly one of [graph], [circuit] or chain = \"…\"")
+        raise DeriveError(f"{source}: give exactly one of [graph], [circuit], chain = \"…\" or rnn = {{ steps = 3 }}")
     nodes = data.get("node", [])
     if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
         raise DeriveError(f"{source}: write each node as a [[node]] table")
+    if kinds[0] in ("chain", "rnn") and nodes:
+        raise DeriveError(f"{source}: a {kinds[0]} has its nodes already; drop the [[node]] tables or use [graph]")
     if "chain" in data:
-        if nodes:
-            raise DeriveError(f"{source}: a chain has its nodes already; drop the [[node]] tables or use [graph]")
         g = make_graph(str(data["chain"]))
+    elif "rnn" in data:
+        from derive.graph.rnn import rnn
+
+        spec = data["rnn"]
+        if not isinstance(spec, dict):
+            raise DeriveError(f"{source}: write rnn = {{ steps = 3 }} (and optionally loss = \"mse\", every_step = false)")
+        _unknown("rnn", spec, ("steps", "loss", "every_step"))
+        g = rnn(spec.get("steps"), str(spec.get("loss", "mse")), bool(spec.get("every_step", True)))
     else:
         head = data[kinds[0]]
         if not isinstance(head, dict):
@@ -157,22 +166,28 @@ def markdown(sheet: GraphSheet, solved: dict, picture: str | None) -> str:
 
 
 def tex(sheet: GraphSheet, solved: dict) -> str:
-    from derive.graph.picture import graph_tikz
+    from derive.graph.example_render import example_latex
+    from derive.graph.picture import circuit_latex, graph_tikz
     from derive.render.printer import escape_tex
 
-    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz}", r"\usepackage[margin=2cm]{geometry}",
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz,longtable}",
+           r"\usepackage[margin=2cm]{geometry}",
            r"\begin{document}", rf"\section*{{{escape_tex(sheet.title)}}}"]
     if sheet.intro:
         out.append(escape_tex(sheet.intro.strip()))
     if sheet.is_circuit:
         r = solved["circuit"]
-        out += [r"\begin{center}", r.tikz(), r"\end{center}", r"\begin{verbatim}", r.text().rstrip(),
-                r"\end{verbatim}"]
+        out += [r"\begin{center}", r.tikz(), r"\end{center}", r"\begin{center}", circuit_latex(r), r"\end{center}",
+                escape_tex(f"checked: every gradient agrees with central differences of the forward pass "
+                           f"(relative error {r.check_error:.1e})")]
     else:
         bp = solved["derivation"]
         out += [r"\begin{center}", graph_tikz(bp.graph), r"\end{center}", r"\[", bp.latex(), r"\]",
                 escape_tex(str(bp.checked)), r"\begin{verbatim}", solved["numpy"].rstrip(), r"\end{verbatim}"]
         if "example" in solved:
-            out += [r"\begin{verbatim}", solved["example"].text().rstrip(), r"\end{verbatim}"]
+            ex = solved["example"]
+            out += [r"\subsection*{Worked example}", example_latex(ex),
+                    escape_tex(f"checked: every parameter's gradient at these numbers agrees with central "
+                               f"differences, entry by entry (relative error {ex.check_error:.1e})")]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -96,6 +96,12 @@ class CircuitResult:
     def _repr_markdown_(self) -> str:
         return self.markdown()
 
+    def _repr_svg_(self) -> str | None:
+        """The picture in a notebook; none where Graphviz is not installed (the table still shows)."""
+        from derive.graph.picture import maybe_svg
+
+        return maybe_svg(self.dot())
+
 
 def _plain(x: sp.Expr):
     """An exact integer or fraction as such, anything else as a float."""

@@ -13,7 +13,9 @@ FORMATS = ("text", "md", "tex")
 def register(sub) -> None:
     p = sub.add_parser("graph", help="a computation graph or gate circuit from a TOML sheet: backprop, "
                                      "code, worked example, picture")
-    p.add_argument("file", help="a graph sheet (.toml); see README, 'Computation graphs'")
+    p.add_argument("file", nargs="?", default="", help="a graph sheet (.toml) or a bundled one by name (residual, rnn_bptt, …); see README, "
+                                "'Computation graphs'")
+    p.add_argument("--all", action="store_true", help="every bundled graph sheet (with -o)")
     p.add_argument("--format", choices=(*FORMATS, "numpy", "dot"), default="text",
                    help="text, md or tex to stdout (or files with -o); numpy: the generated code; dot: the "
                         "picture's Graphviz source")
@@ -24,6 +26,15 @@ def register(sub) -> None:
 def _run(args: argparse.Namespace) -> int:
     from derive.graph import sheet as sheets
 
+    if args.all:
+        if not args.output:
+            raise DeriveError("--all writes files: give -o FOLDER")
+        for name in sheets.bundled():
+            s = sheets.load(name)
+            _write(s, sheets.solve(s), Path(args.output), name)
+        return 0
+    if not args.file:
+        raise DeriveError("give a graph sheet (.toml) or a bundled one by name: " + ", ".join(sheets.bundled()))
     s = sheets.load(args.file)
     solved = sheets.solve(s)
     if args.format == "numpy":
@@ -35,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
         print(solved["dot"], end="")
         return 0
     if args.output:
-        return _write(s, solved, Path(args.output), Path(args.file).stem)
+        return _write(s, solved, Path(args.output), sheets.resolve(args.file).stem)
     if args.format == "md":
         print(sheets.markdown(s, solved, None), end="")
     elif args.format == "tex":

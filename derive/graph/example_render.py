@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from derive.graph.example import FD_RTOL
+
 
 def _fmt(arr: np.ndarray, decimals: int) -> str:
     arr = np.round(np.asarray(arr, dtype=float), decimals) + 0.0  # no −0
@@ -51,7 +53,7 @@ def example_markdown(ex) -> str:
     out += [f"| L after the step | `{ex.loss_after:.{d}g}` |", ""]
     out += [f"- {r}" for r in _rule(ex)]
     out += ["", (f"*checked: every parameter's gradient at these numbers agrees with central differences "
-                f"(relative error {ex.check_error:.1e})*")]
+                f"(relative error below {FD_RTOL:.0e})*")]
     return "\n".join(out) + "\n"
 
 

@@ -121,6 +121,17 @@ class Graph:
 
         return numpy_source(self.resolved())
 
+    def dot(self) -> str:
+        """The diagram's Graphviz source (derive.graph.picture)."""
+        from derive.graph.picture import graph_dot
+
+        return graph_dot(self.resolved())
+
+    def _repr_svg_(self) -> str | None:
+        from derive.graph.picture import maybe_svg
+
+        return maybe_svg(self.dot())
+
     def example(self, **data):
         from derive.graph.example import example
 

@@ -12,6 +12,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.errors import DeriveError
+from derive.graph.circuit import FD_RTOL
 
 SYMBOL = {"add": "+", "multiply": "×", "subtract": "−", "max": "max", "sigmoid": "σ", "tanh": "tanh",
           "relu": "ReLU"}
@@ -62,7 +63,7 @@ def circuit_markdown(r) -> str:
     out += [f"| {e.source} → {e.gate} ({e.var}) | {number(e.local)} | {factor(r.gradients[e.gate])} · "
             f"{factor(e.local)} = {number(e.backward)} |" for e in r.edges]
     out += ["", (f"*checked: every gradient agrees with central differences of the forward pass "
-                f"(relative error {r.check_error:.1e})*")]
+                f"(relative error below {FD_RTOL:.0e})*")]
     return "\n".join(out) + "\n"
 
 
@@ -98,6 +99,14 @@ def svg(dot_source: str) -> str:
     if done.returncode != 0:
         raise DeriveError(f"dot could not draw the picture: {done.stderr.strip().splitlines()[-1:]}")
     return done.stdout[done.stdout.index("<svg"):]
+
+
+def maybe_svg(dot_source: str) -> str | None:
+    """SVG where Graphviz is installed, else None (a notebook then shows the other forms)."""
+    try:
+        return svg(dot_source)
+    except DeriveError:
+        return None
 
 
 def _layers(r) -> dict:

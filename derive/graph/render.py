@@ -77,7 +77,7 @@ def graph_markdown(bp: GraphBackprop) -> str:
             node, source, form = parts[0]
             out.append(f"- $${lhs} = {form}$$ (from `{node}`: {source})")
     if bp.checked is not None:
-        out += ["", f"*{bp.checked}*"]
+        out += ["", f"*{bp.checked.bounded()}*"]
     return "\n".join(out) + "\n"
 
 

@@ -50,6 +50,13 @@ class Report:
                 f"{self.statement_error:.1e}); every gradient agrees with central differences of its forward "
                 f"pass (relative error {self.gradient_error:.1e})")
 
+    def bounded(self) -> str:
+        """As str, with the bounds the errors were held to: the same on every machine (for sheets)."""
+        sizes = ", ".join(f"{d} = {n}" for d, n in self.sizes.items())
+        return (f"checked: {self.statements} statements agree with the generated code at {sizes} (relative error "
+                f"below {RTOL:.0e}); every gradient agrees with central differences of its forward pass "
+                f"(relative error below {FD_RTOL:.0e})")
+
     def __repr__(self) -> str:
         return f"<Report {self}>"
 

@@ -240,3 +240,22 @@ def test_a_wrong_statement_is_refused_not_printed():
             check_graph(r)
     finally:
         bp.gradients["W2"] = good
+
+
+def test_printing_an_unchecked_backward_pass_checks_it_first(monkeypatch):
+    from derive.graph import backprop as bpmod
+    from derive.graph import verify
+
+    g = Graph("printed")
+    g.input("x", "d0")
+    g.node("h", "affine", x="x", W="W", b="b")
+    g.node("loss", "mse", yhat="h", y="y")
+    bp = bpmod.backprop(g.resolved())
+    assert bp.checked is None
+
+    def refuse(graph):
+        raise DeriveError("refused")
+
+    monkeypatch.setattr(verify, "check_graph", refuse)
+    with pytest.raises(DeriveError, match="refused"):
+        bp.text()

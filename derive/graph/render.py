@@ -13,7 +13,12 @@ def _form(bp: GraphBackprop, tree, printer: str) -> str:
 
 
 def _lines(bp: GraphBackprop, printer: str) -> dict:
-    """The statements, each as (name, right-hand side) in the printer's notation."""
+    """The statements, each as (name, right-hand side) in the printer's notation; checked first, so
+    nothing is printed that derive.graph.verify did not pass."""
+    if bp.checked is None:
+        from derive.graph.verify import check_graph
+
+        bp.checked = check_graph(bp.graph)
     tex = printer == "latex"
     name = (lambda n: bp.names[n].latex) if tex else (lambda n: bp.names[n].text)
     forward = []

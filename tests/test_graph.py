@@ -259,3 +259,44 @@ def test_printing_an_unchecked_backward_pass_checks_it_first(monkeypatch):
     monkeypatch.setattr(verify, "check_graph", refuse)
     with pytest.raises(DeriveError, match="refused"):
         bp.text()
+
+
+# -- random graphs: whatever the wiring, the stated gradients are the code's, and the code's are right ----------
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+STEPS = st.lists(st.tuples(st.sampled_from(["affine", "tanh", "sigmoid", "add", "multiply", "subtract"]),
+                           st.integers(0, 10)), min_size=1, max_size=5)
+
+
+def random_graph(steps) -> Graph:
+    g = Graph("random")
+    g.input("x", "d0")
+    values = [("x", "d0")]  # (name, width)
+    for n, (op, pick) in enumerate(steps):
+        last, width = values[-1]
+        name = f"v{n}"
+        if op == "affine":
+            g.node(name, "affine", x=last, W=f"W{n}", b=f"b{n}", size=f"d{n + 1}")
+            width = f"d{n + 1}"
+        elif op in ("tanh", "sigmoid"):
+            g.node(name, op, x=last)
+        else:
+            same = [v for v, w in values if w == width]
+            g.node(name, op, a=last, b=same[pick % len(same)])  # possibly a value with itself: a fan-out
+        values.append((name, width))
+    g.node("loss", "half_mse", yhat=values[-1][0], y="y")
+    return g
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(STEPS)
+def test_random_graphs_state_checked_gradients_that_match_central_differences(steps):
+    g = random_graph(steps)
+    bp = g.derive()
+    assert bp.checked.gradient_error < 1e-5
+    fanned = [v for v, grad in bp.gradients.items() if grad.fans_out]
+    for v in fanned:
+        assert isinstance(bp.gradient(v).step, SumRule) and len(bp.gradient(v).parts) >= 2
+    assert_gradients_match_central_differences(g)

@@ -235,8 +235,10 @@ def _backward(graph: ResolvedGraph, namers: dict, shapes: dict) -> dict:
 
     parts: dict = {}  # value -> [Part]
     gradients: dict = {}
-    remaining = {v.name: len([n for n in graph.consumers(v.name) if _differentiates(n, v.name)])
-                 for v in graph.values}
+    remaining = dict.fromkeys((v.name for v in graph.values), 0)  # uses still to send a part back
+    for n in graph.nodes:
+        for var in n.definition.inputs:
+            remaining[n.bound(var.name)] += 1
     for node in reversed(graph.nodes):
         if node.kind != "loss":
             if not parts.get(node.name):
@@ -279,10 +281,6 @@ def _backward(graph: ResolvedGraph, namers: dict, shapes: dict) -> dict:
     return gradients
 
 
-def _differentiates(node, value: str) -> bool:
-    return any(node.bound(v.name) == value for v in node.definition.inputs)
-
-
 def _gradient(value: str, role: str, parts: list, shapes: dict) -> Gradient:
     free = FREE[: 2 if shapes[value][1] != "1" else 1]
     lhs = sp.Derivative(L_SYMBOL, base(value)[free], evaluate=False)
@@ -291,7 +289,8 @@ def _gradient(value: str, role: str, parts: list, shapes: dict) -> Gradient:
     if len(parts) == 1:
         step = parts[0].step
     else:
-        fed = ", ".join(p.node for p in parts)
+        twice = {p.node for p in parts if sum(q.node == p.node for q in parts) > 1}
+        fed = ", ".join(f"{p.node} (as {p.var})" if p.node in twice else p.node for p in parts)
         step = SumRule(before=before, after=mx.add(*(p.tree for p in parts)),
                        reason=f"{value} feeds {fed}: the gradients arriving from each are summed "
                               "(the multivariable chain rule)")

@@ -124,14 +124,11 @@ class Circuit:
         _check_name(name, "input")
         if name in self.inputs or any(g[0] == name for g in self.gates):
             raise DeriveError(f"{name!r} is defined twice")
-        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
-            raise DeriveError(f"input {name}: give a number, not {value!r}")
-        try:
-            self.inputs[name] = sp.nsimplify(value, rational=isinstance(value, (str, Fraction)))
-        except (sp.SympifyError, TypeError, ValueError):
-            raise DeriveError(f"input {name}: {value!r} is not a number") from None
-        if not self.inputs[name].is_real:
-            raise DeriveError(f"input {name}: {value!r} is not a real number")
+        from derive import limits
+
+        exact = limits.number(value, f"input {name}")  # within the project's limits, text such as "1/2" too
+        self.inputs[name] = sp.Rational(exact.numerator, exact.denominator) if not isinstance(value, float) \
+            else sp.nsimplify(value)
 
     def node(self, name: str, module, **binds) -> None:
         _check_name(name, "gate")

@@ -11,6 +11,8 @@ FORMATS = ("text", "md", "tex")
 
 
 def register(sub) -> None:
+    from derive.cli import add_time_limit
+
     p = sub.add_parser("graph", help="a computation graph or gate circuit from a TOML sheet: backprop, "
                                      "code, worked example, picture")
     p.add_argument("file", nargs="?", default="", help="a graph sheet (.toml) or a bundled one by name (residual, rnn_bptt, …); see README, "
@@ -20,10 +22,12 @@ def register(sub) -> None:
                    help="text, md or tex to stdout (or files with -o); numpy: the generated code; dot: the "
                         "picture's Graphviz source")
     p.add_argument("-o", "--output", help="write FILE.md (with its SVG picture) and FILE.tex into this folder")
+    add_time_limit(p, "the graph's derivation and its checks")
     p.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from derive import limits
     from derive.graph import sheet as sheets
 
     if args.all:
@@ -31,12 +35,15 @@ def _run(args: argparse.Namespace) -> int:
             raise DeriveError("--all writes files: give -o FOLDER")
         for name in sheets.bundled():
             s = sheets.load(name)
-            _write(s, sheets.solve(s), Path(args.output), name)
+            with limits.time_limit(f"graph sheet {name}"):
+                solved = sheets.solve(s)
+            _write(s, solved, Path(args.output), name)
         return 0
     if not args.file:
         raise DeriveError("give a graph sheet (.toml) or a bundled one by name: " + ", ".join(sheets.bundled()))
     s = sheets.load(args.file)
-    solved = sheets.solve(s)
+    with limits.time_limit(f"graph sheet {args.file}"):
+        solved = sheets.solve(s)
     if args.format == "numpy":
         if s.is_circuit:
             raise DeriveError("a circuit has no generated code; use --format text, md or tex")

@@ -55,10 +55,13 @@ class GraphExample:
 
 
 def _array(name: str, value, shape: tuple) -> np.ndarray:
+    from derive import limits
+
     try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise DeriveError(f"{name}: give numbers, not {value!r}") from None
+        arr = np.array(limits.array(value, name), dtype=float)  # finite, at most 10^6, axes at most MAX_SIZE
+    except DeriveError:
+        raise DeriveError(f"{name}: give numbers (a list, or rows), each finite and at most "
+                          f"{limits.MAX_NUMBER:g}, at most {limits.MAX_SIZE} along an axis") from None
     if arr.ndim == 1 and shape[1] == "1":
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2 or (shape[1] == "1" and arr.shape[1] != 1):
@@ -83,7 +86,14 @@ def example(graph: ResolvedGraph, values: dict, *, lr: float = 0.1, weight_decay
     for f in frozen:
         if f not in graph.params:
             raise DeriveError(f"cannot freeze {f!r}: not a parameter; choose from: {', '.join(graph.params)}")
-    hypers = dict(hypers or {})
+    from derive import limits
+
+    lr = limits.real(lr, "lr")
+    hypers = {h: limits.real(x, h) for h, x in (hypers or {}).items()}
+    if not isinstance(weight_decay, dict):
+        weight_decay = limits.real(weight_decay, "weight_decay")
+    else:
+        weight_decay = {p: limits.real(x, f"weight_decay of {p}") for p, x in weight_decay.items()}
     if set(hypers) != set(prog.hypers):
         raise DeriveError(f"graph {graph.name}: give hypers for exactly {', '.join(prog.hypers) or '(none)'}")
     decay = weight_decay if isinstance(weight_decay, dict) else {p: float(weight_decay) for p in graph.params}

@@ -32,6 +32,7 @@ from derive.errors import DeriveError, did_you_mean
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED = {"np", "math", "L", "grads", "values", "loss_scale"}
+MAX_NODES = 2048  # an RNN over 256 steps has about 1000
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class Graph:
         _check_name(name, "node")
         if name in self._inputs or any(n[0] == name for n in self._nodes):
             raise DeriveError(f"{name!r} is defined twice")
+        if len(self._nodes) >= MAX_NODES:
+            raise DeriveError(f"node {name}: a graph has at most {MAX_NODES} nodes")
         self._nodes.append((name, module, dict(binds), size))
         self.__dict__.pop("_resolved", None)
 

@@ -86,9 +86,8 @@ def test_pictures_put_forward_values_over_gradients_on_each_edge():
     r = add_multiply().run()
     dot = r.dot()
     assert '"x" -> "q" [label=<<font color="darkgreen">−2</font><br/><font color="firebrick">−4</font>>]' in dot
-    tikz = r.tikz()
-    assert r"\draw[->] (z) -- node[above, sloped, text=green!50!black] {$-4$} node[below, sloped, " \
-           r"text=red!70!black] {$3$} (f);" in tikz
+    tikz = r.tikz()  # laid out by Graphviz
+    assert r"{\textcolor{green!50!black}{$-4$}\\\textcolor{red!70!black}{$3$}}" in tikz
     assert "| q → f (a) | −4 | 1 · (−4) = −4 |" in r.markdown()
 
 
@@ -105,3 +104,15 @@ def test_bad_circuits_are_refused_in_one_line(build, message):
     with pytest.raises(DeriveError, match=message) as err:
         c.run()
     assert "\n" not in str(err.value)
+
+
+def test_without_graphviz_the_tikz_picture_is_laid_out_by_depth_and_svg_is_one_line(monkeypatch):
+    from derive.graph import picture
+
+    r = add_multiply().run()
+    monkeypatch.setattr(picture.shutil, "which", lambda name: None)
+    assert r"\draw[->] (z) -- node[above, sloped, text=green!50!black] {$-4$} node[below, sloped, " \
+           r"text=red!70!black] {$3$} (f);" in r.tikz()
+    assert r._repr_svg_() is None
+    with pytest.raises(DeriveError, match="apt-get install graphviz"):
+        r.svg()

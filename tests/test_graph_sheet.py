@@ -129,3 +129,12 @@ def test_bad_sheets_are_one_line_and_exit_2(tmp_path, capsys, text, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_example_picture_shows_each_arrows_part_and_the_parts_add_up(built):
+    _s, solved, _, _ = built["residual"]
+    ex = solved["example"]
+    to_r, to_h = ex.parts["r", "b"], ex.parts["h", "x"]  # x fans out: the skip and the block
+    np.testing.assert_allclose(to_r + to_h, ex.gradients["x"])
+    assert '"x" -> "r" [label=<<font color="darkgreen">[1, −1]</font><br/><font color="firebrick">[4, 1.7]</font>>]' \
+        in solved["dot"]

@@ -38,6 +38,7 @@ class GraphExample:
     updated: dict  # parameter -> after the step
     loss_after: float
     check_error: float
+    parts: dict  # (node, variable) -> what that node sends back to the value bound there
     decimals: int = 4
 
     def text(self) -> str:
@@ -121,7 +122,28 @@ def example(graph: ResolvedGraph, values: dict, *, lr: float = 0.1, weight_decay
     return GraphExample(graph, given, hypers, {r: ns[r] for r, _ in prog.forward}, ns["L"],
                         {name.removeprefix("dL_d"): ns[name] for name, _ in prog.backward},
                         lr, {p: lam for p, lam in decay.items() if lam}, tuple(frozen),
-                        {p: updated.get(p, given[p]) for p in graph.params}, after, error, decimals)
+                        {p: updated.get(p, given[p]) for p in graph.params}, after, error, _parts(graph, ns),
+                        decimals)
+
+
+def _parts(graph: ResolvedGraph, ns: dict) -> dict:
+    """Each part of each gradient at the example's numbers: what flows back along each arrow. The
+    parts of a value must add up to the code's gradient (they were checked to at random values)."""
+    from derive.graph.backprop import backprop
+    from derive.model.evaluate import evaluate
+
+    bp = backprop(graph)
+    sizes = {}
+    for v in graph.values:
+        if v.shape:  # a loss term is a number
+            sizes.update(zip(graph.matrix_shape(v.name), np.shape(ns[v.name])))
+    out = {}
+    for value, g in bp.gradients.items():
+        arrays = [evaluate(p.tree, {**ns, **sizes}) for p in g.parts]
+        if not np.allclose(sum(arrays), ns[partial(value)], rtol=1e-9, atol=1e-12):
+            raise DeriveError(f"graph {graph.name}: the parts of ∂L/∂{value} do not add up to it at these numbers")
+        out.update({(p.node, p.var): a for p, a in zip(g.parts, arrays)})
+    return out
 
 
 def _check(graph: ResolvedGraph, prog, env: dict, ns: dict) -> float:

@@ -167,6 +167,7 @@ def solve(sheet: GraphSheet) -> dict:
             raise DeriveError("[example] values: a table of every input, target and parameter")
         frozen = ex.pop("frozen", ())
         out["example"] = sheet.graph.example(values=values, frozen=tuple(frozen), **ex)
+        out["dot"] = graph_dot(sheet.graph.resolved(), out["example"])  # the example's numbers on the edges
     return out
 
 
@@ -192,7 +193,7 @@ def tex(sheet: GraphSheet, solved: dict) -> str:
     from derive.graph.picture import circuit_latex, graph_tikz
     from derive.render.printer import escape_tex
 
-    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz,longtable}",
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz,longtable,graphicx}",
            r"\usepackage[margin=2cm]{geometry}",
            r"\begin{document}", rf"\section*{{{escape_tex(sheet.title)}}}"]
     if sheet.intro:
@@ -204,7 +205,7 @@ def tex(sheet: GraphSheet, solved: dict) -> str:
                            f"(relative error below {CIRCUIT_RTOL:.0e})")]
     else:
         bp = solved["derivation"]
-        out += [r"\begin{center}", graph_tikz(bp.graph), r"\end{center}", r"\[", bp.latex(), r"\]",
+        out += [r"\begin{center}", graph_tikz(bp.graph, solved.get("example")), r"\end{center}", r"\[", bp.latex(), r"\]",
                 escape_tex(bp.checked.bounded()), r"\begin{verbatim}", solved["numpy"].rstrip(), r"\end{verbatim}"]
         if "example" in solved:
             ex = solved["example"]

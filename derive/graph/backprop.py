@@ -11,6 +11,7 @@ derive.graph.verify has checked it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -113,8 +114,12 @@ class GraphBackprop:
 
 
 def name_of(name: str) -> Name:
+    """How a graph's name prints: W1 → W^{(1)}, W_hh → W_{hh}, dL_dh → ∂L/∂h."""
     if name.startswith("dL_d"):
         return derivative(Name("L", "L"), name_of(name[4:]))
+    m = re.fullmatch(r"([A-Za-z])_([A-Za-z0-9]+)", name)
+    if m:
+        return Name(f"{name_latex(m.group(1))}_{{{m.group(2)}}}", name, "plain")
     return Name(name_latex(name), name_text(name), "sup" if "^" in name_latex(name) else "plain")
 
 

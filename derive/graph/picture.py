@@ -132,9 +132,9 @@ def circuit_tikz(r) -> str:
 
 
 def name_tex(name: str) -> str:
-    from derive.model.notation import name_latex
+    from derive.graph.backprop import name_of
 
-    return name_latex(name)
+    return name_of(name).latex
 
 
 def _circuit_tikz_plain(r) -> str:
@@ -229,7 +229,6 @@ def graph_tikz(graph, example=None) -> str:
 def _graph_tikz_plain(graph, example=None) -> str:
     """A graph's diagram as a tikzpicture: a column per depth, a value's shape above each arrow and
     its gradient's name below."""
-    from derive.model.notation import name_latex
 
     col: dict = {v: 0 for v in graph.inputs}
     for n in graph.nodes:  # a node one column right of the values it is computed from
@@ -245,16 +244,16 @@ def _graph_tikz_plain(graph, example=None) -> str:
         y = rows.setdefault(c, 0)
         rows[c] += 1
         node = next((n for n in graph.nodes if n.name == name), None)
-        label = rf"${name_latex(name)} = \mathrm{{{_tex_text(node.module)}}}$" if node else f"${name_latex(name)}$"
+        label = rf"${name_tex(name)} = \mathrm{{{_tex_text(node.module)}}}$" if node else f"${name_tex(name)}$"
         lines.append(f"  \\node[{'op' if node else ''}] ({_tikz_id(name)}) at ({4.2 * c:.1f}, {-1.6 * y:.1f}) "
                      f"{{{label}}};")
     for n in graph.nodes:
         for var, v in n.binds:
             value = graph.by_name[v]
             if example is None:
-                shape = r" \times ".join(name_latex(d) for d in value.shape)
+                shape = r" \times ".join(name_tex(d) for d in value.shape)
                 grad = "" if value.role == "target" else (
-                    f" node[below, sloped, text=red!70!black] {{$\\partial L/\\partial {name_latex(v)}$}}")
+                    f" node[below, sloped, text=red!70!black] {{$\\partial L/\\partial {name_tex(v)}$}}")
             else:
                 above, below = _edge_texts(graph, example, v, n.name, var)
                 shape = _tex(above)
@@ -282,7 +281,6 @@ def _tex_text(text: str) -> str:
 def circuit_latex(r) -> str:
     """The circuit's numbers as two LaTeX tables: each value with its gradient, each edge with its
     local gradient and the product sent back."""
-    from derive.model.notation import name_latex
 
     def n(x) -> str:
         return _tex_number(x)
@@ -291,11 +289,11 @@ def circuit_latex(r) -> str:
         text = n(x)
         return f"({text})" if text.startswith("-") else text
 
-    out = [r"\begin{tabular}{lrr}", rf"value & forward & $\partial {name_latex(r.output)}/\partial\,\cdot$ \\",
+    out = [r"\begin{tabular}{lrr}", rf"value & forward & $\partial {name_tex(r.output)}/\partial\,\cdot$ \\",
            r"\hline"]
-    out += [f"${name_latex(k)}$ & ${n(r.values[k])}$ & ${n(r.gradients[k])}$ \\\\" for k in r.values]
+    out += [f"${name_tex(k)}$ & ${n(r.values[k])}$ & ${n(r.gradients[k])}$ \\\\" for k in r.values]
     out += [r"\end{tabular}", r"\qquad", r"\begin{tabular}{lrl}", r"edge & local & sent back \\", r"\hline"]
-    out += [f"${name_latex(e.source)} \\to {name_latex(e.gate)}$ & ${n(e.local)}$ & "
+    out += [f"${name_tex(e.source)} \\to {name_tex(e.gate)}$ & ${n(e.local)}$ & "
             f"${f(r.gradients[e.gate])} \\cdot {f(e.local)} = {n(e.backward)}$ \\\\" for e in r.edges]
     out.append(r"\end{tabular}")
     return "\n".join(out) + "\n"

@@ -37,7 +37,12 @@ def _lines(bp: GraphBackprop, printer: str) -> dict:
         parts = [(p.node, p.source, _form(bp, p.tree, printer)) for p in g.parts]
         backward.append((value, name(f"dL_d{value}"), parts, _form(bp, g.tree, printer), g.step.reason,
                          g.fans_out))
-    return {"forward": forward, "total": total, "backward": backward}
+    index = {}  # every parameter's gradient in index form too (checked with its tree)
+    for value, g in bp.gradients.items():
+        if g.role == "parameter":
+            index[value] = (_index_latex(g.lhs), _index_latex(g.rhs)) if tex else (unicode_text(g.lhs),
+                                                                                   unicode_text(g.rhs))
+    return {"forward": forward, "total": total, "backward": backward, "index": index}
 
 
 def _index_latex(expr) -> str:
@@ -45,6 +50,15 @@ def _index_latex(expr) -> str:
 
     class Braced(IndexLatexPrinter):
         def _print_Indexed(self, expr):  # {W^{(1)}_{kl}}^{2}: a power of an entry of W1 is no double superscript
+            name = expr.base.name
+            if name.startswith("dL_d"):  # ∂L/∂(o1)_i: the entry of the value, as the value's entries print
+                import sympy as sp
+
+                entry = sp.IndexedBase(name[4:], real=True)[expr.indices]
+                return rf"{{\frac{{\partial L}}{{\partial {self._print(entry)}}}}}"
+            if "_" in name and not name.startswith("dL_d"):  # W_hh_{ij} would be a double subscript
+                idx = "".join(self._print(i) for i in expr.indices)
+                return f"{{{{{name_of(name).latex}}}_{{{idx}}}}}"
             return "{" + super()._print_Indexed(expr) + "}"
 
     return Braced({}).doprint(expr)
@@ -63,6 +77,8 @@ def graph_text(bp: GraphBackprop) -> str:
         else:
             node, source, form = parts[0]
             out.append(f"  {lhs} = {form}    [from {node}: {source}]")
+    out += ["", "Each parameter's gradient in index form:"]
+    out += [f"  {lhs} = {rhs}" for lhs, rhs in d["index"].values()]
     if bp.checked is not None:
         out += ["", str(bp.checked)]
     return "\n".join(out) + "\n"
@@ -81,6 +97,8 @@ def graph_markdown(bp: GraphBackprop) -> str:
         else:
             node, source, form = parts[0]
             out.append(f"- $${lhs} = {form}$$ (from `{node}`: {source})")
+    out += ["", "**Each parameter's gradient in index form**", ""]
+    out += [f"- $${lhs} = {rhs}$$" for lhs, rhs in d["index"].values()]
     if bp.checked is not None:
         out += ["", f"*{bp.checked.bounded()}*"]
     return "\n".join(out) + "\n"
@@ -92,4 +110,5 @@ def graph_latex(bp: GraphBackprop) -> str:
     rows += [f"L &= {d['total']}"]
     for _, lhs, parts, total, _, fans in d["backward"]:
         rows.append(f"{lhs} &= {total}")
+    rows += [f"{lhs} &= {rhs}" for lhs, rhs in d["index"].values()]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

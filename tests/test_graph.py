@@ -8,6 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import derive
 from derive.errors import DeriveError
@@ -227,6 +229,7 @@ def test_node_that_reaches_no_loss_is_refused():
 
 def test_a_wrong_statement_is_refused_not_printed():
     from derive.graph import backprop as bpmod
+    from derive.graph import codegen
     from derive.graph.verify import check_graph
 
     r = residual().resolved()
@@ -235,11 +238,13 @@ def test_a_wrong_statement_is_refused_not_printed():
     wrong = good.step.after.args[0]  # ∂L/∂o alone, without the aᵀ
     bp.gradients["W2"] = dataclasses.replace(good, step=ChainRule(before=good.step.before, after=wrong,
                                                                   reason=good.step.reason))
+    codegen.program.cache_clear()  # the code is printed from the (now wrong) tree too
     try:
         with pytest.raises(DeriveError, match=r"graph residual: .*∂L/∂W2.* disagrees"):
             check_graph(r)
     finally:
         bp.gradients["W2"] = good
+        codegen.program.cache_clear()
 
 
 def test_printing_an_unchecked_backward_pass_checks_it_first(monkeypatch):
@@ -263,8 +268,6 @@ def test_printing_an_unchecked_backward_pass_checks_it_first(monkeypatch):
 
 # -- random graphs: whatever the wiring, the stated gradients are the code's, and the code's are right ----------
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 STEPS = st.lists(st.tuples(st.sampled_from(["affine", "tanh", "sigmoid", "add", "multiply", "subtract"]),
                            st.integers(0, 10)), min_size=1, max_size=5)

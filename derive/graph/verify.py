@@ -140,13 +140,17 @@ class _Check:
             lookups[name] = lambda r, c=1, arr=arr: arr[int(r) - 1, int(c) - 1]
             return sp.Function(name)(*a.indices)
 
-        body = unroll(expr.xreplace(self.scalars)).replace(lambda e: isinstance(e, sp.Indexed), lookup)
-        f = sp.lambdify(free, body, modules=[lookups, _MATH, "numpy"])
-        if shape == ():
-            return np.asarray(float(f()))
-        out = np.empty(shape)
-        for idx in np.ndindex(*shape):
-            out[idx] = f(*(i + 1 for i in idx[: len(free)]))
+        try:
+            body = unroll(expr.xreplace(self.scalars)).replace(lambda e: isinstance(e, sp.Indexed), lookup)
+            f = sp.lambdify(free, body, modules=[lookups, _MATH, "numpy"])
+            if shape == ():
+                return np.asarray(float(f()))
+            out = np.empty(shape)
+            for idx in np.ndindex(*shape):
+                out[idx] = f(*(i + 1 for i in idx[: len(free)]))
+        except (TypeError, ValueError, IndexError, KeyError, ArithmeticError) as exc:
+            raise DeriveError(f"graph {self.graph.name}: {unicode_text(expr)} cannot be evaluated at random values "
+                              f"({type(exc).__name__}); not stated") from None
         return out
 
     def tree(self, tree) -> np.ndarray:
@@ -181,7 +185,7 @@ class _Check:
     def gradient(self, value: str, g) -> None:
         names = self.bp.names
         code = self.ns[partial(value)]
-        shape = code.shape
+        shape = tuple(self.size(d) for d in self.graph.matrix_shape(value))  # the value's, whatever the code says
         for p in g.parts:
             self.compare(f"the part ∂L/∂{value} from {p.node} = {text(p.tree, names)}", self.tree(p.tree),
                          self.index(p.rhs, shape), f"the engine's derivation ({p.source})")

@@ -7,7 +7,8 @@
 Each benchmark is a script of its own in this folder (run alone with --quick for a short run):
   bench_render.py   rendering all bundled sheets vs `python -c "import sympy, jinja2"`   goal <= 1.5x
   bench_check.py    answer checks/s through the warm pool vs simplify(a - b) == 0       goal >= 300/s, >= 10x
-  bench_depth.py    dL/dW1 of affine>sigmoid chains, depth 2..32, vs the expanded route  goal <= 12x (4 -> 32)
+  bench_depth.py    dL/dW1 of affine>sigmoid chains, depth 2..32, vs the expanded route  goal <= 12x (4 -> 32);
+                    an RNN unrolled over T = 4..64 steps                  goal: cost per step <= 2x (linear)
   bench_startup.py  `derive --help` and `derive list` vs `python -c "import sympy"`     goal <= 0.5x
   bench_serve.py    POST /api/check from 50 clients on loopback vs the pool alone      goal 0 failed
   bench_first.py    one `derive check`, `derive show` of every entry (warm, cold) and of a three-layer

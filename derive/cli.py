@@ -143,8 +143,9 @@ def _number(text: str):
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
-# Further subcommands (check, grade, sheet, audit, serve) live beside their code: each has register(subparsers).
-EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.audit.cli", "derive.serve.cli")
+# Further subcommands (check, grade, sheet, audit, serve, graph) live beside their code: each has register(subparsers).
+EXTENSIONS = ("derive.check.cli", "derive.sheets.cli", "derive.audit.cli", "derive.serve.cli",
+              "derive.graph.cli")
 
 
 def _extensions() -> list:

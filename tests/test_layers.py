@@ -19,6 +19,8 @@ From the bottom up, each layer is made of the ones below it, and none knows what
 9. network (`network/`): chains of registry modules. A network is built from everything below:
    the engine's local derivations, their verification, and the printers for its own pages and
    generated code; nothing below needs a network.
+    graph (`graph/`): graphs of modules (skip connections, tied weights, RNNs, circuits), made of
+    the network's pieces, so it sits just above network.
 10. check (`check/`): the answer checker compares an answer with a module's or a network's
     derivation, so it sits above both.
 11. sheets (`sheets/`): a sheet solves, checks and renders its parts.
@@ -54,6 +56,7 @@ LAYERS = [
     ("verify", ["verify", "verify_matrix", "derivation"]),
     ("render", ["render"]),
     ("network", ["network"]),
+    ("graph", ["graph"]),
     ("check", ["check"]),
     ("sheets", ["sheets"]),
     ("audit", ["audit"]),

@@ -58,3 +58,12 @@ def test_walkthrough_shows_whole_formulas_and_readable_reports(executed):
     sheet = _outputs(nb, "text/markdown")[-1]
     assert "## Question 1" in sheet and "## Question 2" not in sheet
     assert sheet.count("$$") % 2 == 0 and sheet.count("\\begin{") == sheet.count("\\end{")  # nothing cut off
+
+
+def test_walkthrough_draws_a_circuit_and_derives_a_residual_graph(executed):
+    nb = executed["walkthrough.ipynb"]
+    svgs = "\n".join(_outputs(nb, "image/svg+xml"))
+    markdown = "\n".join(_outputs(nb, "text/markdown"))
+    assert svgs.count("<svg") >= 2 and "−12" in svgs  # the circuit's picture, then the graph's diagram
+    assert "| q → f (a) | −4 | 1 · (−4) = −4 |" in markdown
+    assert r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial r} + {W^{(1)}}^\top" in markdown

@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from derive.model.matexpr import MatExpr, ShapeError
 
 NUMPY = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt}
+# Functions NumPy lacks (a GELU's erf): lambdify would call math's, which takes one number only.
+MATH_ENTRYWISE = {name: np.vectorize(getattr(math, name), otypes=[float]) for name in ("erf", "erfc", "gamma", "lgamma")}
 COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
 
 
@@ -91,6 +95,6 @@ class _Evaluator:
 
     def _eval_Entrywise(self, node) -> np.ndarray:
         others = {s: sp.Float(self.env[s.name]) for s in node.expr.free_symbols if s != node.symbol}
-        f = sp.lambdify(node.symbol, node.expr.xreplace(others), modules="numpy")
+        f = sp.lambdify(node.symbol, node.expr.xreplace(others), modules=[MATH_ENTRYWISE, "numpy"])
         arg = self.value(node.arg)
         return np.broadcast_to(np.asarray(f(arg), dtype=float), arg.shape).copy()

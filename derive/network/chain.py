@@ -159,7 +159,7 @@ def _entry(name: str):
     return entry(name, "module in the chain")
 
 
-def _check_options(mod: Module) -> None:
+def check_module_options(mod: Module) -> None:
     from derive.definitions import get
 
     allowed = ["bias"] if mod.name == "affine" else [v.name for v in get(mod.name).others if v.role == "hyper"]
@@ -235,7 +235,7 @@ def _build(parts: tuple) -> Network:
     mods = [parse_module(p) for p in parts]
     kinds = [_entry(m.name).kind for m in mods]
     for m in mods:
-        _check_options(m)
+        check_module_options(m)
     if kinds[-1] != "loss":
         raise DeriveError(f"the chain ends in {mods[-1].name!r}, not a loss; end it with one of: "
                           + ", ".join(supported_losses()))
@@ -263,6 +263,9 @@ def _build(parts: tuple) -> Network:
         if not get(m.name).elementwise:
             raise DeriveError(f"{m.name} is not elementwise; in a network use it inside the loss "
                               "(e.g. softmax_cross_entropy), or choose one of: " + ", ".join(elementwise_activations()))
+        if len(get(m.name).inputs) > 1:  # dropout's mask: data a chain has no way to pass
+            raise DeriveError(f"{m.name} takes {' and '.join(v.name for v in get(m.name).inputs)}, and a chain "
+                              "feeds it one value; build a graph (derive.graph) with the others as inputs")
         hyper = tuple((v.name, m.option(v.name)) for v in get(m.name).others if v.role == "hyper")
         current = replace(current, activation=m, hyper=hyper)  # bound once here, read by every stage after
         stages[-1] = current

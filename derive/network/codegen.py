@@ -36,21 +36,22 @@ def _axis(sym: sp.Symbol, body: sp.Expr) -> int:
     raise DeriveError(f"cannot vectorise a sum over {sym}")
 
 
-def numpy_expr(expr: sp.Expr, sizes: dict | None = None) -> str:
+def numpy_expr(expr: sp.Expr, sizes: dict | None = None, name=code_name) -> str:
     """An elementwise index-form expression as NumPy over whole arrays; a sum over an index
-    becomes `np.sum(..., axis=a, keepdims=True)` along that index's axis."""
+    becomes `np.sum(..., axis=a, keepdims=True)` along that index's axis. `name` gives an array's
+    variable from its base name (a graph keeps its names as they are)."""
     table: dict = {}
 
     def walk(e):
         if isinstance(e, sp.Sum):
             axes = sorted({_axis(lim[0], e.function) for lim in e.limits})
-            body = numpy_expr(e.function, sizes)
+            body = numpy_expr(e.function, sizes, name)
             sym = sp.Symbol(f"_sum{len(table)}_")
             axis = axes[0] if len(axes) == 1 else tuple(axes)
             table[sym.name] = f"np.sum({body}, axis={axis}, keepdims=True)"
             return sym
         if isinstance(e, sp.Indexed):
-            return sp.Symbol(code_name(e.base.name))
+            return sp.Symbol(name(e.base.name))
         if isinstance(e, sp.Symbol) and sizes and e in sizes:
             return sp.Symbol(sizes[e])
         if not e.args:
@@ -142,6 +143,8 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
                 g = f"np.sum({g}, axis=1)"
             lines.append(f'    grads["{code_name(p)}"] = {g}')
     lines.append("    return L, grads, trace" if trace else "    return L, grads")
+    if any("math." in line for line in lines[4:]):  # a GELU's erf: the code imports what it calls
+        lines.insert(1, "import math")
     return "\n".join(lines) + "\n"
 
 

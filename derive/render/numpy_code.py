@@ -8,6 +8,8 @@ acts on whole arrays, so a column of one sample is a block of samples, one per c
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -45,7 +47,9 @@ class ScalarNumPy(NumPyPrinter):
         return super()._print_Pow(expr, rational)
 
     def doprint(self, expr, assign_to=None):
-        return super().doprint(expr, assign_to).replace("numpy.", "np.")
+        out = super().doprint(expr, assign_to).replace("numpy.", "np.")
+        # a function only math has (erf) takes one number: applied to each entry of an array
+        return re.sub(r"(?<![\w.])math\.(\w+)\(", r"np.vectorize(math.\1, otypes=[float])(", out)
 
 
 class NumpyMatrixPrinter:

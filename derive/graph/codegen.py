@@ -1,0 +1,122 @@
+"""NumPy code for a graph's forward pass and every gradient, printed from the derived trees.
+
+Each node's row prints from its tree (`W1 @ x + b1`), or from its index form where it has no
+tree (a softmax inside a loss); each gradient prints from the tree stated for it (a fan-out as
+the sum of its parts). Vectors are columns, d × 1 arrays. The same lines make the source a user
+copies and the function the run-time check runs (`Program.run`), so what is checked is what is
+written out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from derive.graph.backprop import backprop, dim, partial
+from derive.graph.model import ResolvedGraph
+
+
+@dataclass(frozen=True)
+class Program:
+    """The lines of the generated function, by name, in the order they run."""
+
+    name: str
+    args: tuple  # inputs, targets, then parameters
+    hypers: tuple  # free hyperparameters: keyword arguments
+    forward: tuple  # ((value, code), ...)
+    loss: str
+    backward: tuple  # ((dL_dvalue, code), ...)
+    returned: tuple  # values whose gradient the function returns: inputs and parameters
+
+    @property
+    def body(self) -> list:
+        return [f"{v} = {c}" for v, c in self.forward] + [f"L = {self.loss}"] + [
+            f"{v} = {c}" for v, c in self.backward]
+
+    def source(self) -> str:
+        kw = "".join(f", {h}" for h in self.hypers)
+        kw = f", *{kw}" if kw else ""
+        grads = ", ".join(f'"{v}": {partial(v)}' for v in self.returned)
+        lines = ["import numpy as np", *(["import math"] if any("math." in b for b in self.body) else []), "", "",
+                 f"def {self.name}({', '.join(self.args)}{kw}):",
+                 (f'    """Loss and gradients of the graph {self.name.removeprefix("forward_backward_")}, '
+                 "derived by `derive`."),
+                 "",
+                 "    Vectors are columns (d x 1 arrays). Returns (L, grads) with grads[name] = dL/d(name),",
+                 "    the shape of the variable, for every input and parameter.",
+                 '    """',
+                 "    # forward pass",
+                 *(f"    {v} = {c}" for v, c in self.forward),
+                 f"    L = {self.loss}",
+                 "    # backward pass: each value's gradient, summed over the nodes it feeds",
+                 *(f"    {v} = {c}" for v, c in self.backward),
+                 f"    grads = {{{grads}}}",
+                 "    return L, grads"]
+        return "\n".join(lines) + "\n"
+
+    def run(self, env: dict, replace: dict | None = None, upto_loss: bool = False) -> dict:
+        """Every line at `env` (arrays and hyperparameters by name); `replace` sets a value to the
+        array given in place of its line (central differences of the forward pass move an
+        intermediate value so). The namespace afterwards: every value, L and every dL_d…."""
+        import math
+
+        ns = {"np": np, "math": math, **env}
+        replace = replace or {}
+        ns.update({k: v for k, v in replace.items() if k in env})
+        for (v, c), code in zip(self.forward, _compiled(self)[0]):
+            ns[v] = replace[v] if v in replace else eval(code, ns)
+        ns["L"] = float(eval(_compiled(self)[1], ns))
+        if not upto_loss:
+            for (v, _), code in zip(self.backward, _compiled(self)[2]):
+                ns[v] = eval(code, ns)
+        return ns
+
+
+@lru_cache(maxsize=64)
+def _compiled(p: Program) -> tuple:
+    return (tuple(compile(c, f"<derive: {v}>", "eval") for v, c in p.forward),
+            compile(p.loss, "<derive: L>", "eval"),
+            tuple(compile(c, f"<derive: {v}>", "eval") for v, c in p.backward))
+
+
+def _sizes(graph: ResolvedGraph) -> dict:
+    """Each dimension as code: the axis of the first input or parameter that has it."""
+    out = {}
+    for v in graph.values:
+        if v.role in ("input", "parameter", "target"):
+            for axis, d in enumerate(v.shape):
+                out.setdefault(dim(d), f"{v.name}.shape[{axis}]")
+    return out
+
+
+@lru_cache(maxsize=64)
+def program(graph: ResolvedGraph) -> Program:
+    from derive.network.codegen import numpy_expr
+    from derive.render.numpy_code import numpy_code
+
+    bp = backprop(graph)
+    sizes = _sizes(graph)
+    forward = []
+    for row in bp.forward:
+        code = numpy_code(row.after, {}, sizes) if row.after is not None else numpy_expr(row.rhs, sizes, str)
+        forward.append((row.before.name, code))
+    loss = " + ".join(f"np.sum({numpy_expr(r.rhs, sizes, str)})" for r in bp.losses)
+    backward = tuple((partial(v), numpy_code(g.tree, {}, sizes)) for v, g in bp.gradients.items())
+    hypers = sorted({s.name for n in graph.nodes for _, s in n.hypers if isinstance(s, sp.Symbol)})
+    returned = tuple(v for v in (*graph.inputs, *graph.params) if v in bp.gradients)
+    name = "forward_backward_" + re.sub(r"\W+", "_", graph.name).strip("_")
+    return Program(name, (*graph.inputs, *graph.targets, *graph.params), tuple(hypers), tuple(forward), loss,
+                   backward, returned)
+
+
+def numpy_source(graph: ResolvedGraph) -> str:
+    """Python source of `forward_backward_<name>(inputs, targets, parameters) -> (L, grads)`, checked
+    first: nothing is written out that the run-time check refused."""
+    from derive.graph.backprop import derive_graph
+
+    derive_graph(graph)
+    return program(graph).source()

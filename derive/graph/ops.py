@@ -1,0 +1,71 @@
+"""What a graph node can be: a registry entry (`affine`, `relu[alpha=0.1]`), a Definition of one's
+own (derive.define), or one of the gates every graph needs — add, multiply, subtract, max of two
+values entry by entry, written here as Definitions like any other, so the engine derives them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from derive.definitions.model import Definition, Var
+from derive.errors import DeriveError
+
+
+def _gate(name: str, title: str, body) -> Definition:
+    a, b = Var("a"), Var("b")
+    return Definition(name=name, kind="activation", title=title, output=Var("y", role="output"), index=(),
+                      expr=body(a.symbol, b.symbol), inputs=(a, b))
+
+
+GATES = {
+    "add": lambda: _gate("add", "Sum y = a + b (entry by entry)", lambda a, b: a + b),
+    "subtract": lambda: _gate("subtract", "Difference y = a − b (entry by entry)", lambda a, b: a - b),
+    "multiply": lambda: _gate("multiply", "Product y = a b (entry by entry)", lambda a, b: a * b),
+    "max": lambda: _gate("max", "Maximum y = max(a, b) (entry by entry)", lambda a, b: sp.Max(a, b)),
+}
+
+
+@cache
+def gate(name: str) -> Definition:
+    return GATES[name]()
+
+
+def resolve(module) -> tuple:
+    """(spelling, Definition, options) of a node's module: a gate, a registry name with options, or a
+    Definition; DeriveError naming the choices otherwise."""
+    from derive.definitions import REGISTRY, entry
+    from derive.errors import unknown
+    from derive.network.chain import Module, check_module_options, parse_module
+    from derive.network.local import definition
+
+    if isinstance(module, Definition):
+        return module.name, module, ()
+    if not isinstance(module, str):
+        raise DeriveError(f"a node's module is a name or a Definition, not {type(module).__name__}")
+    mod = parse_module(module)
+    if mod.name in GATES:
+        if mod.options:
+            raise DeriveError(f"{mod.name} has no options")
+        return mod.name, gate(mod.name), ()
+    try:
+        entry(mod.name, "module")
+    except DeriveError:  # the registry's names and the gates'
+        raise unknown("module", mod.name, [*REGISTRY, *GATES]) from None
+    check_module_options(mod)
+    return mod.spelling, definition(Module(mod.name, mod.options)), mod.options
+
+
+_DERIVED: dict = {}
+
+
+def derivation(defn: Definition, wrt: str):
+    """The engine's derivation of one module with respect to one of its inputs, derived once per
+    Definition (the graph's own run-time check covers it, as a network's does)."""
+    from derive.network.chain import derivative
+
+    key = (id(defn), wrt)
+    if key not in _DERIVED:
+        _DERIVED[key] = (defn, derivative(defn, wrt=wrt, verify=False))
+    return _DERIVED[key][1]

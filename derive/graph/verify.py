@@ -129,7 +129,7 @@ class _Check:
 
     def index(self, expr: sp.Expr, shape: tuple) -> np.ndarray:
         """An index form at every entry (free indices FREE), each entry looked up in the code's arrays."""
-        from derive.verify import unroll
+        from derive.concrete import unroll
 
         free = FREE[: 0 if shape == () else (1 if shape[1] == 1 else 2)]
         lookups = {}

@@ -26,17 +26,91 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
         for factor in sp.Mul.make_args(term):
             (inside if factor.has(k) else outside).append(factor)
         outside, body = sp.Mul(*outside), sp.Mul(*inside)
-        delta = next((f for f in inside if isinstance(f, sp.KroneckerDelta) and k in f.args), None)
-        if delta is not None:
-            other = delta.args[0] if delta.args[1] == k else delta.args[1]
-            if not other.has(k):
-                total += outside * body.xreplace({delta: sp.S.One}).xreplace({k: other})
-                continue
+        contracted = _contract_one(inside, body, k, lo, hi)
+        if contracted is not None:
+            total += outside * contracted
+            continue
+        if (len(inside) == 1 and isinstance(body, sp.Sum) and not any(
+                b.has(k) for lim in body.limits for b in lim[1:])
+                and any(_indicator(f, k) for f in sp.Mul.make_args(body.function))):
+            # Σ_k Σ_n f = Σ_n Σ_k f (n's range is free of k), so k's range condition reaches its sum
+            total += outside * sp.Sum(_linear_one(body.function, limit), *body.limits)
+            continue
+        lo_k, hi_k, body = _fold_range(body, k, lo, hi)
         if body == 1:
-            total += outside * (hi - lo + 1)
+            total += outside * (hi_k - lo_k + 1 if (lo_k, hi_k) == (lo, hi) else sp.Max(0, hi_k - lo_k + 1))
         else:
-            total += outside * sp.Sum(body, (k, lo, hi))
+            total += outside * sp.Sum(body, (k, lo_k, hi_k))
     return total
+
+
+def _contract_one(inside: list, body: sp.Expr, k, lo, hi) -> sp.Expr | None:
+    """Σ_k f(k) δ_{k+c, j} = f(j − c), kept only where lo ≤ j − c ≤ hi (index arithmetic runs out
+    of range at the borders: a convolution's x_{i+k−1}); None if no delta solves for k."""
+    for delta in (f for f in inside if isinstance(f, sp.KroneckerDelta)):
+        a, b = delta.args
+        diff = sp.expand(a - b)
+        coeff = diff.coeff(k)
+        if coeff not in (1, -1) or (diff - coeff * k).has(k):
+            continue
+        at = sp.expand(-(diff - coeff * k) / coeff)
+        out = body.xreplace({delta: sp.S.One}).xreplace({k: at})
+        if k in (a, b) and at.is_Symbol:  # Σ_k f(k) δ_kj: a plain index j is in range by assumption
+            return out
+        return sp.Piecewise((out, in_range(at, lo, hi)), (sp.S.Zero, True))
+    return None
+
+
+def in_range(at: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """lo ≤ at ≤ hi, the condition a sum over an index in `at` folds into its limits."""
+    return sp.And(sp.Le(lo, at), sp.Le(at, hi))
+
+
+def _bound(rel: sp.Rel, k) -> tuple | None:
+    """`lo ≤ u` or `u ≤ hi` as (lower, upper) bounds on k when u is linear in k with a positive
+    integer or ±1 coefficient; None otherwise."""
+    gap = sp.expand(rel.gts - rel.lts)  # gap ≥ 0
+    c = gap.coeff(k)
+    rest = gap - c * k
+    if c == 0 or rest.has(k) or not (c.is_integer and (c.is_positive or c.is_negative)):
+        return None
+    if c.is_positive:  # c k + rest ≥ 0  ⇔  k ≥ −rest/c
+        return (-rest if c == 1 else sp.ceiling(-rest / c)), None
+    return None, (rest if c == -1 else sp.floor(rest / -c))
+
+
+def _fold_range(body: sp.Expr, k, lo, hi) -> tuple:
+    """Range conditions on k (from `_contract_one`) moved into the limits of Σ_k:
+    Σ_{k=1}^{K} f(k) [1 ≤ i − k + 1 ≤ M] = Σ_{k=max(1, i−M+1)}^{min(K, i)} f(k); conditions on
+    other indices stay with the term."""
+    factors = []
+    for f in sp.Mul.make_args(body):
+        found = _indicator(f, k)
+        if found is None:
+            factors.append(f)
+            continue
+        value, bounds, others = found
+        factors.append(sp.Piecewise((value, sp.And(*others)), (sp.S.Zero, True)) if others else value)
+        for lower, upper in bounds:
+            lo = lo if lower is None else sp.Max(lo, lower)
+            hi = hi if upper is None else sp.Min(hi, upper)
+    return lo, hi, sp.Mul(*factors)
+
+
+def _indicator(f: sp.Expr, k) -> tuple | None:
+    """(value, bounds on k, other conditions) for `Piecewise((value, conditions), (0, True))`."""
+    if not (isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1].expr == 0
+            and f.args[1].cond == sp.true and f.args[0].cond.has(k) and not f.args[0].expr.has(sp.Piecewise)):
+        return None
+    cond = f.args[0].cond
+    rels = cond.args if isinstance(cond, sp.And) else (cond,)
+    if not all(isinstance(r, (sp.LessThan, sp.GreaterThan)) for r in rels):
+        return None
+    mine = [r for r in rels if r.has(k)]
+    bounds = [_bound(r, k) for r in mine]
+    if any(b is None for b in bounds):
+        return None
+    return f.args[0].expr, bounds, [r for r in rels if not r.has(k)]
 
 
 def contract_deltas(expr: sp.Expr) -> sp.Expr:
@@ -45,7 +119,10 @@ def contract_deltas(expr: sp.Expr) -> sp.Expr:
     >>> contract_deltas(Sum(x[k] * KroneckerDelta(k, j), (k, 1, K)))
     x[j]
     """
-    return expr.replace(lambda e: isinstance(e, sp.Sum), _linear)
+    out = expr.replace(lambda e: isinstance(e, sp.Sum), _linear)
+    # a range condition left outside every sum holds the whole term: w_{j−i+1} if 1 ≤ j − i + 1 ≤ K
+    return sp.Add(*[sp.piecewise_fold(t) if isinstance(t, sp.Mul) and t.has(sp.Piecewise) else t
+                    for t in sp.Add.make_args(out)]) if out.has(sp.Piecewise) and not expr.has(sp.Piecewise) else out
 
 
 def same_sum(a: sp.Basic, b: sp.Basic) -> bool:

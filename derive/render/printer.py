@@ -129,7 +129,8 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_KroneckerDelta(self, expr, exp=None):
         a, b = (self._print(x) for x in expr.args)
-        out = rf"\delta_{{{a}{b}}}"
+        # δ_{i, k+l−1}: a comma once an index is arithmetic, as the text printer writes it
+        out = rf"\delta_{{{a}{b}}}" if all(x.is_Symbol for x in expr.args) else rf"\delta_{{{a}, {b}}}"
         return f"{out}^{{{exp}}}" if exp else out
 
     def _print_Heaviside(self, expr, exp=None):

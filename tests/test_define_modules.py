@@ -125,3 +125,56 @@ def test_a_two_dimensional_convolution_is_derived_with_both_ranges_narrowed():
         assert not d.result.has(sp.KroneckerDelta, sp.Piecewise)
         assert d.matrix is None  # no product of whole matrices reads x_{i+k−1, j+m−1}
         assert verify(d).max_fd_error < 1e-6
+
+
+# -- the same modules from a sheet --------------------------------------------------------------
+
+
+def _module(**spec):
+    from derive.sheets.custom import module_definition
+
+    return module_definition(spec)
+
+
+def test_a_sheet_module_takes_index_arithmetic_and_checks_its_sizes():
+    defn = _module(output="y[i]", expr="sum(w[k]*x[i+k-1], k, 1, K)", inputs=["x", "w"], kind="layer",
+                   shapes={"x": ["N"], "y": ["M"], "w": ["K"]}, sizes={"N": 6})
+    d = derive.derivative(defn, wrt="x")
+    assert not d.result.has(sp.KroneckerDelta) and verify(d).max_fd_error < 1e-6
+    with pytest.raises(DeriveError, match="reaches entry 7"):
+        _module(output="y[i]", expr="sum(w[k]*x[i+k], k, 1, K)", inputs=["x"], kind="layer",
+                shapes={"x": ["N"], "y": ["M"], "w": ["K"]})
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("x[i*x[i]]", "not an index"),
+    ("x[i] > 0", "cannot parse"),
+    ("exp(x[i] > 0)", "first argument of where"),
+    ("where(x[i], 1, 0)", "where takes"),
+])
+def test_a_sheet_expression_outside_the_grammar_is_one_line(expr, message):
+    with pytest.raises(DeriveError, match=message):
+        _module(output="y[i]", expr=expr, inputs=["x"], shapes={"x": ["K"], "y": ["K"]})
+
+
+def test_a_sheet_module_takes_erf_abs_sign_min_where_and_p_and_t_as_names():
+    defn = _module(output="y[i]", expr="where(x[i] > 0, x[i], p*x[i]) + abs(x[i]) + sign(x[i])*erf(x[i])"
+                   " + min(x[i], T)", inputs=["x"], shapes={"x": ["K"], "y": ["K"], "p": [], "T": []})
+    d = derive.derivative(defn)
+    assert not d.result.has(sp.DiracDelta) and d.result.has(sp.erf) is False  # erf′ is the Gaussian
+    assert verify(d).max_fd_error < 1e-6
+
+
+def test_a_threshold_inside_a_sum_contracts_its_delta():
+    d = derive.derivative(_module(output="L", expr="sum(where(x[k] > 1, x[k]^2, 0), k, 1, K)", inputs=["x"],
+                                  shapes={"x": ["K"]}))
+    assert not d.result.has(sp.Sum, sp.KroneckerDelta) and d.matrix is not None
+    verify(d)
+
+
+def test_default_sizes_are_distinct():
+    from derive.definitions.custom import SIZES
+    from derive.sheets.custom import DEFAULT_SIZES
+
+    for table in (SIZES, DEFAULT_SIZES):
+        assert len(set(table.values())) == len(table)

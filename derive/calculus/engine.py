@@ -151,8 +151,9 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     result = canonical(current, prefer)
     if cases is not None:
         # δ·(the i = j case) + (1 − δ)·(the other case), when that is shorter than one factored form
-        by_cases = sp.Add(sp.Mul(split, same, evaluate=False),
-                          sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
+        by_cases = sp.Mul(split, same, evaluate=False) if other == 0 else sp.Add(
+            sp.Mul(split, same, evaluate=False),
+            sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
         if sp.count_ops(by_cases) <= sp.count_ops(result):
             result = by_cases
     delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
@@ -218,7 +219,10 @@ def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
 
 def _contract_reason(expr: sp.Expr) -> str:
     """Σ_k f(k) δ_kj = f(j); with index arithmetic the kept term exists only inside the sum's range."""
-    if expr.has(sp.Max, sp.Min, sp.Piecewise) and not expr.has(sp.Heaviside):
+    ranged = [lim for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for lim in e.limits
+              if lim[1].has(sp.Max) or lim[2].has(sp.Min)]
+    ranged += [p for p in expr.atoms(sp.Piecewise) if all(s.is_integer for s in p.args[0].cond.free_symbols)]
+    if ranged:
         return ("$Σ_k f(k) δ_{j, k+c} = f(j − c)$ when $j − c$ lies in the range of $k$, and 0 otherwise: "
                 "the delta keeps one term of each sum, and the range of what remains is narrowed to match")
     return "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum"

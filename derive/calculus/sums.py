@@ -25,6 +25,7 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
         outside, inside = [], []
         for factor in sp.Mul.make_args(term):
             (inside if factor.has(k) else outside).append(factor)
+        inside = [g for f in inside for g in _delta_out(f, k)]
         outside, body = sp.Mul(*outside), sp.Mul(*inside)
         contracted = _contract_one(inside, body, k, lo, hi)
         if contracted is not None:
@@ -42,6 +43,20 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
         else:
             total += outside * sp.Sum(body, (k, lo_k, hi_k))
     return total
+
+
+def _delta_out(f: sp.Expr, k) -> list:
+    """`Piecewise((2 x_k δ_ik, x_k > 1), (0, True))` as [δ_ik, Piecewise((2 x_k, x_k > 1), (0, True))]:
+    a delta on k that every nonzero branch carries comes out, so the sum over k contracts it."""
+    if not isinstance(f, sp.Piecewise):
+        return [f]
+    branches = [e for e, _ in f.args if e != 0]
+    common = set.intersection(*[{d for d in sp.Mul.make_args(e) if isinstance(d, sp.KroneckerDelta)
+                                 and k in d.free_symbols} for e in branches]) if branches else set()
+    if not common:
+        return [f]
+    delta = sorted(common, key=sp.default_sort_key)[0]
+    return [delta, sp.Piecewise(*[(e / delta if e != 0 else e, c) for e, c in f.args])]
 
 
 def _contract_one(inside: list, body: sp.Expr, k, lo, hi) -> sp.Expr | None:

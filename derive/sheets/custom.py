@@ -15,11 +15,12 @@ import re
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
 from derive import limits
-from derive.definitions.model import Definition, Var, dim
+from derive.definitions.model import IDX, Definition, Var, dim
+from derive.definitions.ranges import check_index_ranges
 from derive.errors import DeriveError
 from derive.sheets.indexexpr import DIMENSIONS, parse_entry, parse_index_expr
 
-DEFAULT_SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 3, "H": 2}  # distinct, non-square
+DEFAULT_SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 6, "H": 7}  # distinct, non-square
 
 
 def _shape(name: str, shape) -> tuple:
@@ -46,8 +47,8 @@ def module_definition(spec: dict) -> Definition:
                           f"but {spec['output']!r} gives {len(index)}")
     body_shapes = {k: v for k, v in shapes.items() if k != out_name}
     expr = parse_index_expr(spec["expr"], body_shapes)
-    free = {a for e in expr.atoms(Indexed) for a in e.indices} | {
-        a for e in expr.atoms(KroneckerDelta) for a in e.args}
+    free = {a for e in expr.atoms(Indexed) for t in e.indices for a in t.free_symbols if a.name in IDX} | {
+        a for e in expr.atoms(KroneckerDelta) for t in e.args for a in t.free_symbols if a.name in IDX}
     bound = {lim[0] for e in preorder_traversal(expr) if isinstance(e, Sum) for lim in e.limits}
     loose = sorted(str(a) for a in free - bound - set(index) if a.is_Symbol)
     if loose:
@@ -84,7 +85,7 @@ def module_definition(spec: dict) -> Definition:
     title = spec.get("title", name)
     if not isinstance(title, str) or len(title) > 200 or re.search(r"[<\x00-\x1f\x7f]", title):
         raise DeriveError("module title must be one line of text (at most 200 characters, no '<')")
-    return Definition(
+    defn = Definition(
         name=name,
         kind=kind,
         title=title,
@@ -95,3 +96,5 @@ def module_definition(spec: dict) -> Definition:
         others=others,
         sizes={d: int(sizes.get(d.name, DEFAULT_SIZES[d.name])) for d in dims},
     )
+    check_index_ranges(defn)
+    return defn

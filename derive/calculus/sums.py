@@ -55,7 +55,7 @@ def _delta_out(f: sp.Expr, k) -> list:
                                  and k in d.free_symbols} for e in branches]) if branches else set()
     if not common:
         return [f]
-    delta = sorted(common, key=sp.default_sort_key)[0]
+    delta = min(common, key=sp.default_sort_key)
     return [delta, sp.Piecewise(*[(e / delta if e != 0 else e, c) for e, c in f.args])]
 
 

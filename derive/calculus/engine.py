@@ -6,6 +6,7 @@ import sympy as sp
 
 from derive.calculus.canonical import canonical
 from derive.calculus.fold import Named, apply_constraint, fold
+from derive.calculus.fold_stats import fold_statistics
 from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
@@ -128,6 +129,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     current = steps[-1].after
     for nm in named:
+        current = fold_statistics(current, nm.symbol, nm.index, nm.expr, var.symbol)  # μ, σ², x̂
         current = fold(current, nm, var.symbol)
     add("substitute", current, "write the result in terms of " + ", ".join(
         f"${_name_of(nm.symbol)}$" for nm in named) if named else "substitute")
@@ -185,8 +187,9 @@ def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | 
     if not isinstance(expr, sp.Sum) or len(expr.limits) != 1:
         return None
     k = expr.limits[0][0]
-    if any(k in d.free_symbols and not all(a.is_Symbol for a in d.args)
-           for d in contract_deltas(expr.function).atoms(sp.KroneckerDelta)):
+    inner = contract_deltas(expr.function)
+    if any(k in d.free_symbols and not all(a.is_Symbol for a in d.args) for d in inner.atoms(sp.KroneckerDelta)) \
+            or any(k in p.args[0].cond.free_symbols for p in inner.atoms(sp.Piecewise) - expr.function.atoms(sp.Piecewise)):
         return None  # δ_{j, i+k−1} on the sum's own index is contracted with its range, never kept
     steps = [("contract", sp.Sum(contract_deltas(expr.function), *expr.limits),
               (f"$Σ f δ = f$ inside each term; the sum over ${k}$ stays, as each of its terms depends on "
@@ -232,7 +235,9 @@ def _bracketed(index: tuple) -> str:
     """`ij`, or `{i, k + l − 1}` when an index is arithmetic."""
     if all(isinstance(s, (str, sp.Symbol)) for s in index):
         return "".join(map(str, index))
-    return "{" + ", ".join(str(s) for s in index) + "}"
+    from derive.render.unicode import unicode_text  # K (l − 1) + k, as the steps print it
+
+    return "{" + ", ".join(s if isinstance(s, str) else unicode_text(s) for s in index) + "}"
 
 
 def _factors(expr: sp.Expr) -> list:

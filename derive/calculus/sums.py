@@ -21,6 +21,7 @@ def _linear(s: sp.Sum) -> sp.Expr:
 def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
     k, lo, hi = limit
     total = sp.Integer(0)
+    function = function.replace(lambda e: _branch_deltas(e, k), _split_branches)
     for term in sp.Add.make_args(distribute(function)):
         outside, inside = [], []
         for factor in sp.Mul.make_args(term):
@@ -38,11 +39,42 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
             total += outside * sp.Sum(_linear_one(body.function, limit), *body.limits)
             continue
         lo_k, hi_k, body = _fold_range(body, k, lo, hi)
-        if body == 1:
+        single = _single(lo_k, hi_k, lo, hi, k)
+        if single is not None:  # a window of exactly one k: Σ_{l=⌈i/K⌉}^{⌊(i+K−1)/K⌋} f(l) = f(⌈i/K⌉)
+            total += outside * sp.Piecewise((body.xreplace({k: single}), in_range(single, lo, hi)), (0, True))
+        elif body == 1:
             total += outside * (hi_k - lo_k + 1 if (lo_k, hi_k) == (lo, hi) else sp.Max(0, hi_k - lo_k + 1))
         else:
             total += outside * sp.Sum(body, (k, lo_k, hi_k))
     return total
+
+
+def _nested(e) -> bool:
+    """{{v if c₁; 0} if c₂; 0}, which is {v if c₁ and c₂; 0}."""
+    return _zero_tail(e) and _zero_tail(e.args[0].expr)
+
+
+def _zero_tail(e) -> bool:
+    return (isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].expr == 0
+            and e.args[1].cond == sp.true)
+
+
+def _branch_deltas(e, k) -> bool:
+    """A Piecewise whose branches hold different deltas on k (a max-pool's argmax)."""
+    if not isinstance(e, sp.Piecewise):
+        return False
+    sets = [frozenset(d for d in sp.Mul.make_args(b) if isinstance(d, sp.KroneckerDelta) and k in d.free_symbols)
+            for b, _ in e.args if b != 0]
+    return len(sets) > 1 and all(sets) and not frozenset.intersection(*sets)
+
+
+def _split_branches(e: sp.Piecewise) -> sp.Expr:
+    """{a if c₁; b otherwise} = {a if c₁; 0} + {b if not c₁; 0}: one delta per term, each contracted."""
+    terms, before = [], []
+    for value, cond in e.args:
+        terms.append(sp.Piecewise((value, sp.And(cond, *[sp.Not(c) for c in before])), (sp.S.Zero, True)))
+        before.append(cond)
+    return sp.Add(*terms)
 
 
 def _delta_out(f: sp.Expr, k) -> list:
@@ -66,13 +98,17 @@ def _contract_one(inside: list, body: sp.Expr, k, lo, hi) -> sp.Expr | None:
         a, b = delta.args
         diff = sp.expand(a - b)
         coeff = diff.coeff(k)
-        if coeff not in (1, -1) or (diff - coeff * k).has(k):
+        if not (coeff.is_Integer and coeff != 0) or (diff - coeff * k).has(k):
             continue
-        at = sp.expand(-(diff - coeff * k) / coeff)
+        rest = diff - coeff * k
+        at = sp.expand(-rest / coeff)
         out = body.xreplace({delta: sp.S.One}).xreplace({k: at})
         if k in (a, b) and at.is_Symbol:  # Σ_k f(k) δ_kj: a plain index j is in range by assumption
             return out
-        return sp.Piecewise((out, in_range(at, lo, hi)), (sp.S.Zero, True))
+        cond = in_range(at, lo, hi)
+        if abs(coeff) != 1:  # δ_{i, 2k}: some k hits i only when 2 divides i
+            cond = sp.And(sp.Eq(sp.Mod(rest, abs(coeff)), 0), cond)
+        return sp.Piecewise((out, cond), (sp.S.Zero, True))
     return None
 
 
@@ -112,6 +148,19 @@ def _fold_range(body: sp.Expr, k, lo, hi) -> tuple:
     return lo, hi, sp.Mul(*factors)
 
 
+def _single(lo_k, hi_k, lo, hi, k):
+    """⌈a/c⌉ when the narrowed range is ⌈a/c⌉ … ⌊(a + c − 1)/c⌋, which holds one integer; else None."""
+    lows = [b for b in (lo_k.args if isinstance(lo_k, sp.Max) else (lo_k,)) if isinstance(b, sp.ceiling)]
+    highs = [b for b in (hi_k.args if isinstance(hi_k, sp.Min) else (hi_k,)) if isinstance(b, sp.floor)]
+    for low in lows:
+        for high in highs:
+            a_num, a_den = sp.fraction(sp.together(low.args[0]))
+            b_num, b_den = sp.fraction(sp.together(high.args[0]))
+            if a_den == b_den and sp.expand(b_num - a_num - a_den + 1) == 0:
+                return low
+    return None
+
+
 def _indicator(f: sp.Expr, k) -> tuple | None:
     """(value, bounds on k, other conditions) for `Piecewise((value, conditions), (0, True))`."""
     if not (isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1].expr == 0
@@ -135,6 +184,9 @@ def contract_deltas(expr: sp.Expr) -> sp.Expr:
     x[j]
     """
     out = expr.replace(lambda e: isinstance(e, sp.Sum), _linear)
+    if out.has(sp.Piecewise):
+        out = out.replace(_nested, lambda e: sp.Piecewise(
+            (e.args[0].expr.args[0].expr, sp.And(e.args[0].expr.args[0].cond, e.args[0].cond)), (sp.S.Zero, True)))
     # a range condition left outside every sum holds the whole term: w_{j−i+1} if 1 ≤ j − i + 1 ≤ K
     return sp.Add(*[sp.piecewise_fold(t) if isinstance(t, sp.Mul) and t.has(sp.Piecewise) else t
                     for t in sp.Add.make_args(out)]) if out.has(sp.Piecewise) and not expr.has(sp.Piecewise) else out

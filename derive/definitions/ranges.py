@@ -48,3 +48,8 @@ def check_index_ranges(defn) -> None:
                     f"{ind} reaches entry {reach} of axis {pos + 1} of {ind.base}, which has {d} = {size} "
                     f"entries at {at}; choose sizes that fit (sizes={{'{d}': {max(values)}}} if the index "
                     f"starts at 1)")
+
+
+def has_index_arithmetic(defn) -> bool:
+    """Whether an entry is indexed by arithmetic (x_{i+k−1}): no product of whole matrices reads it."""
+    return any(not isinstance(s, sp.Symbol) for e in defn.expr.atoms(sp.Indexed) for s in e.indices)

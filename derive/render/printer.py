@@ -115,7 +115,8 @@ class DeriveLatexPrinter(LatexPrinter):
         return name_latex(expr.name)
 
     def _print_Indexed(self, expr):
-        idx = "".join(self._print(i) for i in expr.indices)
+        # X_{i+l−1, j+n−1}: a comma once an index is arithmetic, as the text printer writes it
+        idx = ("" if all(i.is_Symbol for i in expr.indices) else ", ").join(self._print(i) for i in expr.indices)
         m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", expr.base.name)
         if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
             return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}_{{{idx}}}}}"

@@ -30,7 +30,11 @@ _UNICODE_TEX = {
     "⁻": r"\ensuremath{^-}", "¹": r"\ensuremath{^1}", "ᵀ": r"\ensuremath{^\top}", "‖": r"\ensuremath{\|}",
     "…": r"\ldots{}", "“": "``", "”": "''", "’": "'", "—": "---", "–": "--", "½": r"\ensuremath{\tfrac12}",
     "𝟙": r"\ensuremath{\mathbb{1}}", "∈": r"\ensuremath{\in}", "ℝ": r"\ensuremath{\mathbb{R}}",
+    "μ": r"\ensuremath{\mu}", "ε": r"\ensuremath{\epsilon}", "γ": r"\ensuremath{\gamma}",
+    "√": r"\ensuremath{\surd}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
+    "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
 }
+_HAT = re.compile("([A-Za-z])\u0302")  # x̂: a letter and a combining circumflex
 
 
 _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
@@ -58,8 +62,12 @@ _MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"
 
 def _escape_chars(text: str) -> str:
     out = []
-    for c in text:
-        if c in _TEX_SPECIAL:
+    for c in _HAT.sub(lambda m: "\0" + m.group(1), text):  # \0 marks the hatted letter
+        if out and out[-1] == "\0":
+            out[-1] = rf"\ensuremath{{\hat{{{c}}}}}"
+        elif c == "\0":
+            out.append(c)
+        elif c in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[c])
         elif c in _UNICODE_TEX:
             out.append(_UNICODE_TEX[c])

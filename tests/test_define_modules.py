@@ -178,3 +178,17 @@ def test_default_sizes_are_distinct():
 
     for table in (SIZES, DEFAULT_SIZES):
         assert len(set(table.values())) == len(table)
+
+
+@pytest.mark.parametrize("expr, message", [
+    (sp.Integral(x[k], (k, 1, K)), "Integral is not supported"),
+    (sp.Product(x[k], (k, 1, K)), "Product is not supported"),
+])
+def test_a_construct_the_engine_does_not_derive_is_one_line_naming_it(expr, message):
+    with pytest.raises(DeriveError, match=message):
+        derive.define("unsupported", sp.Symbol("L"), expr)
+
+
+def test_an_index_nothing_binds_is_one_line():
+    with pytest.raises(DeriveError, match="index j is neither in the output"):
+        derive.define("loose_index", y[i], x[j])

@@ -39,6 +39,7 @@ def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = 
     concrete sizes it is checked at. A two-index output is a layer (∂C/∂x of a cost C).
     """
     expr = _plain_symbols(sp.sympify(expr))
+    _supported(expr, output)
     bases = {b.label.name if hasattr(b, "label") else b.name: b for b in expr.atoms(sp.IndexedBase)}
     out_base = output.base if isinstance(output, sp.Indexed) else output
     out_index = tuple(_index(s) for s in output.indices) if isinstance(output, sp.Indexed) else ()
@@ -89,6 +90,29 @@ def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = 
     )
     check_index_ranges(defn)
     return _maybe_register(defn, register)
+
+
+_NODES = (sp.Add, sp.Mul, sp.Pow, sp.Sum, sp.Indexed, sp.IndexedBase, sp.Symbol, sp.Number, sp.NumberSymbol,
+          sp.Tuple, sp.exp, sp.log, sp.tanh, sp.sinh, sp.cosh, sp.sin, sp.cos, sp.Max, sp.Min, sp.Abs, sp.sign,
+          sp.erf, sp.Piecewise, sp.KroneckerDelta, sp.Heaviside, sp.Rel, sp.And, sp.Or, sp.Not,
+          sp.logic.boolalg.BooleanAtom, sp.floor, sp.ceiling, sp.Mod)
+_SUPPORTED = ("+ − × / powers, Σ (Sum), exp, log, tanh, sinh, cosh, sin, cos, erf, Abs, sign, Max, Min, "
+              "Piecewise, KroneckerDelta, Heaviside, entries x[i] with index arithmetic")
+
+
+def _supported(expr: sp.Expr, output) -> None:
+    """One line naming a construct the engine does not derive, or an index nothing binds."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Basic) and not isinstance(node, _NODES):
+            what = type(node).__name__
+            raise DeriveError(f"{what} is not supported in a definition; use: {_SUPPORTED}")
+    own = {s.name for s in output.indices} if isinstance(output, sp.Indexed) else set()
+    bound = {lim[0].name for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for lim in e.limits}
+    used = {a.name for e in expr.atoms(sp.Indexed) for t in e.indices for a in t.free_symbols}
+    used |= {a.name for e in expr.atoms(sp.KroneckerDelta) for t in e.args for a in t.free_symbols}
+    loose = sorted(n for n in used - own - bound if n in IDX)
+    if loose:
+        raise DeriveError(f"index {', '.join(loose)} is neither in the output {output} nor summed over")
 
 
 def _plain_symbols(expr: sp.Expr) -> sp.Expr:

@@ -192,3 +192,18 @@ def test_a_construct_the_engine_does_not_derive_is_one_line_naming_it(expr, mess
 def test_an_index_nothing_binds_is_one_line():
     with pytest.raises(DeriveError, match="index j is neither in the output"):
         derive.define("loose_index", y[i], x[j])
+
+
+def test_a_sheet_module_declares_a_class_index():
+    defn = _module(output="L", expr="-log(exp(u[t]) / sum(exp(u[k]), k, 1, K))", inputs=["u"],
+                   shapes={"u": ["K"], "t": "class"})
+    d = derive.derivative(defn)
+    from derive.definitions.model import IDX
+
+    u, t_ = sp.IndexedBase("u", real=True), sp.Symbol("t", integer=True, positive=True)
+    i_, k_ = d.indices[0], IDX["k"]
+    softmax = sp.exp(u[i_]) / sp.Sum(sp.exp(u[k_]), (k_, 1, K))
+    assert sp.expand(d.result - (softmax - sp.KroneckerDelta(i_, t_))) == 0
+    assert verify(d).max_fd_error < 1e-6
+    with pytest.raises(DeriveError, match="class index cannot be differentiated"):
+        _module(output="L", expr="u[t]", inputs=["t"], shapes={"u": ["K"], "t": "class"})

@@ -50,6 +50,7 @@ MAX_NUMBER = 10**6
 MAX_EXPONENT = 16
 MAX_EXP_ARGUMENT = 1000  # e^1000 is already past any float
 DIMENSIONS = ("K", "D", "M", "N", "T", "H")
+CLASS = "class"  # `shapes = { t = "class" }` declares an index variable
 
 
 def _sigmoid(u):
@@ -181,7 +182,7 @@ def _index_arithmetic(t) -> None:
     if not isinstance(t, sp.Expr) or not t.free_symbols or not t.is_polynomial():
         raise IndexExprError(f"{t} is not an index; use one of {', '.join(IDX)}, or arithmetic such as i + k - 1")
     for s in t.free_symbols:
-        if not (s.name in IDX and s == IDX[s.name]) and not (s.name in DIMENSIONS and s == dim(s.name)):
+        if not s.is_integer:
             raise IndexExprError(f"{s} in the index {t} is not an index; use {', '.join(IDX)} or a dimension")
     if sp.Poly(t, *t.free_symbols).total_degree() > 2 or any(
             not c.is_integer for c in sp.Poly(t, *t.free_symbols).coeffs()):
@@ -194,9 +195,12 @@ def symbols_for(shapes: dict) -> dict:
         raise IndexExprError("shapes must be a table such as { x = [\"K\"], c = [] }")
     out = {}
     for name, shape in shapes.items():
+        if shape == CLASS:  # an index variable: the true class t, an integer from 1 to the scores' length
+            out[name] = sp.Symbol(name, integer=True, positive=True)
+            continue
         if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
             raise IndexExprError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, "
-                                 "e.g. [\"K\"], or [] for a scalar")
+                                 "e.g. [\"K\"], [] for a scalar, or \"class\" for a class index")
         if name in FUNCTIONS or name == "sum" or name == "pi" or name.startswith("__"):
             raise IndexExprError(f"{name!r} is reserved (a function or a constant); rename it")
         if shape:

@@ -39,9 +39,11 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
             total += outside * sp.Sum(_linear_one(body.function, limit), *body.limits)
             continue
         lo_k, hi_k, body = _fold_range(body, k, lo, hi)
-        single = _single(lo_k, hi_k, lo, hi, k)
+        single = _single(lo_k, hi_k)
         if single is not None:  # a window of exactly one k: Σ_{l=⌈i/K⌉}^{⌊(i+K−1)/K⌋} f(l) = f(⌈i/K⌉)
-            total += outside * sp.Piecewise((body.xreplace({k: single}), in_range(single, lo, hi)), (0, True))
+            at, cond = single
+            total += outside * (sp.Piecewise((body.xreplace({k: at}), cond), (0, True)) if cond != sp.true
+                                else body.xreplace({k: at}))
         elif body == 1:
             total += outside * (hi_k - lo_k + 1 if (lo_k, hi_k) == (lo, hi) else sp.Max(0, hi_k - lo_k + 1))
         else:
@@ -148,16 +150,18 @@ def _fold_range(body: sp.Expr, k, lo, hi) -> tuple:
     return lo, hi, sp.Mul(*factors)
 
 
-def _single(lo_k, hi_k, lo, hi, k):
-    """⌈a/c⌉ when the narrowed range is ⌈a/c⌉ … ⌊(a + c − 1)/c⌋, which holds one integer; else None."""
-    lows = [b for b in (lo_k.args if isinstance(lo_k, sp.Max) else (lo_k,)) if isinstance(b, sp.ceiling)]
-    highs = [b for b in (hi_k.args if isinstance(hi_k, sp.Min) else (hi_k,)) if isinstance(b, sp.floor)]
-    for low in lows:
-        for high in highs:
+def _single(lo_k, hi_k) -> tuple | None:
+    """(⌈a/c⌉, its condition) when the narrowed range is ⌈a/c⌉ … ⌊(a + c − 1)/c⌋, which holds one
+    integer, the other bounds of the range becoming the condition; None otherwise."""
+    lower = lo_k.args if isinstance(lo_k, sp.Max) else (lo_k,)
+    upper = hi_k.args if isinstance(hi_k, sp.Min) else (hi_k,)
+    for low in (b for b in lower if isinstance(b, sp.ceiling)):
+        for high in (b for b in upper if isinstance(b, sp.floor)):
             a_num, a_den = sp.fraction(sp.together(low.args[0]))
             b_num, b_den = sp.fraction(sp.together(high.args[0]))
             if a_den == b_den and sp.expand(b_num - a_num - a_den + 1) == 0:
-                return low
+                cond = sp.And(*[sp.Le(b, low) for b in lower if b != low], *[sp.Le(low, b) for b in upper if b != high])
+                return low, cond
     return None
 
 

@@ -226,18 +226,18 @@ def _contract_reason(expr: sp.Expr) -> str:
               if lim[1].has(sp.Max) or lim[2].has(sp.Min)]
     ranged += [p for p in expr.atoms(sp.Piecewise) if all(s.is_integer for s in p.args[0].cond.free_symbols)]
     if ranged:
-        return ("$Σ_k f(k) δ_{j, k+c} = f(j − c)$ when $j − c$ lies in the range of $k$, and 0 otherwise: "
+        return ("$Σ_k f(k) δ_(j, k+c) = f(j − c)$ when $j − c$ lies in the range of $k$, and 0 otherwise: "
                 "the delta keeps one term of each sum, and the range of what remains is narrowed to match")
     return "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum"
 
 
 def _bracketed(index: tuple) -> str:
-    """`ij`, or `{i, k + l − 1}` when an index is arithmetic."""
+    """`ij`, or `(i, k + l − 1)` when an index is arithmetic (no braces: reasons are plain text)."""
     if all(isinstance(s, (str, sp.Symbol)) for s in index):
         return "".join(map(str, index))
     from derive.render.unicode import unicode_text  # K (l − 1) + k, as the steps print it
 
-    return "{" + ", ".join(s if isinstance(s, str) else unicode_text(s) for s in index) + "}"
+    return "(" + ", ".join(s if isinstance(s, str) else unicode_text(s) for s in index) + ")"
 
 
 def _factors(expr: sp.Expr) -> list:

@@ -51,6 +51,32 @@ def _linear_one(function: sp.Expr, limit: tuple) -> sp.Expr:
     return total
 
 
+def _residue(cond) -> tuple | None:
+    """(a, c) for a condition holding Eq(Mod(a, c), 0) (c divides a); None otherwise."""
+    for r in (cond.args if isinstance(cond, sp.And) else (cond,)):
+        if isinstance(r, sp.Eq) and r.rhs == 0 and isinstance(r.lhs, sp.Mod) and r.lhs.args[1].is_Integer:
+            return r.lhs.args
+    return None
+
+
+def _merge_exclusive(expr: sp.Expr) -> sp.Expr:
+    """{a if i odd …; 0} + {b if i even …; 0} as one {a if …; b if …; 0}: the conditions exclude each
+    other (different residues of one modulus), so at most one term is nonzero."""
+    terms = sp.Add.make_args(expr)
+    pieces = [t for t in terms if _zero_tail(t)]
+    residues = [_residue(t.args[0].cond) for t in pieces]
+    if len(pieces) < 2 or any(r is None for r in residues) or len({c for _, c in residues}) != 1:
+        return expr
+    c = residues[0][1]
+    for n, (a, _) in enumerate(residues):
+        for b, _ in residues[n + 1:]:
+            gap = sp.expand(a - b)
+            if not (gap.is_Integer and gap % c != 0):
+                return expr
+    rest = [t for t in terms if t not in pieces]
+    return sp.Add(*rest, sp.Piecewise(*[(t.args[0].expr, t.args[0].cond) for t in pieces], (sp.S.Zero, True)))
+
+
 def _nested(e) -> bool:
     """{{v if c₁; 0} if c₂; 0}, which is {v if c₁ and c₂; 0}."""
     return _zero_tail(e) and _zero_tail(e.args[0].expr)
@@ -191,6 +217,7 @@ def contract_deltas(expr: sp.Expr) -> sp.Expr:
     if out.has(sp.Piecewise):
         out = out.replace(_nested, lambda e: sp.Piecewise(
             (e.args[0].expr.args[0].expr, sp.And(e.args[0].expr.args[0].cond, e.args[0].cond)), (sp.S.Zero, True)))
+        out = _merge_exclusive(out)
     # a range condition left outside every sum holds the whole term: w_{j−i+1} if 1 ≤ j − i + 1 ≤ K
     return sp.Add(*[sp.piecewise_fold(t) if isinstance(t, sp.Mul) and t.has(sp.Piecewise) else t
                     for t in sp.Add.make_args(out)]) if out.has(sp.Piecewise) and not expr.has(sp.Piecewise) else out

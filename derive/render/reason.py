@@ -19,7 +19,7 @@ _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": 
             "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to "}
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾", "0123456789n-+abuijk()"))
 _FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "tanh": r"\tanh ", "diag": r"\operatorname{diag}"}
-_TOKEN = re.compile(r"_\{([^{}]*)\}|_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
+_TOKEN = re.compile(r"_\(((?:[^()]|\([^()]*\))*)\)|_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
 _PLAIN = re.compile(r"[A-Za-z0-9 ()\[\]/=+,.:;<>!|-]")
 
 
@@ -29,7 +29,7 @@ def unicode_latex(formula: str) -> str:
     formula = re.sub("([A-Za-z])\u0302", lambda m: "\u0302" + m.group(1), formula)  # x̂ → \hat{x}
     for m in _TOKEN.finditer(formula):
         braced, sub, word, sup, char = m.groups()
-        if braced is not None:  # x_{k + l − 1}: index arithmetic as a subscript
+        if braced is not None:  # x_(k + l − 1): index arithmetic as a subscript
             out.append("_{" + unicode_latex(braced) + "}")
         elif sub is not None:
             out.append(f"_{{{sub}}}")

@@ -146,7 +146,12 @@ def printed(d, printer) -> str:
     return printer(d.matrix.names).doprint(d.matrix.expr)
 
 
-MATRIX_CASES = [p for p in registry_cases() if p.values[0] not in ("hinge", "svm")]
+INDEX_ONLY = ("hinge", "svm", "conv1d", "conv1d_strided", "conv2d", "avgpool1d", "maxpool1d")
+# the answer checker reads σ before a term as the sigmoid σ(·): the batch-norm forms are checked by
+# value (test_registry) but cannot be read back
+NOT_READ = ("batchnorm", "layernorm")
+MATRIX_CASES = [p for p in registry_cases() if p.values[0] not in INDEX_ONLY + NOT_READ
+                and p.values[1] not in ("gamma", "beta")]
 
 
 @pytest.mark.parametrize("target, wrt", MATRIX_CASES)
@@ -157,8 +162,8 @@ def test_every_printed_matrix_form_reads_back_as_the_index_form(target, wrt, pri
     assert read_back(d, printed(d, printer)), printed(d, printer)
 
 
-@pytest.mark.parametrize("target", ["hinge", "svm"])
-def test_the_hinge_losses_keep_their_index_form_only(target):
+@pytest.mark.parametrize("target", INDEX_ONLY)
+def test_the_hinge_losses_and_index_arithmetic_keep_their_index_form_only(target):
     d = derivative(target)
     assert d.matrix is None and d.matrix_refused is None
 

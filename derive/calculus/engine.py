@@ -6,6 +6,7 @@ import sympy as sp
 
 from derive.calculus.canonical import canonical
 from derive.calculus.fold import Named, apply_constraint, fold
+from derive.calculus.fold_stats import fold_statistics
 from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
@@ -123,11 +124,12 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     add("differentiate", evaluate_derivatives(steps[-1].after), _differentiate_reason(steps[-1].after, var, wrt_idx))
     differentiated = len(steps)
-    add("contract", contract_deltas(steps[-1].after),
-        "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum")
+    contracted = contract_deltas(steps[-1].after)
+    add("contract", contracted, _contract_reason(contracted))
 
     current = steps[-1].after
     for nm in named:
+        current = fold_statistics(current, nm.symbol, nm.index, nm.expr, var.symbol)  # μ, σ², x̂
         current = fold(current, nm, var.symbol)
     add("substitute", current, "write the result in terms of " + ", ".join(
         f"${_name_of(nm.symbol)}$" for nm in named) if named else "substitute")
@@ -151,8 +153,9 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     result = canonical(current, prefer)
     if cases is not None:
         # δ·(the i = j case) + (1 − δ)·(the other case), when that is shorter than one factored form
-        by_cases = sp.Add(sp.Mul(split, same, evaluate=False),
-                          sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
+        by_cases = sp.Mul(split, same, evaluate=False) if other == 0 else sp.Add(
+            sp.Mul(split, same, evaluate=False),
+            sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
         if sp.count_ops(by_cases) <= sp.count_ops(result):
             result = by_cases
     delta_name = f"δ_{''.join(str(a) for a in split.args)}" if split is not None else ""
@@ -184,6 +187,10 @@ def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | 
     if not isinstance(expr, sp.Sum) or len(expr.limits) != 1:
         return None
     k = expr.limits[0][0]
+    inner = contract_deltas(expr.function)
+    if any(k in d.free_symbols and not all(a.is_Symbol for a in d.args) for d in inner.atoms(sp.KroneckerDelta)) \
+            or any(k in p.args[0].cond.free_symbols for p in inner.atoms(sp.Piecewise) - expr.function.atoms(sp.Piecewise)):
+        return None  # δ_{j, i+k−1} on the sum's own index is contracted with its range, never kept
     steps = [("contract", sp.Sum(contract_deltas(expr.function), *expr.limits),
               (f"$Σ f δ = f$ inside each term; the sum over ${k}$ stays, as each of its terms depends on "
                f"${spoken(var.name)}$"))]
@@ -207,10 +214,34 @@ def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
     inner = sorted({e for d in expr.atoms(sp.Derivative) for e in d.expr.atoms(sp.Indexed)
                     if e.base.label == var.symbol.label and e.indices != tuple(wrt_idx)}, key=sp.default_sort_key)
     summed = inner[0].indices if len(inner) == 1 else ("k", "l")[:var.rank]
-    a, b = "".join(map(str, summed)), "".join(map(str, wrt_idx))
+    a, b = _bracketed(summed), _bracketed(wrt_idx)
     # in SymPy's order of the delta's indices, as the step beside it prints them (δ_il, not δ_li)
-    deltas = " ".join("δ_" + "".join(map(str, sp.KroneckerDelta(s, w).args)) for s, w in zip(summed, wrt_idx))
+    deltas = " ".join("δ_" + _bracketed(sp.KroneckerDelta(s, w).args) for s, w in zip(summed, wrt_idx))
     return f"differentiate each term: $∂{x}_{a}/∂{x}_{b} = {deltas}$"
+
+
+def _contract_reason(expr: sp.Expr) -> str:
+    """Σ_k f(k) δ_kj = f(j); with index arithmetic the kept term exists only inside the sum's range."""
+    ranged = [lim for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for lim in e.limits
+              if lim[1].has(sp.Max) or lim[2].has(sp.Min)]
+    ranged += [p for p in expr.atoms(sp.Piecewise) if all(s.is_integer for s in p.args[0].cond.free_symbols)]
+    if ranged:
+        return ("$Σ_k f(k) δ_(j, k+c) = f(j − c)$ when $j − c$ lies in the range of $k$, and 0 otherwise: "
+                "the delta keeps one term of each sum, and the range of what remains is narrowed to match")
+    return "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum"
+
+
+def _bracketed(index: tuple) -> str:
+    """`ij`, or `(i, k + l − 1)` when an index is arithmetic (no braces: reasons are plain text)."""
+    if all(isinstance(s, (str, sp.Symbol)) for s in index):
+        return "".join(map(str, index))
+    # K (l − 1) + k, as the steps print it: an index is a sum of products of symbols and integers, so
+    # SymPy's own str with its operators respelled says it (the engine does not import the printers)
+    return "(" + ", ".join(s if isinstance(s, str) else _index_text(s) for s in index) + ")"
+
+
+def _index_text(index: sp.Expr) -> str:
+    return str(index).replace("*", " ").replace(" - ", " − ").replace("-", "−")
 
 
 def _factors(expr: sp.Expr) -> list:
@@ -219,7 +250,9 @@ def _factors(expr: sp.Expr) -> list:
 
 def _case_delta(expr: sp.Expr, wrt_idx: tuple):
     """The Kronecker delta that ties a free index of the result to another, if there is one."""
-    deltas = [d for d in expr.atoms(sp.KroneckerDelta) if set(d.args) & set(wrt_idx)]
+    bound = {lim[0] for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for lim in e.limits}
+    # a case is a statement about the result's free indices: never one naming a summation index
+    deltas = [d for d in expr.atoms(sp.KroneckerDelta) if set(d.args) & set(wrt_idx) and not d.free_symbols & bound]
     return deltas[0] if len(deltas) == 1 else None
 
 

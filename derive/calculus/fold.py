@@ -100,7 +100,7 @@ def _solve_for(u: sp.Expr, y: sp.Expr, definition: sp.Expr) -> tuple | None:
     U = sp.Dummy("u")
     try:
         return tuple(sp.solve(sp.Eq(y, definition.xreplace({u: U})), U))
-    except NotImplementedError:
+    except (NotImplementedError, StopIteration, ValueError, TypeError):  # SymPy's solve fails on some sums
         return None
 
 

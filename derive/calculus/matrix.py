@@ -160,7 +160,7 @@ def _diagonal(delta: sp.KroneckerDelta, rest: list, free: tuple, shapes: dict, s
     return mx.diag(_entrywise(body, (i,), shapes))
 
 
-def _contraction(s: sp.Sum, outside: list, free: tuple, shapes: dict) -> mx.MatExpr:
+def _contraction(s: sp.Sum, outside: list, free: tuple, shapes: dict, shape: tuple | None = None) -> mx.MatExpr:
     """Σ_k over entries: M q (with 𝟏 for a missing q) for a vector, L diag(m) R for a matrix."""
     if len(s.limits) != 1:
         raise NoMatrixForm("a sum over several indices")
@@ -179,6 +179,12 @@ def _contraction(s: sp.Sum, outside: list, free: tuple, shapes: dict) -> mx.MatE
     if len(free) == 1:
         (i,) = free
         m, q, r = (groups.pop(frozenset(x), None) for x in ({i, k}, {k}, {i}))
+        if not groups and m is None and q and shape is not None:
+            # x̂_i Σ_k g_k x̂_k = x̂ (x̂ᵀ g), Σ_k g_k = 𝟏 (𝟏ᵀ g): a column times an inner product
+            u, v = _inner(q, k, shapes)
+            _whole(mx.transpose(u), hi)
+            left = _vector(r, i, shapes) if r else mx.Ones((shape[0], "1"))
+            return mx.scale(sp.Mul(*scalars), mx.matmul(left, mx.transpose(u), v))
         if groups or m is None:
             raise NoMatrixForm("not a matrix times a vector")
         a = _entrywise(sp.Mul(*m), (i, k), shapes)
@@ -199,6 +205,13 @@ def _contraction(s: sp.Sum, outside: list, free: tuple, shapes: dict) -> mx.MatE
     return mx.scale(sp.Mul(*scalars), out)
 
 
+def _inner(factors: list, k, shapes: dict) -> tuple:
+    """Σ_k u_k v_k as (u, v), each a column over k: the first factor and the product of the rest
+    (𝟏 and the factor for a sum of one vector)."""
+    v = _vector(factors[1:] or factors, k, shapes)
+    return (_vector(factors[:1], k, shapes) if len(factors) > 1 else mx.Ones(v.shape)), v
+
+
 def _whole(a: mx.MatExpr, hi) -> None:
     """A product sums over every column; a sum that stops short of the dimension is no product."""
     if a.shape[1] != str(hi):
@@ -216,7 +229,7 @@ def _term(term: sp.Expr, free: tuple, shapes: dict, shape: tuple) -> tuple:
     if len(sums) + len(deltas) > 1:
         raise NoMatrixForm("more than one sum or delta in a term")
     if sums:
-        return sp.Mul(*scalars), _contraction(sums[0], rest, free, shapes)
+        return sp.Mul(*scalars), _contraction(sums[0], rest, free, shapes, shape)
     if deltas:
         return sp.Mul(*scalars), _diagonal(deltas[0], rest, free, shapes, shape)
     return sp.Mul(*scalars), _product(rest, free, shapes, shape)

@@ -76,5 +76,7 @@ def evaluate_derivatives(expr: sp.Expr) -> sp.Expr:
     """Differentiate what is still written as ∂, keeping sums as sums (no Piecewise)."""
     out = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda d: sp.diff(d.expr, *d.variables))
     # ReLU′(0) = 0: the step function is 0 at 0 (stated as a convention).
-    return out.replace(lambda e: isinstance(e, sp.Heaviside) and e.args[1:] != (0,),
-                       lambda h: sp.Heaviside(h.args[0], 0))
+    out = out.replace(lambda e: isinstance(e, sp.Heaviside) and e.args[1:] != (0,),
+                      lambda h: sp.Heaviside(h.args[0], 0))
+    # sign′(u) = 2δ(u) is 0 wherever it is defined (u ≠ 0), as a step's derivative off its threshold
+    return out.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero) if out.has(sp.DiracDelta) else out

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive import limits
 from derive.definitions import REGISTRY, Entry
 from derive.definitions.model import IDX, Definition, Var, dim
+from derive.definitions.ranges import check_index_ranges
 from derive.errors import DeriveError
 
 # Distinct sizes, so that no matrix is square when verified.
-SIZES = {"K": 3, "D": 2, "M": 4, "N": 5}
+SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 6, "H": 7}
 
 
 def _index(s: sp.Symbol) -> sp.Symbol:
@@ -27,44 +29,118 @@ def _index(s: sp.Symbol) -> sp.Symbol:
 
 
 def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = None,
-           shapes: dict | None = None, title: str | None = None, register: bool = False) -> Definition:
+           shapes: dict | None = None, sizes: dict | None = None, title: str | None = None,
+           register: bool = False) -> Definition:
     """A Definition from `output = expr` in index notation; `register=True` adds it to the registry.
 
     `y[i] = f(x[i])` with no sums is an elementwise activation and is derived as y = f(x).
-    Shapes default to the sums' ranges, and K for an output index; pass `shapes={"x": ("K",)}`.
+    Shapes default to the sums' ranges, and K for an output index; pass `shapes={"x": ("K",)}`
+    (needed for a variable indexed by index arithmetic, x[i + k - 1]) and `sizes={"N": 6}` for the
+    concrete sizes it is checked at. A two-index output is a layer (∂C/∂x of a cost C).
     """
-    expr = sp.sympify(expr)
+    expr = _plain_symbols(sp.sympify(expr))
+    _supported(expr, output)
     bases = {b.label.name if hasattr(b, "label") else b.name: b for b in expr.atoms(sp.IndexedBase)}
     out_base = output.base if isinstance(output, sp.Indexed) else output
     out_index = tuple(_index(s) for s in output.indices) if isinstance(output, sp.Indexed) else ()
-    if _elementwise(expr, output):
-        return _scalar(name, output, expr, kind, title, register)
+    if kind is not None and kind not in ("activation", "layer", "loss"):
+        raise DeriveError(f"kind must be one of activation, layer, loss, not {kind!r}")
+    if _elementwise(expr, output) and kind in (None, "activation"):
+        return _scalar(name, output, expr, inputs, title, register)
 
     ranges = {lim[0].name: lim[2] for s in sp.preorder_traversal(expr) if isinstance(s, sp.Sum) for lim in s.limits}
+    spare = [d for d in ("K", "M", "D", "N", "T", "H") if d not in {str(r) for r in ranges.values()}]
+    axes = {(ind.base.name, n): ranges[s.name] for ind in expr.atoms(sp.Indexed)
+            for n, s in enumerate(ind.indices) if isinstance(s, sp.Symbol) and s.name in ranges}
+    for s in out_index:  # an output index takes the size of an axis a sum runs over, else one of its own
+        found = [axes[(ind.base.name, n)] for ind in expr.atoms(sp.Indexed) for n, t in enumerate(ind.indices)
+                 if getattr(t, "name", None) == s.name and (ind.base.name, n) in axes]
+        ranges.setdefault(s.name, found[0] if found else spare.pop(0) if spare else "K")
     shapes = dict(shapes or {})
     for ind in [*expr.atoms(sp.Indexed), *([output] if isinstance(output, sp.Indexed) else [])]:
         name_ = ind.base.name
-        if name_ not in shapes:
-            shapes[name_] = tuple(dim(str(ranges.get(s.name, "K"))) for s in ind.indices)
+        if name_ in shapes:
+            continue
+        arithmetic = [s for s in ind.indices if not isinstance(s, sp.Symbol)]
+        if arithmetic:
+            axes = ("N", "H")[:len(ind.indices)]
+            raise DeriveError(f"{ind} is indexed by {arithmetic[0]} (index arithmetic): give the shapes, "
+                              f"e.g. shapes={{'{name_}': {axes}, '{out_base.name}': {('M', 'T')[:len(out_index)]}}}")
+        shapes[name_] = tuple(dim(str(ranges.get(s.name, "K"))) for s in ind.indices)
     scalars = sorted((s for s in expr.free_symbols if not s.is_integer and not isinstance(s, sp.Indexed)
                       and s.name not in bases), key=lambda s: s.name)
     variables = {n: Var(n, tuple(dim(str(d)) for d in shp)) for n, shp in shapes.items() if n != out_base.name}
     variables |= {s.name: Var(s.name) for s in scalars}
-    chosen = list(inputs) if inputs else [n for n in variables if variables[n].shape] or list(variables)
-    for n in chosen:
-        if n not in variables:
-            raise DeriveError(f"{n!r} is not a variable of {name}; choose from: {', '.join(variables)}")
+    chosen = _chosen(name, inputs, [n for n in variables if variables[n].shape] or list(variables), variables)
+    if out_base.name not in shapes and out_index:
+        raise DeriveError(f"give the shape of the output {out_base.name}, e.g. shapes={{'{out_base.name}': ('K',)}}")
     out = Var(out_base.name, tuple(dim(str(d)) for d in shapes[out_base.name]) if out_index else (), role="output")
+    if len(out.shape) != len(out_index):
+        raise DeriveError(f"the output {output} has {len(out_index)} indices, its shape {len(out.shape)}")
     body = _own_symbols(expr, variables)
-    kind = kind or ("loss" if not out_index else "activation")
+    kind = kind or ("loss" if not out_index else "activation" if len(out_index) == 1 else "layer")
+    if kind == "loss" and out_index:
+        raise DeriveError(f"a loss has one number as its output, such as L; {output} has an index")
     dims = {d for v in (*variables.values(), out) for d in v.shape}
     defn = Definition(
         name=name, kind=kind, title=title or name, output=out, index=out_index, expr=body,
         inputs=tuple(variables[n] for n in chosen),
         others=tuple(replace_role(v) for n, v in variables.items() if n not in chosen),
-        sizes={d: SIZES.get(d.name, 3) for d in dims},
+        sizes=_sizes(dims, sizes),
     )
+    check_index_ranges(defn)
     return _maybe_register(defn, register)
+
+
+_NODES = (sp.Add, sp.Mul, sp.Pow, sp.Sum, sp.Indexed, sp.IndexedBase, sp.Symbol, sp.Number, sp.NumberSymbol,
+          sp.Tuple, sp.exp, sp.log, sp.tanh, sp.sinh, sp.cosh, sp.sin, sp.cos, sp.Max, sp.Min, sp.Abs, sp.sign,
+          sp.erf, sp.Piecewise, sp.KroneckerDelta, sp.Heaviside, sp.Rel, sp.And, sp.Or, sp.Not,
+          sp.logic.boolalg.BooleanAtom, sp.floor, sp.ceiling, sp.Mod)
+_SUPPORTED = ("+ − × / powers, Σ (Sum), exp, log, tanh, sinh, cosh, sin, cos, erf, Abs, sign, Max, Min, "
+              "Piecewise, KroneckerDelta, Heaviside, entries x[i] with index arithmetic")
+
+
+def _supported(expr: sp.Expr, output) -> None:
+    """One line naming a construct the engine does not derive, or an index nothing binds."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Basic) and not isinstance(node, _NODES):
+            what = type(node).__name__
+            raise DeriveError(f"{what} is not supported in a definition; use: {_SUPPORTED}")
+    own = {s.name for s in output.indices} if isinstance(output, sp.Indexed) else set()
+    bound = {lim[0].name for e in sp.preorder_traversal(expr) if isinstance(e, sp.Sum) for lim in e.limits}
+    used = {a.name for e in expr.atoms(sp.Indexed) for t in e.indices for a in t.free_symbols}
+    used |= {a.name for e in expr.atoms(sp.KroneckerDelta) for t in e.args for a in t.free_symbols}
+    loose = sorted(n for n in used - own - bound if n in IDX)
+    if loose:
+        raise DeriveError(f"index {', '.join(loose)} is neither in the output {output} nor summed over")
+
+
+def _plain_symbols(expr: sp.Expr) -> sp.Expr:
+    """The user's symbols by name only: Symbol("a", positive=True) and Symbol("a") are one variable
+    (their assumptions would otherwise make two, one of which has no value when verified)."""
+    subs = {s: sp.Symbol(s.name) for s in expr.free_symbols
+            if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy) and not s.is_integer}
+    subs |= {b: sp.IndexedBase(b.label.name) for b in expr.atoms(sp.IndexedBase)}
+    return expr.xreplace(subs)
+
+
+def _chosen(name: str, inputs, default: list, variables: dict) -> list:
+    chosen = [inputs] if isinstance(inputs, str) else list(inputs) if inputs else default
+    for n in chosen:
+        if n not in variables:
+            raise DeriveError(f"{n!r} is not a variable of {name}; choose from: {', '.join(variables)}")
+    return chosen
+
+
+def _sizes(dims: set, given: dict | None) -> dict:
+    given = dict(given or {})
+    known = {d.name for d in dims}
+    for k, v in given.items():
+        if k not in known:
+            raise DeriveError(f"sizes names {k!r}, a dimension no variable has; the shapes use: "
+                              f"{', '.join(sorted(known)) or '(none)'}")
+        limits.size(v, f"sizes {k}")
+    return {d: int(given.get(d.name, SIZES.get(d.name, 3))) for d in dims}
 
 
 def replace_role(v: Var) -> Var:
@@ -98,16 +174,18 @@ def _elementwise(expr, output) -> bool:
     return all(tuple(ind.indices) == tuple(output.indices) for ind in expr.atoms(sp.Indexed))
 
 
-def _scalar(name, output, expr, kind, title, register) -> Definition:
+def _scalar(name, output, expr, chosen, title, register) -> Definition:
     entries = {ind: sp.Symbol(ind.base.name, real=True) for ind in expr.atoms(sp.Indexed)}
     scalar = expr.xreplace(entries)
-    inputs = [Var(s.name) for s in sorted(set(entries.values()), key=lambda s: s.name)]
-    hypers = [Var(s.name, role="hyper") for s in sorted(scalar.free_symbols - set(entries.values()),
-                                                      key=lambda s: s.name)]
-    scalar = scalar.xreplace({sp.Symbol(h.name): h.symbol for h in hypers})
-    defn = Definition(name=name, kind=kind or "activation", title=title or name,
+    names = sorted({s.name for s in entries.values()} | {s.name for s in scalar.free_symbols})
+    plain = {s.name: s for s in scalar.free_symbols}
+    variables = {n: Var(n) for n in names}
+    picked = _chosen(name, chosen, sorted(s.name for s in set(entries.values())), variables)
+    scalar = scalar.xreplace({plain[n]: variables[n].symbol for n in names})
+    defn = Definition(name=name, kind="activation", title=title or name,
                       output=Var(output.base.name, role="output"), index=(), expr=scalar,
-                      inputs=tuple(inputs), others=tuple(hypers))
+                      inputs=tuple(variables[n] for n in picked),
+                      others=tuple(Var(n, role="hyper") for n in names if n not in picked))
     return _maybe_register(defn, register)
 
 

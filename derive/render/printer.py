@@ -30,7 +30,11 @@ _UNICODE_TEX = {
     "⁻": r"\ensuremath{^-}", "¹": r"\ensuremath{^1}", "ᵀ": r"\ensuremath{^\top}", "‖": r"\ensuremath{\|}",
     "…": r"\ldots{}", "“": "``", "”": "''", "’": "'", "—": "---", "–": "--", "½": r"\ensuremath{\tfrac12}",
     "𝟙": r"\ensuremath{\mathbb{1}}", "∈": r"\ensuremath{\in}", "ℝ": r"\ensuremath{\mathbb{R}}",
+    "μ": r"\ensuremath{\mu}", "ε": r"\ensuremath{\epsilon}", "γ": r"\ensuremath{\gamma}",
+    "√": r"\ensuremath{\surd}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
+    "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
 }
+_HAT = re.compile("([A-Za-z])\u0302")  # x̂: a letter and a combining circumflex
 
 
 _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
@@ -58,8 +62,12 @@ _MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"
 
 def _escape_chars(text: str) -> str:
     out = []
-    for c in text:
-        if c in _TEX_SPECIAL:
+    for c in _HAT.sub(lambda m: "\0" + m.group(1), text):  # \0 marks the hatted letter
+        if out and out[-1] == "\0":
+            out[-1] = rf"\ensuremath{{\hat{{{c}}}}}"
+        elif c == "\0":
+            out.append(c)
+        elif c in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[c])
         elif c in _UNICODE_TEX:
             out.append(_UNICODE_TEX[c])
@@ -115,7 +123,8 @@ class DeriveLatexPrinter(LatexPrinter):
         return name_latex(expr.name)
 
     def _print_Indexed(self, expr):
-        idx = "".join(self._print(i) for i in expr.indices)
+        # X_{i+l−1, j+n−1}: a comma once an index is arithmetic, as the text printer writes it
+        idx = ("" if all(i.is_Symbol for i in expr.indices) else ", ").join(self._print(i) for i in expr.indices)
         m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", expr.base.name)
         if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
             return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}_{{{idx}}}}}"
@@ -129,7 +138,8 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_KroneckerDelta(self, expr, exp=None):
         a, b = (self._print(x) for x in expr.args)
-        out = rf"\delta_{{{a}{b}}}"
+        # δ_{i, k+l−1}: a comma once an index is arithmetic, as the text printer writes it
+        out = rf"\delta_{{{a}{b}}}" if all(x.is_Symbol for x in expr.args) else rf"\delta_{{{a}, {b}}}"
         return f"{out}^{{{exp}}}" if exp else out
 
     def _print_Heaviside(self, expr, exp=None):

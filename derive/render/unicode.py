@@ -160,6 +160,17 @@ class UnicodePrinter(StrPrinter):
         op = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}.get(expr.rel_op, expr.rel_op)
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
+    def _print_ceiling(self, expr):
+        return f"⌈{self._print(expr.args[0])}⌉"
+
+    def _print_floor(self, expr):
+        return f"⌊{self._print(expr.args[0])}⌋"
+
+    def _print_Mod(self, expr):  # (i + 1) mod 2, as index arithmetic is written on paper
+        a, n = expr.args
+        body = self._print(a)
+        return f"({body}) mod {self._print(n)}" if isinstance(a, sp.Add) else f"{body} mod {self._print(n)}"
+
     def _print_And(self, expr):
         return " and ".join(self.parenthesize(a, precedence(expr)) for a in expr.args)
 

@@ -15,14 +15,17 @@ import re
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
 from derive import limits
-from derive.definitions.model import Definition, Var, dim
+from derive.definitions.model import IDX, Definition, Var, dim
+from derive.definitions.ranges import check_index_ranges
 from derive.errors import DeriveError
-from derive.sheets.indexexpr import DIMENSIONS, parse_entry, parse_index_expr
+from derive.sheets.indexexpr import CLASS, DIMENSIONS, parse_entry, parse_index_expr
 
-DEFAULT_SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 3, "H": 2}  # distinct, non-square
+DEFAULT_SIZES = {"K": 3, "D": 2, "M": 4, "N": 5, "T": 6, "H": 7}  # distinct, non-square
 
 
 def _shape(name: str, shape) -> tuple:
+    if shape == CLASS:
+        return ()
     if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
         raise DeriveError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, e.g. [\"K\"]")
     return tuple(dim(s) for s in shape)
@@ -36,7 +39,7 @@ def module_definition(spec: dict) -> Definition:
     shapes = spec["shapes"]
     if not isinstance(shapes, dict):
         raise DeriveError("shapes must be a table such as { x = [\"K\"], beta = [] }")
-    vars_ = {name: Var(name, _shape(name, s)) for name, s in shapes.items()}
+    vars_ = {name: Var(name, _shape(name, s), domain="class" if s == CLASS else "real") for name, s in shapes.items()}
     out_name, index = parse_entry(spec["output"], shapes)
     if out_name not in vars_:
         vars_[out_name] = Var(out_name, ())
@@ -46,8 +49,8 @@ def module_definition(spec: dict) -> Definition:
                           f"but {spec['output']!r} gives {len(index)}")
     body_shapes = {k: v for k, v in shapes.items() if k != out_name}
     expr = parse_index_expr(spec["expr"], body_shapes)
-    free = {a for e in expr.atoms(Indexed) for a in e.indices} | {
-        a for e in expr.atoms(KroneckerDelta) for a in e.args}
+    free = {a for e in expr.atoms(Indexed) for t in e.indices for a in t.free_symbols if a.name in IDX} | {
+        a for e in expr.atoms(KroneckerDelta) for t in e.args for a in t.free_symbols if a.name in IDX}
     bound = {lim[0] for e in preorder_traversal(expr) if isinstance(e, Sum) for lim in e.limits}
     loose = sorted(str(a) for a in free - bound - set(index) if a.is_Symbol)
     if loose:
@@ -65,8 +68,10 @@ def module_definition(spec: dict) -> Definition:
         raise DeriveError(f"module kind must be activation, layer or loss, not {kind!r}")
     if kind == "loss" and index:
         raise DeriveError(f"a loss has one number as its output, such as L; {spec['output']!r} has an index")
-    others = tuple(Var(n, v.shape, role="hyper") for n, v in vars_.items()
-                   if n not in inputs and n != out_name)
+    others = tuple(Var(n, v.shape, role="target" if v.domain == "class" else "hyper", domain=v.domain)
+                   for n, v in vars_.items() if n not in inputs and n != out_name)
+    if any(vars_[n].domain == "class" for n in inputs):
+        raise DeriveError("a class index cannot be differentiated by; list it under shapes only")
     dims = {d for v in vars_.values() for d in v.shape}
     sizes = spec.get("sizes", {})
     if not isinstance(sizes, dict):
@@ -84,7 +89,7 @@ def module_definition(spec: dict) -> Definition:
     title = spec.get("title", name)
     if not isinstance(title, str) or len(title) > 200 or re.search(r"[<\x00-\x1f\x7f]", title):
         raise DeriveError("module title must be one line of text (at most 200 characters, no '<')")
-    return Definition(
+    defn = Definition(
         name=name,
         kind=kind,
         title=title,
@@ -95,3 +100,5 @@ def module_definition(spec: dict) -> Definition:
         others=others,
         sizes={d: int(sizes.get(d.name, DEFAULT_SIZES[d.name])) for d in dims},
     )
+    check_index_ranges(defn)
+    return defn

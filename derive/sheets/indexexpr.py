@@ -32,9 +32,12 @@ GRAMMAR = r"""
     | atom ("^" | "**") unary -> pow
 ?atom: NUMBER                     -> number
     | NAME                        -> name
-    | NAME "[" NAME ("," NAME)* "]" -> entry
-    | NAME "(" sum ("," sum)* ")" -> call
+    | NAME "[" sum ("," sum)* "]" -> entry
+    | NAME "(" arg ("," arg)* ")" -> call
     | "(" sum ")"
+?arg: sum
+    | sum RELATION sum            -> relation
+RELATION: ">=" | "<=" | ">" | "<"
 NAME: /[A-Za-z][A-Za-z0-9_]*/
 NUMBER: /\d+(\.\d+)?/
 %ignore /[ \t\n]+/
@@ -47,6 +50,7 @@ MAX_NUMBER = 10**6
 MAX_EXPONENT = 16
 MAX_EXP_ARGUMENT = 1000  # e^1000 is already past any float
 DIMENSIONS = ("K", "D", "M", "N", "T", "H")
+CLASS = "class"  # `shapes = { t = "class" }` declares an index variable
 
 
 def _sigmoid(u):
@@ -61,8 +65,14 @@ FUNCTIONS = {
     "sigmoid": (1, _sigmoid),
     "relu": (1, lambda u: sp.Max(0, u)),
     "max": (2, sp.Max),
+    "min": (2, sp.Min),
+    "abs": (1, sp.Abs),
+    "sign": (1, sp.sign),
+    "erf": (1, sp.erf),
     "delta": (2, sp.KroneckerDelta),
+    "where": (3, lambda c, a, b: sp.Piecewise((a, c), (b, True))),  # where(x[i] > 0, a, b), as NumPy's
 }
+_RELATIONS = {">": sp.StrictGreaterThan, ">=": sp.GreaterThan, "<": sp.StrictLessThan, "<=": sp.LessThan}
 
 
 class IndexExprError(DeriveError):
@@ -82,7 +92,7 @@ class _Build(Transformer):
         return sp.Rational(value.numerator, value.denominator)
 
     def name(self, tok):
-        name = str(tok)
+        name = str(tok)  # a declared variable comes first: p or T may name one (then it is no index)
         if name in self.symbols and not isinstance(self.symbols[name], sp.IndexedBase):
             return self.symbols[name]
         if name in self.symbols:
@@ -104,15 +114,20 @@ class _Build(Transformer):
         rank = self.symbols.get(f"__rank_{name}")
         if rank is not None and rank != len(indices):
             raise IndexExprError(f"{name} has {rank} indices, not {len(indices)}")
-        idx = []
         for t in indices:
-            if str(t) not in IDX:
-                raise IndexExprError(f"{t!s} is not an index; use one of {', '.join(IDX)}")
-            idx.append(IDX[str(t)])
-        return base[tuple(idx)]
+            _index_arithmetic(t)
+        return base[tuple(indices)]
+
+    def relation(self, a, op, b):
+        return _RELATIONS[str(op)](a, b)
 
     def call(self, tok, *args):
         name = str(tok)
+        if any(isinstance(a, sp.Rel) for a in args[1:]) or (args and isinstance(args[0], sp.Rel)
+                                                             and name != "where"):
+            raise IndexExprError("a comparison (x[i] > 0) is the first argument of where(condition, then, else)")
+        if name == "where" and not isinstance(args[0], (sp.Rel, sp.logic.boolalg.BooleanAtom)):
+            raise IndexExprError("where takes (condition, then, else), e.g. where(x[i] > 0, x[i], 0)")
         if name == "sum":
             return self._sum(args)
         if name not in FUNCTIONS:
@@ -162,17 +177,32 @@ class _Build(Transformer):
         return sp.Pow(base, exponent)
 
 
+def _index_arithmetic(t) -> None:
+    """An index, or index arithmetic: i + k - 1, s*(i - 1) + k; integers, indices and dimensions only."""
+    if not isinstance(t, sp.Expr) or not t.free_symbols or not t.is_polynomial():
+        raise IndexExprError(f"{t} is not an index; use one of {', '.join(IDX)}, or arithmetic such as i + k - 1")
+    for s in t.free_symbols:
+        if not s.is_integer:
+            raise IndexExprError(f"{s} in the index {t} is not an index; use {', '.join(IDX)} or a dimension")
+    if sp.Poly(t, *t.free_symbols).total_degree() > 2 or any(
+            not c.is_integer for c in sp.Poly(t, *t.free_symbols).coeffs()):
+        raise IndexExprError(f"the index {t} must be whole-number arithmetic of indices, e.g. i + k - 1")
+
+
 def symbols_for(shapes: dict) -> dict:
     """Declared variables as SymPy objects: a shape [] is a scalar, [\"K\"] a vector, …"""
     if not isinstance(shapes, dict):
         raise IndexExprError("shapes must be a table such as { x = [\"K\"], c = [] }")
     out = {}
     for name, shape in shapes.items():
+        if shape == CLASS:  # an index variable: the true class t, an integer from 1 to the scores' length
+            out[name] = sp.Symbol(name, integer=True, positive=True)
+            continue
         if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
             raise IndexExprError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, "
-                                 "e.g. [\"K\"], or [] for a scalar")
-        if name in IDX or name in DIMENSIONS or name in FUNCTIONS or name == "sum":
-            raise IndexExprError(f"{name!r} is reserved (an index, a dimension or a function); rename it")
+                                 "e.g. [\"K\"], [] for a scalar, or \"class\" for a class index")
+        if name in FUNCTIONS or name == "sum" or name == "pi" or name.startswith("__"):
+            raise IndexExprError(f"{name!r} is reserved (a function or a constant); rename it")
         if shape:
             out[name] = sp.IndexedBase(name, real=True)
             out[f"__rank_{name}"] = len(shape)
@@ -232,7 +262,8 @@ def parse_entry(text: str, shapes: dict) -> tuple:
     name = str(tree.children[0])
     idx = []
     for t in tree.children[1:]:
-        if str(t) not in IDX:
+        t = t.children[0] if not isinstance(t, Token) and t.data == "name" else t  # y[i]: a plain index
+        if not isinstance(t, Token) or str(t) not in IDX:
             raise IndexExprError(f"{t!s} is not an index; use one of {', '.join(IDX)}")
         idx.append(IDX[str(t)])
     return name, tuple(idx)

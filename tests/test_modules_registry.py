@@ -9,9 +9,10 @@ import pytest
 import sympy as sp
 
 from derive.api import derivative
+from derive.concrete import assignments, concrete, value
 from derive.definitions import get
 from derive.definitions.model import IDX
-from derive.verify import assignments, concrete, point_away_from_kinks, value
+from derive.verify import point_away_from_kinks
 
 i, k, l = IDX["i"], IDX["k"], IDX["l"]
 N, D = sp.Symbol("N", integer=True, positive=True), sp.Symbol("D", integer=True, positive=True)

@@ -37,6 +37,7 @@ def _namespace(with_math: bool) -> dict:
     out.update({k: getattr(numpy.linalg, k) for k in numpy.linalg.__all__})
     out.update({s: out[t] for s, t in translations.items()})
     out.setdefault("Abs", abs)
+    out["erf"] = numpy.vectorize(math.erf, otypes=[float])  # GELU's Φ: NumPy has no erf, math's takes no arrays
     return out
 
 

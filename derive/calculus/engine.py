@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus.canonical import canonical
-from derive.calculus.fold import Named, apply_constraint, fold
+from derive.calculus.canonical import canonical, contract_cases, exp_of_sums
+from derive.calculus.fold import Named, apply_constraint, fold, fold_all
 from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
@@ -89,6 +89,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     def add(rule, after, reason):
         before = steps[-1].after if steps else lhs
+        after = exp_of_sums(after)
         if after != before:
             steps.append(step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
 
@@ -123,12 +124,10 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     add("differentiate", evaluate_derivatives(steps[-1].after), _differentiate_reason(steps[-1].after, var, wrt_idx))
     differentiated = len(steps)
-    add("contract", contract_deltas(steps[-1].after),
+    add("contract", contract_deltas(contract_cases(steps[-1].after)),
         "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum")
 
-    current = steps[-1].after
-    for nm in named:
-        current = fold(current, nm, var.symbol)
+    current = fold_all(steps[-1].after, named, var.symbol)
     add("substitute", current, "write the result in terms of " + ", ".join(
         f"${_name_of(nm.symbol)}$" for nm in named) if named else "substitute")
 

@@ -8,6 +8,8 @@ student text: the expressions come from the checker's own reading of it.
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -86,6 +88,7 @@ def _numeric_form(e):
 
 
 _NUMPY = {**np.__dict__, "numpy": np}  # what the printed NumPy code calls, unqualified
+_NUMPY["erf"] = np.vectorize(math.erf, otypes=[float])  # GELU's Φ: NumPy has no erf
 
 
 def compile_exprs(exprs: list, inputs: list):

@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from derive.model.matexpr import MatExpr, ShapeError
+from derive.numpy_lambdify import numpy_lambdify
 
 NUMPY = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt}
 COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
@@ -91,6 +92,6 @@ class _Evaluator:
 
     def _eval_Entrywise(self, node) -> np.ndarray:
         others = {s: sp.Float(self.env[s.name]) for s in node.expr.free_symbols if s != node.symbol}
-        f = sp.lambdify(node.symbol, node.expr.xreplace(others), modules="numpy")
+        f = numpy_lambdify([node.symbol], node.expr.xreplace(others))
         arg = self.value(node.arg)
         return np.broadcast_to(np.asarray(f(arg), dtype=float), arg.shape).copy()

@@ -126,3 +126,27 @@ def test_binary_focal_loss_with_a_symbolic_gamma_is_derived_and_verified():
     assert d.result.has(d.definition.var("gamma").symbol)
     assert check_finite_differences(d) < 1e-5
     assert sum(check_against_diff(d)) > 0
+
+
+def test_hessian_of_softmax_cross_entropy_is_diag_yhat_minus_yhat_yhat_transpose():
+    d = derive.derivative("softmax_cross_entropy", wrt="theta,theta")
+    assert str(d.result) == "(KroneckerDelta(i, j) - yhat[j])*yhat[i]"
+    assert d.matrix.text == "diag(ŷ) − ŷ ŷᵀ"
+    assert d.report is not None and check_finite_differences(d) < 1e-5
+    assert d.check(r"\operatorname{diag}(\hat y) - \hat y \hat y^T").verdict == "correct"
+    assert d.check(r"\operatorname{diag}(\hat y)").verdict == "incorrect"
+
+
+def test_second_derivative_of_a_squared_error_is_twice_the_identity():
+    d = derive.derivative("mse", wrt="yhat,yhat")
+    assert str(d.result) == "2*KroneckerDelta(i, j)"
+    assert sum(check_against_diff(d)) == 9
+
+
+@pytest.mark.parametrize("target, wrt, message", [
+    ("softmax_cross_entropy", "theta,x", "unknown variable for softmax_cross_entropy 'x'"),
+    ("affine", "W,W", "a second derivative is taken of a loss"),
+])
+def test_a_second_derivative_that_cannot_be_taken_is_one_line(target, wrt, message):
+    with pytest.raises(derive.DeriveError, match=message):
+        derive.derivative(target, wrt=wrt)

@@ -21,7 +21,7 @@ from derive.numpy_lambdify import numpy_lambdify
 from derive.steps import Derivation
 
 
-VANISH_SECONDS = 2.0  # to simplify closed form − sympy.diff to 0 at one index assignment
+VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 
 
 @dataclass(frozen=True)

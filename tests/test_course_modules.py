@@ -150,3 +150,20 @@ def test_second_derivative_of_a_squared_error_is_twice_the_identity():
 def test_a_second_derivative_that_cannot_be_taken_is_one_line(target, wrt, message):
     with pytest.raises(derive.DeriveError, match=message):
         derive.derivative(target, wrt=wrt)
+
+
+# Verified against sympy.diff and finite differences by tests/test_registry.py, like every entry.
+NAMED_FORMS = [
+    ("word2vec_softmax", "v", "Sum((-y[m] + yhat[m])*U[i, m], (m, 1, K))", "U ŷ − U y"),
+    ("word2vec_softmax", "U", "(-y[j] + yhat[j])*v[i]", "v ŷᵀ − v yᵀ"),
+    ("word2vec_softmax_o", "U", "(-KroneckerDelta(j, o) + yhat[j])*v[i]", None),
+    ("rnn_step", "W", "(1 - h[i]**2)*dC_dh[i]*hprev[j]", "∂C/∂h hprevᵀ − (∂C/∂h ⊙ h²) hprevᵀ"),
+    ("rnn_step", "hprev", "Sum((1 - h[m]**2)*W[m, i]*dC_dh[m], (m, 1, H))", "Wᵀ ∂C/∂h − Wᵀ (∂C/∂h ⊙ h²)"),
+]
+
+
+@pytest.mark.parametrize("target, wrt, index_form, matrix_form", NAMED_FORMS)
+def test_results_are_written_in_the_named_quantities(target, wrt, index_form, matrix_form):
+    d = derive.derivative(target, wrt=wrt)
+    assert str(d.result) == index_form
+    assert (d.matrix.text if d.matrix else None) == matrix_form

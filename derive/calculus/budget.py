@@ -16,7 +16,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-FOLD_SECONDS = 1.0  # one attempt to solve a definition for a subexpression
+FOLD_SECONDS = 5.0  # one attempt to solve a definition for a subexpression (well under 1 s when it succeeds)
 
 
 class _Overrun(BaseException):

@@ -165,6 +165,7 @@ def _canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))
     candidates += _collected(sp.expand(expr), prefer)
+    candidates.append(normalize_signs(sp.factor_terms(sp.expand(expr)), prefer))  # 1 − h², not (1 − h)(1 + h)
     best = min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
     if isinstance(best, sp.Mul):  # a factored form: collect inside each factor that is a sum
         factors = [min([f, *_collected(f, prefer)], key=sp.count_ops) for f in sp.Mul.make_args(best)]

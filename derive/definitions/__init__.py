@@ -38,7 +38,7 @@ def register(name: str, kind: str, title: str):
 
 
 def _load_builtins() -> None:
-    from derive.definitions import activations, layers, losses  # noqa: F401  (registers)
+    from derive.definitions import activations, layers, losses, recurrent, word2vec  # noqa: F401  (registers)
 
 
 def entries() -> list[Entry]:

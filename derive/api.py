@@ -32,17 +32,21 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
 
         check_options(target, scale, layout)
         return network(target).derive(wrt)
-    defn = target if isinstance(target, Definition) else get(target)
-    if wrt and "," in wrt:  # a second derivative, `theta,theta`: the gradient's own derivative
-        from derive.calculus.second import second_derivative
+    from derive.limits import time_limit
 
-        first, _, second = wrt.partition(",")
-        d = with_matrix_form(second_derivative(defn, first.strip(), second.strip()), layout=layout)
-        d.report = verified(d)  # not covered by the registry's tests: always checked
-        return d
-    d = with_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
-    if verify or (verify is None and not _built_in(target)):
-        d.report = verified(d)
+    defn = target if isinstance(target, Definition) else get(target)
+    # no derivation runs unbounded (the CLI's own limit, outermost, governs when it is set)
+    with time_limit(f"deriving {defn.name}" + (f" with respect to {wrt}" if wrt else "")):
+        if wrt and "," in wrt:  # a second derivative, `theta,theta`: the gradient's own derivative
+            from derive.calculus.second import second_derivative
+
+            first, _, second = wrt.partition(",")
+            d = with_matrix_form(second_derivative(defn, first.strip(), second.strip()), layout=layout)
+            d.report = verified(d)  # not covered by the registry's tests: always checked
+            return d
+        d = with_matrix_form(derive(defn, wrt, scale=scale), layout=layout)
+        if verify or (verify is None and not _built_in(target)):
+            d.report = verified(d)
     return d
 
 

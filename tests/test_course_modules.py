@@ -167,3 +167,21 @@ def test_results_are_written_in_the_named_quantities(target, wrt, index_form, ma
     d = derive.derivative(target, wrt=wrt)
     assert str(d.result) == index_form
     assert (d.matrix.text if d.matrix else None) == matrix_form
+
+
+def test_a_derivation_from_python_runs_under_the_time_limit(monkeypatch):
+    """Attention's ∂/∂Q through define() took 70 s; from Python it is now bounded like `derive show`."""
+    from derive import limits
+    from derive.calculus import engine
+
+    def slow(*args, **kwargs):
+        time.sleep(5)
+
+    monkeypatch.setattr(engine, "derive", slow)
+    previous = limits.time_limit_seconds()
+    limits.set_time_limit(0.3)
+    try:
+        with pytest.raises(limits.TimeLimitError, match="deriving sigmoid took longer than 0.3 s"):
+            derive.derivative("sigmoid")
+    finally:
+        limits.set_time_limit(previous)

@@ -20,7 +20,6 @@ from derive.definitions.model import Definition, Var
 from derive.numpy_lambdify import numpy_lambdify
 from derive.steps import Derivation
 
-
 VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 
 

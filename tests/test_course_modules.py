@@ -157,6 +157,9 @@ NAMED_FORMS = [
     ("word2vec_softmax", "v", "Sum((-y[m] + yhat[m])*U[i, m], (m, 1, K))", "U ŷ − U y"),
     ("word2vec_softmax", "U", "(-y[j] + yhat[j])*v[i]", "v ŷᵀ − v yᵀ"),
     ("word2vec_softmax_o", "U", "(-KroneckerDelta(j, o) + yhat[j])*v[i]", None),
+    ("word2vec_negative_sampling", "v", "p*u[i] - u[i] + Sum(U[i, k]*q[k], (k, 1, K))", "p u + U q − u"),
+    ("word2vec_negative_sampling", "u", "(p - 1)*v[i]", "(p − 1) v"),
+    ("word2vec_negative_sampling", "U", "q[j]*v[i]", "v qᵀ"),
     ("rnn_step", "W", "(1 - h[i]**2)*dC_dh[i]*hprev[j]", "∂C/∂h hprevᵀ − (∂C/∂h ⊙ h²) hprevᵀ"),
     ("rnn_step", "hprev", "Sum((1 - h[m]**2)*W[m, i]*dC_dh[m], (m, 1, H))", "Wᵀ ∂C/∂h − Wᵀ (∂C/∂h ⊙ h²)"),
 ]

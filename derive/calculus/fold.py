@@ -76,12 +76,11 @@ def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
 
 
 def fold_jointly(expr: sp.Expr, named: tuple, variable: sp.Basic) -> sp.Expr:
-    """Every scalar named quantity at once (GELU: erf through Φ and the Gaussian through φ), for a
-    result that no single one of them frees of the variable."""
+    """Every named quantity at once (GELU: erf through Φ and the Gaussian through φ; negative sampling:
+    σ(u_oᵀv) and each σ(u_kᵀv)), for a result that no single one of them frees of the variable."""
     subs: dict = {}
     for nm in named:
-        if not nm.index:
-            subs |= {u: v for u, v in solutions(expr, nm, variable).items() if u not in subs}
+        subs |= {u: v for u, v in solutions(expr, nm, variable).items() if u not in subs}
     return _accept(expr, expr.xreplace(subs), variable) if subs else expr
 
 
@@ -89,6 +88,8 @@ def _accept(expr: sp.Expr, work: sp.Expr, variable: sp.Basic) -> sp.Expr:
     # x may stay as a factor (SiLU: x σ(1 − σ)), never inside an exp or a log
     if work == expr or not _rational_in_names(work) or _transcendental_in(work, variable):
         return expr
+    work = work.replace(lambda e: isinstance(e, sp.Sum),  # (q/(1 − q))/(q/(1 − q) + 1) = q inside a sum too
+                        lambda e: sp.Sum(sp.factor(sp.cancel(e.function)), *e.limits))
     work = sp.factor(sp.cancel(work))
     return work if sp.count_ops(work) <= sp.count_ops(expr) else expr
 
@@ -175,11 +176,11 @@ def fold(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
 
 
 def fold_all(expr: sp.Expr, named: tuple, variable: sp.Basic) -> sp.Expr:
-    """Each named quantity in turn, then the scalar ones together where the variable is still inside
-    a function."""
+    """Each named quantity in turn, then all of them together where the variable is still inside a
+    function."""
     for nm in named:
         expr = fold(expr, nm, variable)
-    if _transcendental_in(expr, variable) and sum(1 for nm in named if not nm.index) > 1:
+    if _transcendental_in(expr, variable) and len(named) > 1:
         expr = fold_jointly(expr, named, variable)
     return expr
 

@@ -49,7 +49,7 @@ def word2vec_softmax():
 def word2vec_negative_sampling():
     import sympy as sp
 
-    from derive.definitions.model import D, Definition, K, Var, i, l
+    from derive.definitions.model import D, Definition, Intermediate, K, Var, i, l
 
     v = Var("v", (D,), r"\mathbf{v}")
     u = Var("u", (D,), r"\mathbf{u}_o", role="parameter")
@@ -65,8 +65,10 @@ def word2vec_negative_sampling():
         output=Var("L", latex="L", role="output"), index=(),
         expr=-sp.log(sigma(outside)) - sp.Sum(sp.log(sigma(-negative)), (i, 1, K)),
         inputs=(v, u, U), sizes={K: 4, D: 3},
-        conventions=(("u = u_o is the outside word's vector; the K negative samples u_k are the columns of U "
-                     "(D × K)."),),
+        intermediates=(Intermediate(Var("q", (K,), r"\mathbf{q}", role="output"), (i,), sigma(negative)),
+                       Intermediate(Var("p", latex="p", role="output"), (), sigma(outside))),
+        conventions=("u = u_o is the outside word's vector; the K negative samples u_k are the columns of U (D × K).",
+                     "p = σ(u_oᵀv) and q_k = σ(u_kᵀv): the model's probabilities that each pair is a real one."),
     )
 
 

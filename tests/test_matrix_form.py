@@ -20,7 +20,7 @@ from derive.errors import DeriveError
 from derive.model import matexpr as mx
 from derive.render.matrix import LatexMatrixPrinter, TextMatrixPrinter
 from derive.verify import unroll
-from tests.conftest import registry_cases
+from tests.conftest import NO_MATRIX_FORM, registry_cases
 
 x, A, Y, w, y, P, T = (sp.IndexedBase(n) for n in ("x", "A", "Y", "w", "y", "P", "T"))
 i, j, k, n = sp.symbols("i j k n", integer=True)
@@ -146,7 +146,7 @@ def printed(d, printer) -> str:
     return printer(d.matrix.names).doprint(d.matrix.expr)
 
 
-MATRIX_CASES = [p for p in registry_cases() if p.values[0] not in ("hinge", "svm")]
+MATRIX_CASES = [p for p in registry_cases() if tuple(p.values[:2]) not in NO_MATRIX_FORM]
 
 
 @pytest.mark.parametrize("target, wrt", MATRIX_CASES)

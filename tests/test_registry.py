@@ -5,12 +5,9 @@ import pytest
 from derive.api import derivative
 from derive.verify import check_against_diff, check_finite_differences, check_steps
 from derive.verify_matrix import check_matrix_form
-from tests.conftest import registry_cases
+from tests.conftest import NO_MATRIX_FORM, registry_cases
 
 CASES = registry_cases()
-# a class index t, a norm under a root, cases per entry, a kept sum: no product of whole matrices reads them
-NO_MATRIX_FORM = {("hinge", "o"), ("svm", "s"), ("squared_hinge", "s"), ("huber", "yhat"), ("cosine", "x"),
-                  ("cosine", "y"), ("kl_softmax", "a"), ("word2vec_softmax_o", "v"), ("word2vec_softmax_o", "U")}
 
 
 @pytest.mark.parametrize("target, wrt", CASES)

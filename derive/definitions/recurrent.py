@@ -18,7 +18,7 @@ def rnn_step():
     U = Var("U", (H, D), "U", role="parameter")
     b = Var("b", (H,), r"\mathbf{b}", role="parameter")
     x = Var("x", (D,), r"\mathbf{x}")
-    hp = Var("hprev", (H,), r"\mathbf{h}'")
+    hp = Var("hprev", (H,))  # printed hprev: a prime would read as a derivative
     h = Var("h", (H,), r"\mathbf{h}", role="output")
     z = sp.Sum(W[i, k] * hp[k], (k, 1, H)) + sp.Sum(U[i, l] * x[l], (l, 1, D)) + b[i]
     return Definition(

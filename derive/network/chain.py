@@ -231,6 +231,10 @@ def _build(parts: tuple) -> Network:
         if not get(m.name).elementwise:
             raise DeriveError(f"{m.name} is not elementwise; in a network use it inside the loss "
                               "(e.g. softmax_cross_entropy), or choose one of: " + ", ".join(elementwise_activations()))
+        if not network_ready(get(m.name)):
+            raise DeriveError(f"{m.name} is not available in a network yet (it uses "
+                              f"{', '.join(_unprintable(get(m.name)))}); derive it alone, or choose one of: "
+                              + ", ".join(elementwise_activations()))
         current = replace(current, activation=m)
         stages[-1] = current
     if not stages:
@@ -248,10 +252,27 @@ def _build(parts: tuple) -> Network:
     return Network(tuple(stages), loss, batch, spec)
 
 
+NETWORK_HYPERS = ("alpha", "beta")  # the hyperparameters the generated code takes (codegen._hypers)
+
+
+def _unprintable(defn) -> list:
+    """Hyperparameters a network's generated code cannot bind (the mask and keep probability of dropout,
+    γ, δ, c); an activation's named quantities are expanded in a network (derive.network.local)."""
+    import sympy as sp
+
+    erf = ["erf"] if defn.expr.has(sp.erf) else []  # the generated NumPy code has no erf
+    return [v.name for v in defn.others if v.role == "hyper" and v.name not in NETWORK_HYPERS] + erf
+
+
+def network_ready(defn) -> bool:
+    return not _unprintable(defn)
+
+
 def elementwise_activations() -> list:
     from derive.definitions import entries, get
 
-    return [e.name for e in entries() if e.kind == "activation" and get(e.name).elementwise]
+    return [e.name for e in entries() if e.kind == "activation" and get(e.name).elementwise
+            and network_ready(get(e.name))]
 
 
 def supported_losses() -> list:
@@ -264,6 +285,7 @@ def supported_losses() -> list:
             continue
         d = get(e.name)
         target = [v for v in d.others if v.role == "target"]
-        if len(d.inputs) == 1 and target and target[0].shape == d.inputs[0].shape and d.inputs[0].shape:
+        if (len(d.inputs) == 1 and target and target[0].shape == d.inputs[0].shape and d.inputs[0].shape
+                and network_ready(d)):
             out.append(e.name)
     return out

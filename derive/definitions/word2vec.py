@@ -52,7 +52,7 @@ def word2vec_negative_sampling():
     from derive.definitions.model import D, Definition, Intermediate, K, Var, i, l
 
     v = Var("v", (D,), r"\mathbf{v}")
-    u = Var("u", (D,), r"\mathbf{u}_o", role="parameter")
+    u = Var("u", (D,), r"\mathbf{u}", role="parameter")  # u_o, the outside word's vector
     U = Var("U", (D, K), "U", role="parameter")
 
     def sigma(a):

@@ -19,9 +19,20 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
     """The derivation `request` asks for (its target a registry entry, by name, or a Definition), its
     matrix form checked against the index form; `verify` as derive.api.derivative (None: check a
     module that is not built in)."""
-    target = request.target
+    from derive.limits import time_limit
+
+    target, wrt = request.target, request.wrt
     defn = target if isinstance(target, Definition) else get(target)
-    d = with_matrix_form(derive(defn, request.wrt, scale=request.scale), layout=request.layout)
-    if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
-        d.report = verified(d)
+    # no derivation runs unbounded (the CLI's own limit, outermost, governs when it is set)
+    with time_limit(f"deriving {defn.name}" + (f" with respect to {wrt}" if wrt else "")):
+        if wrt and "," in wrt:  # a second derivative, `theta,theta`: the gradient's own derivative
+            from derive.calculus.second import second_derivative
+
+            first, _, second = wrt.partition(",")
+            d = with_matrix_form(second_derivative(defn, first.strip(), second.strip()), layout=request.layout)
+            d.report = verified(d)  # not covered by the registry's tests: always checked
+            return d
+        d = with_matrix_form(derive(defn, wrt, scale=request.scale), layout=request.layout)
+        if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
+            d.report = verified(d)
     return d

@@ -134,6 +134,7 @@ def namespace() -> dict:
     out.update({k: getattr(numpy.linalg, k) for k in numpy.linalg.__all__})
     out.update({s: out[t] for s, t in translations.items() if t in out})
     out.setdefault("Abs", abs)
+    out["erf"] = numpy.vectorize(math.erf, otypes=[float])  # GELU's Φ: NumPy has no erf, math's takes no arrays
     return out
 
 

@@ -107,6 +107,8 @@ def _check_entrywise(d: Derivation, form, rng: random.Random, size: int = 3) -> 
     env = {"K": size, f"d{defn.upstream}_d{defn.output.name}": g,
            defn.inputs[0].name: np.array([[p.values[defn.inputs[0].symbol]] for p in points]),
            defn.output.name: np.array([[value(concrete(defn.output.symbol, d, {}, p), p).real] for p in points])}
+    env.update({it.var.name: np.array([[value(concrete(it.var.symbol, d, {}, p), p).real] for p in points])
+                for it in defn.intermediates})  # σ(x), Φ(x), … entry by entry
     env.update({v.name: points[0].values[v.symbol] for v in defn.others})
     fprime = [value(concrete(d.result, d, {}, p), p).real for p in points]
     got, jacobian = evaluate(form.expr, env), evaluate(form.jacobian, env)

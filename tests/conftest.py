@@ -26,6 +26,11 @@ CLOSED = [
 ]
 
 
+# a class index t, a norm under a root, cases per entry, a kept sum: no product of whole matrices reads them
+NO_MATRIX_FORM = {("hinge", "o"), ("svm", "s"), ("squared_hinge", "s"), ("huber", "yhat"), ("cosine", "x"),
+                  ("cosine", "y"), ("kl_softmax", "a"), ("word2vec_softmax_o", "v"), ("word2vec_softmax_o", "U")}
+
+
 def registry_cases():
     from derive.definitions import entries, get
 

@@ -330,7 +330,7 @@ def test_the_largest_parts_are_solved_ahead_first(tmp_path, monkeypatch):
     from derive.sheets import ahead
 
     monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
-    parts = ahead.pending([load(resolve(n)) for n in bundled()])
+    parts = ahead.pending([load(resolve(n)) for n in BUNDLED])  # the seeds' sheets
     assert parts[0].target == "hinge", "12 entries of a class-indexed loss outweigh every other part"
     sizes = [ahead._estimate(p) for p in parts]
     assert sizes == sorted(sizes, reverse=True)

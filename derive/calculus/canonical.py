@@ -68,8 +68,91 @@ def normalize_signs(expr: sp.Expr, prefer: tuple) -> sp.Expr:
     return best
 
 
+def exp_of_sums(expr: sp.Expr) -> sp.Expr:
+    """exp(Σ_l a_l) as written: SymPy's expand, factor and cancel turn it into Π_l exp(a_l), a
+    `Product` that neither a person nor the numeric checks read.
+
+    >>> exp_of_sums(Product(exp(U[l, k]*v[l]), (l, 1, D)))
+    exp(Sum(U[l, k]*v[l], (l, 1, D)))
+    """
+    if not expr.has(sp.Product):
+        return expr
+
+    def back(p):
+        f = sp.powsimp(p.function)
+        return sp.exp(sp.Sum(f.args[0], *p.limits)) if isinstance(f, sp.exp) else p
+
+    return expr.replace(lambda e: isinstance(e, sp.Product), back)
+
+
+def contract_cases(expr: sp.Expr) -> sp.Expr:
+    """Σ_k of a Piecewise whose every branch holds δ_ik: the one term k = i (Huber's cases). SymPy
+    folds a factor back into a Piecewise inside a Sum, so the delta cannot be taken out first.
+
+    >>> contract_cases(Sum(Piecewise((r[k]*KroneckerDelta(i, k), abs(r[k]) <= d), (d*KroneckerDelta(i, k), True)), (k, 1, K)))
+    Piecewise((r[i], d >= Abs(r[i])), (d, True))
+    """
+
+    def one(s):
+        if len(s.limits) != 1 or not isinstance(s.function, sp.Piecewise):
+            return s
+        k = s.limits[0][0]
+        branches = [{f for f in sp.Mul.make_args(e) if isinstance(f, sp.KroneckerDelta) and k in f.args}
+                    for e, _ in s.function.args]
+        common = set.intersection(*branches)
+        if len(common) != 1:
+            return s
+        (delta,) = common
+        other = delta.args[0] if delta.args[1] == k else delta.args[1]
+        if other.has(k):
+            return s
+        return sp.Piecewise(*[(e.xreplace({delta: 1}), c) for e, c in s.function.args]).xreplace({k: other})
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), one) if expr.has(sp.Piecewise) else expr
+
+
+def _ramp_steps(expr: sp.Expr) -> sp.Expr:
+    """𝟙[u > 0] max(0, u) = max(0, u): the step the chain rule leaves beside a squared ramp."""
+    def drop(m):
+        ramps = {f.args[1] if f.args[0] == 0 else f.args[0] for f in m.args
+                 if isinstance(f, sp.Max) and len(f.args) == 2 and 0 in f.args}
+        kept = [f for f in m.args if not (isinstance(f, sp.Heaviside) and f.args[0] in ramps)]
+        return sp.Mul(*kept) if len(kept) != len(m.args) else m
+
+    return expr.replace(lambda e: isinstance(e, sp.Mul), drop) if expr.has(sp.Max, sp.Heaviside) else expr
+
+
+def merge_sums(expr: sp.Expr) -> sp.Expr:
+    """Σ_k a_k − Σ_m b_m → Σ_k (a_k − b_k): sums over the same range, each a whole term, become one.
+
+    >>> merge_sums(Sum(U[i, k]*yhat[k], (k, 1, K)) - Sum(U[i, m]*y[m], (m, 1, K)))
+    Sum(U[i, k]*yhat[k] - U[i, k]*y[k], (k, 1, K))
+    """
+    if not isinstance(expr, sp.Add):
+        return expr
+    sums, rest = [], []
+    for term in expr.args:
+        coeff, body = term.as_coeff_Mul()
+        if isinstance(body, sp.Sum) and len(body.limits) == 1 and coeff.is_Number:
+            sums.append((coeff, body))
+        else:
+            rest.append(term)
+    ranges = {s.limits[0][1:] for _, s in sums}
+    if len(sums) < 2 or len(ranges) != 1:
+        return expr
+    k = sums[0][1].limits[0][0]
+    if any(k in t.free_symbols for _, s in sums[1:] for t in [s.function] if s.limits[0][0] != k):
+        return expr  # the first sum's index is free in another sum's body: renaming would capture it
+    body = sp.Add(*[c * s.function.xreplace({s.limits[0][0]: k}) for c, s in sums])
+    return sp.Add(sp.Sum(body, (k, *sums[0][1].limits[0][1:])), *rest)
+
+
 def canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     """The shortest of the expanded and factored forms, signs normalized; factored on a tie."""
+    return exp_of_sums(_canonical(merge_sums(_ramp_steps(expr)), prefer))
+
+
+def _canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*[(canonical(e, prefer), c) for e, c in expr.args])
     if isinstance(expr, sp.Sum):
@@ -82,11 +165,34 @@ def canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))
     candidates += _collected(sp.expand(expr), prefer)
+    candidates.append(normalize_signs(sp.factor_terms(sp.expand(expr)), prefer))  # 1 − h², not (1 − h)(1 + h)
     best = min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
     if isinstance(best, sp.Mul):  # a factored form: collect inside each factor that is a sum
         factors = [min([f, *_collected(f, prefer)], key=sp.count_ops) for f in sp.Mul.make_args(best)]
         if factors != list(sp.Mul.make_args(best)):
             best = sp.Mul(*factors, evaluate=False)
+    if not best.atoms(sp.Indexed):  # an activation's scalar form: σ(1 + x(1 − σ)), not σ(−σx + x + 1)
+        best = _nested(best, [p for p in prefer if isinstance(p, sp.Symbol) and best.has(p)])
+    return best
+
+
+def _nested(expr: sp.Expr, symbols: list) -> sp.Expr:
+    """A scalar sum written in a person's nesting: linear in one of `symbols`, x a + b with a
+    factored, when that is no longer than the sum as it stands; the same inside each factor."""
+    if isinstance(expr, sp.Mul):
+        factors = [_nested(f, symbols) for f in sp.Mul.make_args(expr)]
+        return sp.Mul(*factors, evaluate=False) if factors != list(sp.Mul.make_args(expr)) else expr
+    if not isinstance(expr, sp.Add) or not symbols:
+        return expr
+    best = expr
+    for x in reversed(symbols):  # the input last in `prefer`: tried first, kept on a tie
+        parts = sp.collect(sp.expand(expr), x, evaluate=False)
+        if set(parts) != {x, sp.S.One} or not isinstance(parts[x], sp.Add):
+            continue
+        inner = _nested(normalize_signs(sp.factor_terms(parts[x]), ()), [s for s in symbols if s != x])
+        form = sp.Add(sp.Mul(x, *sp.Mul.make_args(inner), evaluate=False), parts[sp.S.One], evaluate=False)
+        if sp.count_ops(form) <= sp.count_ops(best):
+            best = form
     return best
 
 

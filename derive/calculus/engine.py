@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.calculus.canonical import canonical
-from derive.calculus.fold import Named, apply_constraint, fold
+from derive.calculus.canonical import canonical, contract_cases, exp_of_sums
+from derive.calculus.fold import Named, apply_constraint, fold, fold_all
 from derive.calculus.fold_stats import fold_statistics
 from derive.calculus.rules import REASONS, apply_rule, evaluate_derivatives
 from derive.calculus.sums import contract_deltas
@@ -90,6 +90,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     def add(rule, after, reason):
         before = steps[-1].after if steps else lhs
+        after = exp_of_sums(after)
         if after != before:
             steps.append(step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
 
@@ -124,13 +125,12 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
 
     add("differentiate", evaluate_derivatives(steps[-1].after), _differentiate_reason(steps[-1].after, var, wrt_idx))
     differentiated = len(steps)
-    contracted = contract_deltas(steps[-1].after)
+    contracted = contract_deltas(contract_cases(steps[-1].after))
     add("contract", contracted, _contract_reason(contracted))
 
-    current = steps[-1].after
-    for nm in named:
-        current = fold_statistics(current, nm.symbol, nm.index, nm.expr, var.symbol)  # μ, σ², x̂
-        current = fold(current, nm, var.symbol)
+    # μ, σ², x̂ first for each named quantity, then the quantity itself; together where one alone cannot
+    current = fold_all(steps[-1].after, named, var.symbol,
+                       prepare=lambda e, nm: fold_statistics(e, nm.symbol, nm.index, nm.expr, var.symbol))
     add("substitute", current, "write the result in terms of " + ", ".join(
         f"${_name_of(nm.symbol)}$" for nm in named) if named else "substitute")
 

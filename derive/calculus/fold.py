@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derive.calculus.budget import FOLD_SECONDS, within
 from derive.calculus.sums import contract_deltas, distribute, replace_sum
 
 
@@ -71,37 +72,78 @@ def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
 
     For y = 1/(1 + e^{-x}): e^{-x} = (1 - y)/y, so e^{-x}/(1 + e^{-x})² = y(1 - y).
     """
-    index_sets = [(m,) for m in _indices(expr)] if named.index else [()]
-    work = expr
-    for idx in index_sets:
-        definition = named.expr_at(idx) if idx else named.expr
-        y = named.at(idx)
-        candidates = [a for a in sp.preorder_traversal(definition)
-                      if isinstance(a, sp.Expr) and a.has(variable) and not a.is_Atom
-                      and not isinstance(a, sp.Indexed) and a != definition]
-        for u in candidates:
-            if not work.has(u):
-                continue
-            sols = _solve_for(u, y, definition)
-            if sols is None:
-                continue
-            if len(sols) == 1 and not sols[0].has(variable):
-                work = work.xreplace({u: sols[0]})
-    if work.has(variable) or work == expr or not _rational_in_names(work):
+    return _accept(expr, expr.xreplace(solutions(expr, named, variable)), variable)
+
+
+def fold_jointly(expr: sp.Expr, named: tuple, variable: sp.Basic) -> sp.Expr:
+    """Every named quantity at once (GELU: erf through Φ and the Gaussian through φ; negative sampling:
+    σ(u_oᵀv) and each σ(u_kᵀv)), for a result that no single one of them frees of the variable."""
+    subs: dict = {}
+    for nm in named:
+        subs |= {u: v for u, v in solutions(expr, nm, variable).items() if u not in subs}
+    return _accept(expr, expr.xreplace(subs), variable) if subs else expr
+
+
+def _accept(expr: sp.Expr, work: sp.Expr, variable: sp.Basic) -> sp.Expr:
+    # x may stay as a factor (SiLU: x σ(1 − σ)), never inside an exp or a log
+    if work == expr or not _rational_in_names(work) or _transcendental_in(work, variable):
         return expr
+    work = work.replace(lambda e: isinstance(e, sp.Sum),  # (q/(1 − q))/(q/(1 − q) + 1) = q inside a sum too
+                        lambda e: sp.Sum(sp.factor(sp.cancel(e.function)), *e.limits))
     work = sp.factor(sp.cancel(work))
     return work if sp.count_ops(work) <= sp.count_ops(expr) else expr
 
 
+_U = sp.Dummy("u")
+
+
+def solutions(expr: sp.Expr, named: Named, variable: sp.Basic) -> dict:
+    """u → its value in the names, for each subexpression u of the named quantity's definition
+    that `expr` holds and that y = f(u) determines alone (e^{−x} = (1 − σ)/σ; e^{x} = σ/(1 − σ))."""
+    index_sets = [(m,) for m in _indices(expr)] if named.index else [()]
+    subs = {}
+    for idx in index_sets:
+        definition = named.expr_at(idx) if idx else named.expr
+        y = named.at(idx)
+        for u, target, by in _candidates(definition, variable):
+            if u in subs or not expr.has(u) or definition.xreplace({target: sp.Dummy()}).has(variable):
+                continue  # solving for u gives u in terms of y alone only when u holds all of the variable
+            sols = _solve_for(target, by, y, definition)
+            if sols is not None and len(sols) == 1 and not sols[0].has(variable):
+                subs[u] = sols[0]
+    return subs
+
+
+def _candidates(definition: sp.Expr, variable: sp.Basic) -> list:
+    """(u, the subexpression replaced, by what in _U): each subexpression, and e^{−a} beside e^{a}."""
+    out = []
+    for a in sp.preorder_traversal(definition):
+        if (isinstance(a, sp.Expr) and a.has(variable) and not a.is_Atom and not isinstance(a, sp.Indexed)
+                and a != definition):
+            out.append((a, a, _U))
+            if isinstance(a, sp.exp):
+                out.append((sp.exp(-a.args[0]), a, 1 / _U))
+    return out
+
+
 @functools.lru_cache(maxsize=256)
-def _solve_for(u: sp.Expr, y: sp.Expr, definition: sp.Expr) -> tuple | None:
-    """The solutions of y = definition for the subexpression u; None when SymPy cannot say.
-    Remembered: the same activation is folded for every part and network that uses it."""
-    U = sp.Dummy("u")
-    try:
-        return tuple(sp.solve(sp.Eq(y, definition.xreplace({u: U})), U))
-    except (NotImplementedError, StopIteration, ValueError, TypeError):  # SymPy's solve fails on some sums
-        return None
+def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) -> tuple | None:
+    """The solutions for _U of y = definition with `target` written as `by`; None when SymPy cannot
+    say within its time budget. Remembered: the same activation is folded for every part and
+    network that uses it."""
+
+    def solve():
+        try:
+            return tuple(sp.solve(sp.Eq(y, definition.xreplace({target: by})), _U))
+        except (NotImplementedError, StopIteration, ValueError, TypeError):  # SymPy's solve fails on some sums
+            return None
+
+    return within(FOLD_SECONDS, solve, None)
+
+
+def _transcendental_in(expr: sp.Expr, variable: sp.Basic) -> bool:
+    """Whether the variable still sits inside a function other than a power: then nothing was folded."""
+    return any(isinstance(f, sp.Function) and f.has(variable) for f in sp.preorder_traversal(expr))
 
 
 def _rational_in_names(expr: sp.Expr) -> bool:
@@ -130,7 +172,17 @@ def fold(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
         out = fold_quotient(out, named)
     if isinstance(named.expr, sp.Piecewise):
         return fold_piecewise(out, named, variable)
-    return fold_solve(out, named, variable) if out.has(variable) else out
+    return fold_solve(out, named, variable) if _transcendental_in(out, variable) else out
+
+
+def fold_all(expr: sp.Expr, named: tuple, variable: sp.Basic, prepare=None) -> sp.Expr:
+    """Each named quantity in turn (after `prepare(expr, named)`, e.g. folding batch statistics), then
+    all of them together where the variable is still inside a function."""
+    for nm in named:
+        expr = fold(prepare(expr, nm) if prepare else expr, nm, variable)
+    if _transcendental_in(expr, variable) and len(named) > 1:
+        expr = fold_jointly(expr, named, variable)
+    return expr
 
 
 def apply_constraint(expr: sp.Expr, lhs: sp.Expr, rhs: sp.Expr) -> sp.Expr:

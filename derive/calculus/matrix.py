@@ -319,6 +319,7 @@ def _elementwise_activation(d: Derivation) -> MatrixForm:
     x, y = defn.var(d.wrt), defn.output
     shape = ("K", "1")
     trees = {x.symbol: mx.MatSym(x.name, shape), y.symbol: mx.MatSym(y.name, shape)}
+    trees |= {it.var.symbol: mx.MatSym(it.var.name, shape) for it in defn.intermediates}  # σ, Φ, φ
     fprime = from_scalar(d.result, trees, shape)
     names = _names(d)
     upstream = mx.MatSym(f"d{defn.upstream}_d{y.name}", shape)

@@ -21,7 +21,7 @@ FUNCS = {
     "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
     "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": sp.sqrt, "sech": sp.sech, "abs": sp.Abs,
     "sgn": sp.sign, "sign": sp.sign, "relu": lambda a: sp.Max(0, a),
-    "Heaviside": lambda a: sp.Heaviside(a, 0),
+    "Heaviside": lambda a: sp.Heaviside(a, 0), "erf": sp.erf,
 }
 DERIVATIVES = {  # f′, read as σ'(x), tanh'(x)
     "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),

@@ -100,7 +100,8 @@ class Interpreter:
         var = v.var_of_word(text)
         if var is None:
             raise InvalidAnswer(f"unknown name {_pretty(text)}; the names here are: {v.allowed()}")
-        if v.defn.kind != "activation" and var is v.defn.output and v.defn.kind == "layer":
+        named = any(it.var.name == var.name for it in v.defn.intermediates)  # the RNN's h, named in its result
+        if v.defn.kind != "activation" and var is v.defn.output and v.defn.kind == "layer" and not named:
             raise InvalidAnswer(f"{_pretty(text)} is the layer's output; the gradient of {v.d.wrt} "
                                 f"is written in terms of: {v.allowed()}")
         return self.entry(var, index)

@@ -26,10 +26,11 @@ UNICODE = {
     "⊗": r"\otimes ", "ᵀ": r"^\top ", "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "′": "'",
     "²": "^2", "³": "^3", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\one", "𝟏": r"\one",
     "ω": r"\omega ", "ρ": r"\rho ", "τ": r"\tau ", "Λ": r"\Lambda ", "∗": "*",
+    "Φ": r"\Phi ", "ζ": r"\zeta ",  # GELU's Φ(x), Mish's ζ = softplus(x), named in their derivatives
 }
 
 # Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
-KNOWN_COMMANDS = frozenset(["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer"])
+KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer"])
 
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _SPACING = re.compile(r"(?<!\\)\\(?=\s)|\\[,;:!]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|~")

@@ -38,7 +38,15 @@ def register(name: str, kind: str, title: str):
 
 
 def _load_builtins() -> None:
-    from derive.definitions import activations, convolution, layers, losses, normalization  # noqa: F401
+    from derive.definitions import (  # noqa: F401  (registers)
+        activations,
+        convolution,
+        layers,
+        losses,
+        normalization,
+        recurrent,
+        word2vec,
+    )
 
 
 def builtin(name: str) -> bool:

@@ -3,10 +3,11 @@
 from derive.definitions import register
 
 
-def _elementwise(name, title, expr_of, others=(), conventions=()):
+def _elementwise(name, title, expr_of, others=(), conventions=(), named=()):
+    """y = f(x) entry by entry; `named` are (name, LaTeX, expression of x) the result is written in."""
     import sympy as sp
 
-    from derive.definitions.model import Definition, Var
+    from derive.definitions.model import Definition, Intermediate, Var
 
     x = Var("x", latex="x")
     return Definition(
@@ -19,7 +20,22 @@ def _elementwise(name, title, expr_of, others=(), conventions=()):
         inputs=(x,),
         others=tuple(others),
         conventions=tuple(conventions),
+        intermediates=tuple(Intermediate(_named_var(n, tex), (), f(x.symbol, sp)) for n, tex, f in named),
     )
+
+
+def _named_var(name, latex):
+    from derive.definitions.model import AppliedVar, Var
+
+    # σ is printed σ(x), as a TA writes it and as the answer checker reads it (the sigmoid of x)
+    return (AppliedVar if name == "sigma" else Var)(name, latex=latex, role="output")
+
+
+def _sigma(x, sp):
+    return 1 / (1 + sp.exp(-x))
+
+
+SIGMA = ("sigma", r"\sigma", _sigma)  # σ = σ(x), the logistic sigmoid of the input, printed σ(x)
 
 
 @register("identity", "activation", "Identity, y = x")
@@ -77,7 +93,64 @@ def elu():
 
 @register("softplus", "activation", "Softplus, y = log(1 + e^x)")
 def softplus():
-    return _elementwise("softplus", "Softplus", lambda x, sp: sp.log(1 + sp.exp(x)))
+    return _elementwise("softplus", "Softplus", lambda x, sp: sp.log(1 + sp.exp(x)), named=(SIGMA,),
+                        conventions=("σ = σ(x) = 1/(1 + e^{−x}).",))
+
+
+@register("silu", "activation", "SiLU (swish), y = x σ(x)")
+def silu():
+    return _elementwise("silu", "Sigmoid-weighted linear unit (SiLU)", lambda x, sp: x * _sigma(x, sp),
+                        named=(SIGMA,), conventions=("σ = σ(x) = 1/(1 + e^{−x}).",))
+
+
+@register("mish", "activation", "Mish, y = x tanh(softplus(x))")
+def mish():
+    return _elementwise(
+        "mish", "Mish", lambda x, sp: x * sp.tanh(sp.log(1 + sp.exp(x))),
+        named=(("zeta", r"\zeta", lambda x, sp: sp.log(1 + sp.exp(x))), SIGMA),
+        conventions=("ζ = softplus(x) = log(1 + eˣ) and σ = σ(x) = 1/(1 + e^{−x}).",))
+
+
+@register("gelu", "activation", "GELU, y = x Φ(x) (exact, with the normal CDF Φ)")
+def gelu():
+    return _elementwise(
+        "gelu", "Gaussian error linear unit (exact)",
+        lambda x, sp: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+        named=(("Phi", r"\Phi", lambda x, sp: (1 + sp.erf(x / sp.sqrt(2))) / 2),
+               ("phi", r"\phi", lambda x, sp: sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi))),
+        conventions=(("Φ = Φ(x) = (1 + erf(x/√2))/2 is the standard normal CDF and φ = φ(x) = e^{−x²/2}/√(2π) "
+                     "its density."),))
+
+
+@register("gelu_tanh", "activation", "GELU, tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³)))")
+def gelu_tanh():
+    from derive.definitions.model import Var
+
+    C = Var("c", latex="c", role="hyper", domain="positive").symbol
+    return _elementwise(
+        "gelu_tanh", "Gaussian error linear unit (tanh approximation)",
+        lambda x, c, sp: x * (1 + sp.tanh(_gelu_u(x, c, sp))) / 2,
+        others=(Var("c", latex="c", role="hyper", domain="positive"),),
+        named=(("t", "t", lambda x, sp: sp.tanh(_gelu_u(x, C, sp))),),
+        conventions=("t = tanh(u) with u = √(2/π)(x + c x³), and c = 0.044715 (the derivative holds for any c).",))
+
+
+def _gelu_u(x, c, sp):
+    return sp.sqrt(2 / sp.pi) * (x + c * x**3)
+
+
+@register("dropout", "activation", "Inverted dropout, y = m x / p (mask m, keep probability p)")
+def dropout():
+    from derive.definitions.model import Var
+
+    return _elementwise(
+        "dropout", "Inverted dropout",
+        lambda x, m, p, sp: m * x / p,
+        others=(Var("m", latex="m", role="hyper", domain="unit"),
+                Var("p", latex="p", role="hyper", domain="unit")),
+        conventions=(("m is the mask (1 keeps the unit, 0 drops it), drawn once in the forward pass; p is the "
+                     "probability of keeping a unit, so E[y] = x. The derivative is taken with respect to x, "
+                     "the mask held fixed."),))
 
 
 def _softmax_like(name, title, log):

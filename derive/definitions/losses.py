@@ -188,3 +188,112 @@ def l2():
         expr=lam.symbol / 2 * sp.Sum(sp.Sum(W[k, l] ** 2, (k, 1, M)), (l, 1, D)),
         inputs=(W,), others=(lam,), sizes={M: 3, D: 2},
     )
+
+
+@register("squared_hinge", "loss", "Multi-class squared hinge on raw scores s, margin Δ")
+def squared_hinge():
+    from dataclasses import replace
+
+    import sympy as sp
+
+    base = _class_loss("squared_hinge", "Multi-class squared hinge", "s", "Delta", probabilities=False)
+    squared = base.expr.replace(lambda e: isinstance(e, sp.Max), lambda e: e**2)
+    return replace(base, expr=squared)
+
+
+@register("huber", "loss", "Huber loss with threshold δ, Σ_i h_δ(ŷ_i − y_i)")
+def huber():
+    from derive.definitions.model import Var
+
+    def expr_of(yh, y, i, K, sp):
+        r, d = yh[i] - y[i], DELTA.symbol
+        return sp.Sum(sp.Piecewise((r**2 / 2, sp.Abs(r) <= d), (d * (sp.Abs(r) - d / 2), True)), (i, 1, K))
+
+    DELTA = Var("delta", latex=r"\delta", role="hyper", domain="positive")
+    from dataclasses import replace
+
+    base = _loss("huber", "Huber loss", expr_of,
+                 conventions=(("h_δ(r) = r²/2 for |r| ≤ δ and δ(|r| − δ/2) beyond; at |r| = δ both pieces "
+                              "have slope δ sign(r)."),))
+    return replace(base, others=(*base.others, DELTA))
+
+
+def _softmax_of(theta, i, k, K, sp):
+    return sp.exp(theta[i]) / sp.Sum(sp.exp(theta[k]), (k, 1, K))
+
+
+def _gamma():
+    from derive.definitions.model import Var
+
+    return Var("gamma", latex=r"\gamma", role="hyper", domain="positive")
+
+
+@register("focal", "loss", "Multi-class focal loss −Σ y_i (1 − p_i)^γ log p_i on probabilities p")
+def focal():
+    from dataclasses import replace
+
+    gamma = _gamma()
+    g = gamma.symbol
+    base = _loss("focal", "Multi-class focal loss",
+                 lambda p, y, i, K, sp: -sp.Sum(y[i] * (1 - p[i]) ** g * sp.log(p[i]), (i, 1, K)),
+                 pred="p", pred_latex=r"\mathbf{p}", pred_domain="prob", target_domain="onehot",
+                 conventions=("γ ≥ 0 is the focusing parameter; γ = 0 is the cross-entropy.",))
+    return replace(base, others=(*base.others, gamma))
+
+
+@register("binary_focal", "loss", "Binary focal loss −Σ [y (1 − p)^γ log p + (1 − y) p^γ log(1 − p)]")
+def binary_focal():
+    from dataclasses import replace
+
+    gamma = _gamma()
+    g = gamma.symbol
+    base = _loss("binary_focal", "Binary focal loss",
+                 lambda p, y, i, K, sp: -sp.Sum(y[i] * (1 - p[i]) ** g * sp.log(p[i])
+                                                + (1 - y[i]) * p[i] ** g * sp.log(1 - p[i]), (i, 1, K)),
+                 pred="p", pred_latex=r"\mathbf{p}", pred_domain="unit", target_domain="unit",
+                 conventions=("γ ≥ 0 is the focusing parameter; γ = 0 is the binary cross-entropy.",))
+    return replace(base, others=(*base.others, gamma))
+
+
+def _renamed(intermediates, name):
+    from dataclasses import replace
+
+    from derive.definitions.model import Var
+
+    return tuple(replace(it, var=Var(name, it.var.shape, rf"\mathbf{{{name}}}", role="output"))
+                 for it in intermediates)
+
+
+@register("kl_softmax", "loss", "KL(softmax(a) ‖ softmax(b)), between two softmaxes of logits a and b")
+def kl_softmax():
+    import sympy as sp
+
+    from derive.definitions.model import Definition, Intermediate, K, Var, i, k
+
+    a, b = Var("a", (K,), r"\mathbf{a}"), Var("b", (K,), r"\mathbf{b}")
+    p, q = Var("p", (K,), r"\mathbf{p}", role="output"), Var("q", (K,), r"\mathbf{q}", role="output")
+    pa, qb = _softmax_of(a, i, k, K, sp), _softmax_of(b, i, k, K, sp)
+    return Definition(
+        name="kl_softmax", kind="loss", title="KL divergence between two softmaxes",
+        output=Var("L", latex="L", role="output"), index=(),
+        expr=sp.Sum(pa * (sp.log(pa) - sp.log(qb)), (i, 1, K)),
+        inputs=(a, b), sizes={K: 3}, expand_logs=True,
+        intermediates=(Intermediate(p, (i,), pa), Intermediate(q, (i,), qb)),
+        conventions=("p = softmax(a), q = softmax(b); L = KL(p ‖ q) = Σ_i p_i log(p_i/q_i).",),
+    )
+
+
+@register("cosine", "loss", "Cosine similarity s = xᵀy / (‖x‖ ‖y‖)")
+def cosine():
+    import sympy as sp
+
+    from derive.definitions.model import D, Definition, Var, i, k
+
+    x, y = Var("x", (D,), r"\mathbf{x}"), Var("y", (D,), r"\mathbf{y}")
+    norm = lambda v: sp.sqrt(sp.Sum(v[k] ** 2, (k, 1, D)))
+    return Definition(
+        name="cosine", kind="loss", title="Cosine similarity",
+        output=Var("s", latex="s", role="output"), index=(),
+        expr=sp.Sum(x[i] * y[i], (i, 1, D)) / (norm(x) * norm(y)),
+        inputs=(x, y), sizes={D: 3},
+    )

@@ -49,6 +49,29 @@ class Var:
         return len(self.shape)
 
 
+class OfInput(sp.Symbol):
+    """A named quantity of an elementwise activation's input x, printed as a function of it: σ(x)."""
+
+    def _derive_unicode(self, printer) -> str:
+        from derive.model.notation import spoken
+
+        return f"{spoken(self.name)}(x)"
+
+    def _derive_latex(self, printer) -> str:
+        from derive.model.notation import name_latex
+
+        return rf"{name_latex(self.name)}(x)"
+
+
+@dataclass(frozen=True)
+class AppliedVar(Var):
+    """A scalar Var whose symbol prints as a function of the input x (σ(x))."""
+
+    @property
+    def symbol(self) -> sp.Basic:
+        return OfInput(self.name, real=True)
+
+
 @dataclass(frozen=True)
 class Intermediate:
     """A named quantity the answer is written in: `yhat[i] = exp(theta[i]) / Σ_k exp(theta[k])`."""

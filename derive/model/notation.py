@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
-         "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
+         "eta", "rho", "omega", "zeta", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
 
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
 GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
-                  "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ρ": "rho",
-                  "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
+                 "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ζ": "zeta",
+                 "ρ": "rho", "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
 SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "xhat": "x̂", "sigma2": "σ²", "lam": "λ"} | {word: letter for letter, word in
                                                                          GREEK_LETTERS.items()}
 

@@ -266,6 +266,10 @@ def _build(parts: tuple) -> Network:
         if len(get(m.name).inputs) > 1:  # dropout's mask: data a chain has no way to pass
             raise DeriveError(f"{m.name} takes {' and '.join(v.name for v in get(m.name).inputs)}, and a chain "
                               "feeds it one value; build a graph (derive.graph) with the others as inputs")
+        if not network_ready(get(m.name)):
+            raise DeriveError(f"{m.name} is not available in a network yet (it uses "
+                              f"{', '.join(_unprintable(get(m.name)))}); derive it alone, or choose one of: "
+                              + ", ".join(elementwise_activations()))
         hyper = tuple((v.name, m.option(v.name)) for v in get(m.name).others if v.role == "hyper")
         current = replace(current, activation=m, hyper=hyper)  # bound once here, read by every stage after
         stages[-1] = current
@@ -284,10 +288,27 @@ def _build(parts: tuple) -> Network:
     return Network(tuple(stages), loss, batch, spec)
 
 
+NETWORK_HYPERS = ("alpha", "beta")  # the hyperparameters the generated code takes (codegen._hypers)
+
+
+def _unprintable(defn) -> list:
+    """Hyperparameters a network's generated code cannot bind (the mask and keep probability of dropout,
+    γ, δ, c); an activation's named quantities are expanded in a network (derive.network.local)."""
+    import sympy as sp
+
+    erf = ["erf"] if defn.expr.has(sp.erf) else []  # the generated NumPy code has no erf
+    return [v.name for v in defn.others if v.role == "hyper" and v.name not in NETWORK_HYPERS] + erf
+
+
+def network_ready(defn) -> bool:
+    return not _unprintable(defn)
+
+
 def elementwise_activations() -> list:
     from derive.definitions import entries, get
 
-    return [e.name for e in entries() if e.kind == "activation" and get(e.name).elementwise]
+    return [e.name for e in entries() if e.kind == "activation" and get(e.name).elementwise
+            and network_ready(get(e.name))]
 
 
 def supported_losses() -> list:
@@ -300,6 +321,7 @@ def supported_losses() -> list:
             continue
         d = get(e.name)
         target = [v for v in d.others if v.role == "target"]
-        if len(d.inputs) == 1 and target and target[0].shape == d.inputs[0].shape and d.inputs[0].shape:
+        if (len(d.inputs) == 1 and target and target[0].shape == d.inputs[0].shape and d.inputs[0].shape
+                and network_ready(d)):
             out.append(e.name)
     return out

@@ -29,6 +29,8 @@ def definition(module: Module):
     from derive.definitions import get
 
     defn = get(module.name)
+    if defn.elementwise and defn.intermediates:  # σ, Φ, … are not network quantities: f′ in x and y alone
+        defn = replace(defn, intermediates=())
     if module.name == "affine" and not module.option("bias", True):
         b = defn.var("b")
         body = defn.expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == b.symbol, lambda e: 0)

@@ -119,7 +119,8 @@ class UnicodePrinter(StrPrinter):
         for f in factors:
             body = self._print(f)
             # the reader takes Σ only at the start of a product, and to its end
-            if (isinstance(f, (sp.Add, sp.Sum)) and len(factors) > 1) or (
+            # a product kept unevaluated inside another (1/(2√π) beside (t + 1)) is bracketed: a/b c reads a/(b c)
+            if (isinstance(f, (sp.Add, sp.Sum, sp.Mul)) and len(factors) > 1) or (
                     f.is_Number and f < 0) or (isinstance(f, sp.Rational) and not f.is_Integer and len(factors) > 1):
                 body = f"({body})"
             parts.append(body)

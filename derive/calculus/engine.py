@@ -153,7 +153,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     result = canonical(current, prefer)
     if cases is not None:
         # δ·(the i = j case) + (1 − δ)·(the other case), when that is shorter than one factored form
-        by_cases = sp.Mul(split, same, evaluate=False) if other == 0 else sp.Add(
+        by_cases = (same * split if same.is_number else sp.Mul(split, same, evaluate=False)) if other == 0 else sp.Add(
             sp.Mul(split, same, evaluate=False),
             sp.Mul(sp.Add(1, -split, evaluate=False), other, evaluate=False), evaluate=False)
         if sp.count_ops(by_cases) <= sp.count_ops(result):

@@ -111,7 +111,7 @@ def _supported(expr: sp.Expr, output) -> None:
     used = {a.name for e in expr.atoms(sp.Indexed) for t in e.indices for a in t.free_symbols}
     used |= {a.name for e in expr.atoms(sp.KroneckerDelta) for t in e.args for a in t.free_symbols}
     loose = sorted(n for n in used - own - bound if n in IDX)
-    if loose:
+    if loose and own:  # of a loss (a scalar output), a free index is a class index: softmax(Uᵀv)_o
         raise DeriveError(f"index {', '.join(loose)} is neither in the output {output} nor summed over")
 
 

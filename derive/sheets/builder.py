@@ -59,6 +59,13 @@ def _derivation(part: Part, wrt, verify: bool = True):
             raise SheetError(_at(part, "module"), exc.message) from None
     else:
         target = part.target
+    cost = layer_cost(part)
+    if cost:  # the homework's name for the cost: the layer is derived with it (∂L/∂W, not ∂C/∂W)
+        from dataclasses import replace
+
+        from derive.definitions import get
+
+        target = replace(target if part.kind == "module" else get(target), upstream=cost)
     try:
         return derivative(target, wrt=wrt, scale=part.scale, verify=verify)
     except DeriveError as exc:
@@ -66,6 +73,33 @@ def _derivation(part: Part, wrt, verify: bool = True):
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
         raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
                          f"{wrt}: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+
+
+def layer_cost(part: Part) -> str | None:
+    """The sheet's name for the cost where `part` derives a layer (C by default), else None."""
+    value = part.names.get("cost")
+    if value is None or part.kind not in ("target", "module"):
+        return None
+    from derive.model.notation import written_parts
+
+    try:
+        if part.kind == "module":
+            from derive.sheets.custom import module_definition
+
+            kind = module_definition(part.module).kind
+        else:
+            from derive.definitions import get
+
+            kind = get(part.target).kind
+    except DeriveError:
+        return None  # the part's own error is said where it is derived
+    if kind != "layer":
+        return None
+    p = written_parts(value) or {}
+    if set(p) != {"letter"} or len(p["letter"]) != 1:
+        raise SheetError(_at(part, part.kind), f"names: a layer's gradient is written of its cost by one letter "
+                         f"(cost = \"L\", \"E\" or \"J\"), not {value!r}")
+    return p["letter"]
 
 
 def _request(part: Part, wrt) -> dict | None:
@@ -81,7 +115,8 @@ def _request(part: Part, wrt) -> dict | None:
         what = {"target": part.target}
     else:
         return None
-    return cache.derivation_request(what, wrt, part.scale)
+    cost = layer_cost(part)
+    return cache.derivation_request({**what, "cost": cost} if cost else what, wrt, part.scale)
 
 
 def _derivations(part: Part, verify: bool = True) -> list:
@@ -156,11 +191,37 @@ def network_request(part: Part) -> dict | None:
 
     if not (isinstance(part.network, str) and cache.builtin(part.network)):
         return None
-    return {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+    return {**request, "names": part.names} if part.names else request
+
+
+def check_names(sheet: Sheet) -> None:
+    """SheetError at a [names] entry that no network of the sheet has (and `cost` with nothing to name)."""
+    if not sheet.names:
+        return
+    from derive.network import network
+    from derive.network.names import keys_of
+
+    valid: set = set()
+    parts = [p for q in sheet.questions for p in q.parts]
+    for p in parts:
+        if p.kind == "network" and isinstance(p.network, str):
+            try:
+                valid |= keys_of(network(p.network))
+            except DeriveError:
+                continue  # the part's own error is said where it is derived
+        elif p.kind in ("target", "module"):
+            valid.add("cost")
+    for key in sheet.names:
+        if key not in valid:
+            where = "no network on this sheet has" if key != "cost" else "nothing on this sheet derives"
+            raise SheetError(sheet.names_at[key], f"names: {where} {key!r}; choose from: "
+                             + (", ".join(sorted(valid, key=lambda k: (k != "cost", k))) or "(none)"))
 
 
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
     """Each question's parts solved: ([[Solved, …], …], warnings)."""
+    check_names(sheet)
     solved, warnings = [], []
     for q in sheet.questions:
         row = []
@@ -258,7 +319,7 @@ def _network_blocks(part: Part, answer, fmt: str, override: str | None, edition:
     from derive.sheets.network import render_network
 
     request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form,
-               "edition": edition}
+               "edition": edition, **({"names": part.names} if part.names else {})}
     if override or not (isinstance(part.network, str) and cache.builtin(part.network)):
         request = None
     blocks = cache.cached("network_blocks", request,
@@ -323,7 +384,17 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                           "parts": parts})
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
             "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
-            "edition": edition}
+            "edition": edition, "notation": _notation(sheet, fmt)}
+
+
+def _notation(sheet: Sheet, fmt: str) -> list:
+    """The sheet's own names, stated once: [{"written", "what", "default"}] (LaTeX, prose, LaTeX)."""
+    from derive.network.names import notation
+
+    kinds = {p.kind if p.kind != "module" else "target" for q in sheet.questions for p in q.parts}
+    cost = ", ".join(c for c, kind in (("L", "network"), ("C", "target")) if kind in kinds) or "L"
+    return [{"written": Markup(w), "what": _text(fmt, what), "default": Markup(cost if key == "cost" else default)}
+            for key, (w, what, default) in zip(sheet.names, notation(sheet.names))]
 
 
 def _plain(fmt: str, text: str):

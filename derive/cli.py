@@ -41,15 +41,18 @@ EXAMPLES = r"""examples:
 
 
 def _list(args) -> int:
+    """Each entry with its variables, from derive/definitions/catalogue.py (no SymPy for built-in ones)."""
     from derive.definitions import entries
+    from derive.definitions.describe import line, variables
 
-    rows = [{"name": e.name, "kind": e.kind, "title": e.title} for e in entries()]
+    rows = [{"name": e.name, "kind": e.kind, "title": e.title, **variables(e.name)} for e in entries()]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
             print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['title']}")
+            print(f"{'':<{width}}  {line(r)}")
     return 0
 
 
@@ -106,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="the registered modules and losses")
+    p = sub.add_parser("list", help="the registered modules and losses, with their variables and shapes")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_list)
 

@@ -97,7 +97,7 @@ def test_text_json_index_forms_and_code_use_the_names(renamed):
     assert "z₁ = W1 x + b1" in text and "∂ℓ/∂W1 = ∂ℓ/∂ŷ · ∂ŷ/∂z₃ · ∂z₃/∂z₂ · ∂z₂/∂z₁ · ∂z₁/∂W1" in text
     assert "δ₃ = ∂ℓ/∂ŷ ⊙ f_2′(z₃)" in text and "s1" not in text.split("checked:")[0]
     j = renamed.to_json()
-    assert j["signals"][1]["index"].startswith(r"\delta^{(1)}_{i} = \mathbb{1}\left[z_{1,i} > 0\right]")
+    assert j["signals"][1]["index"].startswith(r"\delta^{(1)}_{i} = \mathbf{1}\left[z_{1,i} > 0\right]")
     assert j["forward"][0]["text"] == "z₁ = W1 x + b1" and j["lhs"] == "∂ℓ/∂W1_ij"
     md = renamed.markdown()
     assert r"\frac{\partial \ell}{\partial W^{(1)}}" in md and "s^{(1)}" not in md

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
          "eta", "rho", "omega", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
 
+# The indicator 𝟙[x > 0] in LaTeX: a bold 1, which every renderer has (MathJax 2 in classic Jupyter and
+# nbconvert, MathJax 3, KaTeX, TeX); none of their blackboard-bold fonts has the digit, so \mathbb{1}
+# shows a plain 1. The checker reads it back like 1[·] and \mathbb{1}[·].
+INDICATOR = r"\mathbf{1}"
+
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
 _GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",

@@ -7,6 +7,8 @@ templates/partials/network*.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from markupsafe import Markup
 
@@ -74,6 +76,33 @@ def _wrt(d, fmt: str) -> str:
     return getattr(d.gradient.names[d.gradient.before.name], fmt)
 
 
+MAX_NESTED_FRACTIONS = 2  # deeper, an output in terms of the input is a tower no one reads: not shown
+
+
+def _nested_fractions(tex: str) -> int:
+    """How deep \\frac nests in `tex`: 1/(1 + e^{-W 1/(1 + e^{-x})}) is 2."""
+    depth, stack, deepest, denominator_at = 0, [], 0, -1
+    for m in re.finditer(r"\\frac\{|\{|\}", tex):
+        if m.group() == "}":
+            kind = stack.pop() if stack else ""
+            depth -= kind != ""
+            denominator_at = m.end() if kind == "numerator" else -1
+            continue
+        kind = "numerator" if m.group() != "{" else ("denominator" if m.start() == denominator_at else "")
+        stack.append(kind)
+        depth += kind != ""
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _expanded(r) -> str:
+    """A forward row's output in terms of the input, as LaTeX; empty where there is none or it is a tower."""
+    if r.expanded is None:
+        return ""
+    tex = matrix.latex(r.expanded, r.names)
+    return tex if _nested_fractions(tex) <= MAX_NESTED_FRACTIONS else ""
+
+
 def context(d) -> dict:
     bp, g = d.backprop, d.gradient
     ln = bp.names
@@ -81,7 +110,7 @@ def context(d) -> dict:
         "label": r.label, "module": r.module, "input": _m(", ".join(ln.name(n).latex for n in r.inputs)),
         "symbol": _m(_row_lhs(r, ln, "latex")), "matrix": _m(_row_rhs(r, ln, "latex")),
         "index": _m(_eq(ln, r.lhs, r.rhs)), "shape": shape_latex(r.shape),
-        "expanded": _m(matrix.latex(r.expanded, r.names) if r.expanded is not None else ""),
+        "expanded": _m(_expanded(r)),
     } for r in bp.forward]
     return {
         "target": d.target,

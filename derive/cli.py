@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy (networks only): a NumPy function for the forward pass and every gradient")
     p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator",
                    help="denominator: the gradient has the shape of the variable (default)")
-    p.add_argument("--cost-scale", default="1", type=_number,
+    p.add_argument("--cost-scale", default="1", type=cost_scale,
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
     add_time_limit(p, "the derivation and its checks")
     p.set_defaults(run=_show)
@@ -134,10 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _number(text: str):
+def cost_scale(text: str):
+    """--cost-scale of show, check and grade: a Fraction within the limits, or argparse's one-line error."""
     from derive import limits
 
-    try:
+    try:  # bounded before it is converted: Fraction("1e999999999") would not return
         return limits.scale(text, "the cost scale")
     except DeriveError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None

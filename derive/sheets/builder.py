@@ -391,8 +391,9 @@ def _notation(sheet: Sheet, fmt: str) -> list:
     """The sheet's own names, stated once: [{"written", "what", "default"}] (LaTeX, prose, LaTeX)."""
     from derive.network.names import notation
 
-    kinds = {p.kind if p.kind != "module" else "target" for q in sheet.questions for p in q.parts}
-    cost = ", ".join(c for c, kind in (("L", "network"), ("C", "target")) if kind in kinds) or "L"
+    parts = [p for q in sheet.questions for p in q.parts]
+    kinds = {"network" for p in parts if p.kind == "network"} | {"layer" for p in parts if layer_cost(p)}
+    cost = ", ".join(c for c, kind in (("L", "network"), ("C", "layer")) if kind in kinds) or "L"
     return [{"written": Markup(w), "what": _text(fmt, what), "default": Markup(cost if key == "cost" else default)}
             for key, (w, what, default) in zip(sheet.names, notation(sheet.names))]
 

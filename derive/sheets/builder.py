@@ -76,7 +76,8 @@ def _derivation(part: Part, wrt, verify: bool = True):
 
 
 def layer_cost(part: Part) -> str | None:
-    """The sheet's name for the cost where `part` derives a layer (C by default), else None."""
+    """The sheet's name for the cost where `part` derives a layer or an elementwise activation, whose
+    gradients are written of a cost (C by default: ∂C/∂W, ∂C/∂x = ∂C/∂y ⊙ f′), else None."""
     value = part.names.get("cost")
     if value is None or part.kind not in ("target", "module"):
         return None
@@ -86,14 +87,14 @@ def layer_cost(part: Part) -> str | None:
         if part.kind == "module":
             from derive.sheets.custom import module_definition
 
-            kind = module_definition(part.module).kind
+            defn = module_definition(part.module)
         else:
             from derive.definitions import get
 
-            kind = get(part.target).kind
+            defn = get(part.target)
     except DeriveError:
         return None  # the part's own error is said where it is derived
-    if kind != "layer":
+    if defn.kind != "layer" and not defn.elementwise:
         return None
     p = written_parts(value) or {}
     if set(p) != {"letter"} or len(p["letter"]) != 1:

@@ -111,7 +111,8 @@ _WRITTEN = re.compile(
     r"|\\mathcal\{\s*(?P<script>[A-Z])\s*\})"
     r"(?:_(?:(?P<sub1>[A-Za-z0-9])|\{\s*(?P<sub>[A-Za-z0-9]{1,8})\s*\}))?"
     r"(?:\^(?:(?P<sup1>[A-Za-z0-9])|\{\s*(?P<sup>\(?[A-Za-z0-9]{1,4}\)?)\s*\}))?$")
-WRITTEN_HELP = r"a letter or \greek (or \hat{y}, \mathcal{L}), then _1, _{out} or ^{(1)}, e.g. z_1, Y_{out}, \delta_3"
+WRITTEN_HELP = (r"a letter or \greek (or \hat{y}, \mathcal{L}), then _1, _{out} or ^{(1)}, "
+                r"e.g. z_1, Y_{out}, \delta_3")
 
 
 def _letter(tex: str) -> tuple:
@@ -141,8 +142,8 @@ def written(value: str, layer: int | None = None) -> Name:
     if p is None:
         raise ValueError(f"{value!r} is not a name; write {WRITTEN_HELP}")
     if layer is not None:
-        p = {key: (v.replace("k", str(layer)) if key.startswith(("sub", "sup")) and v.strip("()") == "k" else v)
-             for key, v in p.items()}
+        layered = {key for key, v in p.items() if key.startswith(("sub", "sup")) and v.strip("()") == "k"}
+        p = {key: v.replace("k", str(layer)) if key in layered else v for key, v in p.items()}
     if "letter" in p:
         tex, text = _letter(p["letter"])
     elif "accent" in p:

@@ -138,8 +138,8 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     lines.append("    grads = {}")
     for sig in bp.signals:
         body = numpy_code(sig.forms[-1], code, sizes)
-        lines.append(f"    {code_name(sig.name)} = " + (f"loss_scale * ({body})" if sig is bp.signals[0] else body)
-                     + said(sig.name))
+        value = f"loss_scale * ({body})" if sig is bp.signals[0] else body
+        lines.append(f"    {code_name(sig.name)} = {value}{said(sig.name)}")
         if trace:
             lines.append(f'    trace["{code_name(sig.name)}"] = {code_name(sig.name)}')
         stage = net.stages[sig.k - 1]

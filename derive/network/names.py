@@ -46,7 +46,7 @@ def base(name: str) -> sp.IndexedBase:
 
 
 def quantities(net) -> list:
-    """Every quantity of `net` a sheet may rename, by its name inside derive: x, W1, b1, s1, z1, …, δ1, y."""
+    """Every quantity of `net` a sheet may rename, by its name inside derive: x, W1, b1, s1, z1, δ1, y."""
     names = LayerNames(net)
     out = [net.input_name, *net.params]
     for k in range(1, net.depth + 1):
@@ -65,8 +65,8 @@ def declare(net, given: dict) -> tuple:
     if not isinstance(given, dict):
         raise DeriveError("names must be a table such as { s1 = \"z_1\", cost = \"L\" }")
     valid = quantities(net)
-    keys = ", ".join([COST, *valid, *(f for f in FAMILIES if any(LAYERED.match(v) and
-                                                                LAYERED.match(v).group(1) == f for v in valid))])
+    families = {LAYERED.match(v).group(1) for v in valid if LAYERED.match(v)}
+    keys = ", ".join([COST, *valid, *(f for f in FAMILIES if f in families)])
     out: dict = {}
     for key, value in sorted(given.items(), key=lambda kv: kv[0] not in FAMILIES):  # families first
         if not isinstance(value, str):
@@ -96,7 +96,8 @@ def declare(net, given: dict) -> tuple:
         tex = table.name(q).latex
         if tex in printed:
             who = [COST if x == "L" else x for x in (printed[tex], q)]
-            raise DeriveError(f"names: {who[0]} and {who[1]} would both be written ${tex}$; give them different names")
+            raise DeriveError(f"names: {who[0]} and {who[1]} would both be written ${tex}$; "
+                              "give them different names")
         printed[tex] = q
     return declared
 
@@ -275,12 +276,13 @@ def index_latex(expr: sp.Basic) -> str:
     return IndexLatexPrinter().doprint(expr)
 
 
+_SIGNAL = "the error signal of layer {k} (the gradient at affine layer {k}'s output)"
 _ROLES = {"W": "the weights of layer {k}", "b": "the bias of layer {k}", "s": "the output of affine layer {k}",
           "S": "the output of affine layer {k}", "z": "the output of layer {k}'s activation",
-          "Z": "the output of layer {k}'s activation", "delta": "the error signal of layer {k} (the gradient at affine layer {k}'s output)",
-          "Delta": "the error signal of layer {k} (the gradient at affine layer {k}'s output)"}
-_PLAIN_ROLES = {"x": "the input", "X": "the input (samples as columns)", "y": "the target", "Y": "the targets",
-                "yhat": "the network's output", "Yhat": "the network's output", COST: "the loss"}
+          "Z": "the output of layer {k}'s activation", "delta": _SIGNAL, "Delta": _SIGNAL}
+_PLAIN_ROLES = {"x": "the input", "X": "the input (samples as columns)", "y": "the target",
+                "Y": "the targets", "yhat": "the network's output", "Yhat": "the network's output",
+                COST: "the loss"}
 
 
 def notation(given: dict) -> list:

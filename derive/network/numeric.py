@@ -245,9 +245,10 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
 
     def value(code: str, name: str, array) -> Value:
         written = ln.name(name)
-        return Value(code, written.latex, array, written.text if ln.written else "")  # text: code names by default
+        return Value(code, written.latex, array, written.text if ln.written else "")  # default: code names
 
-    forward = [value(code_name(r.name), r.name, trace[code_name(r.name)]) for r in bp.forward if r is not bp.loss_row]
+    forward = [value(code_name(r.name), r.name, trace[code_name(r.name)])
+               for r in bp.forward if r is not bp.loss_row]
     signals = [value(code_name(s.name), s.name, trace[code_name(s.name)]) for s in bp.signals]
     gradients = [value(f"d{p}", f"dL_d{p}", grads[p]) for p in net.params]
     new = [value(p, p, updated[p]) for p in net.params]

@@ -39,7 +39,7 @@ def shape_text(shape) -> str:
 
 
 def _partial(j, ln, fmt: str) -> str:
-    """∂top/∂bottom of a local Jacobian, in the network's names (`ln`, derive.network.names.LayerNames)."""
+    """∂top/∂bottom of a local Jacobian, in the network's names (`ln`: derive.network.names.LayerNames)."""
     name = j.names.get(f"d{j.top}_d{j.bottom}") or ln.name(f"d{j.top}_d{j.bottom}")
     return getattr(name, fmt)
 
@@ -141,7 +141,8 @@ def _step(s, ln, fmt: str) -> str:
     names = getattr(s, "names", {})
     if s.rule == "chain":
         dot = r" \cdot " if fmt == "latex" else " · "
-        return f"{_printed(s.before, s.after[0].names, fmt)} = " + dot.join(_partial(j, ln, fmt) for j in s.after)
+        factors = dot.join(_partial(j, ln, fmt) for j in s.after)
+        return f"{_printed(s.before, s.after[0].names, fmt)} = {factors}"
     if s.rule == "substitute":  # an error signal: named, general form, written out
         forms = (s.before, s.general, *s.forms)
         return " = ".join(_printed(t, names, fmt) for t in forms)
@@ -157,10 +158,12 @@ def check_note(d, lead: str = "Checked") -> str:
     from derive.network.verify import RTOL
 
     r = d.checked
+    cost = d.backprop.names.name("L").text
     widths = ", ".join(f"d_{k} = {w}" for k, w in enumerate(r.widths))
     return (f"{lead}: every gradient, as NumPy code, agrees with central differences of the forward pass "
             f"at random values (relative error below {RTOL:g}); every formula shown (forward rows, outputs in "
-            f"terms of the input, error signals with ∂{d.backprop.names.name('L').text}/∂q and f′, gradients, local Jacobians) agrees with that "
+            f"terms of the input, error signals with ∂{cost}/∂q and f′, gradients, local Jacobians) agrees with "
+            "that "
             f"code, with its index form and, for a Jacobian, with central differences of its layer, at every "
             f"entry at {widths}" + (f", N = {r.samples}" if d.network.batch else "") + ".")
 
@@ -237,8 +240,8 @@ def network_json(d) -> dict:
         "srepr": sp.srepr(g.rhs),
         "latex": ln.index_latex(g.rhs),
         "equation": _eq(ln, g.lhs, g.rhs),
-        "steps": [{"rule": s.rule, "latex": _step(s, ln, "latex"), "text": _step(s, ln, "text"), "reason": s.reason}
-                  for s in d.steps],
+        "steps": [{"rule": s.rule, "latex": _step(s, ln, "latex"), "text": _step(s, ln, "text"),
+                   "reason": s.reason} for s in d.steps],
         "matrix": {"latex": f"{_wrt(d, 'latex')} = {g.latex}", "text": g.text, "shape": list(g.shape),
                    "factors": [{"latex": matrix.latex(f, g.names), "text": matrix.text(f, g.names),
                                 "shape": list(printed_shape(f.shape))} for f in g.factors],

@@ -183,7 +183,8 @@ class LatexMatrixPrinter(_MatrixPrinter):
 
     def _print_Indicator(self, node, **kw) -> str:
         bound = self.scalars.doprint(node.bound)
-        return rf"{INDICATOR}\left[{self._print(node.arg, scalar_ones=True)} {self.comparisons[node.op]} {bound}\right]"
+        arg = self._print(node.arg, scalar_ones=True)
+        return rf"{INDICATOR}\left[{arg} {self.comparisons[node.op]} {bound}\right]"
 
 
 class TextMatrixPrinter(_MatrixPrinter):

@@ -13,7 +13,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from derive.model.notation import GREEK, INDICATOR, NAMES, SPOKEN, name_latex, spoken  # noqa: F401  (printers use them)
+from derive.model.notation import (  # noqa: F401  (the names printers use)
+    GREEK, INDICATOR, NAMES, SPOKEN, name_latex, spoken)
 
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
 

@@ -98,8 +98,8 @@ def layer_cost(part: Part) -> str | None:
         return None
     p = written_parts(value) or {}
     if set(p) != {"letter"} or len(p["letter"]) != 1:
-        raise SheetError(_at(part, part.kind), f"names: a layer's gradient is written of its cost by one letter "
-                         f"(cost = \"L\", \"E\" or \"J\"), not {value!r}")
+        raise SheetError(_at(part, part.kind), "names: a layer's gradient is written of its cost by one "
+                         f"letter (cost = \"L\", \"E\" or \"J\"), not {value!r}")
     return p["letter"]
 
 
@@ -395,7 +395,8 @@ def _notation(sheet: Sheet, fmt: str) -> list:
     parts = [p for q in sheet.questions for p in q.parts]
     kinds = {"network" for p in parts if p.kind == "network"} | {"layer" for p in parts if layer_cost(p)}
     cost = ", ".join(c for c, kind in (("L", "network"), ("C", "layer")) if kind in kinds) or "L"
-    return [{"written": Markup(w), "what": _text(fmt, what), "default": Markup(cost if key == "cost" else default)}
+    return [{"written": Markup(w), "what": _text(fmt, what),
+             "default": Markup(cost if key == "cost" else default)}
             for key, (w, what, default) in zip(sheet.names, notation(sheet.names))]
 
 

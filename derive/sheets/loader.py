@@ -188,8 +188,8 @@ def _names(table, loc) -> dict:
     for key, value in table.items():
         at = loc("names", key)
         if not _NAME_KEY.match(key):
-            raise SheetError(at, f"names: {key!r} is not a quantity; use a name such as s1, z1, yhat, delta2, "
-                             "a family such as S or W, or cost")
+            raise SheetError(at, f"names: {key!r} is not a quantity; use a name such as s1, z1, yhat, "
+                             "delta2, a family such as S or W, or cost")
         if not isinstance(value, str):
             raise SheetError(at, f'names: {key} must be a string such as "z_1"')
         try:

@@ -40,7 +40,7 @@ class Part:
     remark: str = ""  # Markdown after it: conventions, the common mistake
     code: str = ""  # a Python listing
     fields: dict = field(default_factory=dict)  # key -> Where, for errors found while building
-    names: dict = field(default_factory=dict)  # the sheet's [names]: the homework's own names (derive.network.names)
+    names: dict = field(default_factory=dict)  # the sheet's [names], the homework's own (derive.network.names)
 
 
 @dataclass(frozen=True)

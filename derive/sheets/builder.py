@@ -18,6 +18,7 @@ from derive.errors import DeriveError
 from derive.sheets.loader import SheetError
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
+from derive.sheets.names import check_names, layer_cost, notation_rows
 
 FORMATS = ("md", "tex")
 
@@ -73,34 +74,6 @@ def _derivation(part: Part, wrt, verify: bool = True):
     except Exception as exc:  # noqa: BLE001  (the engine's limits, said as one line with the place)
         raise SheetError(_at(part, part.kind), f"cannot derive this {part.kind} with respect to "
                          f"{wrt}: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
-
-
-def layer_cost(part: Part) -> str | None:
-    """The sheet's name for the cost where `part` derives a layer or an elementwise activation, whose
-    gradients are written of a cost (C by default: ∂C/∂W, ∂C/∂x = ∂C/∂y ⊙ f′), else None."""
-    value = part.names.get("cost")
-    if value is None or part.kind not in ("target", "module"):
-        return None
-    from derive.model.notation import written_parts
-
-    try:
-        if part.kind == "module":
-            from derive.sheets.custom import module_definition
-
-            defn = module_definition(part.module)
-        else:
-            from derive.definitions import get
-
-            defn = get(part.target)
-    except DeriveError:
-        return None  # the part's own error is said where it is derived
-    if defn.kind != "layer" and not defn.elementwise:
-        return None
-    p = written_parts(value) or {}
-    if set(p) != {"letter"} or len(p["letter"]) != 1:
-        raise SheetError(_at(part, part.kind), "names: a layer's gradient is written of its cost by one "
-                         f"letter (cost = \"L\", \"E\" or \"J\"), not {value!r}")
-    return p["letter"]
 
 
 def _request(part: Part, wrt) -> dict | None:
@@ -194,30 +167,6 @@ def network_request(part: Part) -> dict | None:
         return None
     request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
     return {**request, "names": part.names} if part.names else request
-
-
-def check_names(sheet: Sheet) -> None:
-    """SheetError at a [names] entry that no network of the sheet has (and `cost` with nothing to name)."""
-    if not sheet.names:
-        return
-    from derive.network import network
-    from derive.network.names import keys_of
-
-    valid: set = set()
-    parts = [p for q in sheet.questions for p in q.parts]
-    for p in parts:
-        if p.kind == "network" and isinstance(p.network, str):
-            try:
-                valid |= keys_of(network(p.network))
-            except DeriveError:
-                continue  # the part's own error is said where it is derived
-        elif p.kind in ("target", "module"):
-            valid.add("cost")
-    for key in sheet.names:
-        if key not in valid:
-            where = "no network on this sheet has" if key != "cost" else "nothing on this sheet derives"
-            raise SheetError(sheet.names_at[key], f"names: {where} {key!r}; choose from: "
-                             + (", ".join(sorted(valid, key=lambda k: (k != "cost", k))) or "(none)"))
 
 
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
@@ -385,19 +334,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                           "parts": parts})
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
             "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
-            "edition": edition, "notation": _notation(sheet, fmt)}
-
-
-def _notation(sheet: Sheet, fmt: str) -> list:
-    """The sheet's own names, stated once: [{"written", "what", "default"}] (LaTeX, prose, LaTeX)."""
-    from derive.network.names import notation
-
-    parts = [p for q in sheet.questions for p in q.parts]
-    kinds = {"network" for p in parts if p.kind == "network"} | {"layer" for p in parts if layer_cost(p)}
-    cost = ", ".join(c for c, kind in (("L", "network"), ("C", "layer")) if kind in kinds) or "L"
-    return [{"written": Markup(w), "what": _text(fmt, what),
-             "default": Markup(cost if key == "cost" else default)}
-            for key, (w, what, default) in zip(sheet.names, notation(sheet.names))]
+            "edition": edition, "notation": notation_rows(sheet, fmt, _text)}
 
 
 def _plain(fmt: str, text: str):

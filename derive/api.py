@@ -23,15 +23,17 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     return derive_request(Request(target, wrt, scale, layout), verify)
 
 
-def network(*modules: str, loss: str | None = None):
+def network(*modules: str, loss: str | None = None, names: dict | None = None):
     """A network: a chain of registry modules ending in a loss, numbered W1, b1, W2, … from the input.
+    `names` prints it in a homework's own names: {"s1": "z_1", "z1": "z_2", "cost": "L"}, or a whole
+    family at once, {"S": "S_k"} (derive.network.names.declare).
 
     >>> network("affine", "relu", "affine", loss="mse").derive("W1").gradient.text
     'δ1 xᵀ'
     """
     from derive.network.chain import network as chain
 
-    return chain(*modules, loss=loss)
+    return chain(*modules, loss=loss, names=names)
 
 
 def targets() -> list:

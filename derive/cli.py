@@ -42,15 +42,18 @@ EXAMPLES = r"""examples:
 
 
 def _list(args) -> int:
+    """Each entry with its variables, from derive/definitions/catalogue.py (no SymPy for built-in ones)."""
     from derive.definitions import entries
+    from derive.definitions.describe import line, variables
 
-    rows = [{"name": e.name, "kind": e.kind, "title": e.title} for e in entries()]
+    rows = [{"name": e.name, "kind": e.kind, "title": e.title, **variables(e.name)} for e in entries()]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
             print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['title']}")
+            print(f"{'':<{width}}  {line(r)}")
     return 0
 
 
@@ -111,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="the registered modules and losses")
+    p = sub.add_parser("list", help="the registered modules and losses, with their variables and shapes")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_list)
 
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy (networks only): a NumPy function for the forward pass and every gradient")
     p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator",
                    help="denominator: the gradient has the shape of the variable (default)")
-    p.add_argument("--cost-scale", default="1", type=_number,
+    p.add_argument("--cost-scale", default="1", type=limits.cost_scale,
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
     limits.add_time_limit(p, "the derivation and its checks")
     p.set_defaults(run=_show)
@@ -134,13 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     for extend in _extensions():
         extend(sub)
     return parser
-
-
-def _number(text: str):
-    try:
-        return limits.scale(text, "the cost scale")
-    except DeriveError as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 # Further subcommands (check, grade, sheet, audit, serve, graph) live beside their code: each has register(subparsers).

@@ -193,6 +193,16 @@ def seconds(text: str) -> float:
     return value
 
 
+def cost_scale(text: str) -> Fraction:
+    """--cost-scale of show, check and grade: a Fraction within the limits, or argparse's one-line error."""
+    import argparse
+
+    try:  # bounded before it is converted: Fraction("1e999999999") would not return
+        return scale(text, "the cost scale")
+    except DeriveError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def add_time_limit(parser, what: str) -> None:
     """`--time-limit SECONDS` on an argparse parser, for `what`."""
     parser.add_argument("--time-limit", type=seconds, default=TIME_LIMIT, metavar="SECONDS",

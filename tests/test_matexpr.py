@@ -132,7 +132,7 @@ def test_latex_ones_vector_identity_function_indicator_and_power():
     assert latex(matmul(G.T, Ones(("d", "1"))), NAMES) == r"\left(\frac{\partial C}{\partial Y}\right)^\top \mathbf{1}_{d}"
     assert latex(add(Identity("K"), minus(matmul(Ones(("K", "1")), Apply("exp", y).T))), NAMES) == \
         r"I - \mathbf{1}_{K} \exp\left(\mathbf{y}\right)^\top"
-    assert latex(Indicator(y, "<="), NAMES) == r"\mathbb{1}\left[\mathbf{y} \leq 0\right]"
+    assert latex(Indicator(y, "<="), NAMES) == r"\mathbf{1}\left[\mathbf{y} \leq 0\right]"
     assert latex(add(Ones(y.shape), minus(power(y, 2))), NAMES) == r"1 - \mathbf{y}^{2}"
     assert latex(power(Y, 2), NAMES) == r"Y^{\odot 2}"
 

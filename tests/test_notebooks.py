@@ -1,5 +1,6 @@
 """Every notebook in examples/ runs top to bottom in a fresh kernel and displays math."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -67,3 +68,35 @@ def test_walkthrough_draws_a_circuit_and_derives_a_residual_graph(executed):
     assert svgs.count("<svg") >= 2 and "−12" in svgs  # the circuit's picture, then the graph's diagram
     assert "| q → f (a) | −4 | 1 · (−4) = −4 |" in markdown
     assert r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial r} + {W^{(1)}}^\top" in markdown
+
+
+# MathJax 2 (classic Jupyter, nbconvert), MathJax 3 and KaTeX have blackboard bold for capital letters only:
+# \mathbb{1} shows a plain 1. The indicator is printed as a bold 1 instead (derive.model.notation.INDICATOR).
+_BLACKBOARD_DIGIT = re.compile(r"\\mathbb\s*\{\s*[^A-Z\s}]")
+
+
+def _math(nb) -> str:
+    return "\n".join(_outputs(nb, "text/latex") + _outputs(nb, "text/markdown"))
+
+
+def test_the_indicator_is_one_that_every_notebook_renderer_has(executed):
+    shown = _math(executed["walkthrough.ipynb"])
+    assert r"\mathbf{1}\left[S^{(1)} > 0\right]" in shown  # the network's ReLU step
+    assert not _BLACKBOARD_DIGIT.search(shown)
+
+
+def test_nbconvert_html_keeps_the_renderable_indicator(executed):
+    nbconvert = pytest.importorskip("nbconvert")
+    import html as entities
+
+    page, _ = nbconvert.HTMLExporter(template_name="classic").from_notebook_node(executed["walkthrough.ipynb"])
+    assert "mathjax/2." in page  # the classic template typesets with MathJax 2
+    html = entities.unescape(page)
+    assert r"\mathbf{1}\left[S^{(1)} > 0\right]" in html
+    assert not _BLACKBOARD_DIGIT.search(html)
+
+
+def test_the_bundled_markdown_has_no_blackboard_digit():
+    outputs = Path(__file__).resolve().parents[1] / "output"
+    for path in sorted(outputs.glob("*.md")):
+        assert not _BLACKBOARD_DIGIT.search(path.read_text(encoding="utf-8")), path.name

@@ -85,8 +85,8 @@ def test_uva_numeric_example_matches_the_homework(built):
 
 
 def test_network_sheets_derive_the_recursion(built):
-    assert r"\delta^{(1)}" in built["nyu_two_layer"].outputs["md"]
-    assert r"W^{(2)\top}" in built["uva2018_pen_paper"].outputs["md"]
+    assert r"\left(W^{(2)\top} \delta_{3}\right)" in built["nyu_two_layer"].outputs["md"]  # the sheet's names
+    assert r"\left(W_{3}^\top \Delta_{3}\right) \odot" in built["uva2018_pen_paper"].outputs["md"]
     assert not any(b.warnings for b in built.values())
 
 

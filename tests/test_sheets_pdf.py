@@ -118,9 +118,15 @@ def test_the_uva_pdf_shows_the_worked_numbers(tmp_path):
 
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (.*)$", re.MULTILINE)
 
+ENDS = re.compile(r"^derive: the text ends on page (\d+), filling (-?[\d.]+)pt of ([\d.]+)pt$", re.MULTILINE)
+
+
 @pytest.mark.parametrize("name", bundled())
-def test_no_line_of_a_bundled_pdf_runs_into_the_margin(name, tmp_path):
+def test_no_line_of_a_bundled_pdf_runs_into_the_margin_and_no_last_page_is_nearly_empty(name, tmp_path):
     tex = build(load(resolve(name)), formats=("tex",)).outputs["tex"]
     compile_pdf(tex, tmp_path / f"{name}.pdf", log_to=tmp_path / "sheet.log")
-    over = [(float(w), where) for w, where in OVERFULL.findall((tmp_path / "sheet.log").read_text())]
+    log = (tmp_path / "sheet.log").read_text()
+    over = [(float(w), where) for w, where in OVERFULL.findall(log)]
     assert [o for o in over if o[0] > 10] == []
+    (page, filled, height), = ENDS.findall(log)  # the sheet's own note of where its text ends
+    assert int(page) == 1 or float(filled) >= 0.3 * float(height), f"page {page} holds {filled}pt of {height}pt"

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "sigma", "phi", "tau",
          "eta", "rho", "omega", "zeta", "Delta", "Lambda", "Sigma", "Phi", "Omega"}
 
+# The indicator 𝟙[x > 0] in LaTeX: a bold 1, which every renderer has (MathJax 2 in classic Jupyter and
+# nbconvert, MathJax 3, KaTeX, TeX); none of their blackboard-bold fonts has the digit, so \mathbb{1}
+# shows a plain 1. The checker reads it back like 1[·] and \mathbb{1}[·].
+INDICATOR = r"\mathbf{1}"
+
 NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
 GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
@@ -94,3 +99,70 @@ def declared(name: str, latex: str = "", vector: bool = False) -> Name:
 def derivative(top: Name, bottom: Name) -> Name:
     """∂top/∂bottom, e.g. ∂C/∂y for the gradient arriving from above."""
     return Name(rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}", f"∂{top.text}/∂{bottom.text}", "frac")
+
+
+# -- names a sheet declares ("the homework's own names"): a small notation, parsed, never passed raw
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304"}
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_SCRIPT = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ"}
+_LETTER = r"(?:[A-Za-z]|\\(?:" + "|".join(sorted(GREEK)) + r"|ell))"
+_WRITTEN = re.compile(
+    r"^(?:(?P<letter>" + _LETTER + r")|\\(?P<accent>hat|tilde|bar)\{\s*(?P<accented>" + _LETTER + r")\s*\}"
+    r"|\\mathcal\{\s*(?P<script>[A-Z])\s*\})"
+    r"(?:_(?:(?P<sub1>[A-Za-z0-9])|\{\s*(?P<sub>[A-Za-z0-9]{1,8})\s*\}))?"
+    r"(?:\^(?:(?P<sup1>[A-Za-z0-9])|\{\s*(?P<sup>\(?[A-Za-z0-9]{1,4}\)?)\s*\}))?$")
+WRITTEN_HELP = (r"a letter or \greek (or \hat{y}, \mathcal{L}), then _1, _{out} or ^{(1)}, "
+                r"e.g. z_1, Y_{out}, \delta_3")
+
+
+def _letter(tex: str) -> tuple:
+    """`\\delta` → (`\\delta`, δ), `\\ell` → (`\\ell`, ℓ), `y` → (`y`, y)."""
+    if tex == r"\ell":
+        return tex, "ℓ"
+    return (tex, SPOKEN[tex[1:]]) if tex.startswith("\\") else (tex, tex)
+
+
+def written_parts(value: str) -> dict | None:
+    """The pieces of a declared name (base, sub, sup), or None if it is not in the notation."""
+    m = _WRITTEN.match(value.strip()) if isinstance(value, str) and len(value) <= 60 else None
+    return None if m is None else {k: v for k, v in m.groupdict().items() if v is not None}
+
+
+def is_family(value: str) -> bool:
+    """Whether a declared name stands for a whole family, its layer written k: `S_k`, `W^{(k)}`."""
+    p = written_parts(value) or {}
+    return (p.get("sub1") or p.get("sub")) == "k" or (p.get("sup1") or p.get("sup")) in ("k", "(k)")
+
+
+def written(value: str, layer: int | None = None) -> Name:
+    """A name as a sheet declares it (`z_1`, `Y_{out}`, `\\delta_3`, `\\hat{y}`, `\\mathcal{L}`, `W^{(1)}`),
+    rebuilt from its parsed pieces as LaTeX and Unicode text; ValueError if it is not in that notation.
+    With `layer`, a family's k (`S_k`, `W^{(k)}`) is that layer's number."""
+    p = written_parts(value)
+    if p is None:
+        raise ValueError(f"{value!r} is not a name; write {WRITTEN_HELP}")
+    if layer is not None:
+        layered = {key for key, v in p.items() if key.startswith(("sub", "sup")) and v.strip("()") == "k"}
+        p = {key: v.replace("k", str(layer)) if key in layered else v for key, v in p.items()}
+    if "letter" in p:
+        tex, text = _letter(p["letter"])
+    elif "accent" in p:
+        inner, text = _letter(p["accented"])
+        tex, text = rf"\{p['accent']}{{{inner}}}", text + _ACCENTS[p["accent"]]
+    else:
+        c = p["script"]
+        tex, text = rf"\mathcal{{{c}}}", _SCRIPT.get(c) or chr(0x1D49C + ord(c) - ord("A"))
+    sub = p.get("sub1") or p.get("sub")
+    if sub:
+        upright = len(sub) > 1 and not sub.isdigit()
+        tex += f"_{{\\mathrm{{{sub}}}}}" if upright else f"_{{{sub}}}"
+        text += sub.translate(_SUBSCRIPT_DIGITS) if sub.isdigit() else f"_{sub}"
+    sup = p.get("sup1") or p.get("sup")
+    if sup:
+        if sup.count("(") != sup.count(")") or (sup.startswith(")") or sup.endswith("(")):
+            raise ValueError(f"{value!r}: unbalanced brackets in the superscript")
+        tex += f"^{{{sup}}}"
+        digits = sup.strip("()").isdigit()
+        text += sup.translate(_SUPERSCRIPT_DIGITS) if digits else f"^{sup}"
+    return Name(tex, text, "sup" if sup else ("sub" if sub else "plain"))

@@ -18,8 +18,8 @@ class _CallableModule(types.ModuleType):
     """Importing this package sets the attribute `derive.network` to the package itself, which
     would hide the function `derive.network(...)`; so the package calls it."""
 
-    def __call__(self, *modules, loss=None) -> Network:
-        return network(*modules, loss=loss)
+    def __call__(self, *modules, loss=None, names=None) -> Network:
+        return network(*modules, loss=loss, names=names)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -14,7 +14,7 @@ derive.network.verify has checked it (derive_network).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import sympy as sp
@@ -132,6 +132,19 @@ def _summary(d) -> str:
     return f"derive show {d.target} --wrt {d.wrt}: {unicode_text(d.lhs)} = {unicode_text(d.result)}"
 
 
+def _in_names(convention: str, net: Network, names: LayerNames) -> str:
+    """The loss's convention (`Samples are the columns of Ŷ and Y`) in a sheet's own names."""
+    import re
+
+    from derive.model.notation import spoken
+
+    if not names.written:
+        return convention
+    for var, ours in _loss_names(net, names)[0].items():
+        convention = re.sub(rf"(?<!\w){re.escape(spoken(var))}(?!\w)", names.name(ours.name).text, convention)
+    return convention
+
+
 def _loss_names(net: Network, names: LayerNames) -> tuple:
     ldef = definition(net.loss)
     target = next(v for v in ldef.others if v.role == "target")
@@ -199,7 +212,7 @@ def backprop(net: Network) -> Backprop:
         "The gradient has the shape of the variable (denominator layout).",
         "⊙ is the elementwise (Hadamard) product; f_k′ acts elementwise.",
         *dict.fromkeys(c for s in net.stages if s.activation for c in definition(s.activation).conventions),
-        *definition(net.loss).conventions,
+        *(_in_names(c, net, names) for c in definition(net.loss).conventions),
     )
     return Backprop(net, forward, tuple(signals), gradients, names, forward[-1], tuple(conventions))
 
@@ -307,7 +320,8 @@ def derive_network(net: Network, wrt: str | None = None) -> NetworkDerivation:
     wrt = wrt or "W1"
     check_variable(net, wrt)
     bp = backprop(net)
-    report = _checked(net)  # every statement and the code's gradients: before anything is stated
+    # every statement and the code's gradients, before anything is stated; names change only the printing
+    report = _checked(replace(net, names=()))
     k = 1 if wrt == net.input_name else int(wrt[1:])
     signals = tuple(s for s in bp.signals if s.k >= k)
     grad = bp.gradients[wrt]

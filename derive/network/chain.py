@@ -72,6 +72,7 @@ class Network:
     loss: Module
     batch: bool  # samples as the columns of X (d_0 × N); otherwise one sample x
     spec: str = field(default="")
+    names: tuple = ()  # ((key, written), …): the homework's own names (derive.network.names.declare)
 
     @property
     def depth(self) -> int:
@@ -89,6 +90,13 @@ class Network:
     def variables(self) -> tuple:
         """What one can differentiate by: every parameter, then the input."""
         return (*self.params, self.input_name)
+
+    def renamed(self, names: dict | None) -> Network:
+        """This network printed in a homework's own names, e.g. {"s1": "z_1", "cost": "L"}; one-line
+        DeriveError naming a bad entry and the valid keys (derive.network.names.declare)."""
+        from derive.network.names import declare
+
+        return replace(self, names=declare(replace(self, names=()), names or {}))
 
     def derive(self, wrt: str | None = None):
         """∂L/∂wrt (default W1): forward table, chain of Jacobians, error signals, gradient."""
@@ -213,7 +221,7 @@ def builtin(target: str) -> bool:
     return all(definitions.builtin(re.match(r"\s*([^\[\s]*)", link).group(1)) for link in links(str(target)))
 
 
-def network(*modules, loss: str | None = None) -> Network:
+def network(*modules, loss: str | None = None, names: dict | None = None) -> Network:
     """A Network from a chain: `network("affine>relu>affine>mse")` or
     `network("affine", "relu", "affine", loss="mse")`.
 
@@ -225,7 +233,8 @@ def network(*modules, loss: str | None = None) -> Network:
         parts += links(str(m))
     if loss is not None:
         parts.append(loss)
-    return _build(tuple(p.strip() for p in parts))
+    net = _build(tuple(p.strip() for p in parts))
+    return net.renamed(names) if names else net
 
 
 @lru_cache(maxsize=256)

@@ -101,6 +101,11 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
     code.update({p: f"{p}[:, None]" for p in net.params if p.startswith("b")})  # b_k is passed as a vector
     fname = name or "forward_backward_" + re.sub(r"\W+", "_", net.spec).strip("_")
     hypers = hyperparameter_names(net)
+    names = bp.names
+
+    def said(name: str) -> str:  # a sheet's own name for the quantity, as a comment (none by default)
+        return f"  # {names.name(name).text}" if names.written else ""
+
     args = ", ".join(["X", "Y", *net.params])
     kw = ", *, loss_scale=1.0" + "".join(f", {h}" for h in hypers)
     lines = [
@@ -125,15 +130,16 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
             continue
         lhs = code_name(row.name)
         rhs = numpy_expr(row.rhs, sizes) if row.after is None else numpy_code(row.after, code, sizes)
-        lines.append(f"    {lhs} = {rhs}")
+        lines.append(f"    {lhs} = {rhs}{said(row.name)}")
         if trace:
             lines.append(f'    trace["{lhs}"] = {lhs}')
-    lines.append(f"    L = loss_scale * np.sum({numpy_expr(bp.loss_row.rhs, sizes)})")
+    lines.append(f"    L = loss_scale * np.sum({numpy_expr(bp.loss_row.rhs, sizes)}){said('L')}")
     lines.append("    # backward pass: error signals and gradients")
     lines.append("    grads = {}")
     for sig in bp.signals:
         body = numpy_code(sig.forms[-1], code, sizes)
-        lines.append(f"    {code_name(sig.name)} = " + (f"loss_scale * ({body})" if sig is bp.signals[0] else body))
+        value = f"loss_scale * ({body})" if sig is bp.signals[0] else body
+        lines.append(f"    {code_name(sig.name)} = {value}{said(sig.name)}")
         if trace:
             lines.append(f'    trace["{code_name(sig.name)}"] = {code_name(sig.name)}')
         stage = net.stages[sig.k - 1]
@@ -141,7 +147,7 @@ def numpy_source(net: Network, name: str | None = None, trace: bool = False) -> 
             g = numpy_code(bp.gradients[p].after, code, sizes)
             if p.startswith("b"):  # a bias is shared by the samples (the columns): sum its per-sample gradients
                 g = f"np.sum({g}, axis=1)"
-            lines.append(f'    grads["{code_name(p)}"] = {g}')
+            lines.append(f'    grads["{code_name(p)}"] = {g}{said(f"dL_d{p}")}')
     lines.append("    return L, grads, trace" if trace else "    return L, grads")
     if any("math." in line for line in lines[4:]):  # a GELU's erf: the code imports what it calls
         lines.insert(1, "import math")

@@ -17,7 +17,6 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.network.chain import Network
-from derive.network.names import net_name
 
 # L = c ‖Ŷ − Y‖²_F for a squared-error loss; for other losses only sum / mean over samples apply.
 CONVENTIONS = {
@@ -31,11 +30,16 @@ CONVENTIONS = {
 
 @dataclass(frozen=True)
 class Value:
-    """A named array of the example: `name` (code), LaTeX name, and the array."""
+    """A named array of the example: `name` (code), LaTeX name, the array, and the name as text."""
 
     name: str
     latex: str
     array: np.ndarray
+    text: str = ""
+
+    @property
+    def printed(self) -> str:
+        return self.text or self.name
 
 
 @dataclass
@@ -151,11 +155,12 @@ def _loss_scale(net: Network, convention: str | None, f, X, Y, weights) -> tuple
     N = X.shape[1]
     if convention is None:  # the chain's own loss, as its row of the forward table states it
         from derive.network.backprop import backprop
-        from derive.network.names import index_latex
 
+        names = backprop(net).names
         summed = "" if net.batch else ", summed over the samples"
-        row = index_latex(backprop(net).loss_row.rhs)
-        tex = rf"L = {row},\ N = {N}" if net.batch else rf"L = \sum_n \ell_n,\ \ell_n = {row},\ N = {N}"
+        row, cost = names.index_latex(backprop(net).loss_row.rhs), names.name("L").latex
+        tex = rf"{cost} = {row},\ N = {N}" if net.batch else \
+            rf"{cost} = \sum_n {cost}_n,\ {cost}_n = {row},\ N = {N}"
         return 1.0, f"the {net.loss.name} loss{summed} (N = {N})", tex
     if convention not in CONVENTIONS:
         raise DeriveError(f"unknown loss convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
@@ -236,12 +241,18 @@ def example(net: Network, *, X, weights, targets, lr: float = 0.5, loss: str | N
     if disagree and not at_kink:  # never print a gradient that fails its check
         raise DeriveError(f"{net.spec}: the derived gradients differ from central differences by up to "
                           f"{worst:.3g} at these values")
-    forward = [Value(code_name(r.name), net_name(r.name), trace[code_name(r.name)])
+    ln = bp.names
+
+    def value(code: str, name: str, array) -> Value:
+        written = ln.name(name)
+        return Value(code, written.latex, array, written.text if ln.written else "")  # default: code names
+
+    forward = [value(code_name(r.name), r.name, trace[code_name(r.name)])
                for r in bp.forward if r is not bp.loss_row]
-    signals = [Value(code_name(s.name), net_name(s.name), trace[code_name(s.name)]) for s in bp.signals]
-    gradients = [Value(f"d{p}", rf"\frac{{\partial L}}{{\partial {net_name(p)}}}", grads[p]) for p in net.params]
-    new = [Value(p, net_name(p), updated[p]) for p in net.params]
-    inputs = [Value("X", "X", Xa), Value("Y", "Y", Y), *(Value(p, net_name(p), W[p]) for p in net.params)]
+    signals = [value(code_name(s.name), s.name, trace[code_name(s.name)]) for s in bp.signals]
+    gradients = [value(f"d{p}", f"dL_d{p}", grads[p]) for p in net.params]
+    new = [value(p, p, updated[p]) for p in net.params]
+    inputs = [value("X", "X", Xa), value("Y", "Y", Y), *(value(p, p, W[p]) for p in net.params)]
     return NumericExample(net, convention, convention_tex, scale, lr, decimals, inputs, forward, float(L0),
                           signals, gradients, new, float(L1), float(worst), check_step, at_kink)
 

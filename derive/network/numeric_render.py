@@ -25,9 +25,16 @@ def _values(values, decimals) -> list:
              "shape": " × ".join(str(s) for s in v.array.shape)} for v in values]
 
 
+def _cost(ex):
+    from derive.network.backprop import backprop
+
+    return backprop(ex.network).names.name("L")
+
+
 def context(ex) -> dict:
     d = ex.decimals
     return {
+        "cost": Markup(_cost(ex).latex),
         "target": ex.network.spec,
         "target_tex": Markup(breakable_chain(ex.network.spec)),
         "convention": ex.convention,
@@ -71,23 +78,24 @@ def _text_matrix(a: np.ndarray, decimals: int, indent: str) -> str:
 
 def numeric_text(ex) -> str:
     d = ex.decimals
+    cost = _cost(ex).text
     lines = [f"worked example: {ex.network.spec}", (f"loss: {ex.convention}; learning rate {ex.lr}; "
              f"values rounded to {d} decimals for display"), ""]
     for title, group in (("given", ex.inputs), ("forward pass", ex.forward)):
         lines.append(title)
         for v in group:
-            lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+            lines += [f"  {v.printed} =", _text_matrix(v.array, d, "    ")]
         lines.append("")
-    lines += [f"L = {number(ex.loss, d)}", "", "error signals"]
+    lines += [f"{cost} = {number(ex.loss, d)}", "", "error signals"]
     for v in ex.signals:
-        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+        lines += [f"  {v.printed} =", _text_matrix(v.array, d, "    ")]
     lines += ["", "gradients"]
     for v in ex.gradients:
-        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
+        lines += [f"  {v.printed} =", _text_matrix(v.array, d, "    ")]
     lines += ["", f"after one SGD step (learning rate {ex.lr})"]
     for v in ex.updated:
-        lines += [f"  {v.name} =", _text_matrix(v.array, d, "    ")]
-    lines += ["", f"L after the step = {number(ex.loss_after, d)}",
+        lines += [f"  {v.printed} =", _text_matrix(v.array, d, "    ")]
+    lines += ["", f"{cost} after the step = {number(ex.loss_after, d)}",
               (f"gradient check: largest |derived - central difference| = {ex.check_error:.1e} "
               f"(step {ex.check_step:.0e})" + (KINK_NOTE if ex.at_kink else ""))]
     return "\n".join(lines) + "\n"

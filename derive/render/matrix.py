@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.printer import Printer
 
 from derive.model.matexpr import MatExpr, Scaled, scale
-from derive.model.notation import Name, declared, name_latex
+from derive.model.notation import INDICATOR, Name, declared, name_latex
 from derive.render.printer import DeriveLatexPrinter
 from derive.render.unicode import UnicodePrinter, name_text
 
@@ -183,7 +183,8 @@ class LatexMatrixPrinter(_MatrixPrinter):
 
     def _print_Indicator(self, node, **kw) -> str:
         bound = self.scalars.doprint(node.bound)
-        return rf"\mathbb{{1}}\left[{self._print(node.arg, scalar_ones=True)} {self.comparisons[node.op]} {bound}\right]"
+        arg = self._print(node.arg, scalar_ones=True)
+        return rf"{INDICATOR}\left[{arg} {self.comparisons[node.op]} {bound}\right]"
 
 
 class TextMatrixPrinter(_MatrixPrinter):

@@ -13,7 +13,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from derive.model.notation import GREEK, NAMES, SPOKEN, name_latex, spoken  # noqa: F401  (the names printers use)
+from derive.model.notation import GREEK, INDICATOR, NAMES, SPOKEN, name_latex, spoken  # noqa: F401  (the names printers use)
 
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
 
@@ -29,7 +29,7 @@ _UNICODE_TEX = {
     "−": "-", "′": r"\ensuremath{'}", "²": r"\ensuremath{^2}", "ⁿ": r"\ensuremath{^n}",
     "⁻": r"\ensuremath{^-}", "¹": r"\ensuremath{^1}", "ᵀ": r"\ensuremath{^\top}", "‖": r"\ensuremath{\|}",
     "…": r"\ldots{}", "“": "``", "”": "''", "’": "'", "—": "---", "–": "--", "½": r"\ensuremath{\tfrac12}",
-    "𝟙": r"\ensuremath{\mathbb{1}}", "∈": r"\ensuremath{\in}", "ℝ": r"\ensuremath{\mathbb{R}}",
+    "𝟙": r"\ensuremath{" + INDICATOR + "}", "∈": r"\ensuremath{\in}", "ℝ": r"\ensuremath{\mathbb{R}}",
     "μ": r"\ensuremath{\mu}", "ε": r"\ensuremath{\epsilon}", "γ": r"\ensuremath{\gamma}",
     "√": r"\ensuremath{\surd}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
     "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
@@ -40,11 +40,14 @@ _HAT = re.compile("([A-Za-z])\u0302")  # x̂: a letter and a combining circumfle
 _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
 
 
-def escape_tex(text: str) -> str:
+def escape_tex(text: str, names: bool = True) -> str:
     """Plain text made safe for TeX, character by character; other non-ASCII is dropped to '?'.
 
-    A subscripted name in prose (`δ_kj`, `∂x_k`) becomes math: `\\ensuremath{\\delta_{kj}}`.
+    A subscripted name in prose (`δ_kj`, `∂x_k`) becomes math: `\\ensuremath{\\delta_{kj}}`; not with
+    `names` False (code, where `y_hat` is a name as typed).
     """
+    if not names:
+        return _escape_chars(text)
     pieces, last = [], 0
     for m in _SUBSCRIPTED.finditer(text):
         pieces.append(_escape_chars(text[last:m.start()]))
@@ -143,7 +146,7 @@ class DeriveLatexPrinter(LatexPrinter):
         return f"{out}^{{{exp}}}" if exp else out
 
     def _print_Heaviside(self, expr, exp=None):
-        out = rf"\mathbb{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+        out = rf"{INDICATOR}\left[{self._print(expr.args[0])} > 0\right]"
         return f"{out}^{{{exp}}}" if exp else out
 
     def _print_Derivative(self, expr):

@@ -11,11 +11,11 @@ import re
 
 from markupsafe import Markup
 
-from derive.model.notation import GREEK_LETTERS
+from derive.model.notation import GREEK_LETTERS, INDICATOR
 from derive.render.printer import escape_tex
 
 _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": r"\neq ", "⊙": r"\odot ",
-            "·": r"\cdot ", "×": r"\times ", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\mathbb{1}",
+            "·": r"\cdot ", "×": r"\times ", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": INDICATOR,
             "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to "}
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾", "0123456789n-+abuijk()"))
 _FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "tanh": r"\tanh ", "diag": r"\operatorname{diag}"}

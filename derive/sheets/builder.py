@@ -15,6 +15,7 @@ from markupsafe import Markup
 from derive.network.chain import builtin
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
+from derive.sheets.names import notation_rows
 from derive.sheets.solve import Solved, solve
 
 FORMATS = ("md", "tex")
@@ -73,7 +74,7 @@ def _network_blocks(part: Part, answer, fmt: str, override: str | None, edition:
     from derive.sheets.network import render_network
 
     request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric, "format": fmt, "form": part.form,
-               "edition": edition}
+               "edition": edition, **({"names": part.names} if part.names else {})}
     if override or not (isinstance(part.network, str) and builtin(part.network)):
         request = None
     blocks = cache.cached("network_blocks", request,
@@ -138,7 +139,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                           "parts": parts})
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
             "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
-            "edition": edition}
+            "edition": edition, "notation": notation_rows(sheet, fmt, _text)}
 
 
 def _plain(fmt: str, text: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 try:
@@ -17,7 +18,7 @@ from derive.model import FORMS
 from derive.sheets.markup import StatementError, check_statement
 from derive.sheets.model import KINDS, Part, Question, Sheet, Where
 
-SHEET_KEYS = ("title", "course", "preamble", "questions")
+SHEET_KEYS = ("title", "course", "preamble", "names", "questions")
 QUESTION_KEYS = ("title", "statement", "parts")
 PART_KEYS = ("statement", *KINDS, "wrt", "form", "scale", "numeric", "solution", "remark", "code")
 MODULE_KEYS = ("name", "title", "output", "expr", "inputs", "shapes", "sizes", "kind")
@@ -158,14 +159,45 @@ def from_dict(data: dict, path: Path, loc) -> Sheet:
     questions = data.get("questions", [])
     if not isinstance(questions, list) or not questions:
         raise SheetError(loc("questions"), "a sheet needs at least one [[questions]] table")
-    return Sheet(
+    names = _names(data.get("names", {}), loc)
+    sheet = Sheet(
         name=path.stem,
         title=_line(data["title"], loc("title"), "title"),
         course=_line(data.get("course", ""), loc("course"), "course"),
         preamble=_checked_text(data.get("preamble", ""), loc, ("preamble",)),
         questions=tuple(_question(q, n, loc) for n, q in enumerate(questions)),
         path=path,
+        names=names,
+        names_at={k: loc("names", k) for k in names},
     )
+    if not names:
+        return sheet
+    return replace(sheet, questions=tuple(replace(q, parts=tuple(replace(p, names=names) for p in q.parts))
+                                          for q in sheet.questions))
+
+
+_NAME_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,15}$")
+
+
+def _names(table, loc) -> dict:
+    """[names]: the homework's own names, each key a quantity (s1, yhat, delta2), a family (S, W) or
+    `cost`, each value a name in derive.model.notation's notation; checked against a network when built."""
+    from derive.model.notation import WRITTEN_HELP, written
+
+    if not isinstance(table, dict):
+        raise SheetError(loc("names"), 'names must be a table such as [names] with s1 = "z_1", cost = "L"')
+    for key, value in table.items():
+        at = loc("names", key)
+        if not _NAME_KEY.match(key):
+            raise SheetError(at, f"names: {key!r} is not a quantity; use a name such as s1, z1, yhat, "
+                             "delta2, a family such as S or W, or cost")
+        if not isinstance(value, str):
+            raise SheetError(at, f'names: {key} must be a string such as "z_1"')
+        try:
+            written(value)
+        except ValueError:
+            raise SheetError(at, f"names: {key} = {value!r} is not a name; write {WRITTEN_HELP}") from None
+    return dict(table)
 
 
 def _question(q, n: int, loc) -> Question:

@@ -286,7 +286,7 @@ def _inline_tex(text: str) -> str:
                     state[tok] = not state[tok]
                     out.append(("\\textbf{" if tok == "**" else "\\emph{") if state[tok] else "}")
                 elif tok.startswith("`") and tok.endswith("`") and len(tok) > 1:
-                    out.append(r"\texttt{" + escape_tex(tok[1:-1]) + "}")
+                    out.append(r"\texttt{" + escape_tex(tok[1:-1], names=False) + "}")
                 else:
                     out.append(escape_tex(tok.replace("\\$", "$")))
     out += ["}" for v in state.values() if v]

@@ -39,6 +39,7 @@ class Part:
     remark: str = ""  # Markdown after it: conventions, the common mistake
     code: str = ""  # a Python listing
     fields: dict = field(default_factory=dict)  # key -> Where, for errors found while building
+    names: dict = field(default_factory=dict)  # the sheet's [names], the homework's own (derive.network.names)
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,5 @@ class Sheet:
     preamble: str
     questions: tuple
     path: Path
+    names: dict = field(default_factory=dict)  # [names]: key -> written, stated once after the preamble
+    names_at: dict = field(default_factory=dict)  # key -> Where

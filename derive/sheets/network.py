@@ -52,6 +52,11 @@ def solve_network(part) -> NetworkAnswer:
     if not isinstance(part.network, str):
         raise DeriveError("network must be a chain such as \"affine>relu>affine>mse\"")
     net = network(part.network)
+    if part.names:  # the sheet's names that this network has (check_names: each is some network's)
+        from derive.network.names import keys_of
+
+        mine = keys_of(net)
+        net = net.renamed({k: v for k, v in part.names.items() if k in mine})
     derivations = [net.derive(w) for w in part.wrt] if part.wrt else [net.derive()]
     example = _example(net, part.numeric) if part.numeric else None
     if example is not None and abs(example.loss_scale - 1.0) > 1e-12:

@@ -21,8 +21,11 @@ DIGITS = 4
 
 
 def fmt_number(v: float, exact: bool = False) -> str:
+    """A computed value to DIGITS decimals; a given one (`exact`) as written: 2, 0.5, not 0.5000 beside 2."""
     if exact and float(v).is_integer():
         return str(int(v))
+    if exact:
+        return format(float(v), ".12g")
     text = f"{v:.{DIGITS}f}"
     return "0.0000" if text == "-0.0000" else text
 
@@ -35,7 +38,7 @@ def _grid(values, name: str = "numeric value") -> list:
 
 
 def _table(caption, rows, given: bool = False) -> dict:
-    """A captioned grid; given values that are whole numbers print without decimals."""
+    """A captioned grid; given values print as written (0.5, 2), computed ones to DIGITS decimals."""
     return {"caption": Markup(caption), "given": given, "rows": [[fmt_number(v, given) for v in r] for r in rows]}
 
 

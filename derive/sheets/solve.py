@@ -13,6 +13,7 @@ from derive.model.request import Request
 from derive.network.chain import builtin
 from derive.sheets.loader import SheetError
 from derive.sheets.model import Part, Sheet
+from derive.sheets.names import check_names, layer_cost
 
 
 @dataclass
@@ -51,6 +52,13 @@ def _derivation(part: Part, wrt, verify: bool = True):
             raise SheetError(at(part, "module"), exc.message) from None
     else:
         target = part.target
+    cost = layer_cost(part)
+    if cost:  # the homework's name for the cost: the layer is derived with it (∂L/∂W, not ∂C/∂W)
+        from dataclasses import replace
+
+        from derive.definitions import get
+
+        target = replace(target if part.kind == "module" else get(target), upstream=cost)
     try:
         return derive_request(request(part, wrt, target), verify=verify)
     except DeriveError as exc:
@@ -65,10 +73,12 @@ def part_request(part: Part, wrt) -> dict | None:
 
     None (not cached) for a target registered at run time, which the source does not fix.
     """
+    cost = layer_cost(part)
+    extra = {"cost": cost} if cost else {}  # the same layer derived with the homework's cost name
     if part.kind == "module":
-        return request(part, wrt, target=part.module).cache_key({"module": part.module})
+        return request(part, wrt, target=part.module).cache_key({"module": part.module, **extra})
     if isinstance(part.target, str) and builtin(part.target):
-        return request(part, wrt).cache_key()
+        return request(part, wrt).cache_key({"target": part.target, **extra})
     return None
 
 
@@ -144,11 +154,13 @@ def network_request(part: Part) -> dict | None:
 
     if not (isinstance(part.network, str) and builtin(part.network)):
         return None
-    return {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+    request = {"network": part.network, "wrt": part.wrt, "numeric": part.numeric}
+    return {**request, "names": part.names} if part.names else request
 
 
 def solve(sheet: Sheet, *, verify: bool = True) -> tuple[list, list]:
     """Each question's parts solved: ([[Solved, …], …], warnings)."""
+    check_names(sheet)
     solved, warnings = [], []
     for q in sheet.questions:
         row = []

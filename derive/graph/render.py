@@ -61,7 +61,7 @@ def _index_latex(expr) -> str:
                 return f"{{{{{name_of(name).latex}}}_{{{idx}}}}}"
             return "{" + super()._print_Indexed(expr) + "}"
 
-    return Braced({}).doprint(expr)
+    return Braced().doprint(expr)
 
 
 def graph_text(bp: GraphBackprop) -> str:

@@ -139,3 +139,15 @@ def test_a_chain_of_jacobians_is_a_chain_to_the_quantity_its_left_hand_side_name
     assert short.verdict == "incorrect" and "the chain ends at s1, not at z1" in short.feedback[0]
     aliased = d.check(r"\frac{\partial J}{\partial h} = \frac{\partial J}{\partial \theta}\frac{\partial \theta}{\partial h}")
     assert aliased.verdict == "undecided", aliased.feedback  # h is this network's z1
+
+
+def test_a_network_in_the_homeworks_own_names_reads_its_claims_in_them():
+    """NYU's two-layer net names s1, z1, s2 as z₁, z₂, z₃: ∂ŷ/∂z₃ = 1 is wrong (the K × K identity is meant)."""
+    from derive.network.chain import network
+
+    d = network("affine>relu>affine>identity>mse", names={"s1": "z_1", "z1": "z_2", "s2": "z_3"}).derive("W1")
+    one = d.check(r"\frac{\partial \hat{y}}{\partial z_3} = 1")
+    assert one.verdict == "incorrect" and "the answer is a number" in one.feedback[0]
+    assert d.check(r"\frac{\partial \hat{y}}{\partial z_3} = I").verdict == "correct"
+    assert d.check(r"z_2 = \max(0, W^{(1)} x + b^{(1)})").verdict == "correct"
+    assert d.check(r"z_2 = \max(0, W^{(1)} x)").verdict == "incorrect"

@@ -127,7 +127,7 @@ class _Judge:
         if part.kind == "network":  # every parameter of the network, not only those the sheet derives
             from derive.network.chain import network
 
-            return tuple(dict.fromkeys((*part.wrt, *network(part.network).params)))
+            return tuple(dict.fromkeys((*part.wrt, *network(part.network, names=part.names or None).params)))
         if part.kind in ("target", "module"):
             return part.wrt or (self._default_wrt(part),)
         return ()
@@ -239,7 +239,7 @@ def _derive(part, wrt):
     from derive.network.chain import derivative, network
 
     if part.kind == "network":
-        return network(part.network).derive(wrt)
+        return network(part.network, names=part.names or None).derive(wrt)
     if part.kind == "module":
         from derive.sheets.custom import module_definition
 
@@ -253,7 +253,7 @@ def _examples(part) -> tuple[dict, dict]:
     from derive.network.chain import network
     from derive.sheets.network import INPUT_KEYS, TARGET_KEYS
 
-    net = network(part.network)
+    net = network(part.network, names=part.names or None)
     data = {k: v for k, v in part.numeric.items() if k != "loss"}
     X = next(data.pop(k) for k in INPUT_KEYS if k in data)
     targets = next(data.pop(k) for k in TARGET_KEYS if k in data)

@@ -180,7 +180,23 @@ def _aliases(net, names) -> dict:
         out["phi"] = names.pre[1].lower()
     if net.loss.name == "softmax_cross_entropy":
         out["theta"] = names.pre[net.depth].lower()
+    for key, written in getattr(names, "written", {}).items():  # a sheet's own names: z_3 for s2
+        spelled = _spelled(written.latex)
+        if spelled is not None and spelled != key.lower():
+            out[spelled] = key.lower()
     return out
+
+
+def _spelled(latex: str) -> str | None:
+    """The name key a written name reads as (z_{1} → z1), by the answer reader itself; None if none."""
+    from derive.check.nettext import name_key
+    from derive.check.parse import parse
+    from derive.check.screen import InvalidAnswer
+
+    try:
+        return name_key(parse(latex))
+    except (InvalidAnswer, ValueError):
+        return None
 
 
 def _signed(rng, shape, low: float, high: float, kind: int | None = None) -> np.ndarray:

@@ -12,6 +12,7 @@ recorded by the evaluator). `cover` visits both sides of each, per entry, by ref
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,7 +121,7 @@ class NetworkReference:
         with np.errstate(all="ignore"):
             _loss, grads, trace = self.f(inputs["X"], inputs["Y"], **{p: inputs[p] for p in net.params},
                                          **{h: inputs[h] for h in self.hypers})
-        env = {"np": np, **inputs, **trace}
+        env = {"np": np, "math": math, **inputs, **trace}  # math: erf, applied entry by entry (GELU)
         values = {"x": inputs["X"], "y": inputs["Y"]}
         for p in net.params:
             values[p.lower()] = inputs[p] if p[0] == "W" else inputs[p][:, None]

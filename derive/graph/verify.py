@@ -112,13 +112,11 @@ class _Check:
 
     # -- comparing
     def compare(self, statement: str, got, expected, against: str, rtol: float = RTOL) -> float:
-        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-        if got.shape != expected.shape:
-            self.fail(statement, against, f"it is {' × '.join(map(str, got.shape))}, not "
-                                          f"{' × '.join(map(str, expected.shape))}")
-        err = float(np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected)))) if got.size else 0.0
-        if not err <= rtol:  # NaN fails too
-            self.fail(statement, against, f"relative error {err:.1e}")
+        from derive.network.verify_statements import disagreement
+
+        problem, err = disagreement(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), rtol)
+        if problem:  # a shape, or an error past rtol (NaN fails too)
+            self.fail(statement, against, problem)
         self.count += 1
         self.worst = max(self.worst, err) if rtol == RTOL else self.worst
         return err

@@ -277,7 +277,8 @@ def _build(parts: tuple) -> Network:
                               "feeds it one value; build a graph (derive.graph) with the others as inputs")
         if not network_ready(get(m.name)):
             raise DeriveError(f"{m.name} is not available in a network yet (it uses "
-                              f"{', '.join(_unprintable(get(m.name)))}); derive it alone, or choose one of: "
+                              f"{', '.join(_unprintable(get(m.name)))}); derive it alone or build it as a graph "
+                              "(derive.graph), or choose one of: "
                               + ", ".join(elementwise_activations()))
         hyper = tuple((v.name, m.option(v.name)) for v in get(m.name).others if v.role == "hyper")
         current = replace(current, activation=m, hyper=hyper)  # bound once here, read by every stage after

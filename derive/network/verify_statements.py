@@ -138,12 +138,9 @@ class _Checker:
         got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
         if np.squeeze(got).shape == np.squeeze(expected).shape:
             expected = expected.reshape(got.shape)  # a bias gradient (d,) against its column (d, 1)
-        if got.shape != expected.shape:
-            self.fail(statement, against, f"it is {' × '.join(map(str, got.shape))}, "
-                                          f"not {' × '.join(map(str, expected.shape))}")
-        err = float(np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected)))) if got.size else 0.0
-        if not err <= rtol:  # NaN fails too
-            self.fail(statement, against, f"relative error {err:.1e}")
+        problem, err = disagreement(got, expected, rtol)
+        if problem:
+            self.fail(statement, against, problem)
         self.count += 1
         self.worst = max(self.worst, err)
 
@@ -286,3 +283,12 @@ def _entries(p: _Point, jac, numeric: np.ndarray) -> tuple:
 
 def _padded(indices) -> list:
     return [*indices, None] if len(indices) == 1 else list(indices)
+
+
+def disagreement(got: np.ndarray, expected: np.ndarray, rtol: float) -> tuple[str | None, float]:
+    """(what is wrong, or None; the largest relative error) of a printed statement's value against
+    what it must equal: a shape that differs, or an error past `rtol` (NaN is no agreement)."""
+    if got.shape != expected.shape:
+        return f"it is {' × '.join(map(str, got.shape))}, not {' × '.join(map(str, expected.shape))}", np.inf
+    err = float(np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected)))) if got.size else 0.0
+    return (None if err <= rtol else f"relative error {err:.1e}"), err

@@ -244,7 +244,7 @@ _REFERENCES: dict = {}
 
 
 def network_reference(d) -> NetworkReference:
-    key = (d.network.spec, d.wrt)
+    key = (d.network.spec, d.wrt, d.network.names)  # a sheet's own names read differently (z_3 is s2)
     if key not in _REFERENCES:
         _REFERENCES[key] = NetworkReference(d)
     return _REFERENCES[key]

@@ -148,6 +148,7 @@ def test_a_network_in_the_homeworks_own_names_reads_its_claims_in_them():
     d = network("affine>relu>affine>identity>mse", names={"s1": "z_1", "z1": "z_2", "s2": "z_3"}).derive("W1")
     one = d.check(r"\frac{\partial \hat{y}}{\partial z_3} = 1")
     assert one.verdict == "incorrect" and "the answer is a number" in one.feedback[0]
+    assert one.claim == "∂ŷ/∂z₃" and one.feedback[0].startswith("∂ŷ/∂z₃ is")  # in the sheet's own names
     assert d.check(r"\frac{\partial \hat{y}}{\partial z_3} = I").verdict == "correct"
     assert d.check(r"z_2 = \max(0, W^{(1)} x + b^{(1)})").verdict == "correct"
     assert d.check(r"z_2 = \max(0, W^{(1)} x)").verdict == "incorrect"

@@ -37,7 +37,15 @@ class NetClaim:
 
 
 def own_claim(ref) -> NetClaim:
-    return NetClaim(f"∂L/∂{_pretty(ref.wrt.lower(), ref.net.batch)}", "gradient")
+    return NetClaim(f"∂L/∂{_said(ref.wrt.lower(), ref)}", "gradient")
+
+
+def _said(key: str | None, ref, unknown: str = "?") -> str:
+    """A quantity as the sheet writes it (z₃ for s2 on NYU's two-layer sheet), else derive's own name."""
+    if key is None:
+        return unknown
+    written = {k.lower(): name.text for k, name in getattr(ref.names, "written", {}).items()}
+    return written.get(key.lower(), _pretty(key, ref.net.batch))
 
 
 def claim_of(node, ref) -> tuple[t.Node, NetClaim]:
@@ -60,7 +68,7 @@ def _partial_claim(lhs, ref) -> NetClaim:
     top = lhs.num.a
     top_key = name_key(top) if name_key(top) is not None else getattr(top, "text", None)
     key = _key(lhs.den.a, ref)
-    shown = _pretty(key or "?", batch)
+    shown = _said(key, ref)
     p = ref.points[0]
     params = {q.lower(): q for q in ref.net.params}
     if top_key is not None and top_key.lower() in _COST_KEYS:
@@ -76,15 +84,14 @@ def _partial_claim(lhs, ref) -> NetClaim:
     for k in range(1, ref.net.depth + 1):
         if ref.names.out[k].lower() == top_key and (ref.names.pre[k] or "").lower() == key:
             if batch:
-                raise InvalidAnswer(f"∂{_pretty(top_key, batch)}/∂{shown} of a batch has four indices; "
+                raise InvalidAnswer(f"∂{_said(top_key, ref)}/∂{shown} of a batch has four indices; "
                                     "it is not checked here")
-            return NetClaim(f"∂{_pretty(top_key, batch)}/∂{shown}", "jacobian", k)
-    raise InvalidAnswer(f"∂{_pretty(top_key or '?', batch)}/∂{shown}: the left-hand side is checked when it is "
+            return NetClaim(f"∂{_said(top_key, ref)}/∂{shown}", "jacobian", k)
+    raise InvalidAnswer(f"∂{_said(top_key, ref)}/∂{shown}: the left-hand side is checked when it is "
                         "the gradient of the loss, ∂L/∂q, or a layer's own Jacobian ∂z_k/∂s_k")
 
 
 def _value_claim(lhs, ref) -> NetClaim:
-    batch = ref.net.batch
     raw = name_key(lhs) if name_key(lhs) is not None else getattr(lhs, "text", None)
     partials = frozenset(k for k in ref.points[0].values if k.startswith("delta"))
     if raw is not None and raw.lower() in _COST_KEYS:
@@ -92,11 +99,11 @@ def _value_claim(lhs, ref) -> NetClaim:
     key = ref.aliases.get(raw, raw)
     order = [name for name, _ in ref._rows]
     if key not in order:
-        shown = _pretty(key or "the left-hand side", batch)
+        shown = _said(key, ref, "the left-hand side")
         raise InvalidAnswer(f"{shown} = …: the left-hand side is checked when it is a quantity of the forward "
-                            f"pass ({', '.join(_pretty(n, batch) for n in order)}), the loss L, or a derivative")
+                            f"pass ({', '.join(_said(n, ref) for n in order)}), the loss L, or a derivative")
     later = frozenset(order[order.index(key):])  # the claimed quantity and what is computed from it
-    return NetClaim(_pretty(key, batch), "value", key, later | partials)
+    return NetClaim(_said(key, ref), "value", key, later | partials)
 
 
 def view(ref, claim: NetClaim):

@@ -151,9 +151,14 @@ class NetworkReference:
     def allowed(self) -> str:
         from derive.check.nettext import _pretty
 
-        names = sorted(set(self.points[0].values) | set(self.aliases))
-        shown = [_pretty(n, self.net.batch) for n in names]
-        return ", ".join(shown + [f"∂L/∂{_pretty(q, self.net.batch)}" for q in sorted(self.points[0].upstream)])
+        written = {k.lower(): name.text for k, name in getattr(self.names, "written", {}).items()}
+        spelled = {a for a, k in self.aliases.items() if k in written}  # z_3 for s2: shown once, as z₃
+
+        def said(n: str) -> str:
+            return written.get(n, _pretty(n, self.net.batch))
+
+        names = sorted(set(self.points[0].values) | (set(self.aliases) - spelled))
+        return ", ".join([said(n) for n in names] + [f"∂L/∂{said(q)}" for q in sorted(self.points[0].upstream)])
 
     def magnitudes(self) -> tuple | None:
         """The smallest and largest magnitude of x and of a real target at the sampled points."""

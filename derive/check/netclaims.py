@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from derive.check import parse as t
-from derive.check.nettext import COSTS, _is_partial, _pretty, name_key
+from derive.check.nettext import COSTS, _is_partial, name_key
 from derive.check.screen import InvalidAnswer
 
 _COST_KEYS = {c.lower() for c in COSTS}
@@ -41,11 +41,7 @@ def own_claim(ref) -> NetClaim:
 
 
 def _said(key: str | None, ref, unknown: str = "?") -> str:
-    """A quantity as the sheet writes it (z₃ for s2 on NYU's two-layer sheet), else derive's own name."""
-    if key is None:
-        return unknown
-    written = {k.lower(): name.text for k, name in getattr(ref.names, "written", {}).items()}
-    return written.get(key.lower(), _pretty(key, ref.net.batch))
+    return unknown if key is None else ref.said(key)
 
 
 def claim_of(node, ref) -> tuple[t.Node, NetClaim]:

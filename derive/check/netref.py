@@ -71,6 +71,7 @@ class NetworkReference:
         self.hypers = _hypers(net)
         self._plan()
         self.aliases = _aliases(net, self.names)
+        self.written = {k.lower(): name.text for k, name in self.names.written.items()}  # a sheet's names
         self.onehot = net.loss.name in ONE_HOT
         self.rng = np.random.default_rng(seed)
         self.points = []
@@ -148,17 +149,17 @@ class NetworkReference:
             sizes["N"] = inputs["X"].shape[1]
         return Point(sizes, inputs, values, upstream, fprime, expected, kinks, group, family, float(_loss), grads)
 
-    def allowed(self) -> str:
+    def said(self, key: str) -> str:
+        """A quantity as the sheet writes it (z₃ for s2 on NYU's two-layer sheet), else derive's own name."""
         from derive.check.nettext import _pretty
 
-        written = {k.lower(): name.text for k, name in getattr(self.names, "written", {}).items()}
-        spelled = {a for a, k in self.aliases.items() if k in written}  # z_3 for s2: shown once, as z₃
+        return self.written.get(key.lower(), _pretty(key, self.net.batch))
 
-        def said(n: str) -> str:
-            return written.get(n, _pretty(n, self.net.batch))
-
+    def allowed(self) -> str:
+        spelled = {a for a, k in self.aliases.items() if k in self.written}  # z_3 for s2: shown once, as z₃
         names = sorted(set(self.points[0].values) | (set(self.aliases) - spelled))
-        return ", ".join([said(n) for n in names] + [f"∂L/∂{said(q)}" for q in sorted(self.points[0].upstream)])
+        return ", ".join([self.said(n) for n in names] +
+                         [f"∂L/∂{self.said(q)}" for q in sorted(self.points[0].upstream)])
 
     def magnitudes(self) -> tuple | None:
         """The smallest and largest magnitude of x and of a real target at the sampled points."""
@@ -186,7 +187,7 @@ def _aliases(net, names) -> dict:
         out["phi"] = names.pre[1].lower()
     if net.loss.name == "softmax_cross_entropy":
         out["theta"] = names.pre[net.depth].lower()
-    for key, written in getattr(names, "written", {}).items():  # a sheet's own names: z_3 for s2
+    for key, written in names.written.items():  # a sheet's own names: z_3 for s2
         spelled = _spelled(written.latex)
         if spelled is not None and spelled != key.lower():
             out[spelled] = key.lower()

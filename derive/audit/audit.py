@@ -87,6 +87,7 @@ class _Judge:
         self._derivations: dict = {}
         self._examples: dict = {}
         self._keys: dict = {}  # convention description -> its key (sum, half, mean, half_mean)
+        self._wrt_lists: dict = {}  # id(part) -> the variables it derives with respect to
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
@@ -124,6 +125,12 @@ class _Judge:
     # ------------------------------------------------------------ derivatives
 
     def _wrts(self, part) -> tuple:
+        """What `part` derives with respect to, worked out once per part (asked for every claim)."""
+        if id(part) not in self._wrt_lists:
+            self._wrt_lists[id(part)] = self._wrts_of(part)
+        return self._wrt_lists[id(part)]
+
+    def _wrts_of(self, part) -> tuple:
         if part.kind == "network":  # every parameter of the network, not only those the sheet derives
             from derive.network.chain import network
 
@@ -251,18 +258,14 @@ def _examples(part) -> tuple[dict, dict]:
     """The part's worked example under its own loss first, then under each other convention; and the
     convention key (sum, half, mean, half_mean) of each description."""
     from derive.network.chain import network
-    from derive.sheets.network import INPUT_KEYS, TARGET_KEYS
+    from derive.sheets.network import worked_example
 
     net = network(part.network, names=part.names or None)
-    data = {k: v for k, v in part.numeric.items() if k != "loss"}
-    X = next(data.pop(k) for k in INPUT_KEYS if k in data)
-    targets = next(data.pop(k) for k in TARGET_KEYS if k in data)
-    lr = data.pop("lr", 0.5)
-    own = net.example(X=X, weights=data, targets=targets, lr=lr, loss=part.numeric.get("loss"))
+    own = worked_example(net, part.numeric)
     others = {}
     for key in ("sum", "half", "mean", "half_mean"):
         try:
-            others[key] = net.example(X=X, weights=data, targets=targets, lr=lr, loss=key)
+            others[key] = worked_example(net, part.numeric, key)
         except DeriveError:  # a convention for squared error only
             continue
     own_key = next((k for k, ex in others.items() if abs(ex.loss - own.loss) <= 1e-12 * max(1, abs(own.loss))), None)

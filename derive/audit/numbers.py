@@ -118,16 +118,13 @@ class Candidate:
     step: tuple | None = None  # (value before the step, its gradient, η) for a parameter after one step
 
 
-def candidates(example, names: dict | None = None) -> list[Candidate]:
-    """Every value of a worked example with the names it may be written by (derive's own, its code
-    name, and `names`: a sheet's homework names, code name → LaTeX)."""
-    names = names or {}
+def candidates(example) -> list[Candidate]:
+    """Every value of a worked example with the names it may be written by: as the example prints it
+    (a sheet's own name where the sheet renames it) and its code name."""
     out = []
 
     def add(value, what, step=None):
         spelled = {normal_name(value.latex), normal_name(value.name)}
-        if value.name in names:
-            spelled.add(normal_name(names[value.name]))
         out.append(Candidate(frozenset(spelled), what.format(value.latex), value.array, step))
 
     for v in example.inputs:
@@ -141,7 +138,7 @@ def candidates(example, names: dict | None = None) -> list[Candidate]:
     for v in example.updated:
         add(v, "${}$ after one step", (_given(example, v.name),
                                        example.value(f"d{v.name}"), example.lr))
-    loss = {"L", "l", "J", "C", "E", normal_name(names.get("L", "L"))}
+    loss = {"L", "l", "J", "C", "E"}
     out.append(Candidate(frozenset(loss), "the loss", np.asarray(example.loss)))
     out.append(Candidate(frozenset(loss), "the loss after one step", np.asarray(example.loss_after)))
     return out
@@ -162,8 +159,9 @@ def judge(members: list[str], printed: Printed, examples: dict) -> NumberVerdict
     precision = f"at the {int(printed.decimals.max())} decimals printed"
     first_miss = None
     for n, (convention, example) in enumerate(examples.items()):
-        named = [c for c in candidates(example, getattr(example, "homework_names", None)) if c.names & wanted]
-        pool = named or [c for c in candidates(example) if np.shape(c.array) == printed.shape
+        every = candidates(example)
+        named = [c for c in every if c.names & wanted]
+        pool = named or [c for c in every if np.shape(c.array) == printed.shape
                          or np.size(c.array) == printed.values.size == 1]
         for cand in pool:
             agreement = agree(printed, cand.array)

@@ -26,7 +26,12 @@ class NetworkAnswer:
     example: object = None  # derive.network.numeric.NumericExample
 
 
-def _example(net, numeric: dict):
+_OWN = object()  # the sheet's own loss convention, as `numeric` gives it
+
+
+def worked_example(net, numeric: dict, convention=_OWN):
+    """The worked example a network part's `numeric` table asks for, read within the limits; under
+    another loss `convention` (sum, half, mean, half_mean, None for the chain's own) when given."""
     data = dict(numeric)
     X = next((data.pop(k) for k in INPUT_KEYS if k in data), None)
     targets = next((data.pop(k) for k in TARGET_KEYS if k in data), None)
@@ -42,7 +47,7 @@ def _example(net, numeric: dict):
                           f"parameters {', '.join(net.params)}")
     X, targets = limits.array(X, "numeric X"), limits.array(targets, "numeric targets")
     weights = {k: limits.array(v, f"numeric {k}") for k, v in weights.items()}
-    return net.example(X=X, weights=weights, targets=targets, lr=lr, loss=loss)
+    return net.example(X=X, weights=weights, targets=targets, lr=lr, loss=loss if convention is _OWN else convention)
 
 
 def solve_network(part) -> NetworkAnswer:
@@ -58,7 +63,7 @@ def solve_network(part) -> NetworkAnswer:
         mine = keys_of(net)
         net = net.renamed({k: v for k, v in part.names.items() if k in mine})
     derivations = [net.derive(w) for w in part.wrt] if part.wrt else [net.derive()]
-    example = _example(net, part.numeric) if part.numeric else None
+    example = worked_example(net, part.numeric) if part.numeric else None
     if example is not None and abs(example.loss_scale - 1.0) > 1e-12:
         # the derivation printed beside the numbers is of the chain's loss: they must be one loss
         raise DeriveError(f"numeric: the worked example's loss ({example.convention}) is not the network's "

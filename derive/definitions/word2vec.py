@@ -16,20 +16,29 @@ def _vectors():
     return v, U
 
 
+def _softmax_share(v, U):
+    """ŷ_i = exp(u_iᵀv) / Σ_k exp(u_kᵀv): the softmax of the scores Uᵀv, entry i."""
+    import sympy as sp
+
+    from derive.definitions.model import D, K, i, k, l
+
+    def score(w):
+        return sp.Sum(U[l, w] * v[l], (l, 1, D))
+
+    return sp.exp(score(i)) / sp.Sum(sp.exp(score(k)), (k, 1, K))
+
+
 @register("word2vec_softmax", "loss", "Skip-gram naive-softmax loss −Σ_w y_w log ŷ_w, ŷ = softmax(Uᵀv)")
 def word2vec_softmax():
     import sympy as sp
 
-    from derive.definitions.model import Constraint, D, Definition, Intermediate, K, Var, i, k, l
+    from derive.definitions.model import Constraint, D, Definition, Intermediate, K, Var, i, k
 
     v, U = _vectors()
     y = Var("y", (K,), r"\mathbf{y}", role="target", domain="onehot")
     yhat = Var("yhat", (K,), r"\hat{\mathbf{y}}", role="output")
 
-    def score(w):
-        return sp.Sum(U[l, w] * v[l], (l, 1, D))
-
-    share = sp.exp(score(i)) / sp.Sum(sp.exp(score(k)), (k, 1, K))
+    share = _softmax_share(v, U)
     return Definition(
         name="word2vec_softmax", kind="loss", title="Skip-gram naive-softmax loss",
         output=Var("L", latex="L", role="output"), index=(),
@@ -76,16 +85,13 @@ def word2vec_negative_sampling():
 def word2vec_softmax_o():
     import sympy as sp
 
-    from derive.definitions.model import D, Definition, Intermediate, K, Var, i, k, l
+    from derive.definitions.model import D, Definition, Intermediate, K, Var, i
 
     v, U = _vectors()
     o = Var("o", latex="o", role="target", domain="class")
     yhat = Var("yhat", (K,), r"\hat{\mathbf{y}}", role="output")
 
-    def score(w):
-        return sp.Sum(U[l, w] * v[l], (l, 1, D))
-
-    share = sp.exp(score(i)) / sp.Sum(sp.exp(score(k)), (k, 1, K))
+    share = _softmax_share(v, U)
     return Definition(
         name="word2vec_softmax_o", kind="loss", title="Skip-gram naive-softmax loss (class index o)",
         output=Var("L", latex="L", role="output"), index=(),

@@ -47,7 +47,7 @@ def test_the_bundled_sheets_declare_the_seeds_names(sheets):
 def _without_notation(text: str) -> str:
     """The document without its one statement of the mapping (which names derive's own names)."""
     return re.sub(r"\*\*Notation\.\*\*[^\n]*\n\n(\|[^\n]*\n)+|\\paragraph\{Notation\.\}.*?\\end\{center\}", "",
-                  text, flags=re.S)
+                  text, flags=re.DOTALL)
 
 
 def _defaults(sheet) -> list:
@@ -128,7 +128,7 @@ def test_the_checker_can_read_the_names_from_layer_names():
     net = derive.network(CHAIN, names=NYU)
     names = LayerNames(net)
     assert names.written["s1"].text == "z₁" and names.reading()["z_{1}"] == "s1" and names.reading()["ℓ"] == "L"
-    assert [(k, n.latex, d.latex) for k, n, d in names.declared()][0] == ("s1", "z_{1}", "s^{(1)}")
+    assert next((k, n.latex, d.latex) for k, n, d in names.declared()) == ("s1", "z_{1}", "s^{(1)}")
 
 
 @pytest.mark.parametrize("names, message", [
@@ -184,7 +184,7 @@ def test_a_layers_cost_is_one_letter_and_is_derived_with_it(tmp_path):
 def test_the_cli_says_a_bad_name_in_one_line(tmp_path):
     path = _sheet(tmp_path, 'q1 = "z_1"')
     r = subprocess.run([sys.executable, "-m", "derive", "sheet", str(path), "-o", str(tmp_path / "out"),
-                        "--format", "md"], capture_output=True, text=True)
+                        "--format", "md"], capture_output=True, text=True, check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "names: no network on this sheet has 'q1'" in r.stderr
     assert not (tmp_path / "out" / "s.md").exists()
 

@@ -93,19 +93,43 @@ def _sizes(graph: ResolvedGraph) -> dict:
     return out
 
 
+def _printer(sizes: dict):
+    """The tree printer, with a column of ones in a product printed as the array it is (1 bᵀ in a batch of
+    rows, ∂L/∂Zᵀ 1 for a bias): broadcasting 1.0 there would give a matrix of the wrong shape."""
+    from derive.model.matexpr import Ones
+    from derive.render.numpy_code import ATOM, NumpyMatrixPrinter
+
+    class Printer(NumpyMatrixPrinter):
+        depth = 0  # how many products the node being printed sits in
+
+        def _print_MatMul(self, node):
+            self.depth += 1
+            try:
+                return super()._print_MatMul(node)
+            finally:
+                self.depth -= 1
+
+        def _print_Ones(self, node: Ones):
+            if not self.depth:
+                return super()._print_Ones(node)
+            axes = ", ".join("1" if d == "1" else self.sizes[dim(d)] for d in node.shape)
+            return f"np.ones(({axes}))", ATOM
+
+    return Printer({}, sizes)
+
+
 @lru_cache(maxsize=64)
 def program(graph: ResolvedGraph) -> Program:
     from derive.network.codegen import numpy_expr
-    from derive.render.numpy_code import numpy_code
 
     bp = backprop(graph)
     sizes = _sizes(graph)
     forward = []
     for row in bp.forward:
-        code = numpy_code(row.after, {}, sizes) if row.after is not None else numpy_expr(row.rhs, sizes, str)
+        code = _printer(sizes).doprint(row.after) if row.after is not None else numpy_expr(row.rhs, sizes, str)
         forward.append((row.before.name, code))
     loss = " + ".join(f"np.sum({numpy_expr(r.rhs, sizes, str)})" for r in bp.losses)
-    backward = tuple((partial(v), numpy_code(g.tree, {}, sizes)) for v, g in bp.gradients.items())
+    backward = tuple((partial(v), _printer(sizes).doprint(g.tree)) for v, g in bp.gradients.items())
     hypers = sorted({s.name for n in graph.nodes for _, s in n.hypers if isinstance(s, sp.Symbol)})
     returned = tuple(v for v in (*graph.inputs, *graph.params) if v in bp.gradients)
     name = "forward_backward_" + re.sub(r"\W+", "_", graph.name).strip("_")

@@ -110,6 +110,7 @@ def example(graph: ResolvedGraph, values: dict, *, lr: float = 0.1, weight_decay
         for d, n in zip(graph.matrix_shape(v), given[v].shape):
             if d != "1" and sizes.setdefault(d, n) != n:
                 raise DeriveError(f"{v} is {given[v].shape[0]} × {given[v].shape[1]}, but {d} = {sizes[d]} elsewhere")
+    _targets_hold(graph, given)
     env = {**given, **{h: float(x) for h, x in hypers.items()}}
     with np.errstate(all="ignore"):
         ns = prog.run(env)
@@ -124,6 +125,21 @@ def example(graph: ResolvedGraph, values: dict, *, lr: float = 0.1, weight_decay
                         lr, {p: lam for p, lam in decay.items() if lam}, tuple(frozen),
                         {p: updated.get(p, given[p]) for p in graph.params}, after, error, _parts(graph, ns),
                         decimals)
+
+
+def _targets_hold(graph: ResolvedGraph, given: dict) -> None:
+    """A one-hot target is one-hot along the axis its loss sums it over (each row of Y for a batch of
+    rows): the stated gradient, (Ŷ − Y)/N, holds only then."""
+    from derive.graph.verify import target_domain
+
+    for t in graph.targets:
+        domain, axis = target_domain(graph, t)
+        if domain != "onehot":
+            continue
+        arr = given[t]
+        if not (np.isin(arr, (0.0, 1.0)).all() and np.all(arr.sum(axis=axis) == 1)):
+            what = "each row" if axis == 1 else ("each column" if arr.shape[1] > 1 else "it")
+            raise DeriveError(f"{t} is one-hot: {what} holds a single 1 and 0s elsewhere, as the loss assumes")
 
 
 def _parts(graph: ResolvedGraph, ns: dict) -> dict:

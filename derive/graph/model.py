@@ -96,10 +96,16 @@ class Graph:
         self._inputs[name] = tuple(str(d) for d in shape)
         self.__dict__.pop("_resolved", None)
 
-    def node(self, name: str, module, size: str | None = None, **binds) -> None:
+    def node(self, name: str, module, size: str | list | tuple | None = None, **binds) -> None:
         """A node `name` = module(…): `node("h", "affine", x="x", W="W1", b="b1", size="d1")`; `size`
-        names the first dimension of its output (otherwise d_<name>, or one the graph implies)."""
+        names the first dimension of its output, or a list names each one (`size=["N", "K"]`; otherwise
+        d_<name>, or one the graph implies)."""
         _check_name(name, "node")
+        if size is not None and not isinstance(size, str):
+            if not isinstance(size, (list, tuple)) or not 1 <= len(size) <= 2:
+                raise DeriveError(f"node {name}: size is a dimension's name, or a list of one or two, e.g. "
+                                  "size = [\"N\", \"K\"]")
+            size = tuple(size)
         if name in self._inputs or any(n[0] == name for n in self._nodes):
             raise DeriveError(f"{name!r} is defined twice")
         if len(self._nodes) >= MAX_NODES:
@@ -276,8 +282,9 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
         shapes[v], roles[v], where[v] = tuple(dims.add(d, True) for d in shape), "input", "the input"
     for node, size in nodes:
         defn = node.definition
-        if size is not None:
-            dims.add(_check_name(size, f"node {node.name}: size"), True)
+        sizes = () if size is None else (size,) if isinstance(size, str) else size
+        for d in sizes:
+            dims.add(_check_name(d, f"node {node.name}: size"), True)
         local: dict = {}  # the module's dimension symbol -> graph dimension
 
         def fit(var, value: str, vshape: tuple, node=node, local=local, first=None) -> None:
@@ -318,15 +325,17 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
         else:
             out = ()
             if defn.kind != "loss":  # named after the node (or its size), before a new parameter names them
-                out = tuple(local.setdefault(str(d), size if (size and not n) else
+                out = tuple(local.setdefault(str(d), sizes[n] if n < len(sizes) else
                                              dims.add(f"d_{node.name}" + (f"_{n}" if n else ""), False))
                             for n, d in enumerate(defn.output.shape))
             fitted = [*defn.inputs, *(v for v in defn.others if v.role == "target")]
             # known shapes first, a parameter last among them, so a mismatch is told in known dimensions
             for var in sorted(fitted, key=lambda v: (node.bound(v.name) not in shapes, v.role == "parameter")):
                 fit(var, node.bound(var.name), tuple(str(d) for d in var.shape), node, local)
-        if size is not None and out and not dims.join(out[0], size):
-            raise DeriveError(f"node {node.name}: its output is {_text(out)}, not of size {size}")
+        if sizes and (len(sizes) > max(len(out), 1) or not all(dims.join(o, d) for o, d in zip(out, sizes))):
+            said = sizes[0] if isinstance(size, str) else " × ".join(sizes)
+            raise DeriveError(f"node {node.name}: its output is {_text(tuple(dims.find(o) for o in out))}, "
+                              f"not of size {said}")
         out = tuple(dims.find(d) for d in out)
         shapes[node.name], roles[node.name], where[node.name] = out, ("loss" if defn.kind == "loss" else "node"), \
             node.name

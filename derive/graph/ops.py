@@ -1,6 +1,7 @@
 """What a graph node can be: a registry entry (`affine`, `relu[alpha=0.1]`), a Definition of one's
-own (derive.define), or one of the gates every graph needs — add, multiply, subtract, max of two
-values entry by entry, written here as Definitions like any other, so the engine derives them.
+own (derive.define), one of the gates every graph needs — add, multiply, subtract, max of two
+values entry by entry, written here as Definitions like any other, so the engine derives them — or a
+loss over a batch of rows (derive.graph.rows).
 """
 
 from __future__ import annotations
@@ -45,14 +46,16 @@ def resolve(module) -> tuple:
     if not isinstance(module, str):
         raise DeriveError(f"a node's module is a name or a Definition, not {type(module).__name__}")
     mod = parse_module(module)
-    if mod.name in GATES:
+    from derive.graph.rows import MODULES as ROWS
+
+    if mod.name in GATES or mod.name in ROWS:
         if mod.options:
             raise DeriveError(f"{mod.name} has no options")
-        return mod.name, gate(mod.name), ()
+        return mod.name, (gate(mod.name) if mod.name in GATES else ROWS[mod.name]()), ()
     try:
         entry(mod.name, "module")
-    except DeriveError:  # the registry's names and the gates'
-        raise unknown("module", mod.name, [*REGISTRY, *GATES]) from None
+    except DeriveError:  # the registry's names, the gates' and the graph's own modules'
+        raise unknown("module", mod.name, [*REGISTRY, *GATES, *ROWS]) from None
     check_module_options(mod)
     return mod.spelling, definition(Module(mod.name, mod.options)), mod.options
 
@@ -62,10 +65,11 @@ _DERIVED: dict = {}
 
 def derivation(defn: Definition, wrt: str):
     """The engine's derivation of one module with respect to one of its inputs, derived once per
-    Definition (the graph's own run-time check covers it, as a network's does)."""
-    from derive.network.chain import derivative
+    Definition (the graph's own run-time check covers it, as a network's does); a quantity defined row by
+    row is folded row by row (derive.graph.rows)."""
+    from derive.graph.rows import derive_by_rows
 
     key = (id(defn), wrt)
     if key not in _DERIVED:
-        _DERIVED[key] = (defn, derivative(defn, wrt=wrt, verify=False))
+        _DERIVED[key] = (defn, derive_by_rows(defn, wrt))
     return _DERIVED[key][1]

@@ -71,12 +71,23 @@ def check_graph(graph: ResolvedGraph, seeds: tuple = (0, 1, 2)) -> Report:
     raise first
 
 
-def _domain(graph: ResolvedGraph, value: str) -> str:
+def target_domain(graph: ResolvedGraph, value: str) -> tuple:
+    """(domain, axis): how a target is sampled, and for a one-hot one the axis its ones lie along."""
     for node in graph.consumers(value):
         for var, v in node.binds:
             if v == value:
-                return node.definition.var(var).domain
-    return "real"
+                return node.definition.var(var).domain, _summed_axis(node.definition, var)
+    return "real", 0
+
+
+def _summed_axis(defn, var: str) -> int:
+    """The axis a constraint Σ_k y_k = 1 sums `var` over: 1 for Σ_k Y_nk = 1 (each row sums to 1), else 0
+    (a column, or each column of a batch of columns)."""
+    symbol = defn.var(var).symbol
+    for c in defn.constraints:
+        if isinstance(c.lhs, sp.Sum) and isinstance(c.lhs.function, sp.Indexed) and c.lhs.function.base == symbol:
+            return list(c.lhs.function.indices).index(c.lhs.limits[0][0])
+    return 0
 
 
 class _Check:
@@ -90,7 +101,7 @@ class _Check:
             if v.role not in ("input", "parameter", "target"):
                 continue
             shape = tuple(self.size(d) for d in graph.matrix_shape(v.name))
-            env[v.name] = self.sample(shape, _domain(graph, v.name) if v.role == "target" else "real", v)
+            env[v.name] = self.sample(shape, *(target_domain(graph, v.name) if v.role == "target" else ("real", 0)), v)
         self.hypers = {h: float(rng.uniform(0.1, 0.9)) for h in self.prog.hypers}
         self.env = {**env, **self.hypers}
         self.scalars = {dim(d): n for d, n in self.sizes.items()} | {
@@ -99,11 +110,13 @@ class _Check:
     def size(self, d: str) -> int:
         return 1 if d == "1" else self.sizes[d]
 
-    def sample(self, shape: tuple, domain: str, v) -> np.ndarray:
+    def sample(self, shape: tuple, domain: str, axis: int, v) -> np.ndarray:
         rng = self.rng
-        if domain in ("onehot", "prob"):
-            out = np.eye(shape[0])[:, rng.integers(0, shape[0], shape[1])]
-            return out if domain == "onehot" else (out + 0.1) / (out + 0.1).sum(axis=0)
+        if domain in ("onehot", "prob"):  # the ones along `axis`: each column, or each row, sums to 1
+            rows, cols = shape if axis == 0 else shape[::-1]
+            out = np.eye(rows)[:, rng.integers(0, rows, cols)]
+            out = out if domain == "onehot" else (out + 0.1) / (out + 0.1).sum(axis=0)
+            return out if axis == 0 else out.T
         if domain in ("unit", "positive"):
             return rng.uniform(0.1, 0.9, shape)
         if v.role == "parameter" and shape[1] == 1:  # a bias

@@ -37,7 +37,9 @@ def run_code(g: Graph, seed: int = 0, sizes: dict | None = None):
     fn = next(v for k, v in ns.items() if k.startswith("forward_backward_"))
     r = g.resolved()
     rng = np.random.default_rng(seed)
-    sizes = sizes or {d: n for d, n in zip(r.dims, (3, 5, 2, 4, 6))}
+    sizes = sizes or {d: n for d, n in zip((d for d in r.dims if d not in dict(r.sums)), (3, 5, 2, 4, 6))}
+    for whole, parts in r.sums:  # a concatenation is as tall as its blocks together
+        sizes[whole] = sum(sizes[p] for p in parts)
     arrays = {}
     for v in r.values:
         if v.role in ("input", "parameter", "target"):

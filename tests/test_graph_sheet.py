@@ -18,7 +18,7 @@ from derive.steps import SumRule
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "derive" / "graph" / "sheets"
 OUTPUT = ROOT / "output" / "graphs"
-BUNDLED = ("residual", "rnn_bptt", "two_layer_l2", "batch_softmax", "circuit_add_multiply", "circuit_neuron",
+BUNDLED = ("residual", "rnn_bptt", "two_layer_l2", "batch_softmax", "concat", "circuit_add_multiply", "circuit_neuron",
            "circuit_max")
 
 

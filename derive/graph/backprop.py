@@ -172,8 +172,12 @@ class _Namer:
 def _read(expr: sp.Expr, free: tuple, shapes: dict, shape: tuple):
     """The matrix tree of an index form, or None when its index structure has none."""
     from derive.calculus.matrix import NoMatrixForm, translate
+    from derive.graph.blocks import read_rows
 
     bases = {a.base for a in expr.atoms(sp.Indexed)}
+    block = read_rows(expr, free, shapes, shape)  # a block of a taller value: no matrix product reads it
+    if block is not None:
+        return block
     try:
         return translate(expr, free, {b: shapes[b.name.removeprefix("dL_d")] for b in bases}, shape)
     except (NoMatrixForm, KeyError):
@@ -220,8 +224,10 @@ def backprop(graph: ResolvedGraph) -> GraphBackprop:
             tree = from_scalar(scalar, stand, shapes[node.name])
             rhs = namer(defn.expr)
         else:
+            from derive.graph.blocks import forward_tree
+
             rhs = reindex(namer(defn.expr), defn.index, FREE[:rank])
-            tree = _read(rhs, FREE[:rank], shapes, shapes[node.name])
+            tree = forward_tree(node, shapes) or _read(rhs, FREE[:rank], shapes, shapes[node.name])
         forward.append(_row(node, node.name, inputs, base(node.name)[FREE[:rank]], rhs, tree, shapes))
     gradients = _backward(graph, namers, shapes)
     trees = [t for r in forward for t in (r.before, r.after) if t is not None]

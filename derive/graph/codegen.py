@@ -86,8 +86,8 @@ def _compiled(p: Program) -> tuple:
 def _sizes(graph: ResolvedGraph) -> dict:
     """Each dimension as code: the axis of the first input or parameter that has it."""
     out = {}
-    for v in graph.values:
-        if v.role in ("input", "parameter", "target"):
+    for v in sorted(graph.values, key=lambda v: v.role not in ("input", "parameter", "target")):
+        if v.role != "loss":  # a node's output has it once it is computed (a block of ∂L/∂c needs d_a)
             for axis, d in enumerate(v.shape):
                 out.setdefault(dim(d), f"{v.name}.shape[{axis}]")
     return out

@@ -110,6 +110,10 @@ def example(graph: ResolvedGraph, values: dict, *, lr: float = 0.1, weight_decay
         for d, n in zip(graph.matrix_shape(v), given[v].shape):
             if d != "1" and sizes.setdefault(d, n) != n:
                 raise DeriveError(f"{v} is {given[v].shape[0]} × {given[v].shape[1]}, but {d} = {sizes[d]} elsewhere")
+    for whole, parts in graph.sums:  # a concatenation's blocks fill it exactly
+        if whole in sizes and all(p in sizes for p in parts) and sizes[whole] != sum(sizes[p] for p in parts):
+            raise DeriveError(f"{whole} = {' + '.join(parts)} = {sum(sizes[p] for p in parts)} (a concatenation), "
+                              f"but a value given is {sizes[whole]} along it")
     _targets_hold(graph, given)
     env = {**given, **{h: float(x) for h, x in hypers.items()}}
     with np.errstate(all="ignore"):

@@ -155,6 +155,7 @@ class ResolvedGraph:
     values: tuple  # Value, in the order they are made
     nodes: tuple  # Node, topologically ordered
     dims: tuple  # dimension names, in order of appearance
+    sums: tuple = ()  # (dimension, (its parts, …)): a concatenation's size is the sum of its blocks'
 
     @cached_property
     def by_name(self) -> dict:
@@ -277,7 +278,7 @@ def resolve_graph(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
 def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
     """Every value's shape, from the declared inputs through each module's own dimensions."""
     dims = _Dims()
-    shapes, roles, where = {}, {}, {}
+    shapes, roles, where, sums = {}, {}, {}, []
     for v, shape in inputs.items():
         shapes[v], roles[v], where[v] = tuple(dims.add(d, True) for d in shape), "input", "the input"
     for node, size in nodes:
@@ -332,6 +333,9 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
             # known shapes first, a parameter last among them, so a mismatch is told in known dimensions
             for var in sorted(fitted, key=lambda v: (node.bound(v.name) not in shapes, v.role == "parameter")):
                 fit(var, node.bound(var.name), tuple(str(d) for d in var.shape), node, local)
+        for n, d in enumerate(defn.output.shape if defn.kind != "loss" and not node.elementwise else ()):
+            if isinstance(d, sp.Add):  # [a; b] is d_a + d_b tall
+                sums.append((out[n], tuple(local[str(t)] for t in d.args)))
         if sizes and (len(sizes) > max(len(out), 1) or not all(dims.join(o, d) for o, d in zip(out, sizes))):
             said = sizes[0] if isinstance(size, str) else " × ".join(sizes)
             raise DeriveError(f"node {node.name}: its output is {_text(tuple(dims.find(o) for o in out))}, "
@@ -346,7 +350,8 @@ def _shapes(name: str, inputs: dict, nodes: list) -> ResolvedGraph:
     values = tuple(Value(v, roles[v], tuple(names[d] for d in shape)) for v, shape in shapes.items())
     order = tuple(dict.fromkeys(d for v in values for d in v.shape))
     nodes_ = tuple(node for node, _ in nodes)
-    return ResolvedGraph(name, values, nodes_, order)
+    summed = tuple((names[whole], tuple(names[p] for p in parts)) for whole, parts in sums)
+    return ResolvedGraph(name, values, nodes_, order, summed)
 
 
 def _pretty(root: str, dims: _Dims) -> str:

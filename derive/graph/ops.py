@@ -1,7 +1,7 @@
 """What a graph node can be: a registry entry (`affine`, `relu[alpha=0.1]`), a Definition of one's
 own (derive.define), one of the gates every graph needs — add, multiply, subtract, max of two
-values entry by entry, written here as Definitions like any other, so the engine derives them — or a
-loss over a batch of rows (derive.graph.rows).
+values entry by entry, written here as Definitions like any other, so the engine derives them — or
+one of the graph's own: concatenation (derive.graph.blocks), a loss over a batch of rows (derive.graph.rows).
 """
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ def gate(name: str) -> Definition:
     return GATES[name]()
 
 
+def own_modules() -> dict:
+    """The graph's own modules beside the registry's: concatenation, and a loss over a batch of rows."""
+    from derive.graph.blocks import concat
+    from derive.graph.rows import softmax_cross_entropy_rows
+
+    return {"concat": concat, "softmax_cross_entropy_rows": softmax_cross_entropy_rows}
+
+
 def resolve(module) -> tuple:
     """(spelling, Definition, options) of a node's module: a gate, a registry name with options, or a
     Definition; DeriveError naming the choices otherwise."""
@@ -46,16 +54,15 @@ def resolve(module) -> tuple:
     if not isinstance(module, str):
         raise DeriveError(f"a node's module is a name or a Definition, not {type(module).__name__}")
     mod = parse_module(module)
-    from derive.graph.rows import MODULES as ROWS
-
-    if mod.name in GATES or mod.name in ROWS:
+    own = own_modules()
+    if mod.name in GATES or mod.name in own:
         if mod.options:
             raise DeriveError(f"{mod.name} has no options")
-        return mod.name, (gate(mod.name) if mod.name in GATES else ROWS[mod.name]()), ()
+        return mod.name, (gate(mod.name) if mod.name in GATES else own[mod.name]()), ()
     try:
         entry(mod.name, "module")
     except DeriveError:  # the registry's names, the gates' and the graph's own modules'
-        raise unknown("module", mod.name, [*REGISTRY, *GATES, *ROWS]) from None
+        raise unknown("module", mod.name, [*REGISTRY, *GATES, *own]) from None
     check_module_options(mod)
     return mod.spelling, definition(Module(mod.name, mod.options)), mod.options
 
@@ -71,5 +78,7 @@ def derivation(defn: Definition, wrt: str):
 
     key = (id(defn), wrt)
     if key not in _DERIVED:
-        _DERIVED[key] = (defn, derive_by_rows(defn, wrt))
+        from derive.graph.blocks import in_range
+
+        _DERIVED[key] = (defn, in_range(derive_by_rows(defn, wrt)))
     return _DERIVED[key][1]

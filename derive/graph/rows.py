@@ -53,9 +53,6 @@ def softmax_cross_entropy_rows():
     )
 
 
-MODULES = {"softmax_cross_entropy_rows": softmax_cross_entropy_rows}
-
-
 def _row_indices(expr: sp.Expr) -> list:
     """The index symbols that stand first in an entry of `expr` (the rows it refers to)."""
     rows = {a.indices[0] for a in expr.atoms(sp.Indexed) if len(a.indices) == 2 and a.indices[0].is_Symbol}

@@ -94,7 +94,11 @@ class _Check:
     def __init__(self, graph: ResolvedGraph, seed: int):
         self.graph, self.bp, self.prog = graph, backprop(graph), program(graph)
         self.rng = rng = np.random.default_rng(seed)
-        self.sizes = {d: SIZES[n % len(SIZES)] for n, d in enumerate(graph.dims)}
+        summed = dict(graph.sums)
+        self.sizes = {d: SIZES[n % len(SIZES)] for n, d in enumerate(x for x in graph.dims if x not in summed)}
+        for whole, parts in graph.sums:  # in the order they are made, so a part may be a sum itself
+            self.sizes[whole] = sum(self.sizes[p] for p in parts)
+        self.sizes = {d: self.sizes[d] for d in graph.dims}
         self.count, self.worst, self.fd_worst = 0, 0.0, 0.0
         env = {}
         for v in graph.values:

@@ -93,6 +93,20 @@ class _Evaluator:
     def _eval_Indicator(self, node) -> np.ndarray:
         return COMPARE[node.op](self.value(node.arg), self.scalar(node.bound)).astype(float)
 
+    def _eval_Stack(self, node) -> np.ndarray:
+        out = np.vstack([self.value(a) for a in node.args])
+        if out.shape[0] != self.size((node.rows,))[0]:
+            raise ShapeError(f"the blocks stack to {out.shape[0]} rows, not {node.rows} = {self.size((node.rows,))[0]}")
+        return out
+
+    def _eval_Rows(self, node) -> np.ndarray:
+        arg = self.value(node.arg)
+        start = sum(self.size(node.skip))
+        stop = start + self.size((node.rows,))[0]
+        if stop > arg.shape[0]:
+            raise ShapeError(f"rows {start + 1} to {stop} of a matrix of {arg.shape[0]} rows")
+        return arg[start:stop]
+
     def _eval_Entrywise(self, node) -> np.ndarray:
         others = {s: sp.Float(self.env[s.name]) for s in node.expr.free_symbols if s != node.symbol}
         f = sp.lambdify(node.symbol, node.expr.xreplace(others), modules=[MATH_ENTRYWISE, "numpy"])

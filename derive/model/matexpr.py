@@ -208,6 +208,41 @@ class Entrywise(_SameShape):
     arg: MatExpr
 
 
+@dataclass(frozen=True)
+class Stack(MatExpr):
+    """Blocks stacked one above the other, [a; b]: the rows of each in turn. `rows` names the whole
+    stacked dimension (its size is the sum of the blocks' rows, which the evaluator checks)."""
+
+    args: tuple
+    rows: str
+
+    def __post_init__(self):
+        if len(self.args) < 2:
+            raise ShapeError("a stack needs two blocks or more")
+        for a in self.args[1:]:
+            if a.shape[1] != self.args[0].shape[1]:
+                raise ShapeError(f"blocks stacked one above the other need as many columns, not "
+                                 f"{_shape_text(self.args[0].shape)} and {_shape_text(a.shape)}")
+
+    @property
+    def shape(self) -> tuple:
+        return (self.rows, self.args[0].shape[1])
+
+
+@dataclass(frozen=True)
+class Rows(MatExpr):
+    """A block of rows of `arg`: `rows` of them, after the rows whose sizes the dimensions in `skip` add
+    up to. The gradient of [a; b] splits so: ∂L/∂b is the rows d_a + 1 … d_a + d_b of ∂L/∂c."""
+
+    arg: MatExpr
+    skip: tuple
+    rows: str
+
+    @property
+    def shape(self) -> tuple:
+        return (self.rows, self.arg.shape[1])
+
+
 def walk(node: MatExpr):
     """Every node of the tree, parents before children."""
     yield node
@@ -298,7 +333,7 @@ def transpose(x: MatExpr) -> MatExpr:
         return Ones(x.shape[::-1])
     if isinstance(x, (Identity, Diag)):
         return x
-    if isinstance(x, (Apply, Indicator, Entrywise)):  # exp(y)ᵀ reads better than exp(yᵀ)
+    if isinstance(x, (Apply, Indicator, Entrywise, Stack, Rows)):  # exp(y)ᵀ reads better than exp(yᵀ)
         return Transpose(x)
     if isinstance(x, MatMul):
         return matmul(*(transpose(a) for a in reversed(x.args)))

@@ -186,6 +186,15 @@ class LatexMatrixPrinter(_MatrixPrinter):
         arg = self._print(node.arg, scalar_ones=True)
         return rf"{INDICATOR}\left[{arg} {self.comparisons[node.op]} {bound}\right]"
 
+    def _print_Stack(self, node, **kw) -> str:
+        return r"\begin{bmatrix}" + r" \\ ".join(self._print(a) for a in node.args) + r"\end{bmatrix}"
+
+    def _print_Rows(self, node, **kw) -> str:
+        first, last = _row_range(node, self.dim)
+        arg = self._print(node.arg)
+        arg = self.brackets(arg) if self.level(node.arg) < ATOM or _frac(self, node.arg) else arg
+        return rf"{arg}_{{{first}:{last}}}"
+
 
 class TextMatrixPrinter(_MatrixPrinter):
     """Unicode text: β (diag(y) − y yᵀ), ∂C/∂Y ⊙ Y ⊙ (1 − Y), (∂C/∂Y)ᵀ 𝟏."""
@@ -236,6 +245,24 @@ class TextMatrixPrinter(_MatrixPrinter):
     def _print_Indicator(self, node, **kw) -> str:
         bound = self.scalars.doprint(node.bound)
         return f"𝟙[{self._print(node.arg, scalar_ones=True)} {self.comparisons[node.op]} {bound}]"
+
+    def _print_Stack(self, node, **kw) -> str:
+        return "[" + "; ".join(self._print(a) for a in node.args) + "]"
+
+    def _print_Rows(self, node, **kw) -> str:
+        first, last = _row_range(node, name_text)
+        return f"{self.base(node.arg)}[{first} : {last}]"
+
+
+def _row_range(node, dim) -> tuple:
+    """(first, last) row of a block, each a sum of dimension names: (1, d_a), (d_a + 1, d_a + d_b)."""
+    skip = [dim(d) for d in node.skip]
+    first = " + ".join([*skip, "1"]) if skip else "1"
+    return first, " + ".join([*skip, dim(node.rows)])
+
+
+def _frac(printer, node) -> bool:
+    return type(node).__name__ == "MatSym" and printer.name(node.name).kind == "frac"
 
 
 def latex(tree: MatExpr, names: dict) -> str:

@@ -121,6 +121,14 @@ class NumpyMatrixPrinter:
         body = self.scalar(node.expr, {node.symbol: sp.Symbol("entry_")})
         return f"(lambda entry_: {body})({self.doprint(node.arg)})", ATOM
 
+    def _print_Stack(self, node):
+        return f"np.vstack(({', '.join(self.doprint(a) for a in node.args)}))", ATOM
+
+    def _print_Rows(self, node):
+        skip = " + ".join(self.sizes[sp.Symbol(d, integer=True, positive=True)] for d in node.skip)
+        rows = self.sizes[sp.Symbol(node.rows, integer=True, positive=True)]
+        return f"{self.grouped(node.arg, ATOM)}[{skip}:{skip + ' + ' if skip else ''}{rows}]", POSTFIX
+
     def _print_Identity(self, node):
         raise ValueError("an identity matrix has no place in the generated code")
 

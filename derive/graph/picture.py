@@ -324,10 +324,14 @@ def _plain(dot_source: str):
     return width, nodes, edges
 
 
-def tikz_laid_out(dot_source: str, labels: dict, edge_labels: list) -> str | None:
+def tikz_laid_out(dot_source: str, labels: dict, edge_labels: list,
+                  colors: tuple = ("green!50!black", "red!70!black"), on_arrow: str = "") -> str | None:
     """A tikzpicture placed as Graphviz lays out `dot_source`: `labels` maps a node to (TeX, style),
-    `edge_labels` lists (tail, head, above, below) in the order of the dot source's edges. Wider than
-    the text, it is scaled to the line width (graphicx). None without Graphviz."""
+    `edge_labels` lists (tail, head, above, below) in the order of the dot source's edges, set in
+    `colors` (a forward value's and a gradient's). Wider than the text, it is scaled to the line width
+    (graphicx); `on_arrow` ("above, sloped", "left") sets a one-line label so beside the middle of its
+    arrow instead of where dot put it.
+    None without Graphviz."""
     laid = _plain(dot_source)
     if laid is None:
         return None
@@ -346,10 +350,11 @@ def tikz_laid_out(dot_source: str, labels: dict, edge_labels: list) -> str | Non
             f"controls ({points[i][0] * cm:.2f}, {points[i][1] * cm:.2f}) and ({points[i + 1][0] * cm:.2f}, "
             f"{points[i + 1][1] * cm:.2f}) .. ({points[i + 2][0] * cm:.2f}, {points[i + 2][1] * cm:.2f})"
             for i in range(1, len(points) - 2, 3))
-        lines.append(f"  \\draw[->] ({points[0][0] * cm:.2f}, {points[0][1] * cm:.2f}) .. {path};")
-        if at is not None:
-            text = rf"\textcolor{{green!50!black}}{{${above}$}}" + (
-                rf"\\\textcolor{{red!70!black}}{{${below}$}}" if below else "")
+        label = f" node[midway, {on_arrow}, text={colors[0]}] {{${above}$}}" if on_arrow and above else ""
+        lines.append(f"  \\draw[->] ({points[0][0] * cm:.2f}, {points[0][1] * cm:.2f}) .. {path}{label};")
+        if at is not None and not on_arrow:
+            text = rf"\textcolor{{{colors[0]}}}{{${above}$}}" + (
+                rf"\\\textcolor{{{colors[1]}}}{{${below}$}}" if below else "")
             lines.append(f"  \\node[align=center] at ({at[0] * cm:.2f}, {at[1] * cm:.2f}) {{{text}}};")
     lines.append(r"\end{tikzpicture}")
     body = "\n".join(lines)

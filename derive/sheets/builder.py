@@ -24,7 +24,7 @@ FORMATS = ("md", "tex")
 @dataclass
 class Built:
     sheet: Sheet
-    outputs: dict  # fmt -> text
+    outputs: dict  # fmt -> text; "svg": {file name: SVG} of the pictures the Markdown shows
     warnings: list
 
 
@@ -107,7 +107,7 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
     from derive.render.show import check_note
 
     ext = "tex" if fmt == "tex" else "md"
-    questions = []
+    questions, pictures = [], {}
     for n, (q, row) in enumerate(zip(sheet.questions, solved), 1):
         parts = []
         lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
@@ -122,6 +122,13 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
             if s.proof is not None:
                 proof = Markup(render(f"partials/proof.{ext}.j2", fmt, override,
                                       **_proof_context(s.proof)).strip())
+            picture = None
+            if s.network is not None and edition != "exercises":
+                from derive.sheets.network import network_picture
+
+                file = f"{sheet.name}-network-{len(pictures) + 1}.svg"
+                picture, svg = network_picture(s.network, fmt, file)
+                pictures[file] = svg
             parts.append({
                 "label": string.ascii_lowercase[m] if lettered else "",
                 "statement": _text(fmt, p.statement),
@@ -133,13 +140,15 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                                 for b, c, t in zip(blocks, notes, tables + [None] * len(blocks))],
                 "proof": proof,
                 "network": _network_blocks(p, s.network, fmt, override, edition),
+                "picture": picture,
                 "missing": s.missing,
             })
         questions.append({"number": n, "title": _plain(fmt, q.title), "statement": _text(fmt, q.statement),
                           "parts": parts})
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
             "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
-            "edition": edition, "notation": notation_rows(sheet, fmt, _text)}
+            "edition": edition, "notation": notation_rows(sheet, fmt, _text),
+            "pictures": {f: svg for f, svg in pictures.items() if svg is not None}, "has_pictures": bool(pictures)}
 
 
 def _plain(fmt: str, text: str):
@@ -164,6 +173,9 @@ def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify:
     solved, warnings = solve(sheet, verify=verify)
     outputs = {}
     for fmt in formats:
-        text = render(f"sheet.{fmt}.j2", fmt, override, **context(sheet, solved, fmt, override, edition))
+        ctx = context(sheet, solved, fmt, override, edition)
+        text = render(f"sheet.{fmt}.j2", fmt, override, **ctx)
         outputs[fmt] = text.rstrip() + "\n"
+        if fmt == "md":  # the SVG pictures the Markdown shows, written beside it
+            outputs["svg"] = ctx["pictures"]
     return Built(sheet, outputs, warnings)

@@ -118,6 +118,10 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
         if warn:
             warn(w)
     written = []
+    if "md" in formats:  # the pictures first, so the Markdown never shows a missing one
+        for name, svg in outputs.get("svg", {}).items():
+            write_atomic(Path(out) / name, svg)
+            written.append(Path(out) / name)
     for fmt in ("md", "tex"):
         if fmt in formats:
             path = Path(out) / f"{stem(sheet, edition)}.{fmt}"

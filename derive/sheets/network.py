@@ -73,6 +73,24 @@ def solve_network(part) -> NetworkAnswer:
     return NetworkAnswer(derivations, example)
 
 
+def network_picture(answer: NetworkAnswer, fmt: str, file: str) -> tuple:
+    """(the block that shows the plain diagram of the network's layers, the SVG to write as `file`):
+    for Markdown an image of `file` and its SVG (None where Graphviz is not installed: then no
+    picture), for LaTeX a TikZ picture and None."""
+    from markupsafe import Markup
+
+    from derive.graph.layers import layers_dot, layers_tikz
+    from derive.graph.picture import maybe_svg
+
+    d = answer.derivations[0]
+    if fmt == "tex":
+        return Markup("\\begin{center}\n" + layers_tikz(d).strip() + "\n\\end{center}"), None
+    svg = maybe_svg(layers_dot(d))
+    if svg is None:
+        return None, None
+    return Markup(f"![The layers of {d.network.spec}]({file})"), svg
+
+
 def render_network(answer: NetworkAnswer, fmt: str, override: str | None, form: str | None = None,
                    edition: str = "ta") -> list:
     """Rendered blocks: each derivation (only the index or the matrix form if `form` says so), then

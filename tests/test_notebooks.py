@@ -70,6 +70,14 @@ def test_walkthrough_draws_a_circuit_and_derives_a_residual_graph(executed):
     assert r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial r} + {W^{(1)}}^\top" in markdown
 
 
+def test_walkthrough_draws_and_derives_the_batch_of_rows_with_softmax_cross_entropy(executed):
+    nb = executed["walkthrough.ipynb"]
+    svgs = _outputs(nb, "image/svg+xml")
+    markdown = "\n".join(_outputs(nb, "text/markdown"))
+    assert any("softmax_cross_entropy_rows" in s for s in svgs)  # the graph's diagram
+    assert r"\frac{\partial L}{\partial Z} = \frac{1}{N} \left(\mathrm{loss\_Yhat} - Y\right)" in markdown
+
+
 # MathJax 2 (classic Jupyter, nbconvert), MathJax 3 and KaTeX have blackboard bold for capital letters only:
 # \mathbb{1} shows a plain 1. The indicator is printed as a bold 1 instead (derive.model.notation.INDICATOR).
 _BLACKBOARD_DIGIT = re.compile(r"\\mathbb\s*\{\s*[^A-Z\s}]")

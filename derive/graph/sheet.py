@@ -193,8 +193,10 @@ def tex(sheet: GraphSheet, solved: dict) -> str:
     from derive.graph.picture import circuit_latex, graph_tikz
     from derive.render.printer import escape_tex
 
-    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz,longtable,graphicx}",
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,tikz,longtable,graphicx,listings}",
            r"\usepackage[margin=2cm]{geometry}",
+           (r"\lstset{basicstyle=\ttfamily\small,columns=fullflexible,keepspaces=true,breaklines=true,"
+            r"upquote=true}"),  # a long line of the generated code breaks at the margin
            r"\begin{document}", rf"\section*{{{escape_tex(sheet.title)}}}"]
     if sheet.intro:
         out.append(escape_tex(sheet.intro.strip()))
@@ -206,7 +208,8 @@ def tex(sheet: GraphSheet, solved: dict) -> str:
     else:
         bp = solved["derivation"]
         out += [r"\begin{center}", graph_tikz(bp.graph, solved.get("example")), r"\end{center}", r"\[", bp.latex(), r"\]",
-                escape_tex(bp.checked.bounded()), r"\begin{verbatim}", solved["numpy"].rstrip(), r"\end{verbatim}"]
+                escape_tex(bp.checked.bounded()), r"\begin{lstlisting}[language=Python]", solved["numpy"].rstrip(),
+                r"\end{lstlisting}"]
         if "example" in solved:
             ex = solved["example"]
             out += [r"\subsection*{Worked example}", example_latex(ex),

@@ -74,7 +74,7 @@ def test_sheet_writes_each_network_picture_beside_the_markdown_that_shows_it(tmp
 
 def test_exercises_have_no_picture_and_a_sheet_without_a_network_no_tikz():
     built = build(load(resolve("nyu_two_layer")), edition="exercises")
-    assert "network-1.svg" not in built.outputs["md"] and not built.outputs["svg"]
+    assert "network-1.svg" not in built.outputs["md"] and not built.pictures
     plain = build(load(resolve("nyu2019_hw1")))
-    assert "tikz" not in plain.outputs["tex"] and not plain.outputs["svg"]
+    assert "tikz" not in plain.outputs["tex"] and not plain.pictures
     assert r"\usepackage{tikz,graphicx}" in build(load(resolve("nyu_two_layer"))).outputs["tex"]

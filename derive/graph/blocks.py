@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from derive.model import matexpr as mx
 
+if TYPE_CHECKING:
+    from derive.definitions.model import Definition
+    from derive.steps import Derivation
+
 
 @cache
-def concat():
+def concat() -> Definition:
     """c = [a; b]: the entries of a, then those of b."""
     from derive.definitions.model import Definition, Var, dim, i, k
 
@@ -32,7 +37,7 @@ def concat():
                       inputs=(a, b), sizes={A: 2, B: 3})
 
 
-def in_range(d):
+def in_range(d: Derivation) -> Derivation:
     """The derivation `d` with a condition on its free indices dropped where it holds over their whole
     range (1 ≤ i ≤ the variable's dimension): proved by writing i = 1 + u and the dimension 1 + u + v
     for integers u, v ≥ 0, for which SymPy decides the condition True."""
@@ -54,7 +59,7 @@ def in_range(d):
     return dataclasses.replace(d, steps=[*d.steps, held], result=expr)
 
 
-def forward_tree(node, shapes: dict):
+def forward_tree(node, shapes: dict) -> mx.MatExpr | None:
     """The stack [a; b] of a concat node's inputs, or None for any other node."""
     if node.definition is not concat():
         return None
@@ -62,7 +67,7 @@ def forward_tree(node, shapes: dict):
                     shapes[node.name][0])
 
 
-def read_rows(expr: sp.Expr, free: tuple, shapes: dict, shape: tuple):
+def read_rows(expr: sp.Expr, free: tuple, shapes: dict, shape: tuple) -> mx.MatExpr | None:
     """A block of rows, Rows(∂L/∂c, skip, rows), when `expr` is one entry ∂L/∂c_{i + d_a + …} of a taller
     value at the free index shifted by whole dimensions; None otherwise."""
     if not isinstance(expr, sp.Indexed) or not free or len(expr.indices) != len(free):

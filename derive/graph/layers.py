@@ -11,8 +11,12 @@ derivation's own forward rows, in the sheet's names (z⁽³⁾ where the sheet r
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from derive.model import matexpr as mx
+
+if TYPE_CHECKING:
+    from derive.network.backprop import NetworkDerivation
 
 PLAIN = ("black", "black!60")  # a name and its shape: not a forward value and a gradient, so no green and red
 LOSS, OUTPUT = "loss", "output"
@@ -61,7 +65,7 @@ def _name(d, row, value: str):
     return row.names.get(value) or d.backprop.names.name(value)
 
 
-def layers_dot(d) -> str:
+def layers_dot(d: NetworkDerivation) -> str:
     """Graphviz source of the diagram (left to right)."""
     values, boxes, arrows = _plan(d)
     lines = [f'digraph "{d.network.spec.replace(chr(34), "")}" {{', f"  rankdir={_direction(boxes)};", '  node [fontname="Helvetica"];',
@@ -89,7 +93,7 @@ def _text(name, shape: tuple) -> str:
     return f"{name.text} ({' × '.join(shape)})" if shape else name.text
 
 
-def layers_tikz(d) -> str:
+def layers_tikz(d: NetworkDerivation) -> str:
     """The diagram as a tikzpicture, laid out by Graphviz (in a row, one box after another, without it)."""
     from derive.graph.picture import tikz_laid_out
     from derive.network.render import shape_latex

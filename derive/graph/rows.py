@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from derive.calculus.fold import Named
+
+if TYPE_CHECKING:
+    from derive.definitions.model import Definition
+    from derive.steps import Derivation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +36,7 @@ class RowOf(Named):
 
 
 @cache
-def softmax_cross_entropy_rows():
+def softmax_cross_entropy_rows() -> Definition:
     """L = −(1/N) Σ_n Σ_m Y_nm log softmax(Z_n·)_m: softmax cross-entropy averaged over the rows."""
     from derive.definitions.model import Constraint, Definition, Intermediate, K, N, Var, k, m, n
 
@@ -69,7 +74,7 @@ def _row_constraint(c) -> tuple | None:
     return (c, free[0]) if len(free) == 1 else None
 
 
-def derive_by_rows(defn, wrt: str):
+def derive_by_rows(defn: Definition, wrt: str) -> Derivation:
     """The engine's derivation of `defn` with respect to `wrt`, with its two-index named quantities then
     folded row by row and its constraints with a free row index applied at each row (the engine
     states a constraint once, for a vector; it is given only the others)."""

@@ -8,7 +8,7 @@ Rendering only reads the results, through `templates/sheet.{md,tex}.j2` and the 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
@@ -24,8 +24,9 @@ FORMATS = ("md", "tex")
 @dataclass
 class Built:
     sheet: Sheet
-    outputs: dict  # fmt -> text; "svg": {file name: SVG} of the pictures the Markdown shows
+    outputs: dict  # fmt -> text
     warnings: list
+    pictures: dict = field(default_factory=dict)  # file name -> SVG: the pictures the Markdown shows
 
 
 def print_derivations(s: Solved) -> list:
@@ -171,11 +172,11 @@ def build(sheet: Sheet, *, formats=FORMATS, override: str | None = None, verify:
     from derive.render.environment import render
 
     solved, warnings = solve(sheet, verify=verify)
-    outputs = {}
+    outputs, pictures = {}, {}
     for fmt in formats:
         ctx = context(sheet, solved, fmt, override, edition)
         text = render(f"sheet.{fmt}.j2", fmt, override, **ctx)
         outputs[fmt] = text.rstrip() + "\n"
         if fmt == "md":  # the SVG pictures the Markdown shows, written beside it
-            outputs["svg"] = ctx["pictures"]
-    return Built(sheet, outputs, warnings)
+            pictures = ctx["pictures"]
+    return Built(sheet, outputs, warnings, pictures)

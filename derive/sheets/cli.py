@@ -110,16 +110,16 @@ def write_sheet(sheet, out: Path, formats=("md", "tex"), templates: str | None =
 
     def fresh():
         built = build(sheet, formats=("md", "tex"), override=templates, edition=edition)
-        return built.outputs, built.warnings
+        return built.outputs, built.warnings, built.pictures
 
     request = sheet_request(sheet, templates)
-    outputs, warnings = cache.cached("sheet", request and {**request, "edition": edition}, fresh)
+    outputs, warnings, pictures = cache.cached("sheet", request and {**request, "edition": edition}, fresh)
     for w in warnings:
         if warn:
             warn(w)
     written = []
     if "md" in formats:  # the pictures first, so the Markdown never shows a missing one
-        for name, svg in outputs.get("svg", {}).items():
+        for name, svg in pictures.items():
             write_atomic(Path(out) / name, svg)
             written.append(Path(out) / name)
     for fmt in ("md", "tex"):

@@ -149,8 +149,12 @@ class Evaluator:
         return self.named(key, node)
 
     def read_Op(self, node):
+        if node.op == "juxt" and isinstance(node.a, t.Op) and node.a.op == "juxt" and _is_layer_function(node.a.b):
+            return self(t.Op("juxt", node.a.a, t.Op("juxt", node.a.b, node.b)))  # W_2 f_1(S_1): f_1 takes S_1
         if node.op == "juxt" and isinstance(node.a, t.Prime):  # f_1'(S_1): layer 1's f′ at its S_1
             return self.layer_prime(node.a, node.b)
+        if node.op == "juxt" and _layer_f(node.a) is not None:  # f_1(S_1): layer 1's activation, its Z_1
+            return self.layer_f(_layer_f(node.a), node.b)
         return _op(node.op, self(node.a), self(node.b))
 
     def layer_prime(self, prime, arg):
@@ -165,6 +169,15 @@ class Evaluator:
         if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre:
             raise InvalidAnswer(f"f_{k}′ is read at layer {k}'s pre-activation: f_{k}′({_pretty(pre, self.ref.net.batch)})")
         return self.leaf(self.p.fprime[k])
+
+    def layer_f(self, k: int, arg):
+        pre, out = self.ref.names.pre.get(k), self.ref.names.out.get(k)
+        if pre is None or pre == out:
+            raise InvalidAnswer(f"layer {k} has no activation f_{k} here")
+        if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre.lower():
+            raise InvalidAnswer(f"f_{k} is read at layer {k}'s pre-activation: f_{k}({_pretty(pre.lower(), self.ref.net.batch)})")
+        self(arg)  # S_k itself must be a name the claim may use
+        return self.leaf(self.p.values[out.lower()])  # f_k(S_k) is Z_k, computed by the network
 
     def read_Neg(self, node):
         return -self(node.a)
@@ -268,6 +281,18 @@ class Evaluator:
         raise InvalidAnswer("a comparison on its own is not an answer; write 1[s_1 > 0] for an indicator")
 
 
+def _is_layer_function(node) -> bool:
+    return _layer_f(node) is not None or isinstance(node, t.Prime)
+
+
+def _layer_f(node) -> int | None:
+    """k of `f_k`, a layer's activation written by its layer number; None for anything else."""
+    if isinstance(node, t.Sub) and isinstance(node.base, t.Word) and node.base.text == "f" and len(node.index) == 1 \
+            and isinstance(node.index[0], t.Num) and node.index[0].text.isdigit():
+        return int(node.index[0].text)
+    return None
+
+
 @dataclass(frozen=True)
 class _Const(t.Node):
     value: object
@@ -296,6 +321,10 @@ def left_to_right(node):
         factors, ops = [], []
         _flatten(node, factors, ops)
         factors = [left_to_right(f) for f in factors]
+        for i in reversed(range(len(ops))):  # f_1'(S_1), f_1(S_1): a function keeps its argument
+            if ops[i] == "juxt" and _is_layer_function(factors[i]):
+                factors[i:i + 2] = [t.Op("juxt", factors[i], factors[i + 1])]
+                del ops[i]
         out = factors[0]
         for op, f in zip(ops, factors[1:]):
             out = t.Op(op, out, f)

@@ -191,7 +191,19 @@ def _aliases(net, names) -> dict:
         spelled = _spelled(written.latex)
         if spelled is not None and spelled != key.lower():
             out[spelled] = key.lower()
+    top = names.out[net.depth]
+    family = next((v for k, v, layer in getattr(net, "names", ()) if layer is not None and k[0] in "zZ"), None)
+    if family is not None and top != names.pre[net.depth]:  # Z = "Z_k": the output layer's Z_3 is Y_out
+        spelled = _spelled(written_name(family, net.depth).latex)
+        if spelled is not None and spelled not in out and spelled not in {k.lower() for k in names.written}:
+            out[spelled] = top.lower()
     return out
+
+
+def written_name(value: str, layer: int):
+    from derive.model.notation import written
+
+    return written(value, layer)
 
 
 def _spelled(latex: str) -> str | None:

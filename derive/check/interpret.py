@@ -369,6 +369,12 @@ class Interpreter:
                     return var.shape[list(e.indices).index(k)]
         raise InvalidAnswer(f"the sum over {k} needs its range, e.g. \\sum_{{{k}=1}}^{{K}}")
 
+    def read_Matrix(self, node):
+        raise InvalidAnswer("a matrix of entries is read as the whole right-hand side, not inside an expression")
+
+    def read_Dots(self, node):
+        raise InvalidAnswer("an ellipsis (…) is read only inside a matrix")
+
     def read_Equation(self, node):
         raise AssertionError("equations are unpacked before reading")
 

@@ -118,6 +118,20 @@ class BigSum(Node):
 
 
 @dataclass(frozen=True)
+class Dots(Node):
+    """An ellipsis in a matrix: `dots` along a row (⋯, …), `vdots` down a column (⋮), `ddots` (⋱)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """A bmatrix as written: rows of cells, each a Node, a Dots or None (an empty cell)."""
+
+    rows: tuple
+
+
+@dataclass(frozen=True)
 class Equation(Node):
     sides: tuple
 
@@ -286,6 +300,22 @@ class _ToTree(Transformer):
     def row(self, expr, *rest):
         cond = next((r for r in rest if isinstance(r, Cond)), None)
         return expr, cond
+
+    def matrix(self, _tok, rows, _end):
+        return Matrix(tuple(rows))
+
+    def mrows(self, *rows):
+        return [r for r in rows if not isinstance(r, Token)]
+
+    def mrow(self, *cells):
+        return tuple(cells)
+
+    def mcell(self, *item):
+        if not item:
+            return None
+        if isinstance(item[0], Token):
+            return Dots(str(item[0]).lstrip("\\"))
+        return item[0]
 
     def equation(self, *sides):
         return Equation(tuple(s for s in sides if not isinstance(s, Token)))

@@ -27,10 +27,12 @@ UNICODE = {
     "²": "^2", "³": "^3", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\one", "𝟏": r"\one",
     "ω": r"\omega ", "ρ": r"\rho ", "τ": r"\tau ", "Λ": r"\Lambda ", "∗": "*",
     "Φ": r"\Phi ", "ζ": r"\zeta ",  # GELU's Φ(x), Mish's ζ = softplus(x), named in their derivatives
+    "…": r"\dots ", "⋯": r"\cdots ", "⋮": r"\vdots ", "⋱": r"\ddots ",
 }
 
 # Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
-KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer"])
+KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
+                            "dots", "cdots", "ldots", "vdots", "ddots", "matrix", "endmatrix"])
 
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _SPACING = re.compile(r"(?<!\\)\\(?=\s)|\\[,;:!]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|~")
@@ -46,6 +48,10 @@ _FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|mathit|mathcal|mathrm)(?![A-Z
 _LAYER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
 # δ^{(2)}, Δ^{(2)}: a layer's error signal, written as δ_2 (the single-letter rule above cannot see it)
 _GREEK_LAYER = re.compile(r"\\(delta|Delta)\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
+MATRICES = ("bmatrix", "pmatrix", "matrix")  # brackets or none; vmatrix is a determinant, not read
+_MATRIX = re.compile(r"\\(begin|end)\s*\{\s*(?:bmatrix|pmatrix|matrix)\s*\}")
+_MATRIX_BODY = re.compile(r"\\begin\s*\{\s*[bp]?matrix\s*\}.*?\\end\s*\{\s*[bp]?matrix\s*\}", re.DOTALL)
+_DOTS = re.compile(r"\\[clv]?dots(?![A-Za-z])|\\ddots(?![A-Za-z])|\.\.\.|…")
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
 _NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z])"
@@ -127,9 +133,18 @@ def screen(answer: str) -> str:
     for name in _COMMAND.findall(text):
         if name not in KNOWN_COMMANDS:
             raise InvalidAnswer(f"unknown LaTeX command \\{name}")
+    opened: list = []
     for m in _ENV.finditer(text):
-        if m.group(1).strip() != "cases":
-            raise InvalidAnswer(f"unsupported environment {{{m.group(1)}}}; only cases is read")
+        name = m.group(1).strip()
+        if name not in ("cases", *MATRICES):
+            raise InvalidAnswer(f"unsupported environment {{{m.group(1)}}}; only cases and "
+                                f"{', '.join(MATRICES)} are read")
+        if m.group(0).lstrip("\\").startswith("begin"):
+            opened.append(name)
+        elif not opened or opened.pop() != name:
+            raise InvalidAnswer(f"\\end{{{name}}} closes no \\begin{{{name}}}")
+    if _DOTS.search(_MATRIX_BODY.sub(" ", text)):
+        raise InvalidAnswer("an ellipsis (…) is read only inside a matrix, where its entries follow a pattern")
     for m in re.finditer(r"\d+", text):
         if len(m.group()) > MAX_DIGITS:
             raise InvalidAnswer(f"a number with {len(m.group())} digits is too long")
@@ -151,6 +166,9 @@ def screen(answer: str) -> str:
     text = _FONT.sub("", text)
     text = _GREEK_LAYER.sub(lambda m: rf"\{m.group(1)}_{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
     text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
+    text = _MATRIX.sub(lambda m: r" \endmatrix " if m.group(1) == "end" else r" \matrix ", text)
+    text = re.sub(r"\\\\\s*(?=\\endmatrix)", " ", text)  # a row separator after the last row
+    text = re.sub(r"\\(?:[cl]?dots)(?![A-Za-z])|\.\.\.", r" \\dots ", text)  # ⋯, …: along the row
     text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
     text = re.sub(r"\by_hat\b", "yhat", text)
     # δ_ij, W_li typed without braces mean δ_{ij}, W_{li}: two index letters, not δ_i·j

@@ -22,11 +22,15 @@ FUNCS = {
     "sigma": _sigmoid, "sigmoid": _sigmoid, "sqrt": sp.sqrt, "sech": sp.sech, "abs": sp.Abs,
     "sgn": sp.sign, "sign": sp.sign, "relu": lambda a: sp.Max(0, a),
     "Heaviside": lambda a: sp.Heaviside(a, 0), "erf": sp.erf,
+    # GELU's Φ and φ (the standard normal CDF and density) and softplus, Mish's ζ, as their conventions define them
+    "Phi": lambda a: (1 + sp.erf(a / sp.sqrt(2))) / 2, "phi": lambda a: sp.exp(-a**2 / 2) / sp.sqrt(2 * sp.pi),
+    "softplus": lambda a: sp.log(1 + sp.exp(a)), "zeta": lambda a: sp.log(1 + sp.exp(a)),
 }
+NAMED = ("Phi", "phi", "zeta")  # also names of quantities: read as these functions only where they are them
 DERIVATIVES = {  # f′, read as σ'(x), tanh'(x)
     "sigma": lambda a: _sigmoid(a) * (1 - _sigmoid(a)), "sigmoid": lambda a: _sigmoid(a) * (1 - _sigmoid(a)),
     "tanh": lambda a: 1 - sp.tanh(a) ** 2, "exp": sp.exp, "relu": lambda a: sp.Heaviside(a, 0),
-    "log": lambda a: 1 / a, "ln": lambda a: 1 / a,
+    "log": lambda a: 1 / a, "ln": lambda a: 1 / a, "softplus": _sigmoid, "zeta": _sigmoid, "Phi": FUNCS["phi"],
 }
 KINKED = ("abs", "sgn", "sign", "relu", "Heaviside", "sqrt", "log", "ln")  # a kink or branch point at 0
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from derive.check import parse as t
-from derive.check.functions import KINKED, numpy_function
+from derive.check.functions import KINKED, NAMED, numpy_function
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, resolve, written_size
@@ -141,7 +141,15 @@ class Evaluator:
             size = node.index[0]  # I_3 sized as written; I_K by its neighbours (K is not a width here)
             return make("identity", (written_size(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
         key = name_key(node)
-        if key is None or not (key in self.p.values or key in self.ref.aliases):
+        known = key is not None and (key in self.p.values or key in self.ref.aliases)
+        base = node.base.text if isinstance(node.base, t.Word) else ""
+        if not known and len(base) > 1 and all(c.lower() in self.p.values or c.lower() in self.ref.aliases
+                                                for c in base[:-1]):  # hW_2: h times W_2
+            out = self.read_Sub(t.Sub(t.Word(base[-1]), node.index))
+            for c in reversed(base[:-1]):
+                out = _op("juxt", self.named(c.lower(), t.Word(c)), out)
+            return out
+        if not known:
             idx = node.index[0] if len(node.index) == 1 else None
             if isinstance(idx, t.Word) and set(idx.text) <= set("ijklmn"):
                 raise InvalidAnswer("index notation (entries such as W_ij) is not read for a network; "
@@ -202,7 +210,11 @@ class Evaluator:
 
     def read_Func(self, node):
         name = node.name
+        if name in NAMED and (name.lower() in self.ref.aliases or name.lower() in self.p.values):
+            raise InvalidAnswer(f"{_pretty(name.lower())} is a quantity of this network, not a function")
         args = [self(a) for a in node.args]
+        if name in ("tr", "norm", "softmax") and len(args) == 1 and not isinstance(args[0], Unsized):
+            return self._whole(name, args[0])
         if name == "diag":
             (v,) = args
             if 1 not in v.shape:
@@ -230,6 +242,19 @@ class Evaluator:
         if node.power is not None:
             out = self.read_Power(t.Power(_Const(out), node.power))
         return out
+
+    def _whole(self, name: str, a):
+        """tr(A), ‖A‖ (Frobenius) and softmax(a) (of each column; of each row when read in rows)."""
+        if name == "tr":
+            if a.shape[0] != a.shape[1]:
+                raise Mismatch(f"the trace of a {_shape(a)} matrix: it needs a square one")
+            return np.array([[np.trace(a)]])
+        if name == "norm":
+            return np.array([[np.sqrt(np.sum(a * a))]])
+        axis = 1 if self.rows else 0
+        with np.errstate(all="ignore"):
+            e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+            return e / np.sum(e, axis=axis, keepdims=True)
 
     def read__Const(self, node):
         return node.value

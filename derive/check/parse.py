@@ -182,6 +182,9 @@ class _ToTree(Transformer):
     def juxt(self, a, b):
         return Op("juxt", a, b)
 
+    def juxt_sum(self, a, tok, limits, body):
+        return Op("juxt", a, self.bigsum(tok, limits, body))
+
     def bigsum(self, _tok, limits, body):
         index, lower, upper, exclude = limits
         return BigSum(index, lower, upper, body, exclude)
@@ -284,6 +287,9 @@ class _ToTree(Transformer):
             else:
                 args = (part,)
         return Func(name, args, power, primes)
+
+    def bare_func(self, tok):
+        return Word(str(tok).lstrip("\\"))
 
     def args(self, *a):
         return list(a)

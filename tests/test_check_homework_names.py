@@ -62,3 +62,45 @@ def test_the_output_layer_answers_to_the_sheets_family_name():
     assert verdict(r"\frac{\partial L}{\partial Z_3} = Z_3 + Y_{gt}").verdict == "incorrect"
     assert verdict(r"Z_3 = f_3(S_3)").verdict == "correct"
     assert verdict(r"Z_3 = f_2(S_2)").verdict == "incorrect"  # f_2(S_2) is Z_2, not Y_out
+
+
+@pytest.mark.parametrize("answer,expected", [
+    (r"\frac{\partial L}{\partial Y_3} = Y_3 - Y_{gt}", "correct"),  # the sheet lists Y_3 after Y_out
+    (r"\frac{\partial L}{\partial Y_3} = Y_{gt} - Y_3", "incorrect"),
+    (r"Y_3 = f_3(S_3)", "correct"),
+    (r"Y_3 = f_2(S_2)", "incorrect"),
+])
+def test_a_further_spelling_on_the_sheet_is_read(answer, expected):
+    assert verdict(answer).verdict == expected
+
+
+def test_only_the_first_spelling_is_printed():
+    from derive.sheets.names import notation_rows
+
+    sheet = load(resolve("uva2018_pen_paper"))
+    rows = notation_rows(sheet, "md", lambda fmt, what: what)
+    written = [str(r["written"]) for r in rows]
+    assert r"Y_{\mathrm{out}}" in written and not any("Y_3" in w or "Y_{3}" in w for w in written)
+
+
+def test_a_names_list_must_hold_names(tmp_path):
+    from derive.sheets.loader import SheetError
+
+    sheet = tmp_path / "s.toml"
+    sheet.write_text('title = "t"\n[names]\nYhat = ["Y_{out}", 3]\n[[questions]]\ntitle = "q"\n'
+                     '[[questions.parts]]\nnetwork = "affine>relu>affine>identity>mse"\n', encoding="utf-8")
+    with pytest.raises(SheetError, match="list of them"):
+        load(str(sheet))
+
+
+@pytest.mark.parametrize("answer,expected", [
+    (r"\frac{\partial L}{\partial W_3} = [\frac{\partial L}{\partial Y_3} \odot \frac{\partial Y_3}{\partial S_3}] Z_2^T",
+     "correct"),  # an entrywise layer's Jacobian as a factor of ⊙ is f′(S)
+    (r"\frac{\partial L}{\partial W_3} = [\frac{\partial L}{\partial Y_3} \odot \frac{\partial Y_3}{\partial S_3}] Z_2",
+     "incorrect"),
+    (r"\frac{\partial L}{\partial W_3} = [\frac{\partial L}{\partial Y_3} \odot \frac{\partial Z_2}{\partial S_2}] Z_2^T",
+     "incorrect"),  # layer 2's f′ where layer 3's is meant
+])
+def test_a_layers_jacobian_in_a_hadamard_product(answer, expected):
+    v = verdict(answer)
+    assert v.verdict == expected, v.feedback

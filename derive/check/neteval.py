@@ -159,6 +159,10 @@ class Evaluator:
     def read_Op(self, node):
         if node.op == "juxt" and isinstance(node.a, t.Op) and node.a.op == "juxt" and _is_layer_function(node.a.b):
             return self(t.Op("juxt", node.a.a, t.Op("juxt", node.a.b, node.b)))  # W_2 f_1(S_1): f_1 takes S_1
+        if node.op == "odot" and any(self._layer_jacobian(n) for n in (node.a, node.b)):
+            a, b = (self.leaf(self.p.fprime[self._layer_jacobian(n)]) if self._layer_jacobian(n) else self(n)
+                    for n in (node.a, node.b))  # ∂L/∂Z ⊙ ∂Z/∂S: an entrywise layer's Jacobian is f′(S) there
+            return _op("odot", a, b)
         if node.op == "juxt" and isinstance(node.a, t.Prime):  # f_1'(S_1): layer 1's f′ at its S_1
             return self.layer_prime(node.a, node.b)
         if node.op == "juxt" and _layer_f(node.a) is not None:  # f_1(S_1): layer 1's activation, its Z_1
@@ -177,6 +181,14 @@ class Evaluator:
         if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre:
             raise InvalidAnswer(f"f_{k}′ is read at layer {k}'s pre-activation: f_{k}′({_pretty(pre, self.ref.net.batch)})")
         return self.leaf(self.p.fprime[k])
+
+    def _layer_jacobian(self, node) -> int | None:
+        """k where `node` is ∂z_k/∂s_k of a layer with an entrywise activation, else None."""
+        if not _is_partial(node):
+            return None
+        top, bottom = (self.ref.aliases.get(name_key(n), name_key(n)) for n in (node.num.a, node.den.a))
+        names = self.ref.names
+        return next((k for k in self.p.fprime if top == names.out[k].lower() and bottom == names.pre[k].lower()), None)
 
     def layer_f(self, k: int, arg):
         pre, out = self.ref.names.pre.get(k), self.ref.names.out.get(k)

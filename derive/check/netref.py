@@ -191,6 +191,10 @@ def _aliases(net, names) -> dict:
         spelled = _spelled(written.latex)
         if spelled is not None and spelled != key.lower():
             out[spelled] = key.lower()
+    for key, value, layer in getattr(net, "also", ()):  # a sheet's further spellings: Y_3 for Y_out
+        spelled = _spelled(written_name(value, layer).latex)
+        if spelled is not None and spelled != key.lower():
+            out.setdefault(spelled, key.lower())
     top, keys = names.out[net.depth].lower(), {k.lower() for k in names.written}
     for letter in "zs":  # Z = "Z_k": the output layer's Z_3 is Y_out (and S_2 too where it has no activation)
         family = next((v for k, v, layer in getattr(net, "names", ()) if layer is not None and k[0].lower() == letter

@@ -99,3 +99,10 @@ def test_cs224n_forward_lines_are_read(answer, expected):
     d = derive.network("affine>sigmoid>affine>softmax_cross_entropy").derive("W1")
     v = check(d, answer)
     assert v.verdict == expected, v.feedback
+
+
+def test_the_positive_part_is_relu():
+    assert parse(r"(W x + b)^+") == parse(r"\operatorname{relu}(W x + b)") == parse(r"(W x + b)^{+}")
+    d = derivation("relu", None)
+    assert check(d, r"\mathbb{1}[(x)^+ > 0]").verdict == "correct"
+    assert check(d, r"(x)^+").verdict == "incorrect"

@@ -218,7 +218,12 @@ class _ToTree(Transformer):
             return "T"
         return _char(a)
 
+    def positive(self):
+        return "+"
+
     def sup(self, base, sup):
+        if sup == "+":
+            return Func("relu", (base,))
         if sup == "T":
             return Transpose(base)
         if isinstance(sup, tuple):  # a layer label (n) with or without ^T

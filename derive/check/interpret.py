@@ -11,14 +11,13 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.check import parse as t
-from derive.check.functions import DERIVATIVES, FUNCS, NAMED
+from derive.check.functions import DERIVATIVES, FUNCS, NAMED, is_named_function, matrix_scalar, sigma_of_input
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, written_size
 from derive.check.vocabulary import (
     COSTS,
     IndexClash,
-    ShapeMismatch,
     Vocabulary,
     _describe,
     _hat_name,
@@ -275,14 +274,14 @@ class Interpreter:
             if self.form == "matrix" or len(node.args) != 2:
                 raise InvalidAnswer("KroneckerDelta takes two indices")
             return sp.KroneckerDelta(*(self.index_value(a) for a in node.args))
-        if name in NAMED and name in self.v.vars and not self._is_function(name):
+        if name in NAMED and name in self.v.vars and not is_named_function(self.v.defn, name):
             raise InvalidAnswer(f"{_pretty(name)} is a quantity here, not a function: write {_pretty(name)} "
                                 "without brackets, or a product with ·")
         args = [self.read(a) for a in node.args]
         if name in ("sigma", "sigmoid") and not node.primes and len(args) == 1:
-            self._sigma_of_input(args[0])
+            sigma_of_input(self.v.defn, args[0])
         if name in ("tr", "norm"):
-            return self._matrix_scalar(name, args)
+            return matrix_scalar(name, args, self.form)
         if name in ("max", "min", "Max", "Min"):
             if len(args) != 2:
                 raise InvalidAnswer(f"{name} takes two arguments")
@@ -310,34 +309,6 @@ class Interpreter:
             else:
                 out = _safe_power(out, exp)
         return out
-
-    def _sigma_of_input(self, arg) -> None:
-        """Where σ names σ(x) (SiLU, softplus, Mish), σ(…) of anything but x may mean σ·(…): refused as ambiguous."""
-        it = next((it for it in self.v.defn.intermediates if it.var.name == "sigma"), None)
-        x = next(iter(it.expr.free_symbols), None) if it is not None else None
-        if x is None or isinstance(arg, sp.MatrixBase) or sp.simplify(arg - x) == 0:
-            return
-        raise InvalidAnswer(f"σ(…) is ambiguous here, where σ stands for σ({x}): write σ({x})·(…) for a product, "
-                            "or σ(…) only of x")
-
-    def _is_function(self, name: str) -> bool:
-        """Whether the quantity `name` of this derivation is FUNCS[name] of the input (GELU's Φ, φ; Mish's ζ)."""
-        for it in self.v.defn.intermediates:
-            if it.var.name == name:
-                x = next(iter(it.expr.free_symbols), None)
-                return x is not None and len(it.expr.free_symbols) == 1 and sp.simplify(it.expr - FUNCS[name](x)) == 0
-        return False
-
-    def _matrix_scalar(self, name: str, args: list):
-        """tr(A) and ‖A‖ (Frobenius): matrix notation, a 1×1 result."""
-        if self.form != "matrix" or len(args) != 1:
-            raise InvalidAnswer(f"{'tr' if name == 'tr' else '‖·‖'} is read in matrix notation, of one matrix")
-        a = args[0]
-        if name == "tr":
-            if a.shape[0] != a.shape[1]:
-                raise ShapeMismatch(f"the trace of a {a.shape[0]}×{a.shape[1]} matrix: it needs a square one")
-            return sp.ImmutableMatrix([[a.trace()]])
-        return sp.ImmutableMatrix([[sp.sqrt(sum(e**2 for e in a))]])
 
     def read_Indicator(self, node):
         c = node.cond

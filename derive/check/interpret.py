@@ -11,7 +11,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.check import parse as t
-from derive.check.functions import DERIVATIVES, FUNCS
+from derive.check.functions import DERIVATIVES, FUNCS, NAMED, is_named_function, matrix_scalar, sigma_of_input
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, written_size
@@ -57,6 +57,7 @@ class Interpreter:
         self.form = form
         self.keep_cases = keep_cases  # for display: cases as written, not folded into δ
         self.free = free  # the free indices as the answer writes them (j in ∂L/∂o_j = …)
+        self.bound: dict = {}  # the indices of the sums being read, by letter (Σ_w binds w)
 
     # -- names ----------------------------------------------------------------------------
     def word(self, text: str, index: tuple | None = None):
@@ -141,6 +142,8 @@ class Interpreter:
             if not value.is_integer or value < 1:
                 raise InvalidAnswer(f"index {node.text} is not a positive whole number")
             return value
+        if isinstance(node, t.Word) and node.text in self.bound:
+            return self.bound[node.text]
         if isinstance(node, t.Word) and node.text in IDX:
             return IDX[node.text]
         if isinstance(node, t.Word) and node.text in self.v.vars and self.v.vars[node.text].domain == "class":
@@ -271,7 +274,14 @@ class Interpreter:
             if self.form == "matrix" or len(node.args) != 2:
                 raise InvalidAnswer("KroneckerDelta takes two indices")
             return sp.KroneckerDelta(*(self.index_value(a) for a in node.args))
+        if name in NAMED and name in self.v.vars and not is_named_function(self.v.defn, name):
+            raise InvalidAnswer(f"{_pretty(name)} is a quantity here, not a function: write {_pretty(name)} "
+                                "without brackets, or a product with ·")
         args = [self.read(a) for a in node.args]
+        if name in ("sigma", "sigmoid") and not node.primes and len(args) == 1:
+            sigma_of_input(self.v.defn, args[0])
+        if name in ("tr", "norm"):
+            return matrix_scalar(name, args, self.form)
         if name in ("max", "min", "Max", "Min"):
             if len(args) != 2:
                 raise InvalidAnswer(f"{name} takes two arguments")
@@ -341,15 +351,17 @@ class Interpreter:
     def read_BigSum(self, node):
         if self.form == "matrix":
             raise InvalidAnswer("Σ is read in index notation")
-        if node.index is None or node.index not in IDX:
-            raise InvalidAnswer("write the summation index, e.g. \\sum_k")
-        k = IDX[node.index]
+        k = self._sum_index(node.index)
         if k in self.free:
             other = next(c for c in "klmnpq" if IDX[c] not in self.free and c != node.index)
             raise IndexClash(f"the sum runs over {k}, which is also the free index of the answer "
                              f"(the entry {k} of the gradient): inside the sum {k} cannot mean both; "
                              f"give the sum its own index, e.g. Σ_{other}")
-        body = self.read(node.body)
+        outer, self.bound = self.bound, {**self.bound, node.index: k}
+        try:
+            body = self.read(node.body)
+        finally:
+            self.bound = outer
         lower = self.read(node.lower) if node.lower is not None else sp.Integer(1)
         upper = self.read(node.upper) if node.upper is not None else self._range_of(k, body)
         if lower != 1 or upper not in self.v.dims.values():
@@ -360,6 +372,16 @@ class Interpreter:
             body = body * (1 - sp.KroneckerDelta(k, self.index_value(node.exclude.b)))
         return sp.Sum(body, (k, 1, upper))
 
+    def _sum_index(self, letter: str | None):
+        """The symbol a sum runs over: i, j, k, … or another lower-case letter that names nothing here (Σ_w)."""
+        if letter in IDX:
+            return IDX[letter]
+        v = self.v
+        if letter is None or not (len(letter) == 1 and letter.islower()) or letter in v.vars or letter in v.dims \
+                or letter == "e":
+            raise InvalidAnswer("write the summation index, e.g. \\sum_k")
+        return sp.Symbol(letter, integer=True, positive=True)
+
     def _range_of(self, k, body):
         for e in sp.preorder_traversal(body):
             if isinstance(e, sp.Indexed) and k in e.indices:
@@ -368,6 +390,12 @@ class Interpreter:
                 if var is not None:
                     return var.shape[list(e.indices).index(k)]
         raise InvalidAnswer(f"the sum over {k} needs its range, e.g. \\sum_{{{k}=1}}^{{K}}")
+
+    def read_Matrix(self, node):
+        raise InvalidAnswer("a matrix of entries is read as the whole right-hand side, not inside an expression")
+
+    def read_Dots(self, node):
+        raise InvalidAnswer("an ellipsis (…) is read only inside a matrix")
 
     def read_Equation(self, node):
         raise AssertionError("equations are unpacked before reading")

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from derive.check import parse as t
-from derive.check.functions import KINKED, numpy_function
+from derive.check.functions import KINKED, NAMED, numpy_function
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, resolve, written_size
@@ -141,7 +141,15 @@ class Evaluator:
             size = node.index[0]  # I_3 sized as written; I_K by its neighbours (K is not a width here)
             return make("identity", (written_size(size.text),) * 2) if isinstance(size, t.Num) else Unsized("identity")
         key = name_key(node)
-        if key is None or not (key in self.p.values or key in self.ref.aliases):
+        known = key is not None and (key in self.p.values or key in self.ref.aliases)
+        base = node.base.text if isinstance(node.base, t.Word) else ""
+        if not known and len(base) > 1 and all(c.lower() in self.p.values or c.lower() in self.ref.aliases
+                                                for c in base[:-1]):  # hW_2: h times W_2
+            out = self.read_Sub(t.Sub(t.Word(base[-1]), node.index))
+            for c in reversed(base[:-1]):
+                out = _op("juxt", self.named(c.lower(), t.Word(c)), out)
+            return out
+        if not known:
             idx = node.index[0] if len(node.index) == 1 else None
             if isinstance(idx, t.Word) and set(idx.text) <= set("ijklmn"):
                 raise InvalidAnswer("index notation (entries such as W_ij) is not read for a network; "
@@ -149,8 +157,16 @@ class Evaluator:
         return self.named(key, node)
 
     def read_Op(self, node):
+        if node.op == "juxt" and isinstance(node.a, t.Op) and node.a.op == "juxt" and _is_layer_function(node.a.b):
+            return self(t.Op("juxt", node.a.a, t.Op("juxt", node.a.b, node.b)))  # W_2 f_1(S_1): f_1 takes S_1
+        if node.op == "odot" and any(self._layer_jacobian(n) for n in (node.a, node.b)):
+            a, b = (self.leaf(self.p.fprime[self._layer_jacobian(n)]) if self._layer_jacobian(n) else self(n)
+                    for n in (node.a, node.b))  # ∂L/∂Z ⊙ ∂Z/∂S: an entrywise layer's Jacobian is f′(S) there
+            return _op("odot", a, b)
         if node.op == "juxt" and isinstance(node.a, t.Prime):  # f_1'(S_1): layer 1's f′ at its S_1
             return self.layer_prime(node.a, node.b)
+        if node.op == "juxt" and _layer_f(node.a) is not None:  # f_1(S_1): layer 1's activation, its Z_1
+            return self.layer_f(_layer_f(node.a), node.b)
         return _op(node.op, self(node.a), self(node.b))
 
     def layer_prime(self, prime, arg):
@@ -165,6 +181,23 @@ class Evaluator:
         if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre:
             raise InvalidAnswer(f"f_{k}′ is read at layer {k}'s pre-activation: f_{k}′({_pretty(pre, self.ref.net.batch)})")
         return self.leaf(self.p.fprime[k])
+
+    def _layer_jacobian(self, node) -> int | None:
+        """k where `node` is ∂z_k/∂s_k of a layer with an entrywise activation, else None."""
+        if not _is_partial(node):
+            return None
+        top, bottom = (self.ref.aliases.get(name_key(n), name_key(n)) for n in (node.num.a, node.den.a))
+        names = self.ref.names
+        return next((k for k in self.p.fprime if top == names.out[k].lower() and bottom == names.pre[k].lower()), None)
+
+    def layer_f(self, k: int, arg):
+        pre, out = self.ref.names.pre.get(k), self.ref.names.out.get(k)
+        if pre is None or pre == out:
+            raise InvalidAnswer(f"layer {k} has no activation f_{k} here")
+        if self.ref.aliases.get(name_key(arg), name_key(arg)) != pre.lower():
+            raise InvalidAnswer(f"f_{k} is read at layer {k}'s pre-activation: f_{k}({_pretty(pre.lower(), self.ref.net.batch)})")
+        self(arg)  # S_k itself must be a name the claim may use
+        return self.leaf(self.p.values[out.lower()])  # f_k(S_k) is Z_k, computed by the network
 
     def read_Neg(self, node):
         return -self(node.a)
@@ -189,7 +222,11 @@ class Evaluator:
 
     def read_Func(self, node):
         name = node.name
+        if name in NAMED and (name.lower() in self.ref.aliases or name.lower() in self.p.values):
+            raise InvalidAnswer(f"{_pretty(name.lower())} is a quantity of this network, not a function")
         args = [self(a) for a in node.args]
+        if name in ("tr", "norm", "softmax") and len(args) == 1 and not isinstance(args[0], Unsized):
+            return self._whole(name, args[0])
         if name == "diag":
             (v,) = args
             if 1 not in v.shape:
@@ -217,6 +254,19 @@ class Evaluator:
         if node.power is not None:
             out = self.read_Power(t.Power(_Const(out), node.power))
         return out
+
+    def _whole(self, name: str, a):
+        """tr(A), ‖A‖ (Frobenius) and softmax(a) (of each column; of each row when read in rows)."""
+        if name == "tr":
+            if a.shape[0] != a.shape[1]:
+                raise Mismatch(f"the trace of a {_shape(a)} matrix: it needs a square one")
+            return np.array([[np.trace(a)]])
+        if name == "norm":
+            return np.array([[np.sqrt(np.sum(a * a))]])
+        axis = 1 if self.rows else 0
+        with np.errstate(all="ignore"):
+            e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+            return e / np.sum(e, axis=axis, keepdims=True)
 
     def read__Const(self, node):
         return node.value
@@ -268,6 +318,18 @@ class Evaluator:
         raise InvalidAnswer("a comparison on its own is not an answer; write 1[s_1 > 0] for an indicator")
 
 
+def _is_layer_function(node) -> bool:
+    return _layer_f(node) is not None or isinstance(node, t.Prime)
+
+
+def _layer_f(node) -> int | None:
+    """k of `f_k`, a layer's activation written by its layer number; None for anything else."""
+    if isinstance(node, t.Sub) and isinstance(node.base, t.Word) and node.base.text == "f" and len(node.index) == 1 \
+            and isinstance(node.index[0], t.Num) and node.index[0].text.isdigit():
+        return int(node.index[0].text)
+    return None
+
+
 @dataclass(frozen=True)
 class _Const(t.Node):
     value: object
@@ -296,6 +358,10 @@ def left_to_right(node):
         factors, ops = [], []
         _flatten(node, factors, ops)
         factors = [left_to_right(f) for f in factors]
+        for i in reversed(range(len(ops))):  # f_1'(S_1), f_1(S_1): a function keeps its argument
+            if ops[i] == "juxt" and _is_layer_function(factors[i]):
+                factors[i:i + 2] = [t.Op("juxt", factors[i], factors[i + 1])]
+                del ops[i]
         out = factors[0]
         for op, f in zip(ops, factors[1:]):
             out = t.Op(op, out, f)

@@ -191,7 +191,25 @@ def _aliases(net, names) -> dict:
         spelled = _spelled(written.latex)
         if spelled is not None and spelled != key.lower():
             out[spelled] = key.lower()
+    for key, value, layer in getattr(net, "also", ()):  # a sheet's further spellings: Y_3 for Y_out
+        spelled = _spelled(written_name(value, layer).latex)
+        if spelled is not None and spelled != key.lower():
+            out.setdefault(spelled, key.lower())
+    top, keys = names.out[net.depth].lower(), {k.lower() for k in names.written}
+    for letter in "zs":  # Z = "Z_k": the output layer's Z_3 is Y_out (and S_2 too where it has no activation)
+        family = next((v for k, v, layer in getattr(net, "names", ()) if layer is not None and k[0].lower() == letter
+                       and not k.lower().startswith("delta")), None)
+        spelled = _spelled(written_name(family, net.depth).latex) if family else None
+        if spelled is not None and spelled not in out and spelled not in keys and \
+                (letter == "z" or names.pre[net.depth].lower() == top):
+            out[spelled] = top
     return out
+
+
+def written_name(value: str, layer: int):
+    from derive.model.notation import written
+
+    return written(value, layer)
 
 
 def _spelled(latex: str) -> str | None:

@@ -118,6 +118,20 @@ class BigSum(Node):
 
 
 @dataclass(frozen=True)
+class Dots(Node):
+    """An ellipsis in a matrix: `dots` along a row (⋯, …), `vdots` down a column (⋮), `ddots` (⋱)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """A bmatrix as written: rows of cells, each a Node, a Dots or None (an empty cell)."""
+
+    rows: tuple
+
+
+@dataclass(frozen=True)
 class Equation(Node):
     sides: tuple
 
@@ -168,6 +182,9 @@ class _ToTree(Transformer):
     def juxt(self, a, b):
         return Op("juxt", a, b)
 
+    def juxt_sum(self, a, tok, limits, body):
+        return Op("juxt", a, self.bigsum(tok, limits, body))
+
     def bigsum(self, _tok, limits, body):
         index, lower, upper, exclude = limits
         return BigSum(index, lower, upper, body, exclude)
@@ -201,7 +218,12 @@ class _ToTree(Transformer):
             return "T"
         return _char(a)
 
+    def positive(self):
+        return "+"
+
     def sup(self, base, sup):
+        if sup == "+":
+            return Func("relu", (base,))
         if sup == "T":
             return Transpose(base)
         if isinstance(sup, tuple):  # a layer label (n) with or without ^T
@@ -271,6 +293,9 @@ class _ToTree(Transformer):
                 args = (part,)
         return Func(name, args, power, primes)
 
+    def bare_func(self, tok):
+        return Word(str(tok).lstrip("\\"))
+
     def args(self, *a):
         return list(a)
 
@@ -286,6 +311,22 @@ class _ToTree(Transformer):
     def row(self, expr, *rest):
         cond = next((r for r in rest if isinstance(r, Cond)), None)
         return expr, cond
+
+    def matrix(self, _tok, rows, _end):
+        return Matrix(tuple(rows))
+
+    def mrows(self, *rows):
+        return [r for r in rows if not isinstance(r, Token)]
+
+    def mrow(self, *cells):
+        return tuple(cells)
+
+    def mcell(self, *item):
+        if not item:
+            return None
+        if isinstance(item[0], Token):
+            return Dots(str(item[0]).lstrip("\\"))
+        return item[0]
 
     def equation(self, *sides):
         return Equation(tuple(s for s in sides if not isinstance(s, Token)))

@@ -27,10 +27,13 @@ UNICODE = {
     "²": "^2", "³": "^3", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": r"\one", "𝟏": r"\one",
     "ω": r"\omega ", "ρ": r"\rho ", "τ": r"\tau ", "Λ": r"\Lambda ", "∗": "*",
     "Φ": r"\Phi ", "ζ": r"\zeta ",  # GELU's Φ(x), Mish's ζ = softplus(x), named in their derivatives
+    "‖": r"\| ", "…": r"\dots ", "⋯": r"\cdots ", "⋮": r"\vdots ", "⋱": r"\ddots ",
 }
 
 # Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
-KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer"])
+KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
+                            "dots", "cdots", "ldots", "vdots", "ddots", "matrix", "endmatrix",
+                            "Vert", "lVert", "rVert", "norm"])
 
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _SPACING = re.compile(r"(?<!\\)\\(?=\s)|\\[,;:!]|\\q?quad(?![A-Za-z])|\\displaystyle(?![A-Za-z])|~")
@@ -38,12 +41,25 @@ _SIZING = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*(\.|\\\{|\\\
 _IDENTITY = re.compile(r"\\(?:mathbb|mathds|mathbbm)\s*\{\s*I\s*\}")
 _HADAMARD_POWER = re.compile(r"\^\s*\{\s*\\(?:odot|circ)\s*(\d+|\{\s*\d+\s*\})\s*\}")
 _ONE = re.compile(r"\\(?:mathbb|mathbf|mathds|mathbbm)\s*\{\s*1\s*\}")
-_NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|softmax|sigmoid|relu|ReLU|sgn|tr)\s*\}")
+_NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|softmax|sigmoid|relu|ReLU|sgn|tr|Tr|erf|"
+                         r"softplus)\s*\}")
+_TEXT_HAT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{\s*(\\hat\s*\{\s*[A-Za-z]\s*\})\s*\}")  # \text{x̂}
+# ‖a‖, ||a||, \lVert a \rVert with _F or _2: the norm; a sized \left\| is a bar too
+_NORM = re.compile(r"(?:\\\||\|\|)(.+?)(?:\\\||\|\|)(?:\s*_\s*(?:\{\s*[F2]\s*\}|[F2]))?")
+# the loss written as a function of its arguments: CE(y, ŷ), ℓ_MSE(ŷ, y), L(ŷ, y) are the cost
+_COST_CALL = re.compile(r"(?<![A-Za-z\\])(?:CE|BCE|NLL|MSE|CCE)\s*\([^()]*\)|(\\ell(?![A-Za-z])(?:\s*_\s*(?:\{[A-Za-z]+\}|[A-Za-z]))?"
+                        r"|(?<![A-Za-z\\])[LJCE](?:\s*_\s*(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?)\s*\([^()]*,[^()]*\)")
+# Y_{\mathrm{out}}, \ell_{\text{MSE}}: a word in a subscript is a label, read as its letters (then allow-listed)
+_SUB_TEXT = re.compile(r"_\s*(\{\s*)?\\(?:text|textrm|mathrm|operatorname)\s*\{\s*([A-Za-z]{1,12})\s*\}(?(1)\s*\})")
 _TEXT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{([^{}]*)\}")
 _FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|mathit|mathcal|mathrm)(?![A-Za-z])")
 _LAYER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
 # δ^{(2)}, Δ^{(2)}: a layer's error signal, written as δ_2 (the single-letter rule above cannot see it)
 _GREEK_LAYER = re.compile(r"\\(delta|Delta)\s*\^\s*\{\s*\(\s*(\d{1,2})\s*\)\s*(\\top|\\intercal|T)?\s*\}")
+MATRICES = ("bmatrix", "pmatrix", "matrix")  # brackets or none; vmatrix is a determinant, not read
+_MATRIX = re.compile(r"\\(begin|end)\s*\{\s*(?:bmatrix|pmatrix|matrix)\s*\}")
+_MATRIX_BODY = re.compile(r"\\begin\s*\{\s*[bp]?matrix\s*\}.*?\\end\s*\{\s*[bp]?matrix\s*\}", re.DOTALL)
+_DOTS = re.compile(r"\\[clv]?dots(?![A-Za-z])|\\ddots(?![A-Za-z])|\.\.\.|…")
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
 _NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z])"
@@ -58,6 +74,15 @@ def _sized(m: re.Match) -> str:
     if not bracket or bracket in (".", r"\|"):
         return ""
     return {"[": "(", "]": ")"}.get(bracket, bracket)
+
+
+def _cost(m: re.Match) -> str:
+    """CE(y, ŷ) → L; ℓ_MSE(ŷ, y) → ℓ (a label names the kind of loss); C_2(y, ŷ) → C_2 (a second cost)."""
+    name = m.group(1)
+    if not name:
+        return "L "
+    base, _, sub = name.partition("_")
+    return (name if re.fullmatch(r"\s*\{?\d+\}?", sub) else base.strip()) + " "
 
 
 def _text_replacement(m: re.Match) -> str:
@@ -117,6 +142,7 @@ def screen(answer: str) -> str:
         raise InvalidAnswer("the answer looks like Python code ('__'); write the mathematics")
     if re.search(r"!(?!=)", text):
         raise InvalidAnswer("'!' (a factorial) is not part of this notation")
+    text = re.sub("([A-Za-z])\u0302", r"\\hat{\1}", text)  # x̂ typed as x and a combining hat
     for ch, command in UNICODE.items():
         text = text.replace(ch, command)
     bad = next((c for c in text if ord(c) > 126), None)
@@ -125,18 +151,31 @@ def screen(answer: str) -> str:
     for name in _COMMAND.findall(text):
         if name not in KNOWN_COMMANDS:
             raise InvalidAnswer(f"unknown LaTeX command \\{name}")
+    opened: list = []
     for m in _ENV.finditer(text):
-        if m.group(1).strip() != "cases":
-            raise InvalidAnswer(f"unsupported environment {{{m.group(1)}}}; only cases is read")
+        name = m.group(1).strip()
+        if name not in ("cases", *MATRICES):
+            raise InvalidAnswer(f"unsupported environment {{{m.group(1)}}}; only cases and "
+                                f"{', '.join(MATRICES)} are read")
+        if m.group(0).lstrip("\\").startswith("begin"):
+            opened.append(name)
+        elif not opened or opened.pop() != name:
+            raise InvalidAnswer(f"\\end{{{name}}} closes no \\begin{{{name}}}")
+    if _DOTS.search(_MATRIX_BODY.sub(" ", text)):
+        raise InvalidAnswer("an ellipsis (…) is read only inside a matrix, where its entries follow a pattern")
     for m in re.finditer(r"\d+", text):
         if len(m.group()) > MAX_DIGITS:
             raise InvalidAnswer(f"a number with {len(m.group())} digits is too long")
     _check_balance(re.sub(r"\\[{}]", "", text))
+    text = re.sub(r"\\(?:left|right|[Bb]igg?[lr]?)\s*\\\||\\[lr]?Vert(?![A-Za-z])|‖", r"\\|", text)
+    text = _NORM.sub(lambda m: rf" \norm({m.group(1)})", text)
     text = text.replace(r"\{", "(").replace(r"\}", ")")
     text = _SPACING.sub(" ", text)
     text = _SIZING.sub(_sized, text)
     text = _ONE.sub(r"\\one ", text)
     text = _NAMED_FUNC.sub(lambda m: "\\" + m.group(1).lower().replace("sigmoid", "sigma") + " ", text)
+    text = _SUB_TEXT.sub(r"_{\2}", text)
+    text = _TEXT_HAT.sub(r"\1", text)
     text = _TEXT.sub(_text_replacement, text)
     text = _OTHERWISE.sub(r" \\otherwise ", text)
     text = re.sub(r"\\(?:widehat)(?![A-Za-z])", r"\\hat", text)
@@ -146,8 +185,12 @@ def screen(answer: str) -> str:
     text = re.sub(r"\\(?:ne)(?![A-Za-z])", r"\\neq", text)
     text = re.sub(r"\\(?:intercal)(?![A-Za-z])", r"\\top", text)
     text = _FONT.sub("", text)
+    text = _COST_CALL.sub(_cost, text)
     text = _GREEK_LAYER.sub(lambda m: rf"\{m.group(1)}_{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
     text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
+    text = _MATRIX.sub(lambda m: r" \endmatrix " if m.group(1) == "end" else r" \matrix ", text)
+    text = re.sub(r"\\\\\s*(?=\\endmatrix)", " ", text)  # a row separator after the last row
+    text = re.sub(r"\\(?:[cl]?dots)(?![A-Za-z])|\.\.\.", r" \\dots ", text)  # ⋯, …: along the row
     text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
     text = re.sub(r"\by_hat\b", "yhat", text)
     # δ_ij, W_li typed without braces mean δ_{ij}, W_{li}: two index letters, not δ_i·j

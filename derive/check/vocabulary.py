@@ -16,7 +16,7 @@ from derive.check.screen import InvalidAnswer
 
 COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
 MAX_EXPONENT = 64
-MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax")
+MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax", "tr", "norm")
 
 
 class IndexClash(Exception):

@@ -73,6 +73,7 @@ class Network:
     batch: bool  # samples as the columns of X (d_0 × N); otherwise one sample x
     spec: str = field(default="")
     names: tuple = ()  # ((key, written), …): the homework's own names (derive.network.names.declare)
+    also: tuple = ()  # ((key, written, layer), …): further spellings an answer may use (names.also_read)
 
     @property
     def depth(self) -> int:
@@ -94,9 +95,10 @@ class Network:
     def renamed(self, names: dict | None) -> Network:
         """This network printed in a homework's own names, e.g. {"s1": "z_1", "cost": "L"}; one-line
         DeriveError naming a bad entry and the valid keys (derive.network.names.declare)."""
-        from derive.network.names import declare
+        from derive.network.names import also_read, declare
 
-        return replace(self, names=declare(replace(self, names=()), names or {}))
+        plain = replace(self, names=(), also=())
+        return replace(self, names=declare(plain, names or {}), also=also_read(plain, names))
 
     def derive(self, wrt: str | None = None):
         """∂L/∂wrt (default W1): forward table, chain of Jacobians, error signals, gradient."""

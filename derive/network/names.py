@@ -64,6 +64,7 @@ def declare(net, given: dict) -> tuple:
     """
     if not isinstance(given, dict):
         raise DeriveError("names must be a table such as { s1 = \"z_1\", cost = \"L\" }")
+    given = {k: first_spelling(v) for k, v in given.items()}
     valid = quantities(net)
     families = {LAYERED.match(v).group(1) for v in valid if LAYERED.match(v)}
     keys = ", ".join([COST, *valid, *(f for f in FAMILIES if f in families)])
@@ -285,10 +286,27 @@ _PLAIN_ROLES = {"x": "the input", "X": "the input (samples as columns)", "y": "t
                 COST: "the loss"}
 
 
+def first_spelling(value):
+    """The spelling a sheet prints: the value, or the first of a list of spellings (the others are read)."""
+    return value[0] if isinstance(value, list) and value and isinstance(value[0], str) else value
+
+
+def also_read(net, given: dict | None) -> tuple:
+    """((name inside derive, other spelling, layer), …): the spellings after the first of a [names] list,
+    for the answer reader only (Y_3 as well as Y_out); a family's apply to each of its layers."""
+    out = []
+    for key, value in (given or {}).items():
+        if not isinstance(value, list):
+            continue
+        for layer_key, _, layer in declare(net, {key: value[0]}):
+            out += [(layer_key, v, layer) for v in value[1:]]
+    return tuple(out)
+
+
 def notation(given: dict) -> list:
     """The mapping a sheet states once: [(written LaTeX, what it is, derive's own LaTeX)] per declared key."""
     rows = []
-    for key, value in given.items():
+    for key, value in ((k, first_spelling(v)) for k, v in given.items()):
         if key in FAMILIES:
             rows.append((written(value).latex, _ROLES[key].format(k="$k$"), rf"{name_latex(key)}^{{(k)}}"))
             continue

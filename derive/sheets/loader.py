@@ -191,12 +191,15 @@ def _names(table, loc) -> dict:
         if not _NAME_KEY.match(key):
             raise SheetError(at, f"names: {key!r} is not a quantity; use a name such as s1, z1, yhat, "
                              "delta2, a family such as S or W, or cost")
-        if not isinstance(value, str):
-            raise SheetError(at, f'names: {key} must be a string such as "z_1"')
-        try:
-            written(value)
-        except ValueError:
-            raise SheetError(at, f"names: {key} = {value!r} is not a name; write {WRITTEN_HELP}") from None
+        spellings = value if isinstance(value, list) and value else [value]  # the printed one, then others read
+        if not all(isinstance(v, str) for v in spellings):
+            raise SheetError(at, f'names: {key} must be a string such as "z_1", or a list of them (the first is '
+                             'printed, the others are also read in answers)')
+        for v in spellings:
+            try:
+                written(v)
+            except ValueError:
+                raise SheetError(at, f"names: {key} = {v!r} is not a name; write {WRITTEN_HELP}") from None
     return dict(table)
 
 

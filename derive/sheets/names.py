@@ -17,7 +17,9 @@ def _at(part: Part, key: str):
 def layer_cost(part: Part) -> str | None:
     """The sheet's name for the cost where `part` derives a layer or an elementwise activation, whose
     gradients are written of a cost (C by default: ∂C/∂W, ∂C/∂x = ∂C/∂y ⊙ f′), else None."""
-    value = part.names.get("cost")
+    from derive.network.names import first_spelling
+
+    value = first_spelling(part.names.get("cost"))
     if value is None or part.kind not in ("target", "module"):
         return None
     from derive.model.notation import written_parts

@@ -13,6 +13,7 @@ import sympy as sp
 
 from derive.check import parse as t
 from derive.check.screen import InvalidAnswer
+from derive.model.matexpr import ShapeError
 
 COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
 MAX_EXPONENT = 64
@@ -25,10 +26,8 @@ class IndexClash(Exception):
     latex: str | None = None
 
 
-class ShapeMismatch(Exception):
-    """The answer is readable but its matrices do not fit together; `str()` says how."""
-
-    latex: str | None = None  # what was understood, set once known
+# The answer is readable but its matrices do not fit together: the one shape error (derive.model).
+ShapeMismatch = ShapeError
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,9 @@ class Evaluator:
         ref = self.ref
         key = ref.aliases.get(key, key)
         if key in getattr(ref, "forbidden", ()):  # a value claim written in terms of itself or what follows
-            what = "is what the left-hand side claims" if _pretty(key, ref.net.batch) == ref.claim_text else \
+            what = "is what the left-hand side claims" if ref.said(key) == ref.claim_text else \
                 f"is not known yet where {ref.claim_text} is computed"
-            raise InvalidAnswer(f"{_pretty(key, ref.net.batch)} {what}; write {ref.claim_text} in terms of earlier "
-                                "quantities")
+            raise InvalidAnswer(f"{ref.said(key)} {what}; write {ref.claim_text} in terms of earlier quantities")
         if key in self.p.values:
             return self.leaf(self.p.values[key])
         if key in ("w", "b", "delta", "s", "z"):

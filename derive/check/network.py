@@ -157,6 +157,10 @@ def _judge(node, ref, d, parsed, expected, answer, claim) -> Verdict:
         except ShapeError as exc:
             results[regrouped, rows] = exc
             continue
+        except InvalidAnswer:  # the left-to-right reading split f′(s) apart: only the answer as written decides
+            if not regrouped:
+                raise
+            break
         if matches(values):
             notes = []
             if regrouped:

@@ -69,6 +69,8 @@ class NetworkReference:
         for s in bp.signals:
             for expr in (s.derivative, s.upstream if isinstance(s.upstream, sp.Basic) else None):
                 for g in ev.thresholds(expr) if expr is not None else ():
+                    if _one_signed(g):  # log(eˢ + 1) in mish: a branch point no real input reaches
+                        continue
                     self.kink_code.append((numpy_expr(g, sizes), _describe(g, self.said)))
         self.hypers = _hypers(net)
         self._plan()
@@ -171,6 +173,17 @@ class NetworkReference:
         a = np.concatenate(mags) if mags else np.empty(0)
         a = a[np.isfinite(a) & (a > 0)]
         return (float(a.min()), float(a.max())) if a.size else None
+
+
+def _one_signed(g) -> bool:
+    """Whether g keeps one strict sign for every real value of the network's quantities."""
+    if sp.count_ops(g) > 40:  # SymPy's assumptions take seconds on a large expression
+        return False
+    try:
+        real = g.xreplace({a: sp.Dummy(real=True) for a in g.atoms(sp.Indexed)})
+        return bool(real.is_positive or real.is_negative)
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 def _describe(g, said) -> str:

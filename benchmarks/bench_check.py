@@ -126,9 +126,10 @@ def _cpu_seconds(pids: list[int]) -> float | None:
 def pooled(answers, workers: int, rounds: int):
     """Through the warm pool on `workers` processes: (checks/s, checks per CPU-second of the workers
     and the parent — what a busy machine does not change much —, wrong verdicts)."""
-    from derive.check.pool import CheckPool, Task
+    from derive.check.pool import CheckPool
+    from derive.check.task import Task, request
 
-    tasks = [Task(t, w, a) for t, w, a, _ in answers]
+    tasks = [Task(request(t, w), a) for t, w, a, _ in answers]
     with CheckPool(workers=workers) as pool:
         for _ in range(workers):  # every worker builds its derivations once
             list(pool.map(tasks))
@@ -182,7 +183,8 @@ def generated(count: int, workers: int, seed: int = 11) -> tuple[str, bool]:
     """The soundness table for `count` generated answers, and whether it holds (0 wrong graded correct)."""
     from collections import Counter
 
-    from derive.check.pool import CheckPool, Task
+    from derive.check.pool import CheckPool
+    from derive.check.task import Task, request
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from soundness_cases import scalar_cases, vector_cases
@@ -193,7 +195,7 @@ def generated(count: int, workers: int, seed: int = 11) -> tuple[str, bool]:
     counts = Counter()
     with CheckPool(workers=workers) as pool:
         start = time.perf_counter()
-        for case, v in zip(cases, pool.map([Task(c.target, None, c.latex) for c in cases])):
+        for case, v in zip(cases, pool.map([Task(request(c.target, None), c.latex) for c in cases])):
             failed = any("checker failed" in f for f in v.feedback) or not v.evidence
             counts["failure" if failed else ("wrong" if case.wrong else "equivalent", v.verdict)] += 1
         elapsed = time.perf_counter() - start

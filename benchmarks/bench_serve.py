@@ -69,15 +69,16 @@ def main(argv=None) -> int:
 
     import uvicorn
 
-    from derive.check.pool import CheckPool, Task
+    from derive.check.pool import CheckPool
+    from derive.check.task import Task, request
     from derive.serve.app import Limits, create_app
 
     workers = os.cpu_count() or 1
     tasks = [ANSWERS[n % len(ANSWERS)] for n in range(CLIENTS * per_client)]
     with CheckPool(workers=workers) as pool:
-        list(pool.map([Task(t, w, a) for t, w, a, _ in ANSWERS]))  # warm: every derivation built once
+        list(pool.map([Task(request(t, w), a) for t, w, a, _ in ANSWERS]))  # warm: every derivation built once
         start = time.monotonic()
-        verdicts = list(pool.map([Task(t, w, a) for t, w, a, _ in tasks]))
+        verdicts = list(pool.map([Task(request(t, w), a) for t, w, a, _ in tasks]))
         pool_rate = len(tasks) / (time.monotonic() - start)
         pool_wrong = sum((v.verdict == "correct") != right for v, (*_, right) in zip(verdicts, tasks))
 

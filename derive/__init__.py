@@ -36,6 +36,7 @@ DOORS = {
     "check": "derive.check:check",
     "matrix.latex": "derive.render.matrix:latex",
     "matrix.text": "derive.render.matrix:text",
+    "formula.text": "derive.render.unicode:unicode_text",
     "proof.latex": "derive.render.show:proof_latex",
     "proof.markdown": "derive.render.show:proof_markdown",
 }

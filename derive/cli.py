@@ -67,12 +67,22 @@ def _show(args) -> int:
     return 0
 
 
+def _names(text: str) -> list:
+    """--names "s1=z_1,cost=L" as [(key, name), …]; argparse's one-line error for a piece without both."""
+    pairs = [piece.partition("=") for piece in text.split(",")]
+    bad = next((a + b + c for a, b, c in pairs if not (a.strip() and b and c.strip())), None)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"{bad!r} is not KEY=NAME, e.g. s1=z_1 or cost=L")
+    return [(a.strip(), c.strip()) for a, _, c in pairs]
+
+
 def _show_request(args) -> dict | None:
     """What names a show's output in the cache; None (not cached) for a module registered at run time."""
 
     if not builtin(args.target):
         return None
-    return {**_request(args).cache_key(), "form": args.form, "format": args.format}
+    named = {"names": sorted(args.names)} if args.names else {}
+    return {**_request(args).cache_key(), "form": args.form, "format": args.format, **named}
 
 
 def _request(args):
@@ -88,6 +98,8 @@ def _shown(args) -> str:
         from derive.network.cli import network_text
 
         return network_text(args)
+    if args.names:
+        raise DeriveError(f"--names renames a network's quantities; {args.target} is a single module")
     from derive import cache
     from derive.network.chain import derive_request
 
@@ -131,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="denominator: the gradient has the shape of the variable (default)")
     p.add_argument("--cost-scale", default="1", type=limits.cost_scale,
                    help="differentiate c·C instead of C (a layer's cost), e.g. 3")
+    p.add_argument("--names", type=_names, action="extend", default=[], metavar="KEY=NAME,…",
+                   help="a network's quantities in your notation, e.g. \"s1=z_1,delta2=\\delta_3,cost=L\" "
+                        "(the keys of a sheet's [names])")
     limits.add_time_limit(p, "the derivation and its checks")
     p.set_defaults(run=_show)
 

@@ -15,23 +15,42 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
+FORMULA = "⟦{}⟧"  # where formula n of Reason.formulas stands in Reason.marked
+
+
 class Reason(str):
     """A step's reason: as a str, plain Unicode text (terminal, JSON); `marked` keeps its formulas
     between `$` signs, so a printed sheet sets them as math (derive.render.reason).
+
+    A formula that is a SymPy expression (an index with arithmetic, x_{K (l − 1) + k}) is kept as one
+    in `formulas` and stands in `marked` as ⟦n⟧: the printers write it (Unicode text through the
+    door "formula.text", LaTeX on a page), never SymPy's str.
 
     >>> r = Reason("quotient rule: $(N/D)′ = (N′D − ND′)/D²$"); str(r), r.marked[-3:]
     ('quotient rule: (N/D)′ = (N′D − ND′)/D²', 'D²$')
     """
 
     marked: str
+    formulas: tuple = ()
 
-    def __new__(cls, marked: str) -> Self:
-        obj = super().__new__(cls, marked.replace("$", ""))
-        obj.marked = marked
+    def __new__(cls, marked: str, formulas: tuple = ()) -> Self:
+        text = marked.replace("$", "")
+        for n, formula in enumerate(formulas):
+            text = text.replace(FORMULA.format(n), open_door("formula.text", formula))
+        return cls._made(text, marked, tuple(formulas))
+
+    @classmethod
+    def _made(cls, text: str, marked: str, formulas: tuple) -> Self:
+        obj = super().__new__(cls, text)
+        obj.marked, obj.formulas = marked, formulas
         return obj
 
-    def __getnewargs__(self) -> tuple:
-        return (self.marked,)
+    def __reduce__(self) -> tuple:  # unpickled as printed: no printer is needed to load a cached step
+        return (_reason, (str(self), self.marked, self.formulas))
+
+
+def _reason(text: str, marked: str, formulas: tuple = ()) -> Reason:
+    return Reason._made(text, marked, formulas)
 
 
 @dataclass(frozen=True)

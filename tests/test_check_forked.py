@@ -9,26 +9,26 @@ import pytest
 
 from derive.check import worker
 from derive.check.forked import can_fork, check_forked
-from derive.check.task import MARGIN, Task
+from derive.check.task import MARGIN, Task, request
 from derive.errors import DeriveError
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="a forked check is for Linux; elsewhere the pool")
 
-SOFTMAX = Task("softmax", None, r"\beta y_j(\delta_{ij} - y_i)")
+SOFTMAX = Task(request("softmax", None), r"\beta y_j(\delta_{ij} - y_i)")
 
 
 def test_a_forked_check_gives_the_same_verdict_as_the_pool():
     from derive.check.pool import CheckPool
 
-    tasks = [SOFTMAX, Task("softmax", None, r"y_i(\delta_{ij} - y_j)"), Task("sigmoid", "x", "y(1-y)"),
-             Task("affine", "W", "dC/dy * x"), Task("softmax", None, r"\def\x{\x}\x")]
+    tasks = [SOFTMAX, Task(request("softmax", None), r"y_i(\delta_{ij} - y_j)"), Task(request("sigmoid", "x"), "y(1-y)"),
+             Task(request("affine", "W"), "dC/dy * x"), Task(request("softmax", None), r"\def\x{\x}\x")]
     with CheckPool(workers=1) as pool:
         assert [check_forked(t).to_json() for t in tasks] == [pool.run(t).to_json() for t in tasks]
 
 
 def test_a_bad_target_is_said_in_the_parent():
     with pytest.raises(DeriveError, match="unknown target 'sofmax'"):
-        check_forked(Task("sofmax", None, "y"))
+        check_forked(Task(request("sofmax", None), "y"))
 
 
 def test_the_child_has_the_memory_limit_and_leaves_ctrl_c_to_the_parent(monkeypatch):
@@ -75,7 +75,7 @@ def test_a_child_that_dies_twice_makes_the_answer_invalid(monkeypatch):
 
 
 def test_the_derivation_is_prepared_before_the_fork(monkeypatch):
-    worker.prepare("softmax", None, "1")
+    worker.prepare(request("softmax", None))
     calls = []
     monkeypatch.setattr(worker, "_prepared", lambda *a: calls.append(a))
     assert check_forked(SOFTMAX).verdict == "correct" and calls == []

@@ -49,7 +49,7 @@ def test_a_word_in_a_subscript_is_a_label_and_prose_is_still_refused():
     (r"S_2 = W_2 f_1(S_1)", "correct", None),  # f_1 applies to S_1, not to W_2
     (r"Z_2 = f_1(S_1)", "incorrect", "shape"),
     (r"Z_1 = f_1(S_2)", "invalid", "f_1 is read at layer 1's pre-activation"),
-    (r"S_1 = f_1(S_1)", "invalid", "not known yet"),  # f_1(S_1) is Z_1, computed after S_1
+    (r"S_1 = f_1(S_1)", "invalid", "in terms of earlier quantities"),  # it names S_1 itself
 ])
 def test_a_layers_activation_by_its_number(answer, expected, said):
     v = verdict(answer)

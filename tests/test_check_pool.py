@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from derive.check.pool import CheckPool, Closed, Task
+from derive.check.pool import CheckPool, Closed
+from derive.check.task import Task, request
 from derive.errors import DeriveError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,12 +123,12 @@ def test_a_closed_pool_starts_no_worker_and_refuses_answers():
     p.close()
     assert not any(proc.is_alive() for proc in procs)
     with pytest.raises(Closed):
-        p._all[0].run(Task("sigmoid", "x", "y"))
+        p._all[0].run(Task(request("sigmoid", "x"), "y"))
     assert all(s.proc is proc for s, proc in zip(p._all, procs))
 
 
 def test_the_pool_checks_in_order_on_both_workers(pool):
-    tasks = [Task("sigmoid", "x", a) for a in ("y(1-y)", "y", "1 - y", r"\sigma(x)(1-\sigma(x))")]
+    tasks = [Task(request("sigmoid", "x"), a) for a in ("y(1-y)", "y", "1 - y", r"\sigma(x)(1-\sigma(x))")]
     assert [v.verdict for v in pool.map(tasks)] == ["correct", "incorrect", "incorrect", "correct"]
 
 
@@ -227,3 +229,23 @@ def test_ctrl_c_during_grade_stops_the_workers_and_keeps_what_was_graded(tmp_pat
             break
         time.sleep(0.1)
     assert not _session_processes(proc.pid)
+
+
+def test_a_task_carries_one_request_made_without_sympy_in_the_parent():
+    code = ("import sys\nfrom derive.check.pool import CheckPool\nfrom derive.check.task import Task, request\n"
+            "t = Task(request('sigmoid', 'x', '0.5'), 'y')\n"
+            "print(repr(t.request.scale), t.request.cache_key()['scale'], 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split() == ["Fraction(1,", "2)", "1/2", "False"]
+
+
+def test_a_scale_is_parsed_once_where_the_request_is_made():
+    with pytest.raises(DeriveError, match="the cost scale must be a number"):
+        request("sigmoid", "x", "abc")
+    assert request("sigmoid", "x", "0.5") == request("sigmoid", "x", Fraction(1, 2))  # one prepared derivation
+
+
+def test_the_pool_checks_a_scaled_request(pool):
+    assert pool.check("affine", "b", r"2 \frac{\partial C}{\partial y}", scale="2").verdict == "correct"
+    assert pool.check("affine", "b", r"\frac{\partial C}{\partial y}", scale=2).verdict == "incorrect"

@@ -8,7 +8,7 @@ import lark
 import pytest
 
 from derive import cache
-from derive.check import parse
+from derive.check import lalr, parse
 
 ANSWER = r"\beta y_j(\delta_{ij} - y_i)"
 
@@ -17,9 +17,9 @@ ANSWER = r"\beta y_j(\delta_{ij} - y_i)"
 def cache_dir(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("DERIVE_CACHE_DIR", str(folder))
-    parse._parser.cache_clear()
+    lalr.parser.cache_clear()
     yield folder
-    parse._parser.cache_clear()  # the next test builds its parser under its own cache folder
+    lalr.parser.cache_clear()  # the next test builds its parser under its own cache folder
 
 
 class _Planted:
@@ -48,20 +48,20 @@ def test_the_parser_is_built_once_then_loaded_from_a_private_file(cache_dir, mon
     (path,) = (cache_dir / "lark").iterdir()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert cache.read_private(path.parent, path.name) is not None  # the cache's own trust check passes
-    parse._parser.cache_clear()
+    lalr.parser.cache_clear()
     _never_built(monkeypatch)
     assert parse.parse(ANSWER) == tree
 
 
 def test_a_changed_grammar_gets_a_file_of_its_own(cache_dir, monkeypatch):
     parse.parse(ANSWER)
-    grammar = parse.GRAMMAR.read_text()
-    assert parse._cache_file(grammar + "\n// changed") != parse._cache_file(grammar)
+    grammar = lalr.GRAMMAR.read_text()
+    assert lalr.cache_file(grammar + "\n// changed") != lalr.cache_file(grammar)
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o722])
 def test_a_parser_file_in_a_folder_others_can_write_is_never_loaded(cache_dir, tmp_path, mode):
-    path = parse._cache_file(parse.GRAMMAR.read_text())
+    path = lalr.cache_file(lalr.GRAMMAR.read_text())
     marker = tmp_path / "ran"
     _plant(path, marker)
     path.parent.chmod(mode)
@@ -70,7 +70,7 @@ def test_a_parser_file_in_a_folder_others_can_write_is_never_loaded(cache_dir, t
 
 
 def test_a_parser_file_others_can_write_is_never_loaded(cache_dir, tmp_path):
-    path = parse._cache_file(parse.GRAMMAR.read_text())
+    path = lalr.cache_file(lalr.GRAMMAR.read_text())
     marker = tmp_path / "ran"
     _plant(path, marker)
     path.chmod(0o666)
@@ -79,7 +79,7 @@ def test_a_parser_file_others_can_write_is_never_loaded(cache_dir, tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away needs root")
 def test_a_parser_file_owned_by_someone_else_is_never_loaded(cache_dir, tmp_path):
-    path = parse._cache_file(parse.GRAMMAR.read_text())
+    path = lalr.cache_file(lalr.GRAMMAR.read_text())
     marker = tmp_path / "ran"
     _plant(path, marker)
     os.chown(path, 65534, 65534)

@@ -12,7 +12,7 @@ from derive.calculus.sums import contract_deltas
 from derive.definitions.model import IDX, Definition, Var
 from derive.errors import DeriveError, unknown
 from derive.model.notation import spoken
-from derive.steps import Cases, Derivation, Reason, Step, step
+from derive.steps import FORMULA, Cases, Derivation, Reason, Step, step
 
 WRT_INDICES = ("i", "j")
 POOL = ("k", "l", "m", "n", "p", "q", "r", "s", "u", "v")
@@ -92,7 +92,8 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         before = steps[-1].after if steps else lhs
         after = exp_of_sums(after)
         if after != before:
-            steps.append(step(rule, before, after, Reason(reason)))  # formulas in $…$ set as math in print
+            reason = reason if isinstance(reason, Reason) else Reason(reason)  # formulas in $…$ set as math in print
+            steps.append(step(rule, before, after, reason))
 
     upstream = cost = None
     if defn.kind == "layer":
@@ -105,8 +106,11 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         y = spoken(defn.output.name)
         reason = (f"chain rule through every entry of ${y}$, "
                   f"writing $∂{defn.upstream}/∂{y}$ for the gradient arriving from above")
-        if scale != 1:
-            reason += f"; ${cost} = {scale}{defn.upstream}$, so $∂{cost}/∂{y} = {scale} ∂{defn.upstream}/∂{y}$"
+        if scale != 1:  # C₂ = C/2, so ∂C₂/∂y = ∂C/∂y/2: the printers write the scale as they write the steps
+            c, by = sp.Symbol(defn.upstream), sp.Symbol(defn.output.name)
+            said = (sp.Eq(cost, scale * c, evaluate=False),
+                    sp.Eq(sp.Derivative(cost, by), scale * sp.Derivative(c, by), evaluate=False))
+            reason = Reason(reason + f"; ${FORMULA.format(0)}$, so ${FORMULA.format(1)}$", said)
         add("chain", scale * chain, reason)
     else:
         lhs = sp.Derivative(out, v, evaluate=False)
@@ -214,9 +218,13 @@ def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
     inner = sorted({e for d in expr.atoms(sp.Derivative) for e in d.expr.atoms(sp.Indexed)
                     if e.base.label == var.symbol.label and e.indices != tuple(wrt_idx)}, key=sp.default_sort_key)
     summed = inner[0].indices if len(inner) == 1 else ("k", "l")[:var.rank]
-    a, b = _bracketed(summed), _bracketed(wrt_idx)
+    if not all(isinstance(s, (str, sp.Symbol)) for s in summed):  # x_{K (l − 1) + k}: the printers write it
+        deltas = sp.Mul(*(sp.KroneckerDelta(s, w) for s, w in zip(summed, wrt_idx)), evaluate=False)
+        said = sp.Eq(sp.Derivative(var.symbol[summed], var.symbol[wrt_idx], evaluate=False), deltas, evaluate=False)
+        return Reason(f"differentiate each term: ${FORMULA.format(0)}$", (said,))
+    a, b = _names(summed), _names(wrt_idx)
     # in SymPy's order of the delta's indices, as the step beside it prints them (δ_il, not δ_li)
-    deltas = " ".join("δ_" + _bracketed(sp.KroneckerDelta(s, w).args) for s, w in zip(summed, wrt_idx))
+    deltas = " ".join("δ_" + _names(sp.KroneckerDelta(s, w).args) for s, w in zip(summed, wrt_idx))
     return f"differentiate each term: $∂{x}_{a}/∂{x}_{b} = {deltas}$"
 
 
@@ -231,17 +239,9 @@ def _contract_reason(expr: sp.Expr) -> str:
     return "$Σ_k f(k) δ_kj = f(j)$: the delta keeps one term of each sum"
 
 
-def _bracketed(index: tuple) -> str:
-    """`ij`, or `(i, k + l − 1)` when an index is arithmetic (no braces: reasons are plain text)."""
-    if all(isinstance(s, (str, sp.Symbol)) for s in index):
-        return "".join(map(str, index))
-    # K (l − 1) + k, as the steps print it: an index is a sum of products of symbols and integers, so
-    # SymPy's own str with its operators respelled says it (the engine does not import the printers)
-    return "(" + ", ".join(s if isinstance(s, str) else _index_text(s) for s in index) + ")"
-
-
-def _index_text(index: sp.Expr) -> str:
-    return str(index).replace("*", " ").replace(" - ", " − ").replace("-", "−")
+def _names(index: tuple) -> str:
+    """`ij`: indices that are symbols, by their names."""
+    return "".join(s if isinstance(s, str) else s.name for s in index)
 
 
 def _factors(expr: sp.Expr) -> list:

@@ -42,11 +42,12 @@ def _check_module(derivation, answer: str, timeout: float | None):
     from derive.check.claims import claim_of, split_case
     from derive.check.compare import Budget, OutOfRange, compare, reference, time_limit
     from derive.check.feedback import counterexample, explain
-    from derive.check.meaning import IndexClash, ShapeMismatch, read
+    from derive.check.meaning import IndexClash, read
     from derive.check.parse import parse
     from derive.check.screen import InvalidAnswer
     from derive.check.symbolic import spent
-    from derive.check.verdict import LIMITS, stopped
+    from derive.check.verdict import LIMITS, misfit, stopped
+    from derive.model.matexpr import ShapeError
 
     expected = _expected_latex(derivation)  # built before the student's time starts, like the reference
     parsed = claim = None
@@ -64,7 +65,7 @@ def _check_module(derivation, answer: str, timeout: float | None):
             parsed = reading.latex
             wrong = _claim_shape(reading, ref, claim)
             if wrong:
-                return Verdict("incorrect", parsed, expected, [wrong], None, answer, _shape_evidence()), claim
+                return misfit(wrong, parsed, expected, answer), claim
             comp = compare(reading, ref, budget=left / 2 if left else None)
             evidence = comp.evidence.to_json() if comp.evidence else None
             if comp.equal:
@@ -77,9 +78,8 @@ def _check_module(derivation, answer: str, timeout: float | None):
                            evidence), claim
     except (InvalidAnswer, Budget, *LIMITS) as exc:
         return stopped(exc, parsed, expected, answer, timeout), claim
-    except ShapeMismatch as exc:
-        reason = str(exc).rstrip(".?") + ("?" if str(exc).endswith("?") else ".")
-        return Verdict("incorrect", exc.latex, expected, [reason], None, answer, _shape_evidence()), claim
+    except ShapeError as exc:  # the matrices do not fit: a wrong answer, the way a network's is
+        return misfit(exc, exc.latex, expected, answer), claim
     except IndexClash as exc:
         return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer,
                        {"kind": "form", "text": "the answer sums over one of its own free indices"}), claim
@@ -111,10 +111,6 @@ def _claim_shape(reading, ref, claim) -> str | None:
         return (f"{claim.text} is a matrix, {claim.shape_text}{' (the identity)' if identity else ''}; "
                 f"the answer is a number" + (": I is meant, not 1." if identity else "."))
     return None
-
-
-def _shape_evidence() -> dict:
-    return {"kind": "shape", "text": "the answer's matrices do not fit together or have the wrong shape"}
 
 
 def _sizes(d) -> str:

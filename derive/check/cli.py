@@ -9,11 +9,11 @@ from pathlib import Path
 from derive.errors import DeriveError
 
 
-def _scale(text: str) -> str:
-    """derive.limits.cost_scale as text, which the check's task carries."""
+def _scale(text: str):
+    """derive.limits.cost_scale: a Fraction, which the check's request carries."""
     from derive.limits import cost_scale
 
-    return str(cost_scale(text))
+    return cost_scale(text)
 
 
 def _seconds(text: str) -> float:
@@ -41,10 +41,11 @@ def _workers(text: str) -> int:
 
 def _check(args) -> int:
     from derive.check.forked import check_forked
-    from derive.check.task import Task
+    from derive.check.task import Task, request
 
     # A child forked after the imports checks the answer: one SymPy import, no pool to start.
-    verdict = check_forked(Task(args.target, args.wrt, args.answer, args.cost_scale), timeout=args.timeout)
+    task = Task(request(args.target, args.wrt, args.cost_scale), args.answer)
+    verdict = check_forked(task, timeout=args.timeout)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -38,7 +38,7 @@ def check_forked(task: Task, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from derive.check import worker
 
-    worker.prepare(task.target, task.wrt, task.scale)  # a bad target or variable: DeriveError here
+    worker.prepare(task.request)  # a bad target or variable: DeriveError here
     for _attempt in range(2):
         data = _in_child(task, timeout, memory_mb)
         if data is not None:

@@ -20,7 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive.check.pool import CheckPool, Task
+from derive.check.pool import CheckPool
+from derive.check.task import Task, request
 from derive.check.verdict import VERDICTS
 from derive.errors import DeriveError
 
@@ -223,7 +224,7 @@ def _lines(graded: list, twice: dict) -> tuple[list, Counter]:
     return lines, counts
 
 
-def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: str = "1",
+def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: object = 1,
           workers: int | None = None, timeout: float = 2.0, progress: bool = True, fmt: str = "csv") -> Counter:
     """Check every answer, write the report, and return the count of each verdict.
 
@@ -238,8 +239,9 @@ def grade(target: str, wrt: str | None, answers: Path, report: Path, *, scale: s
     try:
         todo = [n for n, r in enumerate(rows) if r.problem is None]
         with CheckPool(workers=workers, timeout=timeout) as pool:
-            pool.prepare(target, wrt, scale)  # an unknown target or variable fails here, once
-            tasks = [Task(target, wrt, rows[n].answer, scale) for n in todo]
+            asked = request(target, wrt, scale)  # the scale parsed once, for every answer
+            pool.ready(asked)  # an unknown target or variable fails here, once
+            tasks = [Task(asked, rows[n].answer) for n in todo]
             with tqdm(total=len(tasks), unit="answer", file=sys.stderr, disable=not progress) as bar:
                 for k, verdict in pool.imap_unordered(tasks):
                     results[todo[k]] = verdict

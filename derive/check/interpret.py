@@ -6,8 +6,6 @@ student's text is evaluated as Python.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy as sp
 
 from derive.check import parse as t
@@ -25,28 +23,9 @@ from derive.check.vocabulary import (
     _pretty,
     _shape_word,
 )
+from derive.check.vocabulary import number as _number
+from derive.check.vocabulary import safe_power as _safe_power
 from derive.definitions.model import IDX
-
-MAX_EXPONENT = 64
-
-
-def _number(text: str) -> sp.Rational:
-    f = Fraction(text)
-    return sp.Rational(f.numerator, f.denominator)
-
-
-def _safe_power(base: sp.Expr, exp: sp.Expr) -> sp.Expr:
-    """b**e, refusing exponents that would make a huge number or a huge expansion."""
-    if exp.is_number:
-        if not exp.is_rational:
-            raise InvalidAnswer("only rational exponents are read")
-        if abs(exp) > MAX_EXPONENT:
-            raise InvalidAnswer(f"the exponent {exp} is larger than this checker reads ({MAX_EXPONENT})")
-        if base.is_number and base.is_rational and abs(base) > 10**6 and exp > 4:
-            raise InvalidAnswer("that power is too large a number to check")
-    elif exp.has(sp.Pow) and any(p.exp.is_number and abs(p.exp) > 4 for p in exp.atoms(sp.Pow)):
-        raise InvalidAnswer("the exponent is too large to check")
-    return sp.Pow(base, exp)
 
 
 class Interpreter:

@@ -5,6 +5,8 @@
 - `∂z1/∂s1 = …`: a layer's local Jacobian, diag(f′(s1)), or the identity I where the layer has no
   activation (so `∂ŷ/∂ŷ`-like claims against the number 1 are wrong: I is meant);
 - `z1 = max(0, W1 x + b1)`: a forward value, written in terms of earlier quantities only;
+- `δ1 = W2ᵀ δ2 ⊙ 1[s1 > 0]` (δ₃, Δ_k in a sheet's names): an error signal, ∂L/∂s1, written without
+  itself or the signals backprop computes from it;
 - `L = …`: the loss's value.
 Names are the network's LayerNames (derive/network/names.py) and their aliases (h, φ, θ), so a
 sheet that renames its quantities is read in its own names. Anything else is refused with a
@@ -94,10 +96,16 @@ def _value_claim(lhs, ref) -> NetClaim:
         return NetClaim("L", "loss", None, partials)
     key = ref.aliases.get(raw, raw)
     order = [name for name, _ in ref._rows]
+    if key in partials:  # δ₃ = 2(ŷ − y): an error signal by its name, the gradient of L by that pre-activation
+        k = int(key[len("delta"):])
+        below = frozenset(d for d in partials if int(d[len("delta"):]) <= k)  # δ_k and what backprop makes of it
+        return NetClaim(_said(key, ref), "signal", ref.names.pre[k].lower(), below)
     if key not in order:
         shown = _said(key, ref, "the left-hand side")
+        signals = ", ".join(_said(d, ref) for d in sorted(partials))
         raise InvalidAnswer(f"{shown} = …: the left-hand side is checked when it is a quantity of the forward "
-                            f"pass ({', '.join(_said(n, ref) for n in order)}), the loss L, or a derivative")
+                            f"pass ({', '.join(_said(n, ref) for n in order)}), an error signal ({signals}), "
+                            "the loss L, or a derivative")
     later = frozenset(order[order.index(key):])  # the claimed quantity and what is computed from it
     return NetClaim(_said(key, ref), "value", key, later | partials)
 

@@ -17,62 +17,17 @@ from derive.check.functions import KINKED, NAMED, numpy_function
 from derive.check.nettext import COSTS, MULTIPLY, _flatten, _is_partial, _pretty, name_key, plain
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, resolve, written_size
+from derive.check.vocabulary import MAX_EXPONENT
+from derive.model.arithmetic import NUMPY, shape_text
+from derive.model.matexpr import ShapeError
 
-MAX_EXPONENT = 64
-
-
-class Mismatch(Exception):
-    """The answer's matrices do not fit together; `str()` says how."""
-
-
-def _fit_scalar(a, b):
-    if a.shape == (1, 1) and b.shape != (1, 1):
-        return np.broadcast_to(a, b.shape), b
-    if b.shape == (1, 1) and a.shape != (1, 1):
-        return a, np.broadcast_to(b, a.shape)
-    return a, b
-
-
-def _shape(a) -> str:
-    return "×".join(str(s) for s in a.shape)
-
-
-def make(kind: str, shape: tuple) -> np.ndarray:
-    """The identity or a matrix of ones at a concrete shape (for derive.check.unsized)."""
-    return np.eye(shape[0]) if kind == "identity" else np.ones(shape)
+make = NUMPY.make  # the identity or a matrix of ones at a concrete shape (for derive.check.unsized)
 
 
 def _op(op: str, a, b):
+    """`a op b` by the model's shape rules; the row convention reads row vectors side by side entry by entry."""
     a, b, unsized = resolve(op, a, b, make)
-    if unsized is not None:
-        return unsized
-    if op in ("+", "-"):
-        a, b = _fit_scalar(a, b)
-        if a.shape != b.shape:
-            raise Mismatch(f"cannot {'add' if op == '+' else 'subtract'} a {_shape(a)} and a {_shape(b)} matrix")
-        return a + b if op == "+" else a - b
-    if op == "/":
-        a, b = _fit_scalar(a, b)
-        if a.shape != b.shape:
-            raise Mismatch(f"cannot divide a {_shape(a)} by a {_shape(b)} matrix")
-        return a / b
-    if op == "odot":
-        a, b = _fit_scalar(a, b)
-        if a.shape != b.shape:
-            raise Mismatch(f"the Hadamard product ⊙ needs equal shapes, not {_shape(a)} and {_shape(b)}")
-        return a * b
-    if op == "otimes":
-        if 1 not in a.shape or 1 not in b.shape:
-            raise Mismatch(f"an outer product ⊗ is read for vectors, not {_shape(a)} and {_shape(b)}")
-        return a.reshape(-1, 1) @ b.reshape(1, -1)
-    if op != "@" and (a.shape == (1, 1) or b.shape == (1, 1)):
-        return a * b
-    if a.shape[1] == b.shape[0]:
-        return a @ b
-    if op != "@" and a.shape == b.shape and 1 in a.shape:  # y(1 − y) for vectors: entry by entry
-        return a * b
-    hint = ": a transpose?" if a.shape[1] == b.shape[1] or a.shape[0] == b.shape[0] else ""
-    raise Mismatch(f"cannot multiply a {_shape(a)} by a {_shape(b)} matrix{hint}")
+    return unsized if unsized is not None else NUMPY.op(op, a, b, row_vectors=True)
 
 
 _JACOBIAN = "a Jacobian ∂{}/∂{} inside an expression is not read; write its value (e.g. Wᵀ δ, σ′(s) ⊙ …)"
@@ -102,10 +57,9 @@ class Evaluator:
         ref = self.ref
         key = ref.aliases.get(key, key)
         if key in getattr(ref, "forbidden", ()):  # a value claim written in terms of itself or what follows
-            what = "is what the left-hand side claims" if _pretty(key, ref.net.batch) == ref.claim_text else \
+            what = "is what the left-hand side claims" if ref.said(key) == ref.claim_text else \
                 f"is not known yet where {ref.claim_text} is computed"
-            raise InvalidAnswer(f"{_pretty(key, ref.net.batch)} {what}; write {ref.claim_text} in terms of earlier "
-                                "quantities")
+            raise InvalidAnswer(f"{ref.said(key)} {what}; write {ref.claim_text} in terms of earlier quantities")
         if key in self.p.values:
             return self.leaf(self.p.values[key])
         if key in ("w", "b", "delta", "s", "z"):
@@ -228,16 +182,11 @@ class Evaluator:
         if name in ("tr", "norm", "softmax") and len(args) == 1 and not isinstance(args[0], Unsized):
             return self._whole(name, args[0])
         if name == "diag":
-            (v,) = args
-            if 1 not in v.shape:
-                raise Mismatch(f"diag of a {_shape(v)} matrix: diag takes a vector")
-            return np.diag(v.reshape(-1))
+            return NUMPY.diag(*args)
         if name == "outer" and len(args) == 2:
             return _op("otimes", *args)
         if name.lower() in ("max", "min") and len(args) == 2:
-            a, b = _fit_scalar(*args)
-            if a.shape != b.shape:
-                raise Mismatch(f"{name} of a {_shape(a)} and a {_shape(b)} matrix")
+            a, b = NUMPY.fit(*args, name + " of a {} and a {} matrix")
             self.kink(f"{plain(node.args[0], self.ref.net.batch)} = {plain(node.args[1], self.ref.net.batch)}", a - b)
             out = np.maximum(a, b) if name.lower() == "max" else np.minimum(a, b)
         else:
@@ -259,7 +208,7 @@ class Evaluator:
         """tr(A), ‖A‖ (Frobenius) and softmax(a) (of each column; of each row when read in rows)."""
         if name == "tr":
             if a.shape[0] != a.shape[1]:
-                raise Mismatch(f"the trace of a {_shape(a)} matrix: it needs a square one")
+                raise ShapeError(f"the trace of a {shape_text(a.shape)} matrix: it needs a square one")
             return np.array([[np.trace(a)]])
         if name == "norm":
             return np.array([[np.sqrt(np.sum(a * a))]])
@@ -273,9 +222,7 @@ class Evaluator:
 
     def read_Indicator(self, node):
         c = node.cond
-        a, b = _fit_scalar(self(c.a), self(c.b))
-        if a.shape != b.shape:
-            raise Mismatch(f"cannot compare a {_shape(a)} and a {_shape(b)} matrix")
+        a, b = NUMPY.fit(self(c.a), self(c.b), "cannot compare a {} and a {} matrix")
         ops = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal,
                "=": np.equal, "!=": np.not_equal}
         if c.op not in ("=", "!="):  # an equality holds on a set of measure zero: no sides to visit

@@ -13,6 +13,7 @@ recorded by the evaluator). `cover` visits both sides of each, per entry, by ref
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,15 +64,17 @@ class NetworkReference:
         sizes = _sizes(net)
         self.up_code = numpy_expr(bp.signals[0].upstream, sizes)
         self.fprime_code = {s.k: numpy_expr(s.derivative, sizes) for s in bp.signals if s.derivative is not None}
-        self.kink_code = []  # (NumPy code, description) of each threshold the reference has
+        self.written = {k.lower(): name.text for k, name in self.names.written.items()}  # a sheet's names
+        self.kink_code = []  # (NumPy code, description, in the sheet's names) of each threshold the reference has
         for s in bp.signals:
             for expr in (s.derivative, s.upstream if isinstance(s.upstream, sp.Basic) else None):
                 for g in ev.thresholds(expr) if expr is not None else ():
-                    self.kink_code.append((numpy_expr(g, sizes), _describe(g, net.batch)))
+                    if _one_signed(g):  # log(eˢ + 1) in mish: a branch point no real input reaches
+                        continue
+                    self.kink_code.append((numpy_expr(g, sizes), _describe(g, self.said)))
         self.hypers = _hypers(net)
         self._plan()
         self.aliases = _aliases(net, self.names)
-        self.written = {k.lower(): name.text for k, name in self.names.written.items()}  # a sheet's names
         self.onehot = net.loss.name in ONE_HOT
         self.rng = np.random.default_rng(seed)
         self.points = []
@@ -172,10 +175,19 @@ class NetworkReference:
         return (float(a.min()), float(a.max())) if a.size else None
 
 
-def _describe(g, batch: bool) -> str:
-    from derive.check.nettext import _pretty
+def _one_signed(g) -> bool:
+    """Whether g keeps one strict sign for every real value of the network's quantities."""
+    if sp.count_ops(g) > 40:  # SymPy's assumptions take seconds on a large expression
+        return False
+    try:
+        real = g.xreplace({a: sp.Dummy(real=True) for a in g.atoms(sp.Indexed)})
+        return bool(real.is_positive or real.is_negative)
+    except (TypeError, ValueError, RecursionError):
+        return False
 
-    names = {a: sp.Symbol(_pretty(a.base.name.lower(), batch)) for a in g.atoms(sp.Indexed)}
+
+def _describe(g, said) -> str:
+    names = {a: sp.Symbol(said(a.base.name.lower())) for a in g.atoms(sp.Indexed)}
     return f"{sp.sstr(g.xreplace(names))} = 0"
 
 
@@ -187,10 +199,11 @@ def _aliases(net, names) -> dict:
         out["phi"] = names.pre[1].lower()
     if net.loss.name == "softmax_cross_entropy":
         out["theta"] = names.pre[net.depth].lower()
-    for key, written in names.written.items():  # a sheet's own names: z_3 for s2
-        spelled = _spelled(written.latex)
-        if spelled is not None and spelled != key.lower():
-            out[spelled] = key.lower()
+    for key, written in names.written.items():  # a sheet's own names: z_3 for s2; Y_{out} for Y_{\mathrm{out}}
+        for latex in dict.fromkeys((written.latex, _UPRIGHT.sub(r"\1", written.latex))):
+            spelled = _spelled(latex)
+            if spelled is not None and spelled != key.lower():
+                out[spelled] = key.lower()
     for key, value, layer in getattr(net, "also", ()):  # a sheet's further spellings: Y_3 for Y_out
         spelled = _spelled(written_name(value, layer).latex)
         if spelled is not None and spelled != key.lower():
@@ -203,6 +216,11 @@ def _aliases(net, names) -> dict:
         if spelled is not None and spelled not in out and spelled not in keys and \
                 (letter == "z" or names.pre[net.depth].lower() == top):
             out[spelled] = top
+    first = names.written.get(names.out[1]) if net.depth > 1 else None
+    if first is not None and first.latex.endswith("_{1}"):  # Z_k renamed as a family: Z_3 is the output (UvA)
+        spelled = _spelled(first.latex[: -len("_{1}")] + f"_{{{net.depth}}}")
+        if spelled is not None and spelled not in keys:
+            out.setdefault(spelled, top)
     return out
 
 
@@ -210,6 +228,9 @@ def written_name(value: str, layer: int):
     from derive.model.notation import written
 
     return written(value, layer)
+
+
+_UPRIGHT = re.compile(r"\\(?:mathrm|text|operatorname)\{([A-Za-z]+)\}")  # a word subscript, as a student types it
 
 
 def _spelled(latex: str) -> str | None:

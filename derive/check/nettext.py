@@ -113,11 +113,11 @@ def expected_latex(d) -> str:
     return r",\quad ".join(parts)
 
 
-_NUMBERED = re.compile(r"(?<![\\A-Za-z])([A-Za-z]+)(\d{1,2})(?!\d|\.\d)")
+_NUMBERED = re.compile(r"(?<![\\A-Za-z\u0370-\u03FF])([A-Za-z\u0370-\u03FF]+)(\d{1,2})(?!\d|\.\d)")  # δ1 too
 
 
 def _numbered(answer: str) -> str:
-    """Plain-text layer numbers as subscripts: `W1.T @ delta1` → `W_{1}.T @ delta_{1}` (the grammar
+    """Plain-text layer numbers as subscripts: `W1.T @ delta1` → `W_{1}.T @ delta_{1}`, δ1 → δ_{1} (the grammar
     reads a letter run and a number as a product)."""
     return _NUMBERED.sub(r"\1_{\2}", answer) if isinstance(answer, str) and len(answer) <= 4000 else answer
 

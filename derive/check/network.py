@@ -27,7 +27,7 @@ import numpy as np
 
 from derive.check import evidence as ev
 from derive.check.netclaims import claim_of, view
-from derive.check.neteval import Evaluator, Mismatch, _delta_partials, _mixes_hadamard, left_to_right, make
+from derive.check.neteval import Evaluator, _delta_partials, _mixes_hadamard, left_to_right, make
 from derive.check.netref import NetworkReference, Point, cover, network_reference
 from derive.check.nettext import (
     _chain,
@@ -39,7 +39,8 @@ from derive.check.nettext import (
 )
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, at_shape
-from derive.check.verdict import Verdict
+from derive.check.verdict import Verdict, misfit
+from derive.model.matexpr import ShapeError
 
 __all__ = ["NetworkReference", "Point", "check_network", "network_reference"]
 
@@ -142,21 +143,24 @@ ROW_NOTE = ("read in the row convention (vectors as rows, s = zW + b, so W there
 BRACKET_NOTE = ("as written, ⊙ binds less tightly than the products, and then {}; read left to right, "
                 "${}$, it is right: put in the brackets.")
 READINGS = ((False, False), (False, True), (True, False), (True, True))  # (regrouped, rows), in this order
-SHAPE = {"kind": "shape", "text": "the answer's matrices do not fit together or have the wrong shape"}
 
 
 def _judge(node, ref, d, parsed, expected, answer, claim) -> Verdict:
     batch = ref.net.batch
     results = {}
     for regrouped, rows in READINGS:
-        if regrouped and not (_mixes_hadamard(node) and any(isinstance(r, Mismatch) for r in results.values())):
+        if regrouped and not (_mixes_hadamard(node) and any(isinstance(r, ShapeError) for r in results.values())):
             break
         tree = left_to_right(node) if regrouped else node
         try:
             results[regrouped, rows] = values = evaluate(tree, ref, rows)
-        except Mismatch as exc:
+        except ShapeError as exc:
             results[regrouped, rows] = exc
             continue
+        except InvalidAnswer:  # the left-to-right reading split f′(s) apart: only the answer as written decides
+            if not regrouped:
+                raise
+            break
         if matches(values):
             notes = []
             if regrouped:
@@ -181,13 +185,10 @@ def _judge(node, ref, d, parsed, expected, answer, claim) -> Verdict:
             eye = all(np.array_equal(p.expected, np.eye(want[0])) for p in ref.points)
             text = (f"{claim.text} is a {want[0]}×{want[1]} matrix{' (the identity)' if eye else ''}; the answer is "
                     "a number" + (": I is meant, not 1." if eye else "."))
-            return Verdict("incorrect", parsed, expected, [text], None, answer, SHAPE)
+            return misfit(text, parsed, expected, answer)
         text = f"shape {got[0]}×{got[1]}, expected {want[0]}×{want[1]}"
-        return Verdict("incorrect", parsed, expected, [text + (": a transpose?" if got == want[::-1] else ".")],
-                       None, answer, SHAPE)
-    reason = str(column)
-    return Verdict("incorrect", parsed, expected, [reason if reason.endswith("?") else reason + "."], None, answer,
-                   SHAPE)
+        return misfit(text + (": a transpose?" if got == want[::-1] else ""), parsed, expected, answer)
+    return misfit(column, parsed, expected, answer)
 
 
 def _differs() -> dict:

@@ -20,9 +20,10 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Prepare, Task, wall_limit
+from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Prepare, Task, request, wall_limit
 from derive.check.verdict import Verdict
 from derive.errors import DeriveError
+from derive.model.request import Request
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "CheckPool", "Task", "cores", "worker_count"]
 
@@ -109,12 +110,12 @@ class _Slot:
         return outcome
 
     def _prepare(self, task: Task):
-        key = (task.target, task.wrt, task.scale)
+        key = task.request
         if key in self.prepared:
             return None
-        data = self._call(Prepare(*key), PREPARE_LIMIT)
+        data = self._call(Prepare(key), PREPARE_LIMIT)
         if data is _LATE:
-            raise DeriveError(f"preparing {task.target} took longer than {PREPARE_LIMIT:g} s")
+            raise DeriveError(f"preparing {key.target} took longer than {PREPARE_LIMIT:g} s")
         if data is _DIED:
             return data
         if "error" not in data:
@@ -167,12 +168,16 @@ class CheckPool:
             raise DeriveError(data["error"])
         return Verdict.from_json(data, task.answer)
 
-    def check(self, target: str, wrt: str | None, answer: str, scale="1") -> Verdict:
-        return self.run(Task(target, wrt, answer, str(scale)))
+    def check(self, target: str, wrt: str | None, answer: str, scale: object = 1) -> Verdict:
+        return self.run(Task(request(target, wrt, scale), answer))
 
-    def prepare(self, target: str, wrt: str | None, scale="1") -> None:
+    def prepare(self, target: str, wrt: str | None, scale: object = 1) -> None:
         """Have every worker build (or load) the derivation now; DeriveError for a bad target or variable."""
-        task = Task(target, wrt, "", str(scale))
+        self.ready(request(target, wrt, scale))
+
+    def ready(self, asked: Request) -> None:
+        """`prepare` for a request already made (derive.check.task.request)."""
+        task, target = Task(asked, ""), asked.target
         slots = [self._slots.get() for _ in self._all]  # every worker, each once
 
         def one(slot):

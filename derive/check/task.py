@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from derive.model.request import Request
+
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MEMORY_MB = 1536
 MARGIN = 1.0  # seconds on top of an answer's limit: the pipe and the scheduler, never preparing
@@ -22,19 +24,25 @@ def wall_limit(timeout: float) -> float:
 
 @dataclass(frozen=True)
 class Task:
-    target: str
-    wrt: str | None
+    """One answer to check against the derivation `request` names."""
+
+    request: Request
     answer: str
-    scale: str = "1"
 
 
 @dataclass(frozen=True)
 class Prepare:
-    """A message to a worker: build (or load) the derivation of `target` before any answer for it."""
+    """A message to a worker: build (or load) the derivation `request` names before any answer for it."""
 
-    target: str
-    wrt: str | None
-    scale: str = "1"
+    request: Request
+
+
+def request(target: str, wrt: str | None, scale: object = 1) -> Request:
+    """What a check is against, made once where it comes in (the command line, a grading run, the
+    checking page, CheckPool.check): the scale parsed here (derive.limits.scale), one-line DeriveError."""
+    from derive.limits import scale as parse_scale
+
+    return Request(target, wrt, parse_scale(scale, "the cost scale"))
 
 
 def serve(conn, timeout: float, memory_mb: int) -> None:

@@ -116,6 +116,17 @@ def stopped(exc: BaseException, parsed: str | None, expected: str, answer: str, 
     return Verdict("invalid", parsed, expected, [str(exc)], None, answer, none(f"the answer was not read: {exc}"))
 
 
+SHAPE = {"kind": "shape", "text": "the answer's matrices do not fit together or have the wrong shape"}
+
+
+def misfit(reason: object, parsed: str | None, expected: str, answer: str) -> Verdict:
+    """The verdict on an answer whose matrices do not fit together (a ShapeError) or have the wrong
+    shape, for a module and a network alike: incorrect, the reason as one sentence, shape evidence."""
+    text = str(reason)
+    return Verdict("incorrect", parsed, expected, [text.rstrip(".?") + ("?" if text.endswith("?") else ".")], None,
+                   answer, dict(SHAPE))
+
+
 def none(reason: str) -> dict:
     """The evidence of a verdict that rests on none: the reason."""
     return {"kind": "none", "text": reason}

@@ -8,14 +8,15 @@ readable answer wrong rather than unreadable, and the Reading the interpreter re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
 
 from derive.check import parse as t
 from derive.check.screen import InvalidAnswer
+from derive.model.matexpr import ShapeError
 
 COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
-MAX_EXPONENT = 64
 MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax", "tr", "norm")
 
 
@@ -25,10 +26,30 @@ class IndexClash(Exception):
     latex: str | None = None
 
 
-class ShapeMismatch(Exception):
-    """The answer is readable but its matrices do not fit together; `str()` says how."""
+# The answer is readable but its matrices do not fit together: the one shape error (derive.model).
+ShapeMismatch = ShapeError
 
-    latex: str | None = None  # what was understood, set once known
+
+MAX_EXPONENT = 64
+
+
+def number(text: str) -> sp.Rational:
+    f = Fraction(text)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def safe_power(base: sp.Expr, exp: sp.Expr) -> sp.Expr:
+    """b**e, refusing exponents that would make a huge number or a huge expansion."""
+    if exp.is_number:
+        if not exp.is_rational:
+            raise InvalidAnswer("only rational exponents are read")
+        if abs(exp) > MAX_EXPONENT:
+            raise InvalidAnswer(f"the exponent {exp} is larger than this checker reads ({MAX_EXPONENT})")
+        if base.is_number and base.is_rational and abs(base) > 10**6 and exp > 4:
+            raise InvalidAnswer("that power is too large a number to check")
+    elif exp.has(sp.Pow) and any(p.exp.is_number and abs(p.exp) > 4 for p in exp.atoms(sp.Pow)):
+        raise InvalidAnswer("the exponent is too large to check")
+    return sp.Pow(base, exp)
 
 
 @dataclass(frozen=True)

@@ -19,48 +19,44 @@ import sympy  # noqa: F401  (warm: the reason a worker exists)
 import derive.check.compare
 import derive.check.feedback
 import derive.check.meaning  # noqa: F401
-import derive.check.parse as _parse
+from derive.check.lalr import parser as _lalr_parser
 from derive.check.task import Prepare
 from derive.check.verdict import stopped_json
 from derive.errors import DeriveError
+from derive.model.request import Request
 from derive.network.chain import builtin, is_chain
 
-_parse._parser()  # the LALR tables, loaded once before forking
+_lalr_parser()  # the LALR tables, loaded once before forking
 
-_PREPARED: dict = {}  # (target, wrt, scale) -> derivation, its reference built
-
-
-def prepare(target: str, wrt: str | None, scale: str = "1"):
-    """The derivation of `target` by `wrt`, with everything a check compares against made now."""
-    key = (target, wrt, str(scale))
-    if key not in _PREPARED:
-        _PREPARED[key] = _prepared(target, wrt, str(scale))
-    return _PREPARED[key]
+_PREPARED: dict = {}  # Request -> derivation, its reference built
 
 
-def _prepared(target: str, wrt: str | None, scale: str):
-    from fractions import Fraction
+def prepare(request: Request):
+    """The derivation `request` names, with everything a check compares against made now."""
+    if request not in _PREPARED:
+        _PREPARED[request] = _prepared(request)
+    return _PREPARED[request]
 
+
+def _prepared(request: Request):
     from derive import cache
     from derive.check import _expected_latex
     from derive.check.compare import Reference, remember
-    from derive.network.chain import derivative
+    from derive.network.chain import derive_request
 
-    if is_chain(target):  # a network: its reference is the network's own generated code, quick to make
+    if is_chain(request.target):  # a network: its reference is the network's own generated code, quick to make
         from derive.check.network import network_reference
 
-        d = derivative(target, wrt=wrt, scale=Fraction(scale))
+        d = derive_request(request)
         network_reference(d)
         return d
-    if not builtin(target):
-        d = derivative(target, wrt=wrt, scale=Fraction(scale))
+    if not builtin(request.target):
+        d = derive_request(request)
         remember(Reference(d).warm())
     else:
-        request = cache.derivation_request({"target": target}, wrt, scale)
 
         def checked():
-            return cache.cached("derivation", request,
-                                lambda: derivative(target, wrt=wrt, scale=Fraction(scale), verify=True))
+            return cache.cached("derivation", request.cache_key(), lambda: derive_request(request, verify=True))
 
         # the derivation comes from the cache; its reference (compiled code, not picklable) is made here,
         # before any answer's time starts
@@ -90,7 +86,7 @@ def answer(task, timeout: float) -> dict:
     from derive.check import check
 
     try:
-        d = prepare(task.target, task.wrt, task.scale)
+        d = prepare(task.request)
         return check(d, task.answer, timeout=timeout).to_json()
     except DeriveError as exc:
         return {"error": exc.message}
@@ -102,11 +98,11 @@ def answer(task, timeout: float) -> dict:
 
 def _ready(message: Prepare) -> dict:
     try:
-        prepare(message.target, message.wrt, message.scale)
+        prepare(message.request)
     except DeriveError as exc:
         return {"error": exc.message}
     except Exception as exc:  # noqa: BLE001 - said once for the batch rather than as a dead worker
-        return {"error": f"the derivation of {message.target} failed ({type(exc).__name__}: {exc})"}
+        return {"error": f"the derivation of {message.request.target} failed ({type(exc).__name__}: {exc})"}
     return {"ready": True}
 
 

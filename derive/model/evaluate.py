@@ -13,6 +13,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from derive.model.arithmetic import NUMPY as ARITHMETIC
 from derive.model.matexpr import MatExpr, ShapeError
 
 NUMPY = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt}
@@ -60,23 +61,23 @@ class _Evaluator:
     def _eval_Transpose(self, node) -> np.ndarray:
         return self.value(node.arg).T
 
-    def _eval_MatMul(self, node) -> np.ndarray:
-        out = self.value(node.args[0])
-        for a in node.args[1:]:
-            out = out @ self.value(a)
+    def _fold(self, op: str, args) -> np.ndarray:
+        out = self.value(args[0])
+        for a in args[1:]:  # the shape rules of every matrix evaluator (derive.model.arithmetic)
+            out = ARITHMETIC.op(op, out, self.value(a))
         return out
+
+    def _eval_MatMul(self, node) -> np.ndarray:
+        return self._fold("@", node.args)
 
     def _eval_Hadamard(self, node) -> np.ndarray:
-        out = self.value(node.args[0])
-        for a in node.args[1:]:
-            out = out * self.value(a)
-        return out
+        return self._fold("odot", node.args)
 
     def _eval_MatAdd(self, node) -> np.ndarray:
-        return sum((self.value(a) for a in node.args[1:]), self.value(node.args[0]))
+        return self._fold("+", node.args)
 
     def _eval_Quotient(self, node) -> np.ndarray:
-        return self.value(node.num) / self.value(node.den)
+        return self._fold("/", (node.num, node.den))
 
     def _eval_Power(self, node) -> np.ndarray:
         return self.value(node.base) ** node.exp
@@ -85,7 +86,7 @@ class _Evaluator:
         return self.scalar(node.scalar) * self.value(node.arg)
 
     def _eval_Diag(self, node) -> np.ndarray:
-        return np.diagflat(self.value(node.arg))
+        return ARITHMETIC.diag(self.value(node.arg))
 
     def _eval_Apply(self, node) -> np.ndarray:
         return NUMPY[node.fn](self.value(node.arg))

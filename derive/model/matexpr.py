@@ -20,7 +20,12 @@ COMPARISONS = (">", ">=", "<", "<=")
 
 
 class ShapeError(ValueError):
-    """Operands whose shapes do not fit; `str()` names the operation and the shapes."""
+    """Operands whose shapes do not fit; `str()` names the operation and the shapes.
+
+    The one shape error of derive: the tree's, the evaluators' (derive.model.arithmetic) and an
+    answer's whose matrices do not fit (then a wrong answer, with `latex` what was understood)."""
+
+    latex: str | None = None
 
 
 def _shape_text(shape: tuple) -> str:

@@ -29,6 +29,8 @@ def network_text(args) -> str:
     check_options(Request(args.target, args.wrt, args.cost_scale, args.layout, args.form))
     with limits.time_limit(f"deriving {args.target}"):
         net = network(args.target)
+        if getattr(args, "names", None):  # --names s1=z_1,cost=L: a one-line error names a bad key
+            net = net.renamed(dict(args.names))
         if args.format == "numpy":
             return net.numpy()
         d = net.derive(args.wrt)

@@ -40,6 +40,15 @@ _HAT = re.compile("([A-Za-z])\u0302")  # x̂: a letter and a combining circumfle
 _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
 
 
+
+def cases(expr: sp.Piecewise) -> list:
+    """The (value, condition) rows of `expr` as printed: after one row for i = j, the other says i ≠ j,
+    not "otherwise" (the cases of a Kronecker delta, as the step that splits them names them)."""
+    rows = list(expr.args)
+    if len(rows) == 2 and rows[1][1] is sp.true and isinstance(rows[0][1], sp.Eq):
+        rows[1] = (rows[1][0], sp.Ne(*rows[0][1].args))
+    return rows
+
 def escape_tex(text: str, names: bool = True) -> str:
     """Plain text made safe for TeX, character by character; other non-ASCII is dropped to '?'.
 
@@ -201,7 +210,7 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_Piecewise(self, expr):
         rows = []
-        for e, c in expr.args:
+        for e, c in cases(expr):
             cond = r"\text{otherwise}" if c is sp.true else self._print(c)
             rows.append(rf"{self._print(e)} & {cond}")
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"

@@ -2,7 +2,8 @@
 `derive.steps.Reason.marked`) as math, so (N′D − ND′)/D² is set like the step beside it.
 
 The formulas are the project's own Unicode (∂x_k/∂x_j = δ_kj, (uⁿ)′ = n uⁿ⁻¹ u′); `unicode_latex`
-turns that small vocabulary into LaTeX, character by character, and escapes anything else.
+turns that small vocabulary into LaTeX, character by character, and escapes anything else. A formula
+kept as a SymPy expression (`Reason.formulas`) is written by the LaTeX printer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 from markupsafe import Markup
 
 from derive.model.notation import GREEK_LETTERS, INDICATOR
-from derive.render.printer import escape_tex
+from derive.render.printer import escape_tex, latex
+from derive.steps import FORMULA
 
 _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": r"\neq ", "⊙": r"\odot ",
             "·": r"\cdot ", "×": r"\times ", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": INDICATOR,
@@ -56,9 +58,12 @@ def reason_markup(reason: str, fmt: str) -> Markup:
     if marked is None:  # a plain string (a custom template's, an older pickle): prose only
         return Markup(escape_tex(str(reason)) if fmt == "tex" else str(reason))
     pieces = marked.split("$")
+    formulas = {FORMULA.format(n): f for n, f in enumerate(getattr(reason, "formulas", ()))}
     out = []
     for n, piece in enumerate(pieces):
-        if n % 2:
+        if n % 2 and piece in formulas:  # a SymPy formula: the LaTeX printer writes it
+            out.append(f"${latex(formulas[piece])}$")
+        elif n % 2:
             out.append(f"${unicode_latex(piece)}$")
         else:
             out.append(escape_tex(piece) if fmt == "tex" else piece)

@@ -15,7 +15,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from derive.model.notation import spoken
-from derive.render.printer import _ordered_factors, _ordered_terms
+from derive.render.printer import _ordered_factors, _ordered_terms, cases
 
 FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "sqrt": "sqrt",
              "Abs": "abs", "sign": "sgn", "Max": "max", "Min": "min"}
@@ -153,7 +153,7 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Piecewise(self, expr):
         rows = []
-        for e, c in expr.args:
+        for e, c in cases(expr):
             rows.append(f"{self._print(e)} otherwise" if c is sp.true else f"{self._print(e)} if {self._print(c)}")
         return "{" + "; ".join(rows) + "}"
 

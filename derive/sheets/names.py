@@ -16,7 +16,8 @@ def _at(part: Part, key: str):
 
 def layer_cost(part: Part) -> str | None:
     """The sheet's name for the cost where `part` derives a layer or an elementwise activation, whose
-    gradients are written of a cost (C by default: ∂C/∂W, ∂C/∂x = ∂C/∂y ⊙ f′), else None."""
+    gradients are written of a cost (C by default: ∂C/∂W, ∂C/∂x = ∂C/∂y ⊙ f′), or a loss, whose
+    output is that cost (L by default: J = −Σ y log ŷ on CS224n's sheet); else None."""
     from derive.network.names import first_spelling
 
     value = first_spelling(part.names.get("cost"))
@@ -35,7 +36,7 @@ def layer_cost(part: Part) -> str | None:
             defn = get(part.target)
     except DeriveError:
         return None  # the part's own error is said where it is derived
-    if defn.kind != "layer" and not defn.elementwise:
+    if defn.kind not in ("layer", "loss") and not defn.elementwise:
         return None
     p = written_parts(value) or {}
     if set(p) != {"letter"} or len(p["letter"]) != 1:
@@ -74,8 +75,18 @@ def notation_rows(sheet: Sheet, fmt: str, text) -> list:
     from derive.network.names import notation
 
     parts = [p for q in sheet.questions for p in q.parts]
-    kinds = {"network" for p in parts if p.kind == "network"} | {"layer" for p in parts if layer_cost(p)}
+    kinds = {"network" for p in parts if p.kind == "network" or (layer_cost(p) and _is_loss(p))}
+    kinds |= {"layer" for p in parts if layer_cost(p) and not _is_loss(p)}
     cost = ", ".join(c for c, kind in (("L", "network"), ("C", "layer")) if kind in kinds) or "L"
     return [{"written": Markup(w), "what": text(fmt, what),
              "default": Markup(cost if key == "cost" else default)}
             for key, (w, what, default) in zip(sheet.names, notation(sheet.names))]
+
+
+def _is_loss(part: Part) -> bool:
+    """Whether `part` derives a registry loss (its output is the cost, L by default)."""
+    if part.kind != "target" or not isinstance(part.target, str):
+        return False
+    from derive.definitions import get
+
+    return get(part.target).kind == "loss"

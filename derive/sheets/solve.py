@@ -53,12 +53,14 @@ def _derivation(part: Part, wrt, verify: bool = True):
     else:
         target = part.target
     cost = layer_cost(part)
-    if cost:  # the homework's name for the cost: the layer is derived with it (∂L/∂W, not ∂C/∂W)
+    if cost:  # the homework's name for the cost: the layer is derived with it (∂L/∂W, not ∂C/∂W), a loss is it
         from dataclasses import replace
 
         from derive.definitions import get
 
-        target = replace(target if part.kind == "module" else get(target), upstream=cost)
+        defn = target if part.kind == "module" else get(target)
+        target = (replace(defn, output=replace(defn.output, name=cost, latex=cost)) if defn.kind == "loss"  # J = −Σ y log ŷ
+                  else replace(defn, upstream=cost))
     try:
         return derive_request(request(part, wrt, target), verify=verify)
     except DeriveError as exc:

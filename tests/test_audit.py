@@ -54,6 +54,32 @@ def test_each_claim_is_judged_against_the_part_it_answers():
                               "checked_share": 0.8}
 
 
+DEFINITIONS = r"""# Answers
+
+## 1. Warm-up
+
+The layer is $y = Wx + b$, entry by entry $y = W x$.
+
+## 2. Softmax
+
+$$y_k = \frac{e^{\beta x_k}}{\sum_n e^{\beta x_n}}$$
+
+$$y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}$$
+
+$$y_i = y_i$$
+"""
+
+
+def test_a_module_definition_is_judged_against_the_sheets_definition_with_a_counterexample():
+    result = audit(DEFINITIONS, load(resolve("nyu2019_hw1")))
+    rows = [(f.line, f.question[:2], f.verdict) for f in result.findings]
+    assert rows == [(5, "1.", "correct"), (5, "1.", "incorrect"), (9, "2.", "correct"), (11, "2.", "incorrect"),
+                    (13, "2.", "not checked")]
+    wrong = result.findings[3]
+    assert "the definition is" in wrong.counterexample and wrong.evidence
+    assert "cannot use y itself" in result.findings[4].reason
+
+
 def test_a_derivative_the_sheet_does_not_ask_for_is_not_checked_against_another():
     text = "## Softmax\n\n$$\\frac{\\partial y_i}{\\partial \\beta} = y_i (x_i - \\sum_k y_k x_k)$$\n"
     (finding,) = audit(text, load(resolve("nyu2019_hw1"))).findings
@@ -110,7 +136,8 @@ def test_the_command_line_writes_text_markdown_and_json(tmp_path):
     assert f"{sol}:13  incorrect  [2. Softmax]" in text.stdout and "missing factor β" in text.stdout
     data = json.loads(run("audit", str(sol), "--sheet", "nyu2019_hw1", "--json").stdout)
     assert set(data) == {"document", "sheet", "claims", "notes", "summary"}
-    assert set(data["claims"][0]) == {"line", "latex", "question", "verdict", "feedback", "evidence", "reason"}
+    assert set(data["claims"][0]) == {"line", "latex", "question", "verdict", "feedback", "evidence", "reason",
+                                      "counterexample"}
     report = tmp_path / "report.md"
     md = run("audit", str(sol), "--sheet", "nyu2019_hw1", "--format", "md", "-o", str(report))
     assert md.returncode == 1 and report.read_text(encoding="utf-8").startswith("# Audit of")

@@ -36,10 +36,12 @@ class Finding:
     feedback: tuple = ()
     evidence: str = ""  # what a correct/incorrect/undecided verdict rests on
     reason: str = ""  # why a claim is not checked
+    counterexample: str = ""  # a point where an incorrect claim's sides differ, when there is one
 
     def to_json(self) -> dict:
         return {"line": self.line, "latex": self.latex, "question": self.question, "verdict": self.verdict,
-                "feedback": list(self.feedback), "evidence": self.evidence, "reason": self.reason}
+                "feedback": list(self.feedback), "evidence": self.evidence, "reason": self.reason,
+                "counterexample": self.counterexample}
 
 
 @dataclass
@@ -91,8 +93,9 @@ class _Judge:
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
-        def finding(verdict, feedback=(), evidence="", reason=""):
-            return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason)
+        def finding(verdict, feedback=(), evidence="", reason="", counterexample=""):
+            return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason,
+                           counterexample)
 
         if question is None:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
@@ -120,7 +123,8 @@ class _Judge:
         verdict = derivation.check(claim.latex, timeout=self.timeout)
         if verdict.verdict == "invalid":
             return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
-        return finding(verdict.verdict, verdict.feedback, verdict.evidence_text)
+        example = (verdict.counterexample or {}).get("text", "")
+        return finding(verdict.verdict, verdict.feedback, verdict.evidence_text, counterexample=example)
 
     # ------------------------------------------------------------ derivatives
 

@@ -192,3 +192,20 @@ def test_a_derivative_left_hand_side_is_read_with_its_braces_matched():
     assert derivative_of(r"\frac{\delta \ell}{W^{(2)}}") == (r"\ell", "W^{(2)}")  # the second ∂ forgotten
     assert derivative_of(r"\frac{1}{2}") is None and derivative_of("y_i") is None
     assert derivative_of(r"\frac{dy}{dx}") == ("y", "x")
+
+
+def test_delta_written_for_the_partial_sign_is_read_as_partial():
+    from derive.audit.audit import partials
+
+    assert partials(r"\frac{\delta \ell}{W^{(2)}} = \frac{\delta \ell}{\delta \hat{y}} \frac{\delta \hat{y}}{\delta W}") \
+        == r"\frac{\partial \ell}{\partial W^{(2)}} = \frac{\partial \ell}{\partial \hat{y}} " \
+           r"\frac{\partial \hat{y}}{\partial W}"
+    kronecker = r"\frac{\partial y_i}{\partial x_j} = \beta y_i (\delta_{ij} - y_j) \frac{\delta}{2}"
+    assert partials(kronecker) == kronecker  # δ_ij, and δ over a plain denominator right of the =, stay
+
+
+def test_a_chain_rule_that_skips_a_layer_is_found_in_delta_notation():
+    text = ("## Regression\n\n$$\\frac{\\delta \\ell}{\\delta W^{(1)}} = \\frac{\\delta \\ell}{\\delta \\hat{y}} "
+            "\\frac{\\delta \\hat{y}}{\\delta z_3} \\frac{\\delta z_2}{\\delta z_1} \\frac{\\delta z_2}{\\delta W^{(1)}}$$\n")
+    (finding,) = audit(text, load(resolve("nyu_two_layer"))).findings
+    assert finding.verdict == "incorrect" and any("missing" in s for s in finding.feedback)

@@ -209,3 +209,30 @@ def test_a_chain_rule_that_skips_a_layer_is_found_in_delta_notation():
             "\\frac{\\delta \\hat{y}}{\\delta z_3} \\frac{\\delta z_2}{\\delta z_1} \\frac{\\delta z_2}{\\delta W^{(1)}}$$\n")
     (finding,) = audit(text, load(resolve("nyu_two_layer"))).findings
     assert finding.verdict == "incorrect" and any("missing" in s for s in finding.feedback)
+
+
+SHOW_THAT = r"""# Softmax
+
+$$\mathrm{softmax}(x + c)_j = \frac{e^{x_j + c}}{\sum_k e^{x_k + c}} = \frac{e^{x_j} e^{c}}{\sum_k e^{x_k} e^{c}}
+= \frac{e^{x_j}}{\sum_k e^{c x_k}}$$
+
+# Neural network basics
+
+$$\sigma'(t) = \frac{e^{-t}}{(1 + e^{-t})^2} = \sigma(t)(1 + \sigma(t))$$
+
+$$\sigma(t) = \frac{1}{1 + e^{-t}}$$
+"""
+
+
+def test_each_step_of_a_show_that_chain_is_judged_against_the_identity_the_sheet_proves():
+    result = audit(SHOW_THAT, load(resolve("cs224n_a1")))
+    steps = [f for f in result.findings if f.question.startswith("1.")]
+    assert [f.verdict for f in steps] == ["correct", "correct", "incorrect"]
+    assert all("a step of the identity" in f.evidence for f in steps)
+    assert steps[2].counterexample  # the wrong step: a point where it is not the left side
+
+
+def test_an_activation_named_by_its_function_is_judged_as_that_part_of_the_sheet():
+    result = audit(SHOW_THAT, load(resolve("cs224n_a1")))
+    sigma = [(f.verdict, bool(f.evidence)) for f in result.findings if f.question.startswith("2.")]
+    assert sigma == [("correct", True), ("incorrect", True), ("correct", True)]  # σ'(t), σ(t)(1 + σ(t)), σ(t)

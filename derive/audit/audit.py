@@ -102,6 +102,9 @@ class _Judge:
         printed = read_printed(claim.rhs)
         if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
+        named = self._function_claim(claim, question)
+        if named is not None:
+            return self._judge_text(*named, finding)
         match = derivative_of(claim.lhs)
         part, wrt = self._part_for(question, match[1], match[0]) if match else (None, None)
         network = next((p for p in question.parts if p.kind == "network"), None)
@@ -111,16 +114,22 @@ class _Judge:
             wrts = sorted({w for p in question.parts for w in self._wrts(p)})
             return finding("not checked", reason=f"the question derives with respect to {', '.join(wrts) or 'nothing'}"
                            f", not {match[1]}")
+        identity = next((p for p in question.parts if p.kind == "identity"), None)
+        if part is None and not match and identity is not None:
+            return self._step(claim, identity, finding)
         if part is None:
             part = next((p for p in question.parts if p.kind in ("target", "module")), None)
             if part is None:
                 return finding("not checked", reason="the question derives nothing this claim can be checked against")
             wrt = self._wrts(part)[0]
+        return self._judge_text(part, wrt, partials(claim.latex), finding)
+
+    def _judge_text(self, part, wrt, text: str, finding) -> Finding:
         try:
             derivation = self._derivation(part, wrt)
         except DeriveError as exc:
             return finding("not checked", reason=f"the sheet's part cannot be derived: {exc.message}")
-        verdict = derivation.check(partials(claim.latex), timeout=self.timeout)
+        verdict = derivation.check(text, timeout=self.timeout)
         if verdict.verdict == "invalid":
             return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
         example = (verdict.counterexample or {}).get("text", "")
@@ -171,6 +180,51 @@ class _Judge:
             self._derivations[key] = _derive(part, wrt)
         return self._derivations[key]
 
+    def _function_claim(self, claim: Claim, question):
+        """`σ(z) = …`, `σ'(x) = …`: the value or the derivative of the activation a part of the question
+        derives, as (part, wrt, the claim in that module's names); None for any other claim."""
+        head = _FUNCTION_HEAD.fullmatch(claim.lhs.strip())
+        if head is None:
+            return None
+        target = _FUNCTIONS.get(head.group(1).lstrip("\\").lower())
+        part = next((p for p in question.parts if p.kind == "target" and p.target == target), None)
+        if part is None:
+            return None
+        wrt = self._wrts(part)[0]
+        output = self._derivation(part, wrt).definition.output.name
+        rhs, arg = claim.rhs, head.group(3)
+        if arg != wrt:  # σ(z) = (1 + e^{−z})^{−1} is the module's y = (1 + e^{−x})^{−1}
+            if re.search(rf"(?<![A-Za-z\\]){re.escape(wrt)}(?![A-Za-z])", rhs):
+                return None
+            rhs = re.sub(rf"(?<![A-Za-z\\]){re.escape(arg)}(?![A-Za-z])", wrt, rhs)
+        lhs = rf"\frac{{\partial {output}}}{{\partial {wrt}}}" if head.group(2) else output
+        return part, wrt, f"{lhs} = {rhs}"
+
+    # ------------------------------------------------------------ "show that"
+
+    def _step(self, claim: Claim, part, finding) -> Finding:
+        """A member of a "show that" chain: equal to the identity's left side (so each `=` of the chain
+        holds), judged by the answer checker against that side as a definition of its own."""
+        from derive.audit.steps import identity_module, step_text
+
+        try:
+            d, output = self._identity(part)
+        except DeriveError as exc:
+            return finding("not checked", reason=f"the sheet's identity cannot be read: {exc.message}")
+        verdict = d.check(step_text(claim, output, d), timeout=self.timeout)
+        if verdict.verdict == "invalid":
+            return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
+        side = f"a step of the identity {part.identity['lhs']} = {part.identity['rhs']}, judged against its left side"
+        example = (verdict.counterexample or {}).get("text", "")
+        return finding(verdict.verdict, verdict.feedback, f"{side}: {verdict.evidence_text}", counterexample=example)
+
+    def _identity(self, part):
+        from derive.audit.steps import identity_module
+
+        if id(part) not in self._derivations:
+            self._derivations[id(part)] = identity_module(part.identity)
+        return self._derivations[id(part)]
+
     # ------------------------------------------------------------ numbers
 
     def _numbers(self, claim: Claim, printed, question, finding) -> Finding:
@@ -212,6 +266,8 @@ class _Judge:
         return notes
 
 
+_FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
+_FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
 
 

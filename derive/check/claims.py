@@ -161,9 +161,11 @@ def value_of(d, letters: tuple):
     body = _free_of(d.body, set(wanted)).xreplace(dict(zip(d.out_index, wanted)))
     out = defn.output
     lhs = out.symbol[wanted] if wanted else out.symbol
+    named = tuple(nm for nm in d.named if nm.symbol != out.symbol)  # ŷ of a loss stays a name; y of softmax not
+    kept = tuple(it for it in defn.intermediates if it.var.name != out.name)
     vd = dataclasses.replace(d, target=d.target, wrt=out.name, lhs=lhs, steps=[], result=body,
-                             definition=dataclasses.replace(defn, kind="layer", intermediates=()),
-                             body=body, out_index=wanted, named=(), upstream=None, cost=None, scale=sp.S.One,
+                             definition=dataclasses.replace(defn, kind="layer", intermediates=kept),
+                             body=body, out_index=wanted, named=named, upstream=None, cost=None, scale=sp.S.One,
                              indices=wanted, cases=None, matrix=None, matrix_refused=None, report=None)
     _VALUES[key] = (d, vd)
     return vd

@@ -205,7 +205,7 @@ class _Judge:
     def _step(self, claim: Claim, part, finding) -> Finding:
         """A member of a "show that" chain: equal to the identity's left side (so each `=` of the chain
         holds), judged by the answer checker against that side as a definition of its own."""
-        from derive.audit.steps import identity_module, step_text
+        from derive.audit.steps import step_text
 
         try:
             d, output = self._identity(part)

@@ -236,3 +236,23 @@ def test_an_activation_named_by_its_function_is_judged_as_that_part_of_the_sheet
     result = audit(SHOW_THAT, load(resolve("cs224n_a1")))
     sigma = [(f.verdict, bool(f.evidence)) for f in result.findings if f.question.startswith("2.")]
     assert sigma == [("correct", True), ("incorrect", True), ("correct", True)]  # σ'(t), σ(t)(1 + σ(t)), σ(t)
+
+
+CHAINS = r"""## 1. The affine module
+
+$$\frac{\partial C}{\partial \mathbf W} = \frac{\partial C}{\partial \mathbf y} \cdot \frac{\partial \mathbf y}{\partial \mathbf W}$$
+
+$$\frac{\partial C}{\partial b} = \frac{\partial C}{\partial y} \frac{\partial x}{\partial b}$$
+
+$$\frac{\partial C_2}{\partial b} = \frac{\partial C_2}{\partial C} \frac{\partial C}{\partial y} x$$
+
+$$\frac{\partial C_2}{\partial b} = \frac{\partial C_2}{\partial C} \frac{\partial C}{\partial y}$$
+"""
+
+
+def test_a_chain_rule_product_is_checked_for_linking_up_and_a_given_factor_by_its_value():
+    rows = audit(CHAINS, load(resolve("nyu2020_hw1"))).findings
+    assert [f.verdict for f in rows] == ["undecided", "incorrect", "incorrect", "correct"]
+    assert "names the factors without their values" in rows[0].feedback[0]
+    assert "a factor ∂y/∂x is missing" in rows[1].feedback[0]
+    assert all("∂C2/∂C read as 3" in f.evidence for f in rows[2:])  # C₂ = 3C on the sheet

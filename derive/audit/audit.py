@@ -12,7 +12,7 @@ A verdict always says what it rests on (`evidence`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from derive.audit.claims import Claim, claims_of, matching_brace
 from derive.audit.document import read_document
@@ -122,7 +122,33 @@ class _Judge:
             if part is None:
                 return finding("not checked", reason="the question derives nothing this claim can be checked against")
             wrt = self._wrts(part)[0]
-        return self._judge_text(part, wrt, partials(claim.latex), finding)
+        text = partials(claim.latex)
+        if match:
+            return self._chain_or_answer(claim, match, part, wrt, text, finding)
+        return self._judge_text(part, wrt, text, finding)
+
+    def _chain_or_answer(self, claim: Claim, match, part, wrt, text: str, finding) -> Finding:
+        """A product of named Jacobians is checked for linking up; with a factor the sheet gives a value
+        (∂C₂/∂C = 3) replaced by it, the rest is checked as an answer."""
+        from derive.audit.chains import factors, linked, without_given_factors
+
+        given = {}
+        if part.scale != 1 and re.search(r"\d", match[0]):  # C₂ = 3C: ∂C₂/∂C is 3
+            given[(normal_name(match[0]), re.sub(r"\d+$", "", normal_name(match[0])))] = str(part.scale)
+        rhs, notes = without_given_factors(match[0], partials(claim.rhs), given)
+        chain = factors(rhs) if part.kind != "network" else None
+        if chain is None:
+            result = self._judge_text(part, wrt, f"{partials(claim.lhs)} = {rhs}" if notes else text, finding)
+            if notes and result.verdict != "not checked":
+                return replace(result, evidence="; ".join([*notes, result.evidence]))
+            return result
+        problems = linked(match, chain)
+        if problems:
+            return finding("incorrect", [p + "." for p in problems], "the chain of Jacobians, read by their names, "
+                           "does not link up")
+        why = (f"the chain rule is complete from {normal_name(match[0])} to {normal_name(match[1])}, but it names the factors without their "
+               "values; write them out to have them checked.")
+        return finding("undecided", [why], "the chain of Jacobians, read by their names, links up")
 
     def _judge_text(self, part, wrt, text: str, finding) -> Finding:
         try:

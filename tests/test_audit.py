@@ -256,3 +256,19 @@ def test_a_chain_rule_product_is_checked_for_linking_up_and_a_given_factor_by_it
     assert "names the factors without their values" in rows[0].feedback[0]
     assert "a factor ∂y/∂x is missing" in rows[1].feedback[0]
     assert all("∂C2/∂C read as 3" in f.evidence for f in rows[2:])  # C₂ = 3C on the sheet
+
+
+FORWARD_TABLE = r"""# Regression
+
+| Module | Input | Output |
+|---|---|---|
+| $\mathrm{Linear}_1$ | $x$ | $W^{(1)\top} x + b^{(1)}$ |
+| $f$ | $z_1$ | $\max(0, W^{(1)} x + b^{(1)})$ |
+| $\mathrm{Linear}_2$ | $z_2$ | $W^{(2)} z_2 + b^{(2)}$ |
+"""
+
+
+def test_each_output_cell_of_a_forward_table_is_the_claim_that_its_module_outputs_it():
+    rows = audit(FORWARD_TABLE, load(resolve("nyu_two_layer"))).findings
+    assert [(f.line, f.verdict) for f in rows] == [(5, "incorrect"), (6, "correct"), (7, "correct")]
+    assert "transpose" in rows[0].feedback[0] and rows[1].evidence

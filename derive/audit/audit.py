@@ -102,6 +102,8 @@ class _Judge:
         printed = read_printed(claim.rhs)
         if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
+        if claim.row:
+            return self._table_row(claim, question, finding)
         named = self._function_claim(claim, question)
         if named is not None:
             return self._judge_text(*named, finding)
@@ -225,6 +227,23 @@ class _Judge:
             rhs = re.sub(rf"(?<![A-Za-z\\]){re.escape(arg)}(?![A-Za-z])", wrt, rhs)
         lhs = rf"\frac{{\partial {output}}}{{\partial {wrt}}}" if head.group(2) else output
         return part, wrt, f"{lhs} = {rhs}"
+
+    def _table_row(self, claim: Claim, question, finding) -> Finding:
+        """Row k of a forward table: the k-th quantity of the network's forward pass (the loss last)."""
+        part = next((p for p in question.parts if p.kind == "network"), None)
+        if part is None:
+            return finding("not checked", reason="a forward table, but the question has no network")
+        wrt = self._wrts(part)[0]
+        from derive.check.network import network_reference
+
+        rows = [code for code, _ in network_reference(self._derivation(part, wrt))._rows] + ["L"]
+        if claim.row > len(rows):
+            return finding("not checked", reason=f"the table has more rows than the network's forward pass "
+                           f"has quantities ({len(rows)}, the loss last)")
+        code = rows[claim.row - 1]
+        name = (part.names or {}).get(code) or {"yhat": "\\hat{y}", "Yhat": "\\hat{Y}"}.get(code) or \
+            re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", code)
+        return self._judge_text(part, wrt, f"{name} = {partials(claim.rhs)}", finding)
 
     # ------------------------------------------------------------ "show that"
 

@@ -33,6 +33,7 @@ class Claim:
     condition: str = ""  # "i = j" for a case or a `\text{for}` clause
     previous: str = ""  # the member before `rhs` in a chain `lhs = previous = rhs` ("" when it is lhs)
     notes: tuple[str, ...] = field(default=())
+    row: int = 0  # k for the output cell of row k of a forward table (its lhs: the row's label)
 
     @property
     def latex(self) -> str:
@@ -59,6 +60,9 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
     for piece in pieces:
         if piece.section != section:  # a new heading ends any case
             section, pending, active = piece.section, "", ""
+        if piece.row is not None:  # a forward table's output cell: the row's module outputs it
+            out.append(Claim(piece.line, piece.row[1], _clean(piece.latex), piece.section, row=piece.row[0]))
+            continue
         case = _CASE_ALONE.fullmatch(_clean(piece.latex))
         if case:
             pending = f"{case.group(1)} {'=' if case.group(2) == '=' else chr(92) + 'neq'} {case.group(3)}"

@@ -272,3 +272,12 @@ def test_each_output_cell_of_a_forward_table_is_the_claim_that_its_module_output
     rows = audit(FORWARD_TABLE, load(resolve("nyu_two_layer"))).findings
     assert [(f.line, f.verdict) for f in rows] == [(5, "incorrect"), (6, "correct"), (7, "correct")]
     assert "transpose" in rows[0].feedback[0] and rows[1].evidence
+
+
+def test_a_restated_scaled_cost_and_kroneckers_delta_are_judged_by_what_the_sheet_and_sympy_say():
+    text = ("## 1. The affine module\n\n$C_2(y) = 3 C(y)$ and $C_2(y) = 2 \\ast C(y)$\n\n"
+            "$$\\delta_{ij} = \\begin{cases} 1 & i = j \\\\ 1 & i \\neq j \\end{cases}$$\n")
+    rows = audit(text, load(resolve("nyu2020_hw1"))).findings
+    assert [f.verdict for f in rows] == ["correct", "incorrect", "correct", "incorrect"]
+    assert "C2 = 3·C" in rows[0].evidence and "not 2·C" in rows[1].feedback[0]
+    assert "KroneckerDelta" in rows[3].evidence

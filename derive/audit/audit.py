@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from derive.audit.claims import Claim, claims_of, matching_brace
 from derive.audit.document import read_document
+from derive.audit.facts import given_fact
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
@@ -104,7 +105,7 @@ class _Judge:
             return self._numbers(claim, printed, question, finding)
         if claim.row:
             return self._table_row(claim, question, finding)
-        fact = _given_fact(claim, question)
+        fact = given_fact(claim, question)
         if fact is not None:
             return finding(*fact)
         named = self._function_claim(claim, question)
@@ -317,38 +318,6 @@ class _Judge:
 _FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
 _FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
-
-
-_SCALED = re.compile(r"C_?\{?(\d)\}?\s*(\(\s*\\?\w*\s*\))?")
-_TIMES_C = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\\ast|∗|\*|\\cdot|\\,|\\times)?\s*C\s*(\(\s*\\?\w*\s*\))?")
-_KRONECKER = re.compile(r"(?:\\delta|δ)_\{?\s*([a-z])\s*,?\s*([a-z])\s*\}?")
-
-
-def _given_fact(claim: Claim, question) -> tuple | None:
-    """(verdict, feedback, evidence) of a claim that restates what the sheet gives — the scaled cost
-    `C_2(y) = 3 C(y)` of a part with scale 3 — or Kronecker's δ in one case (`δ_ij = 0` for i ≠ j);
-    None for any other claim."""
-    import sympy as sp
-
-    scaled, times = _SCALED.fullmatch(claim.lhs.strip()), _TIMES_C.fullmatch(claim.rhs.strip())
-    part = next((p for p in question.parts if p.scale != 1), None)
-    if scaled and times and part is not None:
-        given = sp.nsimplify(part.scale)
-        evidence = f"compared with the sheet's definition C{scaled.group(1)} = {given}·C"
-        if sp.nsimplify(times.group(1)) == given:
-            return "correct", (), evidence
-        return "incorrect", (f"the sheet defines C{scaled.group(1)} = {given}·C, not {times.group(1)}·C.",), evidence
-    delta = _KRONECKER.fullmatch(claim.lhs.strip())
-    case = re.fullmatch(r"\s*([a-z])\s*(=|\\neq|\\ne|≠)\s*([a-z])\s*", claim.condition or "")
-    if delta and case and {delta.group(1), delta.group(2)} == {case.group(1), case.group(3)} and \
-            claim.rhs.strip() in ("0", "1") and delta.group(1) != delta.group(2):
-        i, j = sp.symbols("i j", integer=True)
-        value = sp.KroneckerDelta(i, i) if case.group(2) == "=" else sp.KroneckerDelta(i, j).subs({i: 1, j: 2})
-        evidence = "Kronecker's δ in that case, by sympy.KroneckerDelta"
-        if value == int(claim.rhs.strip()):
-            return "correct", (), evidence
-        return "incorrect", (f"δ is {value} when {case.group(1)} {case.group(2)} {case.group(3)}.",), evidence
-    return None
 
 
 def derivative_of(lhs: str) -> tuple[str, str] | None:

@@ -281,3 +281,11 @@ def test_a_restated_scaled_cost_and_kroneckers_delta_are_judged_by_what_the_shee
     assert [f.verdict for f in rows] == ["correct", "incorrect", "correct", "incorrect"]
     assert "C2 = 3·C" in rows[0].evidence and "not 2·C" in rows[1].feedback[0]
     assert "KroneckerDelta" in rows[3].evidence
+
+
+def test_a_loss_written_as_a_function_of_its_arguments_is_that_loss_of_the_question():
+    text = ("## Neural network basics\n\n$$CE(y, \\hat{y}) = - \\sum_i y_i \\log(\\hat{y}_i)$$\n\n"
+            "$$CE(y, \\hat{y}) = \\sum_i y_i \\log(\\hat{y}_i)$$\n")
+    rows = audit(text, load(resolve("cs224n_a1"))).findings
+    assert [f.verdict for f in rows] == ["correct", "incorrect"]
+    assert "sign" in rows[1].feedback[0]

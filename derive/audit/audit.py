@@ -215,6 +215,14 @@ class _Judge:
     def _function_claim(self, claim: Claim, question):
         """`σ(z) = …`, `σ'(x) = …`: the value or the derivative of the activation a part of the question
         derives, as (part, wrt, the claim in that module's names); None for any other claim."""
+        loss = _LOSS_HEAD.fullmatch(claim.lhs.strip())
+        if loss is not None:  # CE(y, ŷ) = …, ℓ_MSE(ŷ, y) = …: the value of the question's loss of that name
+            names = _LOSSES[(loss.group(1) or loss.group(2)).upper()]
+            part = next((p for p in question.parts if p.kind == "target" and p.target in names), None)
+            if part is None:
+                return None
+            wrt = self._wrts(part)[0]
+            return part, wrt, f"{self._derivation(part, wrt).definition.output.name} = {claim.rhs}"
         head = _FUNCTION_HEAD.fullmatch(claim.lhs.strip())
         if head is None:
             return None
@@ -315,6 +323,8 @@ class _Judge:
         return notes
 
 
+_LOSSES = {"CE": ("softmax_cross_entropy", "cross_entropy"), "MSE": ("mse",), "BCE": ("bce",)}
+_LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|CE)\}?\s*\}?)\s*\(.*\)", re.I | re.S)
 _FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
 _FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}

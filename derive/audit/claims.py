@@ -72,7 +72,9 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
             line = piece.line + offset
             members = [m.strip() for m in _split_top(row, "=")]
             continues = len(members) > 1 and not members[0] and last is not None
-            if len(members) < 2 or _states_a_relation(row) or any(not m for m in members[1:]):
+            # `∂A/∂B = 1 if z > 0 else 0` states a derivative, whatever relation its value is written with
+            stated = len(members) > 1 and re.match(r"\\frac\s*\{\s*\\(partial|delta)(?![A-Za-z])", members[0])
+            if len(members) < 2 or (_states_a_relation(row) and not stated) or any(not m for m in members[1:]):
                 continue
             if _INDEX_EQUALITY.fullmatch(row.strip()) or "?" in members:
                 continue  # "i = j" is a case being introduced, "= ?" a question being asked

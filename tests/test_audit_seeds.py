@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from derive.audit.audit import audit
+from derive.audit.seeds import seed_verdicts
 from derive.sheets import load, resolve
-from derive.sheets.builder import seed_verdicts
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SEED_OF = {"nyu2020_hw1": "000", "nyu2019_hw1": "001", "cs224n_a1": "002", "nyu_two_layer": "003",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from derive.doors import open_door
 from derive.network.chain import builtin
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
@@ -127,7 +128,8 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                 "statement": _text(fmt, p.statement),
                 "solution": _text(fmt, p.solution),
                 "remark": _text(fmt, p.remark),
-                "audit": [_text(fmt, line) for line in seed_verdicts(sheet, n - 1, p)] if edition != "exercises" else [],
+                "audit": [_text(fmt, line) for line in open_door("sheet.seed_verdicts", sheet, n - 1, p)]
+                if edition != "exercises" and p.seed else [],
                 "code": p.code,
                 "fence": _fence(p.code),
                 "derivations": [{"block": b, "check": c, "numeric": t}
@@ -141,23 +143,6 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
     return {"title": _plain(fmt, sheet.title), "course": _plain(fmt, sheet.course),
             "preamble": _text(fmt, sheet.preamble), "questions": questions, "name": sheet.name,
             "edition": edition, "notation": notation_rows(sheet, fmt, _text)}
-
-
-def seed_verdicts(sheet: Sheet, question: int, part) -> list:
-    """What `derive audit` says of each seed claim the part names, in Markdown: the claim audited under
-    the question's heading against this sheet, so the verdict shown is the one derived here."""
-    from derive.audit.audit import audit
-    from derive.check.verdict import markdown_math, markdown_prose
-
-    out = []
-    for line, claim in part.seed:
-        document = f"# {question + 1}. {sheet.questions[question].title}\n\n$${claim}$$\n"
-        for f in audit(document, sheet).findings:
-            why = "; ".join(s.rstrip(".") for s in f.feedback) or f.reason or f.evidence
-            end = "" if why.endswith(("?", ".")) else "."
-            out.append(f"*derive audit* on the seed's line {line}, ${markdown_math(f.latex)}$: **{f.verdict}**"
-                       + (f" — {markdown_prose(why)}{end}" if why else "."))
-    return out
 
 
 def _plain(fmt: str, text: str):

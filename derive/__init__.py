@@ -28,6 +28,7 @@ _EXPORTS = {
 
 # Who serves each door of a low-layer value (derive.doors): the printers and the checker, above it.
 DOORS = {
+    "sheet.seed_verdicts": "derive.audit.seeds:seed_verdicts",
     "derivation.latex": "derive.render.show:derivation_latex",
     "derivation.markdown": "derive.render.show:derivation_markdown",
     "derivation.tex": "derive.render.show:derivation_tex",

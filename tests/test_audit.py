@@ -54,6 +54,32 @@ def test_each_claim_is_judged_against_the_part_it_answers():
                               "checked_share": 0.8}
 
 
+DEFINITIONS = r"""# Answers
+
+## 1. Warm-up
+
+The layer is $y = Wx + b$, entry by entry $y = W x$.
+
+## 2. Softmax
+
+$$y_k = \frac{e^{\beta x_k}}{\sum_n e^{\beta x_n}}$$
+
+$$y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}$$
+
+$$y_i = y_i$$
+"""
+
+
+def test_a_module_definition_is_judged_against_the_sheets_definition_with_a_counterexample():
+    result = audit(DEFINITIONS, load(resolve("nyu2019_hw1")))
+    rows = [(f.line, f.question[:2], f.verdict) for f in result.findings]
+    assert rows == [(5, "1.", "correct"), (5, "1.", "incorrect"), (9, "2.", "correct"), (11, "2.", "incorrect"),
+                    (13, "2.", "not checked")]
+    wrong = result.findings[3]
+    assert "the definition is" in wrong.counterexample and wrong.evidence
+    assert "cannot use y itself" in result.findings[4].reason
+
+
 def test_a_derivative_the_sheet_does_not_ask_for_is_not_checked_against_another():
     text = "## Softmax\n\n$$\\frac{\\partial y_i}{\\partial \\beta} = y_i (x_i - \\sum_k y_k x_k)$$\n"
     (finding,) = audit(text, load(resolve("nyu2019_hw1"))).findings
@@ -110,7 +136,8 @@ def test_the_command_line_writes_text_markdown_and_json(tmp_path):
     assert f"{sol}:13  incorrect  [2. Softmax]" in text.stdout and "missing factor β" in text.stdout
     data = json.loads(run("audit", str(sol), "--sheet", "nyu2019_hw1", "--json").stdout)
     assert set(data) == {"document", "sheet", "claims", "notes", "summary"}
-    assert set(data["claims"][0]) == {"line", "latex", "question", "verdict", "feedback", "evidence", "reason"}
+    assert set(data["claims"][0]) == {"line", "latex", "question", "verdict", "feedback", "evidence", "reason",
+                                      "counterexample"}
     report = tmp_path / "report.md"
     md = run("audit", str(sol), "--sheet", "nyu2019_hw1", "--format", "md", "-o", str(report))
     assert md.returncode == 1 and report.read_text(encoding="utf-8").startswith("# Audit of")
@@ -165,3 +192,100 @@ def test_a_derivative_left_hand_side_is_read_with_its_braces_matched():
     assert derivative_of(r"\frac{\delta \ell}{W^{(2)}}") == (r"\ell", "W^{(2)}")  # the second ∂ forgotten
     assert derivative_of(r"\frac{1}{2}") is None and derivative_of("y_i") is None
     assert derivative_of(r"\frac{dy}{dx}") == ("y", "x")
+
+
+def test_delta_written_for_the_partial_sign_is_read_as_partial():
+    from derive.audit.audit import partials
+
+    assert partials(r"\frac{\delta \ell}{W^{(2)}} = \frac{\delta \ell}{\delta \hat{y}} \frac{\delta \hat{y}}{\delta W}") \
+        == r"\frac{\partial \ell}{\partial W^{(2)}} = \frac{\partial \ell}{\partial \hat{y}} " \
+           r"\frac{\partial \hat{y}}{\partial W}"
+    kronecker = r"\frac{\partial y_i}{\partial x_j} = \beta y_i (\delta_{ij} - y_j) \frac{\delta}{2}"
+    assert partials(kronecker) == kronecker  # δ_ij, and δ over a plain denominator right of the =, stay
+
+
+def test_a_chain_rule_that_skips_a_layer_is_found_in_delta_notation():
+    text = ("## Regression\n\n$$\\frac{\\delta \\ell}{\\delta W^{(1)}} = \\frac{\\delta \\ell}{\\delta \\hat{y}} "
+            "\\frac{\\delta \\hat{y}}{\\delta z_3} \\frac{\\delta z_2}{\\delta z_1} \\frac{\\delta z_2}{\\delta W^{(1)}}$$\n")
+    (finding,) = audit(text, load(resolve("nyu_two_layer"))).findings
+    assert finding.verdict == "incorrect" and any("missing" in s for s in finding.feedback)
+
+
+SHOW_THAT = r"""# Softmax
+
+$$\mathrm{softmax}(x + c)_j = \frac{e^{x_j + c}}{\sum_k e^{x_k + c}} = \frac{e^{x_j} e^{c}}{\sum_k e^{x_k} e^{c}}
+= \frac{e^{x_j}}{\sum_k e^{c x_k}}$$
+
+# Neural network basics
+
+$$\sigma'(t) = \frac{e^{-t}}{(1 + e^{-t})^2} = \sigma(t)(1 + \sigma(t))$$
+
+$$\sigma(t) = \frac{1}{1 + e^{-t}}$$
+"""
+
+
+def test_each_step_of_a_show_that_chain_is_judged_against_the_identity_the_sheet_proves():
+    result = audit(SHOW_THAT, load(resolve("cs224n_a1")))
+    steps = [f for f in result.findings if f.question.startswith("1.")]
+    assert [f.verdict for f in steps] == ["correct", "correct", "incorrect"]
+    assert all("a step of the identity" in f.evidence for f in steps)
+    assert steps[2].counterexample  # the wrong step: a point where it is not the left side
+
+
+def test_an_activation_named_by_its_function_is_judged_as_that_part_of_the_sheet():
+    result = audit(SHOW_THAT, load(resolve("cs224n_a1")))
+    sigma = [(f.verdict, bool(f.evidence)) for f in result.findings if f.question.startswith("2.")]
+    assert sigma == [("correct", True), ("incorrect", True), ("correct", True)]  # σ'(t), σ(t)(1 + σ(t)), σ(t)
+
+
+CHAINS = r"""## 1. The affine module
+
+$$\frac{\partial C}{\partial \mathbf W} = \frac{\partial C}{\partial \mathbf y} \cdot \frac{\partial \mathbf y}{\partial \mathbf W}$$
+
+$$\frac{\partial C}{\partial b} = \frac{\partial C}{\partial y} \frac{\partial x}{\partial b}$$
+
+$$\frac{\partial C_2}{\partial b} = \frac{\partial C_2}{\partial C} \frac{\partial C}{\partial y} x$$
+
+$$\frac{\partial C_2}{\partial b} = \frac{\partial C_2}{\partial C} \frac{\partial C}{\partial y}$$
+"""
+
+
+def test_a_chain_rule_product_is_checked_for_linking_up_and_a_given_factor_by_its_value():
+    rows = audit(CHAINS, load(resolve("nyu2020_hw1"))).findings
+    assert [f.verdict for f in rows] == ["undecided", "incorrect", "incorrect", "correct"]
+    assert "names the factors without their values" in rows[0].feedback[0]
+    assert "a factor ∂y/∂x is missing" in rows[1].feedback[0]
+    assert all("∂C2/∂C read as 3" in f.evidence for f in rows[2:])  # C₂ = 3C on the sheet
+
+
+FORWARD_TABLE = r"""# Regression
+
+| Module | Input | Output |
+|---|---|---|
+| $\mathrm{Linear}_1$ | $x$ | $W^{(1)\top} x + b^{(1)}$ |
+| $f$ | $z_1$ | $\max(0, W^{(1)} x + b^{(1)})$ |
+| $\mathrm{Linear}_2$ | $z_2$ | $W^{(2)} z_2 + b^{(2)}$ |
+"""
+
+
+def test_each_output_cell_of_a_forward_table_is_the_claim_that_its_module_outputs_it():
+    rows = audit(FORWARD_TABLE, load(resolve("nyu_two_layer"))).findings
+    assert [(f.line, f.verdict) for f in rows] == [(5, "incorrect"), (6, "correct"), (7, "correct")]
+    assert "transpose" in rows[0].feedback[0] and rows[1].evidence
+
+
+def test_a_restated_scaled_cost_and_kroneckers_delta_are_judged_by_what_the_sheet_and_sympy_say():
+    text = ("## 1. The affine module\n\n$C_2(y) = 3 C(y)$ and $C_2(y) = 2 \\ast C(y)$\n\n"
+            "$$\\delta_{ij} = \\begin{cases} 1 & i = j \\\\ 1 & i \\neq j \\end{cases}$$\n")
+    rows = audit(text, load(resolve("nyu2020_hw1"))).findings
+    assert [f.verdict for f in rows] == ["correct", "incorrect", "correct", "incorrect"]
+    assert "C2 = 3·C" in rows[0].evidence and "not 2·C" in rows[1].feedback[0]
+    assert "KroneckerDelta" in rows[3].evidence
+
+
+def test_a_loss_written_as_a_function_of_its_arguments_is_that_loss_of_the_question():
+    text = ("## Neural network basics\n\n$$CE(y, \\hat{y}) = - \\sum_i y_i \\log(\\hat{y}_i)$$\n\n"
+            "$$CE(y, \\hat{y}) = \\sum_i y_i \\log(\\hat{y}_i)$$\n")
+    rows = audit(text, load(resolve("cs224n_a1"))).findings
+    assert [f.verdict for f in rows] == ["correct", "incorrect"]
+    assert "sign" in rows[1].feedback[0]

@@ -138,3 +138,12 @@ def test_a_case_stated_on_its_own_governs_the_chain_after_it():
     got = [(c.rhs, c.condition) for c in claims_of(read_document(text))]
     assert got == [(r"\beta y_i (1 - y_i)", "i = j"), (r"\beta y_i - \beta y_i^2", "i = j"),
                    (r"-\beta y_i y_j", r"i \neq j"), ("[i = j]", ""), (r"\beta y_i (\delta_{ij} - y_j)", "")]
+
+
+def test_a_derivative_whose_value_is_written_with_a_condition_is_still_a_claim():
+    from derive.audit.claims import claims_of
+    from derive.audit.document import read_document
+
+    text = "$$\\frac{\\delta z_2}{\\delta z_1} = 1 \\text{ if } z_1 > 0$$\n\n$$0 < y < 1$$\n"
+    (claim,) = claims_of(read_document(text))
+    assert claim.lhs == "\\frac{\\delta z_2}{\\delta z_1}"  # listed, so it is never dropped unread

@@ -45,8 +45,29 @@ def test_the_number_one_is_not_the_identity_matrix():
     assert v.verdict == "incorrect" and "I is meant, not 1" in v.feedback[0]
 
 
+@pytest.mark.parametrize("derivation,answer,verdict", [
+    (AFFINE_B, r"y = W x + b", "correct"),
+    (AFFINE_B, r"\mathbf y = \mathbf{W x} + \mathbf b", "correct"),
+    (AFFINE_B, r"y = W x", "incorrect"),
+    (AFFINE_B, r"y = W^T x + b", "incorrect"),  # the shapes do not fit
+    (SOFTMAX, r"y_i = \frac{e^{\beta x_i}}{\sum_j e^{\beta x_j}}", "correct"),
+    (SOFTMAX, r"y_j = \frac{e^{\beta x_j}}{\sum_i e^{\beta x_i}}", "correct"),  # the sum's i is not y's
+    (SOFTMAX, r"y_k = \frac{e^{x_k}}{\sum_n e^{x_n}}", "incorrect"),  # β dropped
+    (derive.derivative("mse", wrt="yhat"), r"L = \sum_k (\hat{y}_k - y_k)^2", "correct"),
+    (derive.derivative("relu", wrt="x"), r"y = \max(0, x)", "correct"),
+])
+def test_a_module_definition_is_judged_against_the_definition(derivation, answer, verdict):
+    v = check(derivation, answer)
+    assert v.verdict == verdict, v.feedback
+    assert v.evidence and v.evidence["text"]  # a verdict with what it rests on
+    if verdict == "incorrect" and v.counterexample:
+        assert "the definition is" in v.counterexample["text"]
+
+
 @pytest.mark.parametrize("answer,reason", [
-    (r"y = W x + b", "not a derivative"),
+    (r"z = W x + b", "not a derivative"),
+    (r"y = y + 0", "cannot use y itself"),  # a definition that names what it defines proves nothing
+    (r"y_{ij} = W_{ij}", "named by 1 index letter"),
     (r"\frac{\partial C}{\partial W} = x", "with respect to W, but this checks"),
     (r"\frac{\partial z}{\partial b} = 1", "not the cost or the output"),
     (r"\frac{\partial C}{\partial q} = 1", "not a variable of affine"),

@@ -12,10 +12,11 @@ A verdict always says what it rests on (`evidence`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from derive.audit.claims import Claim, claims_of, matching_brace
 from derive.audit.document import read_document
+from derive.audit.facts import given_fact
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
@@ -36,10 +37,12 @@ class Finding:
     feedback: tuple = ()
     evidence: str = ""  # what a correct/incorrect/undecided verdict rests on
     reason: str = ""  # why a claim is not checked
+    counterexample: str = ""  # a point where an incorrect claim's sides differ, when there is one
 
     def to_json(self) -> dict:
         return {"line": self.line, "latex": self.latex, "question": self.question, "verdict": self.verdict,
-                "feedback": list(self.feedback), "evidence": self.evidence, "reason": self.reason}
+                "feedback": list(self.feedback), "evidence": self.evidence, "reason": self.reason,
+                "counterexample": self.counterexample}
 
 
 @dataclass
@@ -91,14 +94,23 @@ class _Judge:
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
-        def finding(verdict, feedback=(), evidence="", reason=""):
-            return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason)
+        def finding(verdict, feedback=(), evidence="", reason="", counterexample=""):
+            return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason,
+                           counterexample)
 
         if question is None:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
         printed = read_printed(claim.rhs)
         if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
+        if claim.row:
+            return self._table_row(claim, question, finding)
+        fact = given_fact(claim, question)
+        if fact is not None:
+            return finding(*fact)
+        named = self._function_claim(claim, question)
+        if named is not None:
+            return self._judge_text(*named, finding)
         match = derivative_of(claim.lhs)
         part, wrt = self._part_for(question, match[1], match[0]) if match else (None, None)
         network = next((p for p in question.parts if p.kind == "network"), None)
@@ -108,19 +120,52 @@ class _Judge:
             wrts = sorted({w for p in question.parts for w in self._wrts(p)})
             return finding("not checked", reason=f"the question derives with respect to {', '.join(wrts) or 'nothing'}"
                            f", not {match[1]}")
+        identity = next((p for p in question.parts if p.kind == "identity"), None)
+        if part is None and not match and identity is not None:
+            return self._step(claim, identity, finding)
         if part is None:
             part = next((p for p in question.parts if p.kind in ("target", "module")), None)
             if part is None:
                 return finding("not checked", reason="the question derives nothing this claim can be checked against")
             wrt = self._wrts(part)[0]
+        text = partials(claim.latex)
+        if match:
+            return self._chain_or_answer(claim, match, part, wrt, text, finding)
+        return self._judge_text(part, wrt, text, finding)
+
+    def _chain_or_answer(self, claim: Claim, match, part, wrt, text: str, finding) -> Finding:
+        """A product of named Jacobians is checked for linking up; with a factor the sheet gives a value
+        (∂C₂/∂C = 3) replaced by it, the rest is checked as an answer."""
+        from derive.audit.chains import factors, linked, without_given_factors
+
+        given = {}
+        if part.scale != 1 and re.search(r"\d", match[0]):  # C₂ = 3C: ∂C₂/∂C is 3
+            given[(normal_name(match[0]), re.sub(r"\d+$", "", normal_name(match[0])))] = str(part.scale)
+        rhs, notes = without_given_factors(match[0], partials(claim.rhs), given)
+        chain = factors(rhs) if part.kind != "network" else None
+        if chain is None:
+            result = self._judge_text(part, wrt, f"{partials(claim.lhs)} = {rhs}" if notes else text, finding)
+            if notes and result.verdict != "not checked":
+                return replace(result, evidence="; ".join([*notes, result.evidence]))
+            return result
+        problems = linked(match, chain)
+        if problems:
+            return finding("incorrect", [p + "." for p in problems], "the chain of Jacobians, read by their names, "
+                           "does not link up")
+        why = (f"the chain rule is complete from {normal_name(match[0])} to {normal_name(match[1])}, but it names the factors without their "
+               "values; write them out to have them checked.")
+        return finding("undecided", [why], "the chain of Jacobians, read by their names, links up")
+
+    def _judge_text(self, part, wrt, text: str, finding) -> Finding:
         try:
             derivation = self._derivation(part, wrt)
         except DeriveError as exc:
             return finding("not checked", reason=f"the sheet's part cannot be derived: {exc.message}")
-        verdict = derivation.check(claim.latex, timeout=self.timeout)
+        verdict = derivation.check(text, timeout=self.timeout)
         if verdict.verdict == "invalid":
             return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
-        return finding(verdict.verdict, verdict.feedback, verdict.evidence_text)
+        example = (verdict.counterexample or {}).get("text", "")
+        return finding(verdict.verdict, verdict.feedback, verdict.evidence_text, counterexample=example)
 
     # ------------------------------------------------------------ derivatives
 
@@ -167,6 +212,76 @@ class _Judge:
             self._derivations[key] = _derive(part, wrt)
         return self._derivations[key]
 
+    def _function_claim(self, claim: Claim, question):
+        """`σ(z) = …`, `σ'(x) = …`: the value or the derivative of the activation a part of the question
+        derives, as (part, wrt, the claim in that module's names); None for any other claim."""
+        loss = _LOSS_HEAD.fullmatch(claim.lhs.strip())
+        if loss is not None:  # CE(y, ŷ) = …, ℓ_MSE(ŷ, y) = …: the value of the question's loss of that name
+            names = _LOSSES[(loss.group(1) or loss.group(2)).upper()]
+            part = next((p for p in question.parts if p.kind == "target" and p.target in names), None)
+            if part is None:
+                return None
+            wrt = self._wrts(part)[0]
+            return part, wrt, f"{self._derivation(part, wrt).definition.output.name} = {claim.rhs}"
+        head = _FUNCTION_HEAD.fullmatch(claim.lhs.strip())
+        if head is None:
+            return None
+        target = _FUNCTIONS.get(head.group(1).lstrip("\\").lower())
+        part = next((p for p in question.parts if p.kind == "target" and p.target == target), None)
+        if part is None:
+            return None
+        wrt = self._wrts(part)[0]
+        output = self._derivation(part, wrt).definition.output.name
+        rhs, arg = claim.rhs, head.group(3)
+        if arg != wrt:  # σ(z) = (1 + e^{−z})^{−1} is the module's y = (1 + e^{−x})^{−1}
+            if re.search(rf"(?<![A-Za-z\\]){re.escape(wrt)}(?![A-Za-z])", rhs):
+                return None
+            rhs = re.sub(rf"(?<![A-Za-z\\]){re.escape(arg)}(?![A-Za-z])", wrt, rhs)
+        lhs = rf"\frac{{\partial {output}}}{{\partial {wrt}}}" if head.group(2) else output
+        return part, wrt, f"{lhs} = {rhs}"
+
+    def _table_row(self, claim: Claim, question, finding) -> Finding:
+        """Row k of a forward table: the k-th quantity of the network's forward pass (the loss last)."""
+        part = next((p for p in question.parts if p.kind == "network"), None)
+        if part is None:
+            return finding("not checked", reason="a forward table, but the question has no network")
+        wrt = self._wrts(part)[0]
+        from derive.check.network import network_reference
+
+        rows = [code for code, _ in network_reference(self._derivation(part, wrt))._rows] + ["L"]
+        if claim.row > len(rows):
+            return finding("not checked", reason=f"the table has more rows than the network's forward pass "
+                           f"has quantities ({len(rows)}, the loss last)")
+        code = rows[claim.row - 1]
+        name = (part.names or {}).get(code) or {"yhat": "\\hat{y}", "Yhat": "\\hat{Y}"}.get(code) or \
+            re.sub(r"^([A-Za-z]+)(\d+)$", r"\1_\2", code)
+        return self._judge_text(part, wrt, f"{name} = {partials(claim.rhs)}", finding)
+
+    # ------------------------------------------------------------ "show that"
+
+    def _step(self, claim: Claim, part, finding) -> Finding:
+        """A member of a "show that" chain: equal to the identity's left side (so each `=` of the chain
+        holds), judged by the answer checker against that side as a definition of its own."""
+        from derive.audit.steps import step_text
+
+        try:
+            d, output = self._identity(part)
+        except DeriveError as exc:
+            return finding("not checked", reason=f"the sheet's identity cannot be read: {exc.message}")
+        verdict = d.check(step_text(claim, output, d), timeout=self.timeout)
+        if verdict.verdict == "invalid":
+            return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
+        side = f"a step of the identity {part.identity['lhs']} = {part.identity['rhs']}, judged against its left side"
+        example = (verdict.counterexample or {}).get("text", "")
+        return finding(verdict.verdict, verdict.feedback, f"{side}: {verdict.evidence_text}", counterexample=example)
+
+    def _identity(self, part):
+        from derive.audit.steps import identity_module
+
+        if id(part) not in self._derivations:
+            self._derivations[id(part)] = identity_module(part.identity)
+        return self._derivations[id(part)]
+
     # ------------------------------------------------------------ numbers
 
     def _numbers(self, claim: Claim, printed, question, finding) -> Finding:
@@ -208,6 +323,11 @@ class _Judge:
         return notes
 
 
+_LOSSES = {"CE": ("softmax_cross_entropy", "cross_entropy"), "MSE": ("mse",), "BCE": ("bce",)}
+_LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|CE)\}?\s*\}?)\s*\(.*\)",
+                        re.IGNORECASE | re.DOTALL)
+_FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
+_FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
 
 
@@ -230,6 +350,35 @@ def derivative_of(lhs: str) -> tuple[str, str] | None:
     if not _PARTIAL.match(top):
         return None
     return _PARTIAL.sub("", top, count=1).strip(), _PARTIAL.sub("", bottom, count=1).strip()
+
+
+def partials(latex: str) -> str:
+    """`\\frac{\\delta ℓ}{\\delta ŷ}` written with ∂: homeworks use δ (and d) for the partial sign, and a
+    left-hand side `\\frac{\\delta ℓ}{W}` that forgot the second one means ∂ℓ/∂W (as `derivative_of` reads it).
+    Only fractions whose numerator opens with δ change: δ_ij elsewhere stays Kronecker's."""
+    out, k, first = [], 0, True
+    while (start := latex.find("\\frac", k)) >= 0:
+        top = start + 5 + (len(latex[start + 5:]) - len(latex[start + 5:].lstrip()))
+        end = matching_brace(latex, top) if latex[top:top + 1] == "{" else -1
+        bottom = end + 1 + (len(latex[end + 1:]) - len(latex[end + 1:].lstrip())) if end >= 0 else -1
+        stop = matching_brace(latex, bottom) if end >= 0 and latex[bottom:bottom + 1] == "{" else -1
+        numerator = latex[top + 1:end] if stop >= 0 else ""
+        if stop < 0 or not re.match(r"\s*\\delta(?![A-Za-z])", numerator):
+            out.append(latex[k:start + 5])
+            k, first = start + 5, False
+            continue
+        denominator = latex[bottom + 1:stop]
+        lead = re.match(r"\s*\\delta(?![A-Za-z])\s*", denominator)
+        if lead:
+            denominator = denominator[lead.end():]
+        elif not (first and not latex[:start].strip()):  # a forgotten ∂ is read on the left-hand side only
+            out.append(latex[k:start + 5])
+            k, first = start + 5, False
+            continue
+        numerator = re.sub(r"^\s*\\delta(?![A-Za-z])\s*", "", numerator)
+        out.append(f"{latex[k:start]}\\frac{{\\partial {numerator}}}{{\\partial {denominator}}}")
+        k, first = stop + 1, False
+    return "".join(out) + latex[k:]
 
 
 def loss_convention(latex: str) -> str | None:

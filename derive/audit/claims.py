@@ -33,6 +33,7 @@ class Claim:
     condition: str = ""  # "i = j" for a case or a `\text{for}` clause
     previous: str = ""  # the member before `rhs` in a chain `lhs = previous = rhs` ("" when it is lhs)
     notes: tuple[str, ...] = field(default=())
+    row: int = 0  # k for the output cell of row k of a forward table (its lhs: the row's label)
 
     @property
     def latex(self) -> str:
@@ -59,6 +60,9 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
     for piece in pieces:
         if piece.section != section:  # a new heading ends any case
             section, pending, active = piece.section, "", ""
+        if piece.row is not None:  # a forward table's output cell: the row's module outputs it
+            out.append(Claim(piece.line, piece.row[1], _clean(piece.latex), piece.section, row=piece.row[0]))
+            continue
         case = _CASE_ALONE.fullmatch(_clean(piece.latex))
         if case:
             pending = f"{case.group(1)} {'=' if case.group(2) == '=' else chr(92) + 'neq'} {case.group(3)}"
@@ -68,7 +72,9 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
             line = piece.line + offset
             members = [m.strip() for m in _split_top(row, "=")]
             continues = len(members) > 1 and not members[0] and last is not None
-            if len(members) < 2 or _states_a_relation(row) or any(not m for m in members[1:]):
+            # `∂A/∂B = 1 if z > 0 else 0` states a derivative, whatever relation its value is written with
+            stated = len(members) > 1 and re.match(r"\\frac\s*\{\s*\\(partial|delta)(?![A-Za-z])", members[0])
+            if len(members) < 2 or (_states_a_relation(row) and not stated) or any(not m for m in members[1:]):
                 continue
             if _INDEX_EQUALITY.fullmatch(row.strip()) or "?" in members:
                 continue  # "i = j" is a case being introduced, "= ?" a question being asked

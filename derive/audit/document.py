@@ -27,6 +27,7 @@ class Math:
     latex: str
     display: bool
     section: tuple[str, ...]
+    row: tuple[int, str] | None = None  # (k, label) for the output cell of row k of a forward table
 
 
 def read_document(text: str, fmt: str | None = None) -> list[Math]:
@@ -72,7 +73,11 @@ def _markdown(text: str) -> list[Math]:
     tokens = _markdown_parser().parse(text)
     pieces: list[Math] = []
     headings: list[tuple[int, str]] = []
+    table = _Table()
     for n, token in enumerate(tokens):
+        row = table.see(token)
+        if row is not None:
+            pieces.append(Math(row[0], row[1], False, tuple(h[1] for h in headings), row[2]))
         if token.type == "heading_open":
             level = int(token.tag[1:])
             title = _plain(tokens[n + 1]) if n + 1 < len(tokens) else ""
@@ -88,6 +93,40 @@ def _markdown(text: str) -> list[Math]:
                     pieces.append(Math(cursor.find(child.content), child.content.strip(),
                                        child.type == "math_inline_double", tuple(h[1] for h in headings)))
     return pieces
+
+
+class _Table:
+    """The output cells of a forward table, one per row: a table with a column headed "Output", its rows
+    the modules in order (`| Linear_1 | x | W x + b |`). Each cell is the claim that the row's module
+    outputs it."""
+
+    def __init__(self):
+        self.column = self.cells = self.body = self.line = None
+        self.header: list = []
+        self.count = 0
+
+    def see(self, token):
+        """(line, output cell's math, (row number, label)) when `token` ends a body row with one."""
+        if token.type == "table_open":
+            self.header, self.body, self.column, self.count = [], False, None, 0
+        elif token.type == "tbody_open":
+            self.body = True
+            self.column = next((k for k, h in enumerate(self.header) if h.strip().lower() == "output"), None)
+        elif token.type == "tr_open":
+            self.cells, self.line = [], (token.map[0] + 1 if token.map else 1)
+        elif token.type == "inline" and self.cells is not None:
+            if not self.body:
+                self.header.append(_plain(token))
+            self.cells.append(token)
+        elif token.type == "tr_close" and self.body and self.column is not None and self.cells is not None:
+            self.count += 1
+            cells, self.cells = self.cells, None
+            maths = [[c.content for c in (cell.children or ()) if c.type == "math_inline"] for cell in cells]
+            if self.column < len(maths) and len(maths[self.column]) == 1 and maths[0]:
+                return self.line, maths[self.column][0].strip(), (self.count, maths[0][0].strip())
+        elif token.type == "table_close":
+            self.body = self.cells = None
+        return None
 
 
 def _plain(inline) -> str:

@@ -32,6 +32,8 @@ def text(result: Audit) -> str:
             lines.append(f"    why not: {f.reason}")
         elif f.evidence:
             lines.append(f"    evidence: {f.evidence}")
+        if f.counterexample:
+            lines.append(f"    counterexample: {f.counterexample}")
     if result.notes:
         lines += ["", "across the document:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(lines) + "\n"
@@ -44,7 +46,7 @@ def markdown(result: Audit) -> str:
         out += ["Across the document:", ""] + [f"- {markdown_prose(n)}" for n in result.notes] + [""]
     out += ["| line | question | claim | verdict | why |", "|---:|---|---|---|---|"]
     for f in result.findings:
-        why = "; ".join([*f.feedback, f.reason or f.evidence])
+        why = "; ".join([*f.feedback, f.reason or f.evidence, *([f.counterexample] if f.counterexample else [])])
         out.append(f"| {f.line} | {_cell(f.question)} | ${_cell_math(f.latex)}$ | {f.verdict} | {_cell(why)} |")
     return "\n".join(out) + "\n"
 

@@ -35,7 +35,22 @@ def check(derivation, answer: str, *, timeout: float | None = DEFAULT_TIMEOUT) -
 
         return check_network(derivation, answer, timeout=timeout)
     verdict, claim = _check_module(derivation, answer, timeout)
+    if claim is not None and claim.value:
+        verdict = _of_definition(verdict)
     return replace(verdict, claim=claim.text) if claim is not None else verdict
+
+
+def _of_definition(verdict: Verdict) -> Verdict:
+    """A definition's verdict speaks of the definition: the shared feedback says "the derivative"."""
+    from dataclasses import replace
+
+    def said(text):
+        return text.replace("the derivative", "the definition") if isinstance(text, str) else text
+
+    example = dict(verdict.counterexample) if verdict.counterexample else None
+    if example and "text" in example:
+        example["text"] = said(example["text"])
+    return replace(verdict, feedback=[said(f) for f in verdict.feedback], counterexample=example)
 
 
 def _check_module(derivation, answer: str, timeout: float | None):

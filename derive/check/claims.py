@@ -5,9 +5,11 @@ An answer may carry its left-hand side, and then that claim is checked, never an
 - `∂y_j/∂x_i = …`: a Jacobian entry of the module's output; for a layer (`∂y_i/∂b_j = δ_ij`,
   `∂y/∂b = I` as a matrix) it is made here, by sympy.diff of the definition, for whichever variable
   the left-hand side names;
-- one case of it: `… for i = j` after the answer, or a cases block of one row.
-Anything else on the left (a value such as `y = …`, the gradient with respect to another variable
-for a cost, a name the module does not have) is refused with a one-line reason.
+- one case of it: `… for i = j` after the answer, or a cases block of one row;
+- the module's own definition, `y_i = e^{βx_i}/Σ_j e^{βx_j}`, `y = Wx + b`, `L = ‖ŷ − y‖²`: the output's
+  value, compared with the definition's right-hand side at sampled points (written without the output).
+Anything else on the left (another value, the gradient with respect to another variable for a cost,
+a name the module does not have) is refused with a one-line reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sympy as sp
 
 from derive.check import parse as t
 from derive.check.screen import InvalidAnswer
-from derive.check.vocabulary import COSTS, _hat_name, _is_upstream, _pretty
+from derive.check.vocabulary import COSTS, _hat_name, _is_upstream, _pretty, _walk
 from derive.definitions.model import IDX
 
 _CASE = re.compile(r"(?:,|\\quad|\\qquad|\\[,;:]|\s)*(?:\\text\s*\{\s*(?:for|if|when)\s*\}|\b(?:for|if|when)\b)\s*"
@@ -36,6 +38,7 @@ class Claim:
     rename: dict = dataclasses.field(default_factory=dict)  # written free indices -> the derivation's
     case: tuple | None = None  # (index, "=" or "!=", index), in the derivation's indices
     jacobian: bool = False  # of a layer's output, made here
+    value: bool = False  # the module's output itself (its definition), made here
     entry: bool = False  # the left-hand side has subscripts: the answer is one entry
 
     @property
@@ -65,7 +68,7 @@ def claim_of(node: t.Node, d, case: tuple | None = None) -> tuple[t.Node, Claim]
         lhs, rhs = node.sides[0], node.sides[-1]
         if len(node.sides) > 2:
             raise InvalidAnswer("the answer has more than one '='; write one claim: ∂C/∂W = …")
-        claim = _derivative_claim(lhs, d)
+        claim = _value_claim(lhs, rhs, d) if _names_output(lhs, d) else _derivative_claim(lhs, d)
     else:
         rhs, claim = node, default_claim(d)
     if isinstance(rhs, t.Cases) and len(rhs.rows) == 1 and rhs.rows[0][1] is not None and case is None:
@@ -112,6 +115,69 @@ def _derivative_claim(lhs, d) -> Claim:
         return _jacobian_claim(d, wrt_name, top, top_index, wrt_index)
     raise InvalidAnswer(f"∂{_pretty(top_name or '?')}/∂{_pretty(wrt_name)}: {_pretty(top_name or '?')} is not "
                         f"the cost or the output of {defn.name}; this checks {_derivative_text(d)}")
+
+
+def _names_output(lhs, d) -> bool:
+    """`y_i`, `y`, `\\mathbf{y}` for a module's output; `L`, `ℓ`, `J` for a loss's."""
+    if _is_upstream(lhs) or not isinstance(lhs, (t.Word, t.Sub, t.Hat)):
+        return False
+    name, _ = _name(lhs) if not isinstance(lhs, t.Hat) else (None, None)
+    defn = d.definition
+    return name == defn.output.name or defn.kind == "loss" and name in COSTS
+
+
+def _value_claim(lhs, rhs, d) -> Claim:
+    """`y_k = …`: the output's value, entry k when indexed, against the definition's right-hand side."""
+    defn = d.definition
+    name, index = _name(lhs)
+    shown = _pretty(name) + (_subscript(index) if index else "")
+    for n in _walk(rhs):
+        if isinstance(n, t.Word) and n.text in (defn.output.name, name):
+            raise InvalidAnswer(f"{shown} = …: a definition of {shown} cannot use {_pretty(n.text)} itself; "
+                                f"write it in terms of: {', '.join(_pretty(v.name) for v in defn.inputs)}")
+    written = _index_letters(index) if index is not None else []
+    if written and (len(written) != len(d.out_index) or not all(w in IDX for w in written)):
+        raise InvalidAnswer(f"{shown} = …: an entry of {_pretty(defn.output.name)} is named by "
+                            f"{len(d.out_index)} index letter{'s' * (len(d.out_index) != 1)}, e.g. "
+                            f"{_pretty(defn.output.name)}_{''.join(s.name for s in d.out_index)}")
+    vd = value_of(d, tuple(written) or tuple(s.name for s in d.out_index))
+    return Claim(shown, vd, {}, value=True, entry=bool(written))
+
+
+_VALUES: dict = {}
+
+
+def value_of(d, letters: tuple):
+    """The module's output as a derivation of its own: its result is the definition's right-hand side
+    (`d.body`) with the output's indices named `letters` as the answer writes them, and the output is
+    no name an answer may use."""
+    key = (id(d), letters)
+    if key in _VALUES and _VALUES[key][0] is d:
+        return _VALUES[key][1]
+    defn = d.definition
+    if d.body is None or len(letters) != len(d.out_index):
+        raise InvalidAnswer(f"the value of {_pretty(defn.output.name)} is not checked for {defn.name}")
+    wanted = tuple(IDX[c] for c in letters)
+    body = _free_of(d.body, set(wanted)).xreplace(dict(zip(d.out_index, wanted)))
+    out = defn.output
+    lhs = out.symbol[wanted] if wanted else out.symbol
+    named = tuple(nm for nm in d.named if nm.symbol != out.symbol)  # ŷ of a loss stays a name; y of softmax not
+    kept = tuple(it for it in defn.intermediates if it.var.name != out.name)
+    vd = dataclasses.replace(d, target=d.target, wrt=out.name, lhs=lhs, steps=[], result=body,
+                             definition=dataclasses.replace(defn, kind="layer", intermediates=kept),
+                             body=body, out_index=wanted, named=named, upstream=None, cost=None, scale=sp.S.One,
+                             indices=wanted, cases=None, matrix=None, matrix_refused=None, report=None)
+    _VALUES[key] = (d, vd)
+    return vd
+
+
+def _free_of(expr: sp.Expr, letters: set) -> sp.Expr:
+    """`expr` with every sum over one of `letters` re-indexed by a letter it does not use, so that
+    naming the output's index `letters` captures no summation index."""
+    used = {s for s in expr.free_symbols | {a for s in expr.atoms(sp.Sum) for a in s.variables}}
+    spare = iter(IDX[c] for c in "klmnpqrstuv" if IDX[c] not in used | letters)
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and bool(set(e.variables) & letters),
+                        lambda e: e.xreplace({v: next(spare) for v in e.variables if v in letters}))
 
 
 def _name(node) -> tuple[str | None, tuple | None]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from derive.doors import open_door
 from derive.network.chain import builtin
 from derive.sheets.markup import to_markdown, to_tex
 from derive.sheets.model import Part, Sheet
@@ -135,6 +136,8 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
                 "statement": _text(fmt, p.statement),
                 "solution": _text(fmt, p.solution),
                 "remark": _text(fmt, p.remark),
+                "audit": [_text(fmt, line) for line in open_door("sheet.seed_verdicts", sheet, n - 1, p)]
+                if edition != "exercises" and p.seed else [],
                 "code": p.code,
                 "fence": _fence(p.code),
                 "derivations": [{"block": b, "check": c, "numeric": t}

@@ -20,7 +20,9 @@ from derive.sheets.model import KINDS, Part, Question, Sheet, Where
 
 SHEET_KEYS = ("title", "course", "preamble", "names", "questions")
 QUESTION_KEYS = ("title", "statement", "parts")
-PART_KEYS = ("statement", *KINDS, "wrt", "form", "scale", "numeric", "solution", "remark", "code")
+PART_KEYS = ("statement", *KINDS, "wrt", "form", "scale", "numeric", "solution", "remark", "code", "seed")
+SEED_KEYS = ("line", "claim")
+MAX_SEED_CLAIM = 2_000  # as `derive check` reads at most this much of one answer
 MODULE_KEYS = ("name", "title", "output", "expr", "inputs", "shapes", "sizes", "kind")
 IDENTITY_KEYS = ("lhs", "rhs", "shapes")
 TEXT_KEYS = ("preamble", "statement", "solution", "remark")
@@ -286,8 +288,28 @@ def _part(p, here: tuple, loc) -> Part:
         solution=_checked_text(p.get("solution", ""), loc, here + ("solution",)),
         remark=_checked_text(p.get("remark", ""), loc, here + ("remark",)),
         code=_code(p.get("code", ""), loc(*here, "code")),
+        seed=_seed(p.get("seed", []), loc, here),
         fields=fields,
     )
+
+
+def _seed(value, loc, here) -> tuple:
+    """[[questions.parts.seed]] tables: the line of a seed homework's claim and the claim (LaTeX)."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SheetError(loc(*here, "seed"), "seed must be tables [[questions.parts.seed]] with line and claim")
+    out = []
+    for n, v in enumerate(value):
+        for k in v:
+            if k not in SEED_KEYS:
+                raise _unknown(loc(*here, "seed", n, k), k, SEED_KEYS)
+        line, claim = v.get("line"), v.get("claim")
+        if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+            raise SheetError(loc(*here, "seed", n), "a seed claim needs line, a line number such as 40")
+        if not isinstance(claim, str) or "=" not in claim or len(claim) > MAX_SEED_CLAIM:
+            raise SheetError(loc(*here, "seed", n), f"a seed claim needs claim, an equation in LaTeX of at most "
+                             f"{MAX_SEED_CLAIM:,} characters")
+        out.append((line, claim))
+    return tuple(out)
 
 
 def _code(value, at: Where) -> str:

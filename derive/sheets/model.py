@@ -38,6 +38,7 @@ class Part:
     solution: str = ""  # Markdown before the worked answer
     remark: str = ""  # Markdown after it: conventions, the common mistake
     code: str = ""  # a Python listing
+    seed: tuple = ()  # (line, claim): a claim of the seed homework the remark corrects, shown with derive audit's verdict
     fields: dict = field(default_factory=dict)  # key -> Where, for errors found while building
     names: dict = field(default_factory=dict)  # the sheet's [names], the homework's own (derive.network.names)
 

@@ -289,3 +289,29 @@ def test_a_loss_written_as_a_function_of_its_arguments_is_that_loss_of_the_quest
     rows = audit(text, load(resolve("cs224n_a1"))).findings
     assert [f.verdict for f in rows] == ["correct", "incorrect"]
     assert "sign" in rows[1].feedback[0]
+
+
+CONDITIONED = r"""# Answers
+
+## 2. Neural network basics
+
+The target is one-hot with its one at class $j$:
+
+$$y_j = 1$$
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = -1 + \hat{y}_j$$
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = \hat{y}_j - y_j$$
+"""
+
+
+def test_a_claim_that_holds_only_under_a_stated_condition_is_undecided_not_incorrect():
+    sheet = load(resolve("cs224n_a1"))
+    by_line = {f.line: f for f in audit(CONDITIONED, sheet, document="c.md").findings}
+    assert by_line[7].verdict == "not checked" and "y_j = 1" in by_line[7].reason
+    assert by_line[9].verdict == "undecided"  # −1 + ŷ_j is ∂CE/∂θ_j exactly where y_j = 1
+    assert "line 7 states y_j = 1" in by_line[9].feedback[0] and "without the condition" in by_line[9].evidence
+    assert by_line[11].verdict == "correct"
+    # the same claim without the condition is wrong in general, and said so
+    bare = CONDITIONED.replace("$$y_j = 1$$", "")
+    assert [f.verdict for f in audit(bare, sheet, document="c.md").findings] == ["incorrect", "correct"]

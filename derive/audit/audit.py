@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from derive.audit.claims import Claim, claims_of, matching_brace
+from derive.audit.claims import Claim, claims_of
+from derive.audit.conditions import Conditions
+from derive.audit.derivatives import derivative_of, partials
 from derive.audit.document import read_document
 from derive.audit.facts import given_fact
 from derive.audit.numbers import normal_name, read_printed
@@ -22,7 +24,6 @@ from derive.audit.questions import tie
 from derive.errors import DeriveError
 
 VERDICTS = ("correct", "incorrect", "undecided", "not checked")
-_PARTIAL = re.compile(r"^\s*(\\partial|\\delta|∂)(?![A-Za-z])\s*")
 LOSS_NAMES = {"L", "J", "C", "E", "\\ell", "l"}
 
 
@@ -74,12 +75,12 @@ def audit(text: str, sheet, *, document: str = "solution", fmt: str | None = Non
     """The audit of a written solution `text` against `sheet` (a derive.sheets Sheet)."""
     claims = claims_of(read_document(text, fmt))
     titles = [q.title for q in sheet.questions]
-    judge = _Judge(sheet, timeout)
+    judge, conditions = _Judge(sheet, timeout), Conditions()
     result = Audit(document, sheet.name)
     for claim, where in zip(claims, tie(claims, titles)):
         question = sheet.questions[where.question] if where.question is not None else None
         title = f"{where.question + 1}. {question.title}" if question else ""
-        result.findings.append(judge.claim(claim, question, title))
+        result.findings.append(conditions.read(claim, judge.claim(claim, question, title)))
     result.notes.extend(judge.consistency(claims))
     return result
 
@@ -329,56 +330,6 @@ _LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|C
 _FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
 _FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
-
-
-def derivative_of(lhs: str) -> tuple[str, str] | None:
-    """(numerator, denominator) of `\\frac{\\partial A}{\\partial V}`, braces matched; δℓ/W⁽²⁾ with the
-    second ∂ forgotten still names W⁽²⁾. None for any other left-hand side."""
-    text = lhs.strip()
-    if not text.startswith("\\frac"):
-        return None
-    start = text.find("{")
-    if start < 0 or text[5:start].strip():
-        return None
-    end = matching_brace(text, start)
-    second = end + 1 + (len(text[end + 1:]) - len(text[end + 1:].lstrip()))
-    if end < 0 or text[second:second + 1] != "{" or matching_brace(text, second) != len(text) - 1:
-        return None
-    top, bottom = text[start + 1:end].strip(), text[second + 1:-1].strip()
-    if top.startswith("d") and bottom.startswith("d"):  # dy/dx
-        return top[1:].strip(), bottom[1:].strip()
-    if not _PARTIAL.match(top):
-        return None
-    return _PARTIAL.sub("", top, count=1).strip(), _PARTIAL.sub("", bottom, count=1).strip()
-
-
-def partials(latex: str) -> str:
-    """`\\frac{\\delta ℓ}{\\delta ŷ}` written with ∂: homeworks use δ (and d) for the partial sign, and a
-    left-hand side `\\frac{\\delta ℓ}{W}` that forgot the second one means ∂ℓ/∂W (as `derivative_of` reads it).
-    Only fractions whose numerator opens with δ change: δ_ij elsewhere stays Kronecker's."""
-    out, k, first = [], 0, True
-    while (start := latex.find("\\frac", k)) >= 0:
-        top = start + 5 + (len(latex[start + 5:]) - len(latex[start + 5:].lstrip()))
-        end = matching_brace(latex, top) if latex[top:top + 1] == "{" else -1
-        bottom = end + 1 + (len(latex[end + 1:]) - len(latex[end + 1:].lstrip())) if end >= 0 else -1
-        stop = matching_brace(latex, bottom) if end >= 0 and latex[bottom:bottom + 1] == "{" else -1
-        numerator = latex[top + 1:end] if stop >= 0 else ""
-        if stop < 0 or not re.match(r"\s*\\delta(?![A-Za-z])", numerator):
-            out.append(latex[k:start + 5])
-            k, first = start + 5, False
-            continue
-        denominator = latex[bottom + 1:stop]
-        lead = re.match(r"\s*\\delta(?![A-Za-z])\s*", denominator)
-        if lead:
-            denominator = denominator[lead.end():]
-        elif not (first and not latex[:start].strip()):  # a forgotten ∂ is read on the left-hand side only
-            out.append(latex[k:start + 5])
-            k, first = start + 5, False
-            continue
-        numerator = re.sub(r"^\s*\\delta(?![A-Za-z])\s*", "", numerator)
-        out.append(f"{latex[k:start]}\\frac{{\\partial {numerator}}}{{\\partial {denominator}}}")
-        k, first = stop + 1, False
-    return "".join(out) + latex[k:]
 
 
 def loss_convention(latex: str) -> str | None:

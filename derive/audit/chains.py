@@ -21,7 +21,7 @@ _GLUE = re.compile(r"(\s|\\cdot(?![A-Za-z])|\\,|\\;|\\!|\*|\\times(?![A-Za-z]))*
 def factors(rhs: str) -> list[tuple[str, str, tuple[int, int]]] | None:
     """[(numerator, denominator, (start, end))] of a product of fractions `\\frac{∂A}{∂B} \\frac{∂B}{∂C}`
     (outer braces and brackets dropped), None when anything else stands in it."""
-    from derive.audit.audit import derivative_of
+    from derive.audit.derivatives import derivative_of
 
     out, k, text = [], 0, rhs
     while k < len(text):
@@ -52,7 +52,7 @@ def factors(rhs: str) -> list[tuple[str, str, tuple[int, int]]] | None:
 def without_given_factors(lhs: str, rhs: str, given: dict) -> tuple[str, list[str]]:
     """`rhs` with each factor ∂A/∂B the sheet gives a value (`given[(A, B)]`, names normalised) replaced
     by it; and a sentence per replacement."""
-    from derive.audit.audit import derivative_of
+    from derive.audit.derivatives import derivative_of
 
     notes, k, out = [], 0, []
     while (start := rhs.find("\\frac", k)) >= 0:

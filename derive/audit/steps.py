@@ -45,7 +45,7 @@ def identity_module(spec: dict):
 
 def step_text(claim: Claim, output: str, d) -> str:
     """`q_j = member`: the member as a definition of the left side, indexed as the chain's head is."""
-    from derive.audit.audit import partials
+    from derive.audit.derivatives import partials
 
     head = re.search(r"_\{?\s*([a-z])\s*\}?\s*$", claim.lhs)
     letters = "".join(s.name for s in d.out_index)

@@ -106,3 +106,11 @@ def test_the_positive_part_is_relu():
     d = derivation("relu", None)
     assert check(d, r"\mathbb{1}[(x)^+ > 0]").verdict == "correct"
     assert check(d, r"(x)^+").verdict == "incorrect"
+
+
+def test_a_sum_limit_the_answer_names_itself_stands_for_the_size_the_sum_indexes():
+    d = derivation("affine", "W")
+    assert check(d, r"y_i = \sum_{j=1}^{N} W_{ij} x_j + b_i").verdict == "correct"  # N: x's entries
+    assert check(d, r"y_i = \sum_{j=1}^{N} W_{ij} x_j - b_i").verdict == "incorrect"
+    two = check(d, r"y_i = \sum_{j=1}^{N} W_{ij} x_j + b_i \sum_{k=1}^{N} b_k")  # N for D and for M
+    assert two.verdict == "invalid" and "two different sizes" in two.feedback[0]

@@ -37,6 +37,7 @@ class Interpreter:
         self.keep_cases = keep_cases  # for display: cases as written, not folded into δ
         self.free = free  # the free indices as the answer writes them (j in ∂L/∂o_j = …)
         self.bound: dict = {}  # the indices of the sums being read, by letter (Σ_w binds w)
+        self.own_sizes: dict = {}  # a sum limit the answer names itself (N) -> the size it stands for
 
     # -- names ----------------------------------------------------------------------------
     def word(self, text: str, index: tuple | None = None):
@@ -342,7 +343,7 @@ class Interpreter:
         finally:
             self.bound = outer
         lower = self.read(node.lower) if node.lower is not None else sp.Integer(1)
-        upper = self.read(node.upper) if node.upper is not None else self._range_of(k, body)
+        upper = self._upper(node.upper, k, body)
         if lower != 1 or upper not in self.v.dims.values():
             raise InvalidAnswer(f"the sum over {k} should run from 1 to one of: {', '.join(self.v.dims)}")
         if node.exclude is not None:
@@ -350,6 +351,19 @@ class Interpreter:
                 raise InvalidAnswer(f"the sum over {k} reads a lower limit {k} = 1 or {k} ≠ t only")
             body = body * (1 - sp.KroneckerDelta(k, self.index_value(node.exclude.b)))
         return sp.Sum(body, (k, 1, upper))
+
+    def _upper(self, node, k, body):
+        """The sum's upper limit: a size of this derivation, or a capital letter of the answer's own (N for
+        x's D entries) read as the range of what the sum indexes; one such letter names one size only."""
+        if node is None:
+            return self._range_of(k, body)
+        text = node.text if isinstance(node, t.Word) else None
+        if text is None or not (len(text) == 1 and text.isupper()) or text in self.v.vars or text in self.v.dims:
+            return self.read(node)
+        size = self._range_of(k, body)
+        if self.own_sizes.setdefault(text, size) != size:
+            raise InvalidAnswer(f"{text} stands for two different sizes in this answer")
+        return size
 
     def _sum_index(self, letter: str | None):
         """The symbol a sum runs over: i, j, k, … or another lower-case letter that names nothing here (Σ_w)."""

@@ -84,3 +84,12 @@ def test_a_left_hand_side_that_is_no_quantity_lists_the_error_signals_too():
 ])
 def test_uva_delta_recursion_by_the_sheets_names(answer, claim, right):
     assert verdict(UVA, "W1", answer)[:2] == ("correct" if right else "incorrect", claim)
+
+
+def test_two_names_of_one_quantity_are_judged_by_their_values_not_refused():
+    d = derive.network("affine>sigmoid>affine>mse").derive("W1")
+    later = d.check(r"s_1 = z_1")  # z₁ = σ(s₁) comes after s₁: judged by its values, and it differs
+    assert later.verdict == "incorrect" and later.counterexample
+    assert d.check(r"s_1 = s_1").verdict == "invalid"  # one name written twice says nothing
+    same = UVA.derive("W1").check(r"Y_{out} = Z_3")  # the sheet's two names of the network's output
+    assert same.verdict == "correct" and "numeric agreement" in same.evidence_text

@@ -53,7 +53,14 @@ def claim_of(node, ref) -> tuple[t.Node, NetClaim]:
     if len(node.sides) > 2:
         raise InvalidAnswer("the answer has more than one '='; write one claim: ∂L/∂W1 = …")
     lhs, rhs = node.sides
-    return rhs, _partial_claim(lhs, ref) if _is_partial(lhs) else _value_claim(lhs, ref)
+    if _is_partial(lhs):
+        return rhs, _partial_claim(lhs, ref)
+    claim = _value_claim(lhs, ref)
+    forward = {name for name, _ in ref._rows}
+    if claim.kind == "value" and _key(rhs, ref) in claim.forbidden & forward and name_key(rhs) != name_key(lhs):
+        # S₂ = Z₂ (two names, not one written twice): do they say one quantity?
+        return rhs, dataclasses.replace(claim, forbidden=frozenset())  # its values decide, not a refusal
+    return rhs, claim
 
 
 def _key(node, ref) -> str | None:

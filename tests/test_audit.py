@@ -302,16 +302,19 @@ $$y_j = 1$$
 $$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = -1 + \hat{y}_j$$
 
 $$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = \hat{y}_j - y_j$$
+
+$$CE(y, \hat{y}) = -\theta_j + \log(\sum_k e^{\theta_k}) = \log(\frac{e^{\theta_j}}{\sum_k e^{\theta_k}})$$
 """
 
 
-def test_a_claim_that_holds_only_under_a_stated_condition_is_undecided_not_incorrect():
+def test_claims_that_use_a_stated_one_hot_condition_are_judged_under_it():
     sheet = load(resolve("cs224n_a1"))
-    by_line = {f.line: f for f in audit(CONDITIONED, sheet, document="c.md").findings}
-    assert by_line[7].verdict == "not checked" and "y_j = 1" in by_line[7].reason
-    assert by_line[9].verdict == "undecided"  # −1 + ŷ_j is ∂CE/∂θ_j exactly where y_j = 1
-    assert "line 7 states y_j = 1" in by_line[9].feedback[0] and "without the condition" in by_line[9].evidence
-    assert by_line[11].verdict == "correct"
-    # the same claim without the condition is wrong in general, and said so
-    bare = CONDITIONED.replace("$$y_j = 1$$", "")
-    assert [f.verdict for f in audit(bare, sheet, document="c.md").findings] == ["incorrect", "correct"]
+    findings = audit(CONDITIONED, sheet, document="c.md").findings
+    assert [(f.line, f.verdict) for f in findings] == [(7, "not checked"), (9, "correct"), (11, "correct"),
+                                                        (13, "correct"), (13, "incorrect")]
+    assert "y_j = 1" in findings[0].reason
+    assert "judged under y_j = 1 (line 7)" in findings[1].evidence  # −1 + ŷ_j holds at the class j
+    assert "sign error" in findings[4].feedback[0]  # the loss at the class is −log ŷ_j: the minus dropped
+    # without the condition the same derivative is wrong in general, and said so
+    bare = audit(CONDITIONED.replace("$$y_j = 1$$", ""), sheet, document="c.md").findings
+    assert [f.verdict for f in bare][:2] == ["incorrect", "correct"]

@@ -75,12 +75,13 @@ def audit(text: str, sheet, *, document: str = "solution", fmt: str | None = Non
     """The audit of a written solution `text` against `sheet` (a derive.sheets Sheet)."""
     claims = claims_of(read_document(text, fmt))
     titles = [q.title for q in sheet.questions]
-    judge, conditions = _Judge(sheet, timeout), Conditions()
+    judge = _Judge(sheet, timeout)
+    conditions = Conditions(judge)
     result = Audit(document, sheet.name)
     for claim, where in zip(claims, tie(claims, titles)):
         question = sheet.questions[where.question] if where.question is not None else None
         title = f"{where.question + 1}. {question.title}" if question else ""
-        result.findings.append(conditions.read(claim, judge.claim(claim, question, title)))
+        result.findings.append(conditions.judged(claim, question, title))
     result.notes.extend(judge.consistency(claims))
     return result
 
@@ -206,6 +207,21 @@ class _Judge:
                 if part.kind != "network" and (name in spelled or bare in spelled):
                     return part, wrt
         return None, None
+
+    def reference(self, question, match, index: str) -> str | None:
+        """The LaTeX of the result of the module part `match` (numerator, denominator) names, its free
+        index written `index`; None for a network or a part that is not found."""
+        part, wrt = self._part_for(question, match[1], match[0])
+        if part is None or part.kind == "network":
+            return None
+        from derive.definitions.model import IDX
+        from derive.render.printer import latex
+
+        result = self._derivation(part, wrt).result
+        free = [s for s in result.free_symbols if s in IDX.values()]
+        if len(free) != 1 or index not in IDX:
+            return None
+        return latex(result.xreplace({free[0]: IDX[index]}))
 
     def _derivation(self, part, wrt):
         key = (id(part), wrt)

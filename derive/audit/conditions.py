@@ -1,40 +1,76 @@
-"""Conditions a solution states as equations of their own (`y_j = 1`: the one-hot target's class is j).
+"""Conditions a solution states as equations of their own: `y_j = 1`, the one-hot target's class is j.
 
-derive does not judge a claim under such a condition; a claim that fails without it, and that uses the
-condition's index, is therefore undecided (never incorrect): it may hold exactly where the condition does.
+A claim that uses the condition's index is judged under it by a rewriting that holds for every one-hot y:
+- a value E(j) of the loss, with j free only through the condition, is Σ_j y_j E(j) (= E at the class);
+- a derivative entry ∂L/∂θ_j = E(j) claimed at the class is y_j E(j) + (1 − y_j) R(j), with R the
+  derivation's own result: it equals R everywhere exactly when E does at j = the class.
+What cannot be judged so and fails without the condition is undecided, never incorrect.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+from derive.audit.derivatives import derivative_of
 
 _CONDITION = re.compile(r"^\s*([A-Za-z])_\{?\s*([a-z])\s*\}?\s*$")
-_VALUE = re.compile(r"^\s*[01]\s*$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    target: str  # y
+    index: str  # j
+    line: int
+
+    @property
+    def stated(self) -> str:
+        return f"{self.target}_{self.index} = 1"
+
+    def used_by(self, latex: str) -> bool:
+        return re.search(rf"_\{{?\s*{self.index}(?![A-Za-z])", latex) is not None
 
 
 class Conditions:
-    """The conditions stated so far, per question, each with its line."""
+    """Claims judged with the conditions their question stated before them."""
 
-    def __init__(self):
+    def __init__(self, judge):
+        self.judge = judge
         self._by_question: dict = {}
 
-    def read(self, claim, finding):
-        """Record `claim` if it states a condition (its finding then says so); other findings are judged
-        against the conditions their question stated before them."""
+    def judged(self, claim, question, title: str):
+        condition = next((c for c in self._by_question.get(title, ()) if c.used_by(claim.latex)), None)
+        if condition is not None:
+            rewritten = self._under(claim, question, condition)
+            if rewritten is not None:
+                found = self.judge.claim(rewritten, question, title)
+                if found.verdict != "not checked":
+                    how = f"judged under {condition.stated} (line {condition.line}) as {rewritten.rhs}"
+                    return replace(found, latex=claim.latex, evidence=f"{how}; {found.evidence}".rstrip("; "))
+        return self._read(claim, self.judge.claim(claim, question, title), condition)
+
+    def _under(self, claim, question, c: Condition):
+        y, k = c.target, c.index
+        match = derivative_of(claim.lhs)
+        if match is None:  # a value: E(j) at the class is Σ_j y_j E(j)
+            return replace(claim, rhs=f"\\sum_{{{k}}} {y}_{{{k}}} \\left({claim.rhs}\\right)", previous="")
+        reference = self.judge.reference(question, match, k)
+        if reference is None:
+            return None
+        rhs = f"{y}_{{{k}}} \\left({claim.rhs}\\right) + (1 - {y}_{{{k}}}) \\left({reference}\\right)"
+        return replace(claim, rhs=rhs, previous="")
+
+    def _read(self, claim, finding, condition):
         match = _CONDITION.match(claim.lhs or "")
-        if match and _VALUE.match(claim.rhs or "") and finding.verdict == "not checked":
-            stated = f"{match.group(1)}_{match.group(2)} = {claim.rhs.strip()}"
-            self._by_question.setdefault(finding.question, []).append((match.group(2), stated, claim.line))
-            return replace(finding, reason=f"a condition the document states ({stated}); later claims of this "
-                                           "question that use its index are not judged incorrect without it")
-        if finding.verdict != "incorrect":
+        if match and (claim.rhs or "").strip() == "1" and finding.verdict == "not checked":
+            stated = Condition(match.group(1), match.group(2), claim.line)
+            self._by_question.setdefault(finding.question, []).append(stated)
+            return replace(finding, reason=f"a condition the document states ({stated.stated}); later claims of "
+                                           "this question that use its index are judged under it")
+        if finding.verdict != "incorrect" or condition is None:
             return finding
-        for index, stated, line in self._by_question.get(finding.question, ()):
-            if re.search(rf"_\{{?\s*{index}(?![A-Za-z])", claim.latex):
-                said = '; '.join(f.rstrip('.') for f in finding.feedback) or 'the sides differ'
-                why = (f"it does not hold in general ({said}), but "
-                       f"line {line} states {stated}, a condition derive does not apply: it may hold under it.")
-                return replace(finding, verdict="undecided", feedback=(why,),
-                               evidence=f"{finding.evidence}; judged without the condition {stated}".lstrip("; "))
-        return finding
+        said = "; ".join(f.rstrip(".") for f in finding.feedback) or "the sides differ"
+        why = (f"it does not hold in general ({said}), but line {condition.line} states {condition.stated}, "
+               "which derive could not apply to this claim: it may hold under it.")
+        return replace(finding, verdict="undecided", feedback=(why,),
+                       evidence=f"{finding.evidence}; judged without the condition {condition.stated}".lstrip("; "))

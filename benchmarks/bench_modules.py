@@ -3,7 +3,7 @@ the index form, sympy.diff and central finite differences, as `derivative(..., v
 them) against the plain route, sympy.diff of the definition expanded at the entry's concrete sizes,
 for every entry and every variable it can be differentiated by. Not a timed test.
 
-    python benchmarks/bench_modules.py            # every entry, best of 2, a fresh process each
+    python benchmarks/bench_modules.py            # every entry, a fresh process each (--repeats N: best of N)
     python benchmarks/bench_modules.py --quick    # two entries, one run (CI)
     python benchmarks/bench_modules.py layernorm  # the named entries only
 
@@ -70,9 +70,10 @@ def run_one(target: str, wrt: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="two entries, one run each (CI)")
+    ap.add_argument("--repeats", type=int, default=1, help="runs of each, the best kept (default 1)")
     ap.add_argument("names", nargs="*", help="registry entries to time (default: every entry)")
     args = ap.parse_args(argv)
-    repeats = 1 if args.quick else 2
+    repeats = 1 if args.quick else args.repeats
     todo = pairs(args.names or (["softmax", "layernorm"] if args.quick else []))
     print(f"{'entry':<28} {'∂/∂':<6} {'cells':>5} {'derive + checks':>16} {'(wall)':>8} {'sympy.diff':>11} "
           f"{'ratio':>6}  under 2 s")

@@ -13,6 +13,8 @@ Each benchmark is a script of its own in this folder (run alone with --quick for
   bench_serve.py    POST /api/check from 50 clients on loopback vs the pool alone      goal 0 failed
   bench_first.py    one `derive check`, `derive show` of every entry (warm, cold) and of a three-layer
                     network (warm) vs `python -c "import sympy"`          goal <= 1.5x, 1.2x / 2x, 1.5x
+  bench_modules.py  each registry entry's derivation with its checks vs sympy.diff of the expanded
+                    definition                                            goal < 2 s each
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ BENCHMARKS = (
     ("Start-up", "bench_startup.py"),
     ("The checking page under load", "bench_serve.py"),
     ("The first answer", "bench_first.py"),
+    ("Time per module", "bench_modules.py"),
 )
 
 

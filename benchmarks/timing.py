@@ -10,9 +10,20 @@ from collections.abc import Callable
 
 def once(cmd: list[str], env: dict | None = None) -> float:
     """Wall time of one run of `cmd`."""
+    return once_cpu(cmd, env)[0]
+
+
+def once_cpu(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(wall time, CPU seconds: user + system of the command and its children) of one run of `cmd`.
+    On a machine shared with other work the CPU time is the steadier of the two."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, capture_output=True, check=True, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def timed(cmd: list[str], repeats: int, warm_up: bool = True, env: dict | None = None,

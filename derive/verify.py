@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derive import verify_zero as zero
 from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, sample, value, wrt_entry
 from derive.numpy_lambdify import compile_numpy
@@ -118,6 +119,10 @@ def _vanishes(expr: sp.Expr) -> bool | None:
     for h in expr.atoms(sp.Heaviside):
         steps[h] = steps.setdefault(sp.Heaviside(h.args[0], 0), sp.Dummy("h"))
     expr = expr.xreplace(steps)
+    if zero.vanishes(expr):  # exact and fast; when it shows nothing, SymPy's cancel decides
+        return True
+    if zero.nonzero_somewhere(expr):  # not 0 off the domain's constraints either: nothing to simplify
+        return False
 
     def cancels() -> bool:
         try:

@@ -14,6 +14,6 @@ def test_harness_runs_every_benchmark_and_writes_its_report(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = report.read_text()
     for section in ("Rendering the bundled sheets", "Checking answers", "Depth of a network", "Start-up",
-                    "The first answer"):
+                    "The first answer", "Time per module"):
         assert f"## {section}" in text
     assert "Machine:" in text and "goal" in text

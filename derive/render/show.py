@@ -8,13 +8,19 @@ from markupsafe import Markup
 from derive.model import FORMS
 from derive.model.matexpr import Quotient, walk
 from derive.model.notation import spoken
-from derive.render.environment import render
 from derive.render.lines import latex_lines, width
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
 from derive.render.unicode import unicode_text
 from derive.steps import Derivation, Reason
+
+
+def render(template: str, fmt: str, **context) -> str:
+    """derive.render.environment.render, imported at the first use: text output needs no Jinja (0.05 s)."""
+    from derive.render.environment import render as rendered
+
+    return rendered(template, fmt, **context)
 
 
 def check_note(d: Derivation) -> str | None:

@@ -33,6 +33,21 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
             d.report = verified(d)  # not covered by the registry's tests: always checked
             return d
         d = with_matrix_form(derive(defn, wrt, scale=request.scale), layout=request.layout)
+        if d.through:
+            d = _stated_through(d, request.layout)
         if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
             d.report = verified(d)
     return d
+
+
+def _stated_through(d: Derivation, layout: str) -> Derivation:
+    """The gradients at the named stages (attention's ∂C/∂A, ∂C/∂S) said after the conventions: each in
+    its matrix form once that is checked against its index form, which verification of `d` expands."""
+    from dataclasses import replace
+
+    from derive.render.unicode import unicode_text as text
+
+    through = tuple(with_matrix_form(g, layout=layout) for g in d.through)
+    said = tuple(f"where {text(g.lhs)} = {g.matrix.text if g.matrix else text(g.result)}"
+                 + (f", entry by entry {text(g.result)}" if g.matrix else "") for g in through)
+    return replace(d, through=through, conventions=(*d.conventions, *said))

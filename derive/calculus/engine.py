@@ -73,6 +73,12 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     scale = sp.sympify(scale)
     if scale != 1 and defn.kind != "layer":
         raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+    if defn.stages:  # through its named stages, each derived here
+        from derive.calculus.staged import derive_staged
+
+        if scale != 1:
+            raise DeriveError(f"a cost scale is not supported for {defn.name}, whose gradient is taken by stages")
+        return derive_staged(defn, wrt, derive)
 
     wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
     keep = {}

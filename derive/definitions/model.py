@@ -112,6 +112,9 @@ class Definition:
     expand_logs: bool = False  # rewrite log(a/b) as log a − log b before differentiating
     conventions: tuple = ()
     upstream: str = "C"  # the cost a layer's gradient is taken of
+    # layers whose outputs are named quantities, in forward order (S = QKᵀ/√d, A = softmax(S), Y = A V):
+    # when given, gradients are taken stage by stage through the names (derive.calculus.staged)
+    stages: tuple = ()
 
     @property
     def elementwise(self) -> bool:

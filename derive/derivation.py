@@ -40,14 +40,10 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
     return d
 
 
+
 def _stated_through(d: Derivation, layout: str) -> Derivation:
-    """The gradients at the named stages (attention's ∂C/∂A, ∂C/∂S) said after the conventions: each in
-    its matrix form once that is checked against its index form, which verification of `d` expands."""
+    """The gradients at the named stages (attention's ∂C/∂A, ∂C/∂S), each with its matrix form once that
+    is checked against its index form (which the verification of `d` expands); stated by the renderers."""
     from dataclasses import replace
 
-    from derive.render.unicode import unicode_text as text
-
-    through = tuple(with_matrix_form(g, layout=layout) for g in d.through)
-    said = tuple(f"where {text(g.lhs)} = {g.matrix.text if g.matrix else text(g.result)}"
-                 + (f", entry by entry {text(g.result)}" if g.matrix else "") for g in through)
-    return replace(d, through=through, conventions=(*d.conventions, *said))
+    return replace(d, through=tuple(with_matrix_form(g, layout=layout) for g in d.through))

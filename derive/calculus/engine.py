@@ -217,6 +217,7 @@ def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
     if var.rank == 0:
         return "differentiate"
     x = spoken(var.name)
+    x = f"({x})" if "_" in x else x  # (W_f)_lk: a name with its own subscript takes the indices outside
     inner = sorted({e for d in expr.atoms(sp.Derivative) for e in d.expr.atoms(sp.Indexed)
                     if e.base.label == var.symbol.label and e.indices != tuple(wrt_idx)}, key=sp.default_sort_key)
     summed = inner[0].indices if len(inner) == 1 else ("k", "l")[:var.rank]

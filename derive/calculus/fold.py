@@ -10,6 +10,7 @@ import sympy as sp
 
 from derive.calculus.budget import FOLD_SECONDS, within
 from derive.calculus.sums import contract_deltas, distribute, replace_sum
+from derive.definitions.model import entry_at
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,8 @@ class Named:
         return self.symbol[idx] if self.index else self.symbol
 
     def expr_at(self, idx) -> sp.Expr:
-        """The definition at `idx`; a summation index it would capture (S_lk = Σ_l …) renamed first."""
-        taken = set().union(*(sp.sympify(t).free_symbols for t in idx)) - set(self.index)
-        bound = {lim[0] for s in sp.preorder_traversal(self.expr) if isinstance(s, sp.Sum) for lim in s.limits}
-        expr = self.expr.xreplace({b: sp.Symbol(f"{b.name}_", integer=True, positive=True) for b in bound & taken})
-        return expr.xreplace(dict(zip(self.index, idx)))
+        """The definition at `idx` (a summation index it would capture renamed first)."""
+        return entry_at(self.expr, self.index, idx)
 
 
 def _indices(expr: sp.Expr) -> set:

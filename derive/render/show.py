@@ -58,7 +58,8 @@ def definition_layout(defn) -> tuple[bool, list]:
 def stated(d) -> list:
     """The conventions, then the gradient at each named stage the result is written in (attention's
     ∂C/∂S): in its matrix form, checked against its index form, and entry by entry."""
-    said = [f"where {unicode_text(g.lhs)} = {g.matrix.text}, entry by entry {unicode_text(g.result)}"
+    said = [f"where {matrix_text(g.matrix.lhs, g.matrix.names)} = {g.matrix.text}, entry by entry "
+            f"{unicode_text(g.lhs)} = {unicode_text(g.result)}"
             if g.matrix is not None else f"where {unicode_text(g.lhs)} = {unicode_text(g.result)}"
             for g in getattr(d, "through", ())]
     return [*d.conventions, *said]

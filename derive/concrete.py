@@ -138,6 +138,9 @@ class Concretizer:
 
     def _make(self, expr: sp.Expr, assignment: dict, classes: dict) -> sp.Expr:
         subs = self._subs(assignment, classes)
+        if expr.has(sp.Derivative) and getattr(self.d.definition, "stages", ()):
+            # a stage's derivative is partial: the other stages' names (a GRU's r in a_h) held fixed
+            return self._expand_named(unroll(expr.xreplace(subs)).doit(), classes)
         if expr.has(sp.Derivative):
             return unroll(substitute_names(expr, self.d).xreplace(subs)).doit()
         return self._expand_named(unroll(expr.xreplace(subs)), classes)

@@ -33,6 +33,17 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
             d.report = verified(d)  # not covered by the registry's tests: always checked
             return d
         d = with_matrix_form(derive(defn, wrt, scale=request.scale), layout=request.layout)
+        if d.through:
+            d = _stated_through(d, request.layout)
         if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
             d.report = verified(d)
     return d
+
+
+
+def _stated_through(d: Derivation, layout: str) -> Derivation:
+    """The gradients at the named stages (attention's ∂C/∂A, ∂C/∂S), each with its matrix form once that
+    is checked against its index form (which the verification of `d` expands); stated by the renderers."""
+    from dataclasses import replace
+
+    return replace(d, through=tuple(with_matrix_form(g, layout=layout) for g in d.through))

@@ -228,6 +228,7 @@ class Derivation:
     matrix_refused: MatrixForm | None = None  # a matrix form that failed that check: only named, never shown
     conventions: tuple = field(default_factory=tuple)
     report: object = None  # derive.verify.Report, once the result was checked at run time
+    through: tuple = ()  # Derivations of the gradients at the named stages the result is written in (∂C/∂S)
 
     @property
     def equation(self) -> sp.Eq:

@@ -16,9 +16,10 @@ from derive.steps import Derivation
 from derive.verify import VerificationError, point_away_from_kinks
 
 
-def matrix_env(d: Derivation, point: Point) -> dict:
+def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None) -> dict:
     """The point as arrays: vectors as columns, matrices as they are, named quantities computed."""
     defn = d.definition
+    conc = conc or Concretizer(d)  # one for every named entry: each expanded once, not once per entry
     sizes = {str(s): int(v) for s, v in defn.sizes.items()}
     env = {"__sizes": sizes, **sizes}
     variables = (*defn.inputs, *defn.others) + ((d.upstream,) if d.upstream is not None else ())
@@ -30,7 +31,7 @@ def matrix_env(d: Derivation, point: Point) -> dict:
     for nm in d.named:
         shape = next(v.shape for v in defn.variables if v.symbol == nm.symbol) if nm.index else ()
         env[nm.symbol.name] = _array(nm.symbol, shape, defn.sizes,
-                                     lambda e, nm=nm: value(concrete(e, d, {}, point), point).real)
+                                     lambda e: value(conc(e, {}, point.classes), point).real)
     return env
 
 
@@ -81,7 +82,7 @@ def check_matrix_form(d: Derivation, form=None, seed: int = 3) -> float:
     conc = Concretizer(d)  # the kink search and the comparison share the concrete expressions
     # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)
     point = point_away_from_kinks(d, rng, conc)
-    got = evaluate(form.expr, matrix_env(d, point))
+    got = evaluate(form.expr, matrix_env(d, point, conc))
     got = got.T if form.layout == "numerator" else got
     _shaped(d, got, (*(max(a[s] for a in table) for s in table[0]), 1)[:2])
     worst = 0.0

@@ -73,6 +73,12 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     scale = sp.sympify(scale)
     if scale != 1 and defn.kind != "layer":
         raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+    if defn.stages:  # through its named stages, each derived here
+        from derive.calculus.staged import derive_staged
+
+        if scale != 1:
+            raise DeriveError(f"a cost scale is not supported for {defn.name}, whose gradient is taken by stages")
+        return derive_staged(defn, wrt, derive)
 
     wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
     keep = {}
@@ -215,6 +221,7 @@ def _differentiate_reason(expr: sp.Expr, var: Var, wrt_idx: tuple) -> str:
     if var.rank == 0:
         return "differentiate"
     x = spoken(var.name)
+    x = f"({x})" if "_" in x else x  # (W_f)_lk: a name with its own subscript takes the indices outside
     inner = sorted({e for d in expr.atoms(sp.Derivative) for e in d.expr.atoms(sp.Indexed)
                     if e.base.label == var.symbol.label and e.indices != tuple(wrt_idx)}, key=sp.default_sort_key)
     summed = inner[0].indices if len(inner) == 1 else ("k", "l")[:var.rank]

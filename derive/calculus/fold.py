@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import sympy as sp
 
 from derive.calculus.budget import FOLD_SECONDS, within
 from derive.calculus.sums import contract_deltas, distribute, replace_sum
+from derive.definitions.model import entry_at
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ class Named:
         return self.symbol[idx] if self.index else self.symbol
 
     def expr_at(self, idx) -> sp.Expr:
-        return self.expr.xreplace(dict(zip(self.index, idx)))
+        """The definition at `idx` (a summation index it would capture renamed first)."""
+        return entry_at(self.expr, self.index, idx)
 
 
 def _indices(expr: sp.Expr) -> set:
@@ -38,18 +41,25 @@ def fold_direct(expr: sp.Expr, named: Named) -> sp.Expr:
     """Replace each occurrence of the definition, at any index, by its name."""
     if not named.index:
         return expr.xreplace({named.expr: named.symbol})
-    return expr.xreplace({named.expr_at((m,)): named.at((m,)) for m in _indices(expr)})
+    return expr.xreplace({named.expr_at(idx): named.at(idx) for idx in _index_tuples(expr, named)})
+
+
+def _index_tuples(expr: sp.Expr, named: Named, extra: set = frozenset()) -> list:
+    """Every tuple of the expression's indices a named quantity may be taken at (A_ik: pairs)."""
+    found = _indices(expr) | set(extra)
+    return list(itertools.product(sorted(found, key=str), repeat=len(named.index)))
 
 
 def _quotient(expr: sp.Expr, index) -> tuple | None:
     num, den = sp.fraction(expr)
-    if den == 1 or any(i in den.free_symbols for i in index):
+    if den == 1 or index[-1] in den.free_symbols:
         return None
     return num, den
 
 
 def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
-    """For y_i = N(i)/D with D free of i: N(m) → y_m D for every index m, and D cancels."""
+    """For y_i = N(i)/D with D free of i: N(m) → y_m D for every index m, and D cancels. For a
+    quantity with several indices (a row-wise softmax A_ik), D may depend on the leading ones (the row)."""
     for outer, inverse in ((lambda e: e, lambda e: e), (sp.exp, sp.exp)):
         # exp(log-softmax) is a quotient too: exp(y_i) = N(i)/D.
         inner = sp.expand_log(outer(named.expr), force=True) if outer is sp.exp else named.expr
@@ -57,12 +67,19 @@ def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
         if parts is None:
             continue
         num, den = parts
-        placeholder = sp.Dummy("D")
-        work = replace_sum(expr, den, placeholder) if isinstance(den, sp.Sum) else expr.xreplace({den: placeholder})
-        subs = {num.xreplace(dict(zip(named.index, (m,)))): inverse(named.at((m,))) * placeholder
-                for m in _indices(work) | set(named.index)}
+        rows = [n for n, s in enumerate(named.index) if s in den.free_symbols]
+        work, holders = expr, {}
+        for idx in _index_tuples(expr, named, set(named.index)):
+            row = tuple(idx[n] for n in rows)
+            if row not in holders:
+                holders[row] = sp.Dummy("D")
+                at = den.xreplace({named.index[n]: idx[n] for n in rows})
+                work = replace_sum(work, at, holders[row]) if isinstance(at, sp.Sum) else work.xreplace(
+                    {at: holders[row]})
+        subs = {num.xreplace(dict(zip(named.index, idx))): inverse(named.at(idx)) * holders[tuple(idx[n] for n in rows)]
+                for idx in _index_tuples(work, named, set(named.index))}
         work = contract_deltas(distribute(work.xreplace(subs)))
-        if not work.has(placeholder):
+        if not any(work.has(h) for h in holders.values()):
             return work
     return expr
 
@@ -100,7 +117,7 @@ _U = sp.Dummy("u")
 def solutions(expr: sp.Expr, named: Named, variable: sp.Basic) -> dict:
     """u → its value in the names, for each subexpression u of the named quantity's definition
     that `expr` holds and that y = f(u) determines alone (e^{−x} = (1 − σ)/σ; e^{x} = σ/(1 − σ))."""
-    index_sets = [(m,) for m in _indices(expr)] if named.index else [()]
+    index_sets = _index_tuples(expr, named) if named.index else [()]
     subs = {}
     for idx in index_sets:
         definition = named.expr_at(idx) if idx else named.expr

@@ -194,7 +194,20 @@ def _contraction(s: sp.Sum, outside: list, free: tuple, shapes: dict, shape: tup
     else:
         i, j = free
         left, mid, right, row, col = (groups.pop(frozenset(x), None) for x in ({i, k}, {k}, {k, j}, {i}, {j}))
-        if groups or left is None or right is None:
+        full = groups.pop(frozenset({i, j}), None)
+        if not groups and left is not None and right is None and mid is None and shape is not None:
+            # F_ij Σ_k L_ik = diag(L 𝟏) F: a row sum scaling each row (softmax's Σ_k A_ik ∂C/∂A_ik)
+            a = _entrywise(sp.Mul(*left), (i, k), shapes)
+            _whole(a, hi)
+            sums = mx.matmul(a, mx.Ones((a.shape[1], "1")))
+            sums = mx.hadamard(_vector(row, i, shapes), sums) if row else sums
+            if full:
+                out = mx.matmul(mx.diag(sums), _entrywise(sp.Mul(*full), free, shapes),
+                                *([mx.diag(_vector(col, j, shapes))] if col else []))
+            else:
+                out = mx.matmul(sums, mx.transpose(_vector(col, j, shapes) if col else mx.Ones((shape[1], "1"))))
+            return mx.scale(sp.Mul(*scalars), out)
+        if groups or full or left is None or right is None:
             raise NoMatrixForm("not a product of two matrices")
         a = _entrywise(sp.Mul(*left), (i, k), shapes)
         _whole(a, hi)
@@ -303,6 +316,10 @@ def _names(d: Derivation) -> dict:
     if d.upstream is not None or defn.elementwise:
         up = f"d{defn.upstream}_d{defn.output.name}"
         table[up] = notation.derivative(notation.declared(defn.upstream), table[defn.output.name])
+    for v in defn.variables:  # the gradient at a named quantity (∂C/∂S of attention's scores)
+        at = v.name.removeprefix(f"d{defn.upstream}_d")
+        if v.role == "upstream" and at in table:
+            table[v.name] = notation.derivative(notation.declared(defn.upstream), table[at])
     return table
 
 

@@ -243,6 +243,10 @@ class Interpreter:
                 raise InvalidAnswer("the gradient has two subscripts")
             target, index = target.base, target.index
         name = _hat_name(target) if isinstance(target, t.Hat) else getattr(target, "text", None)
+        at = next((v for v in self.v.defn.variables  # the gradient at a named stage: attention's ∂C/∂S
+                   if v.role == "upstream" and v.name == f"d{self.v.defn.upstream}_d{name}"), None)
+        if at is not None and name != self.v.output:
+            return self.entry(at, index)
         if name not in (self.v.output, "yhat" if self.v.output == "y" else None):
             raise InvalidAnswer(f"∂C/∂{_pretty(name or '?')}: the gradient arriving from above is "
                                 f"∂C/∂{self.v.output}")

@@ -40,6 +40,7 @@ def register(name: str, kind: str, title: str):
 def _load_builtins() -> None:
     from derive.definitions import (  # noqa: F401  (registers)
         activations,
+        attention,
         convolution,
         layers,
         losses,

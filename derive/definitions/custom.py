@@ -14,7 +14,7 @@ import sympy as sp
 
 from derive import limits
 from derive.definitions import REGISTRY, Entry
-from derive.definitions.model import IDX, Definition, Var, dim
+from derive.definitions.model import IDX, Definition, Var, dim, written_out
 from derive.definitions.ranges import check_index_ranges
 from derive.errors import DeriveError
 
@@ -30,15 +30,20 @@ def _index(s: sp.Symbol) -> sp.Symbol:
 
 def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = None,
            shapes: dict | None = None, sizes: dict | None = None, title: str | None = None,
-           register: bool = False) -> Definition:
+           named: dict | None = None, register: bool = False) -> Definition:
     """A Definition from `output = expr` in index notation; `register=True` adds it to the registry.
 
     `y[i] = f(x[i])` with no sums is an elementwise activation and is derived as y = f(x).
     Shapes default to the sums' ranges, and K for an output index; pass `shapes={"x": ("K",)}`
     (needed for a variable indexed by index arithmetic, x[i + k - 1]) and `sizes={"N": 6}` for the
     concrete sizes it is checked at. A two-index output is a layer (∂C/∂x of a cost C).
+    `named={xhat[i]: (x[i] - mu) / sigma, A[i, k]: …}` declares quantities the results are written in
+    (in order; each may use the ones before it, and `expr` may use them all).
     """
     expr = _plain_symbols(sp.sympify(expr))
+    declared = _declared(named)
+    for key, value, _ in reversed(declared):  # the definition in the inputs alone: each name written out
+        expr = _written_out(expr, key, value)
     _supported(expr, output)
     bases = {b.label.name if hasattr(b, "label") else b.name: b for b in expr.atoms(sp.IndexedBase)}
     out_base = output.base if isinstance(output, sp.Indexed) else output
@@ -46,7 +51,7 @@ def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = 
     if kind is not None and kind not in ("activation", "layer", "loss"):
         raise DeriveError(f"kind must be one of activation, layer, loss, not {kind!r}")
     if _elementwise(expr, output) and kind in (None, "activation"):
-        return _scalar(name, output, expr, inputs, title, register)
+        return _scalar(name, output, expr, inputs, title, register, declared)
 
     ranges = {lim[0].name: lim[2] for s in sp.preorder_traversal(expr) if isinstance(s, sp.Sum) for lim in s.limits}
     spare = [d for d in ("K", "M", "D", "N", "T", "H") if d not in {str(r) for r in ranges.values()}]
@@ -81,12 +86,13 @@ def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = 
     kind = kind or ("loss" if not out_index else "activation" if len(out_index) == 1 else "layer")
     if kind == "loss" and out_index:
         raise DeriveError(f"a loss has one number as its output, such as L; {output} has an index")
-    dims = {d for v in (*variables.values(), out) for d in v.shape}
+    quantities = _intermediates(declared, variables, ranges, shapes)
+    dims = {d for v in (*variables.values(), out, *(q.var for q in quantities)) for d in v.shape}
     defn = Definition(
         name=name, kind=kind, title=title or name, output=out, index=out_index, expr=body,
         inputs=tuple(variables[n] for n in chosen),
         others=tuple(replace_role(v) for n, v in variables.items() if n not in chosen),
-        sizes=_sizes(dims, sizes),
+        sizes=_sizes(dims, sizes), intermediates=quantities,
     )
     check_index_ranges(defn)
     return _maybe_register(defn, register)
@@ -98,6 +104,49 @@ _NODES = (sp.Add, sp.Mul, sp.Pow, sp.Sum, sp.Indexed, sp.IndexedBase, sp.Symbol,
           sp.logic.boolalg.BooleanAtom, sp.floor, sp.ceiling, sp.Mod)
 _SUPPORTED = ("+ − × / powers, Σ (Sum), exp, log, tanh, sinh, cosh, sin, cos, erf, Abs, sign, Max, Min, "
               "Piecewise, KroneckerDelta, Heaviside, entries x[i] with index arithmetic")
+
+
+def _declared(named) -> list:
+    """The named quantities as (name[index] or name, expression in the user's symbols), checked."""
+    if named is None:
+        return []
+    if not isinstance(named, dict):
+        raise DeriveError("named must be a dict {name[i]: expression, …}, e.g. {xhat[i]: (x[i] - mu) / sigma}")
+    out = []
+    for key, value in named.items():
+        positive = bool(getattr(sp.sympify(key), "is_positive", False))  # σ = Symbol("sigma", positive=True)
+        key = _plain_symbols(sp.sympify(key))
+        if not isinstance(key, (sp.Indexed, sp.Symbol)):
+            raise DeriveError(f"a named quantity is a name or an entry such as xhat[i], not {key}")
+        value = _plain_symbols(sp.sympify(value))
+        _supported(value, key)
+        out.append((key, value, "positive" if positive else "real"))
+    return out
+
+
+def _written_out(expr: sp.Expr, key, value: sp.Expr) -> sp.Expr:
+    """`expr` with each entry of the named quantity replaced by its definition at that entry."""
+    if isinstance(key, sp.Symbol):
+        return written_out(expr, key, (), value)
+    return written_out(expr, key.base, tuple(key.indices), value)
+
+
+def _intermediates(declared: list, variables: dict, ranges: dict, shapes: dict) -> tuple:
+    """Intermediate per named quantity, in our symbols (the ones before it known by name)."""
+    from derive.definitions.model import Intermediate
+
+    known, out = dict(variables), []
+    for key, value, domain in declared:
+        base = key.base.name if isinstance(key, sp.Indexed) else key.name
+        index = tuple(_index(s) for s in key.indices) if isinstance(key, sp.Indexed) else ()
+        missing = sorted({b.label.name for b in value.atoms(sp.IndexedBase)} - set(known))
+        if missing:
+            raise DeriveError(f"the named quantity {key} uses {', '.join(missing)}, which the definition does not")
+        shape = shapes.get(base) or tuple(dim(str(ranges.get(s.name, "K"))) for s in index)
+        var = Var(base, tuple(dim(str(d)) for d in shape), role="output", domain=domain)
+        known[base] = var
+        out.append(Intermediate(var, index, _own_symbols(value, known)))
+    return tuple(out)
 
 
 def _supported(expr: sp.Expr, output) -> None:
@@ -174,7 +223,7 @@ def _elementwise(expr, output) -> bool:
     return all(tuple(ind.indices) == tuple(output.indices) for ind in expr.atoms(sp.Indexed))
 
 
-def _scalar(name, output, expr, chosen, title, register) -> Definition:
+def _scalar(name, output, expr, chosen, title, register, declared=()) -> Definition:
     entries = {ind: sp.Symbol(ind.base.name, real=True) for ind in expr.atoms(sp.Indexed)}
     scalar = expr.xreplace(entries)
     names = sorted({s.name for s in entries.values()} | {s.name for s in scalar.free_symbols})
@@ -182,10 +231,23 @@ def _scalar(name, output, expr, chosen, title, register) -> Definition:
     variables = {n: Var(n) for n in names}
     picked = _chosen(name, chosen, sorted(s.name for s in set(entries.values())), variables)
     scalar = scalar.xreplace({plain[n]: variables[n].symbol for n in names})
+    from derive.definitions.model import Intermediate
+
+    known, quantities = dict(variables), []
+    for key, value, domain in declared:  # σ = 1/(1 + e^{−x}) for y = x σ: scalars too, each in the names before it
+        base = key.base.name if isinstance(key, sp.Indexed) else key.name
+        value = value.xreplace({ind: sp.Symbol(ind.base.name, real=True) for ind in value.atoms(sp.Indexed)})
+        missing = sorted(s.name for s in value.free_symbols if s.name not in known)
+        if missing:
+            raise DeriveError(f"the named quantity {base} uses {', '.join(missing)}, which the definition does not")
+        known[base] = Var(base, role="output", domain=domain)
+        quantities.append(Intermediate(known[base], (), value.xreplace(
+            {s: known[s.name].symbol for s in value.free_symbols})))
     defn = Definition(name=name, kind="activation", title=title or name,
                       output=Var(output.base.name, role="output"), index=(), expr=scalar,
                       inputs=tuple(variables[n] for n in picked),
-                      others=tuple(Var(n, role="hyper") for n in names if n not in picked))
+                      others=tuple(Var(n, role="hyper") for n in names if n not in picked),
+                      intermediates=tuple(quantities))
     return _maybe_register(defn, register)
 
 

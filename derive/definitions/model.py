@@ -72,6 +72,23 @@ class AppliedVar(Var):
         return OfInput(self.name, real=True)
 
 
+def entry_at(expr: sp.Expr, index: tuple, at: tuple) -> sp.Expr:
+    """`expr`, defined at `index`, taken at `at`; a summation index it would capture (S_lk = Σ_l …) renamed
+    first."""
+    taken = set().union(*(sp.sympify(t).free_symbols for t in at)) - set(index)
+    bound = {lim[0] for s in sp.preorder_traversal(expr) if isinstance(s, sp.Sum) for lim in s.limits}
+    expr = expr.xreplace({b: sp.Symbol(f"{b.name}_", integer=True, positive=True) for b in bound & taken})
+    return expr.xreplace(dict(zip(index, at)))
+
+
+def written_out(expr: sp.Expr, base, index: tuple, value: sp.Expr) -> sp.Expr:
+    """`expr` with every entry base[…] (or the scalar `base`) replaced by `value` at that entry."""
+    if not index:
+        return expr.xreplace({base: value})
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == base,
+                        lambda e: entry_at(value, index, e.indices))
+
+
 @dataclass(frozen=True)
 class Intermediate:
     """A named quantity the answer is written in: `yhat[i] = exp(theta[i]) / Σ_k exp(theta[k])`."""
@@ -112,6 +129,9 @@ class Definition:
     expand_logs: bool = False  # rewrite log(a/b) as log a − log b before differentiating
     conventions: tuple = ()
     upstream: str = "C"  # the cost a layer's gradient is taken of
+    # layers whose outputs are named quantities, in forward order (S = QKᵀ/√d, A = softmax(S), Y = A V):
+    # when given, gradients are taken stage by stage through the names (derive.calculus.staged)
+    stages: tuple = ()
 
     @property
     def elementwise(self) -> bool:

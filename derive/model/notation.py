@@ -18,7 +18,7 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", 
 # shows a plain 1. The checker reads it back like 1[·] and \mathbb{1}[·].
 INDICATOR = r"\mathbf{1}"
 
-NAMES = {"yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
+NAMES = {"htilde": r"\tilde{h}", "yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
 GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
                  "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ζ": "zeta",
@@ -27,7 +27,7 @@ SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "xhat": "x̂", "sigma2": "σ²", "lam": "�
                                                                          GREEK_LETTERS.items()}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_DERIVATIVE = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)")
+GRADIENT_NAME = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z])?)")
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\backslash{}", "^": r"\hat{}", "~": r"\sim{}"}
 
 
@@ -47,9 +47,12 @@ def name_latex(name: str) -> str:
         return f"{name_latex(m.group(1))}^{{({m.group(2)})}}"
     if m:
         return f"{name_latex(m.group(1))}_{{{m.group(2)}}}"
-    m = _DERIVATIVE.fullmatch(name)
+    m = GRADIENT_NAME.fullmatch(name)
     if m:
         return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}}}"
+    m = re.fullmatch(r"([A-Za-z]+)_([A-Za-z])", name)
+    if m:  # a gate's weights and pre-activation: W_f → W_{f}, a_f → a_{f}
+        return f"{name_latex(m.group(1))}_{{{m.group(2)}}}"
     if _SAFE.match(name):
         return name if len(name) == 1 else rf"\mathrm{{{name}}}"
     return rf"\mathrm{{{_escape(name)}}}"

@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from derive.model.notation import GRADIENT_NAME as _UPSTREAM
 from derive.model.notation import GREEK, INDICATOR, NAMES, SPOKEN, name_latex, spoken  # noqa: F401  (the names printers use)
 
 _TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
@@ -137,9 +138,11 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Indexed(self, expr):
         # X_{i+l−1, j+n−1}: a comma once an index is arithmetic, as the text printer writes it
         idx = ("" if all(i.is_Symbol for i in expr.indices) else ", ").join(self._print(i) for i in expr.indices)
-        m = re.fullmatch(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)", expr.base.name)
-        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
-            return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {name_latex(m.group(2))}_{{{idx}}}}}"
+        m = _UPSTREAM.fullmatch(expr.base.name)
+        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i; ∂C/∂{a_{f}}_i for a name with its own subscript
+            at = name_latex(m.group(2))
+            at = f"{{{at}}}" if "_" in at else at
+            return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {at}_{{{idx}}}}}"
         base = name_latex(expr.base.name)
         if "_" in base:  # s_{1} with index i is {s_{1}}_{i}, not a double subscript
             base = f"{{{base}}}"

@@ -61,6 +61,16 @@ def definition_layout(defn) -> tuple[bool, list]:
     return inline, [Markup(line) for line in latex_lines(defn.expr, SAFETY * (PAGE_EM - width(lhs) - 1.4) - 2.0)]
 
 
+def stated(d) -> list:
+    """The conventions, then the gradient at each named stage the result is written in (attention's
+    ∂C/∂S): in its matrix form, checked against its index form, and entry by entry."""
+    said = [f"where {matrix_text(g.matrix.lhs, g.matrix.names)} = {g.matrix.text}, entry by entry "
+            f"{unicode_text(g.lhs)} = {unicode_text(g.result)}"
+            if g.matrix is not None else f"where {unicode_text(g.lhs)} = {unicode_text(g.result)}"
+            for g in getattr(d, "through", ())]
+    return [*d.conventions, *said]
+
+
 def context(d) -> dict:
     """Everything a template needs about a derivation, as LaTeX (Markup) and plain text."""
     defn = d.definition
@@ -81,7 +91,7 @@ def context(d) -> dict:
         "matrix": _matrix(d),
         "matrix_refused": (Markup(matrix_latex(d.matrix_refused.lhs, d.matrix_refused.names))
                            if d.matrix_refused is not None else None),
-        "conventions": list(d.conventions),
+        "conventions": stated(d),
         "upstream": _m(d.upstream.symbol) if d.upstream is not None else None,
     }
 
@@ -180,7 +190,7 @@ def derivation_text(d, form: str = "index") -> str:
             lines.append(f"matrix: {mf.text}   shape {' x '.join(mf.shape)}")
         elif d.matrix_refused is not None:
             lines.append(f"matrix: {refusal(d)}")
-    lines += [f"convention: {c}" for c in d.conventions]
+    lines += [f"convention: {c}" for c in stated(d)]
     if d.report is not None:
         lines.append(check_note(d).replace("Checked: ", "checked: "))
     return "\n".join(lines) + "\n"
@@ -198,7 +208,7 @@ def derivation_json(d) -> dict:
         "steps": [{"rule": s.rule, "latex": latex(s.after), "text": unicode_text(s.after), "reason": s.reason}
                   for s in d.steps],
         "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
-        "conventions": list(d.conventions),
+        "conventions": stated(d),
     }
     if d.report is not None:
         r = d.report

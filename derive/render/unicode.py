@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from derive.model.notation import GRADIENT_NAME as _UPSTREAM
 from derive.model.notation import spoken
 from derive.render.printer import _ordered_factors, _ordered_terms, cases
 
@@ -21,7 +22,6 @@ FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "sinh": "sinh", "cosh":
              "Abs": "abs", "sign": "sgn", "Max": "max", "Min": "min"}
 SUPERSCRIPTS = {2: "²", 3: "³"}
 
-_UPSTREAM = re.compile(r"d([A-Za-z0-9]+)_d([A-Za-z0-9]+)")
 
 
 def name_text(name: str) -> str:
@@ -57,8 +57,11 @@ class UnicodePrinter(StrPrinter):
     def _print_Indexed(self, expr):
         sub = self._subscript(expr.indices)
         m = _UPSTREAM.fullmatch(expr.base.name)
-        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i
-            return f"∂{name_text(m.group(1))}/∂{name_text(m.group(2))}_{sub}"
+        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i; (∂C/∂a_f)_i for a name with its own subscript
+            up = f"∂{name_text(m.group(1))}/∂{name_text(m.group(2))}"
+            return f"({up})_{sub}" if "_" in m.group(2) else f"{up}_{sub}"
+        if re.fullmatch(r"[A-Za-z]+_[A-Za-z]", expr.base.name):  # (W_f)_ij, not W_f_ij
+            return f"({name_text(expr.base.name)})_{sub}"
         return f"{name_text(expr.base.name)}_{sub}"
 
     def _print_KroneckerDelta(self, expr):

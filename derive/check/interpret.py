@@ -23,6 +23,8 @@ from derive.check.vocabulary import (
     _pretty,
     _shape_word,
 )
+from derive.check.vocabulary import is_delta_split as _is_delta_split
+from derive.check.vocabulary import is_updown_delta as _is_updown_delta
 from derive.check.vocabulary import number as _number
 from derive.check.vocabulary import safe_power as _safe_power
 from derive.definitions.model import IDX
@@ -357,12 +359,11 @@ class Interpreter:
         return sp.Sum(body, (k, 1, upper))
 
     def _upper(self, node, k, body):
-        """The sum's upper limit: a size of this derivation, or a capital letter of the answer's own (N for
-        x's D entries) read as the range of what the sum indexes; one such letter names one size only."""
+        """The sum's upper limit: a size here, or a capital of the answer's own (N for x's D) naming one size."""
         if node is None:
             return self._range_of(k, body)
-        text = node.text if isinstance(node, t.Word) else None
-        if text is None or not (len(text) == 1 and text.isupper()) or text in self.v.vars or text in self.v.dims:
+        text = node.text if isinstance(node, t.Word) else ""
+        if not (len(text) == 1 and text.isupper()) or text in self.v.vars or text in self.v.dims:
             return self.read(node)
         size = self._range_of(k, body)
         if self.own_sizes.setdefault(text, size) != size:
@@ -406,17 +407,3 @@ class Interpreter:
         for p in parts[1:]:
             out = _matrix_op("juxt", out, p) if isinstance(out, sp.MatrixBase) else out * p
         return out
-
-
-def _is_updown_delta(node) -> bool:
-    base = node.base
-    return (isinstance(base, t.Sub) and isinstance(base.base, t.Word) and base.base.text == "delta"
-            and len(base.index) == 1 and isinstance(node.exp, (t.Word, t.Num)))
-
-
-def _is_delta_split(pieces) -> bool:
-    (_, c1), (_, c2) = pieces
-    if not isinstance(c1, sp.Eq) or not all(isinstance(a, sp.Symbol) and a.name in IDX for a in c1.args):
-        return False
-    return c2 is sp.true or (isinstance(c2, sp.Ne) and set(c2.args) == set(c1.args))
-

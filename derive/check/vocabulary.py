@@ -14,6 +14,7 @@ import sympy as sp
 
 from derive.check import parse as t
 from derive.check.screen import InvalidAnswer
+from derive.definitions.model import IDX
 from derive.model.matexpr import ShapeError
 
 COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
@@ -169,4 +170,17 @@ def _describe(node) -> str:
     if isinstance(node, t.Num):
         return node.text
     return type(node).__name__.lower()
+
+
+def is_updown_delta(node) -> bool:
+    base = node.base
+    return (isinstance(base, t.Sub) and isinstance(base.base, t.Word) and base.base.text == "delta"
+            and len(base.index) == 1 and isinstance(node.exp, (t.Word, t.Num)))
+
+
+def is_delta_split(pieces) -> bool:
+    (_, c1), (_, c2) = pieces
+    if not isinstance(c1, sp.Eq) or not all(isinstance(a, sp.Symbol) and a.name in IDX for a in c1.args):
+        return False
+    return c2 is sp.true or (isinstance(c2, sp.Ne) and set(c2.args) == set(c1.args))
 

@@ -208,3 +208,15 @@ def test_a_sheet_module_declares_a_class_index():
     assert verify(d).max_fd_error < 1e-6
     with pytest.raises(DeriveError, match="class index cannot be differentiated"):
         _module(output="L", expr="u[t]", inputs=["t"], shapes={"u": ["K"], "t": "class"})
+
+
+def test_an_activations_hyperparameter_is_not_a_variable_and_the_error_says_how_to_make_it_one():
+    import sympy as sp
+
+    x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
+    i, a = sp.symbols("i", integer=True), sp.Symbol("a")
+    with pytest.raises(derive.DeriveError, match=r'kind="layer", inputs=\["x", "a"\]'):
+        derive.derivative(derive.define("scaled", y[i], a * x[i]), wrt="a")
+    layer = derive.define("scaled", y[i], a * x[i], kind="layer", inputs=["x", "a"])
+    r = derive.derivative(layer, wrt="a").report  # derived and verified: the check ran at every index
+    assert r.symbolic + r.numeric > 0 and r.max_fd_error < 1e-6

@@ -68,6 +68,10 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     names = [v.name for v in defn.inputs]
     wrt = wrt or names[0]
     if wrt not in names:
+        if defn.elementwise and any(v.name == wrt for v in defn.others):  # y = a·x: a is a hyperparameter here
+            raise DeriveError(f"{defn.name} is an elementwise activation, derived with respect to its input "
+                              f"{names[0]} only; to differentiate by {wrt}, define it with kind=\"layer\", "
+                              f"inputs=[\"{names[0]}\", \"{wrt}\"]")
         raise unknown(f"variable for {defn.name}", wrt, names)
     var = defn.var(wrt)
     scale = sp.sympify(scale)

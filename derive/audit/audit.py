@@ -163,7 +163,10 @@ class _Judge:
             derivation = self._derivation(part, wrt)
         except DeriveError as exc:
             return finding("not checked", reason=f"the sheet's part cannot be derived: {exc.message}")
-        verdict = derivation.check(text, timeout=self.timeout)
+        try:
+            verdict = derivation.check(text, timeout=self.timeout)
+        except DeriveError as exc:  # the checker cannot compare with this derivation at all
+            return finding("not checked", reason=exc.message)
         if verdict.verdict == "invalid":
             return finding("not checked", reason="; ".join(verdict.feedback) or "the checker cannot read it")
         example = (verdict.counterexample or {}).get("text", "")

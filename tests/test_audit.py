@@ -318,3 +318,21 @@ def test_claims_that_use_a_stated_one_hot_condition_are_judged_under_it():
     # without the condition the same derivative is wrong in general, and said so
     bare = audit(CONDITIONED.replace("$$y_j = 1$$", ""), sheet, document="c.md").findings
     assert [f.verdict for f in bare][:2] == ["incorrect", "correct"]
+
+
+LETTERED = r"""# Answers
+
+## 3. Layer normalization
+
+### (b)
+
+$$\frac{\partial y_i}{\partial x_j} = \delta_{ij} - \frac{1}{D}$$
+"""
+
+
+def test_a_part_heading_b_ties_the_claim_to_the_questions_second_part():
+    sheet = load(resolve("normalization_layers"))  # 3 (a) is layer norm, 3 (b) a centering layer: both in x
+    [finding] = audit(LETTERED, sheet, document="l.md").findings
+    assert finding.verdict == "correct", finding.feedback
+    [unlettered] = audit(LETTERED.replace("### (b)\n", ""), sheet, document="l.md").findings
+    assert unlettered.verdict == "incorrect"  # read as a claim about layer norm, which it is not

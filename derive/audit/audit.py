@@ -114,7 +114,7 @@ class _Judge:
         if named is not None:
             return self._judge_text(*named, finding)
         match = derivative_of(claim.lhs)
-        part, wrt = self._part_for(question, match[1], match[0]) if match else (None, None)
+        part, wrt = self._part_for(question, match[1], match[0], _lettered(claim, question)) if match else (None, None)
         network = next((p for p in question.parts if p.kind == "network"), None)
         if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
             part, wrt = network, self._wrts(network)[0]
@@ -126,7 +126,9 @@ class _Judge:
         if part is None and not match and identity is not None:
             return self._step(claim, identity, finding)
         if part is None:
-            part = next((p for p in question.parts if p.kind in ("target", "module")), None)
+            lettered = _lettered(claim, question)
+            part = lettered if lettered is not None and lettered.kind in ("target", "module") else \
+                next((p for p in question.parts if p.kind in ("target", "module")), None)
             if part is None:
                 return finding("not checked", reason="the question derives nothing this claim can be checked against")
             wrt = self._wrts(part)[0]
@@ -193,7 +195,7 @@ class _Judge:
         d = self._derivation(part, None)
         return d.wrt.name if hasattr(d.wrt, "name") else str(d.wrt)
 
-    def _part_for(self, question, denominator: str, numerator: str = ""):
+    def _part_for(self, question, denominator: str, numerator: str = "", lettered=None):
         """The part that derives with respect to what `denominator` names, and that variable's name:
         a network's parameter by its layer (W_2, W^{(2)}), a module's variable with or without the
         entry's subscript (x_i, W_{ij}). A cost written with a subscript (C_2) prefers a part whose
@@ -201,7 +203,8 @@ class _Judge:
         name = normal_name(denominator)
         bare = normal_name(re.sub(r"_\{[^{}]*\}\s*$|_[A-Za-z0-9]\s*$", "", denominator.strip()))
         scaled = bool(re.fullmatch(r"[A-Za-z]+_?\{?\d\}?", numerator.strip()))
-        networks_first = sorted(question.parts, key=lambda p: (p.kind != "network", (p.scale != 1) != scaled))
+        networks_first = sorted(question.parts, key=lambda p: (p is not lettered, p.kind != "network",
+                                                               (p.scale != 1) != scaled))
         for part in networks_first:
             for wrt in self._wrts(part):
                 spelled = {wrt, "\\" + wrt}
@@ -393,3 +396,13 @@ def _examples(part) -> tuple[dict, dict]:
         if key != own_key:
             examples[ex.convention], keys[ex.convention] = ex, key
     return examples, keys
+
+
+def _lettered(claim: Claim, question):
+    """The part a heading "(b)" or "b)" over the claim names (the sheets' own layout), else None."""
+    for heading in reversed(claim.section):
+        found = re.fullmatch(r"\s*(?:part\s+)?\(?([a-z])\)\s*", heading, flags=re.IGNORECASE)
+        if found:
+            k = ord(found.group(1).lower()) - ord("a")
+            return question.parts[k] if k < len(question.parts) else None
+    return None

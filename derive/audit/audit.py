@@ -18,7 +18,7 @@ from derive.audit.claims import Claim, claims_of
 from derive.audit.conditions import Conditions
 from derive.audit.derivatives import derivative_of, partials
 from derive.audit.document import read_document
-from derive.audit.facts import given_fact
+from derive.audit.facts import given_fact, given_value
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
@@ -102,9 +102,15 @@ class _Judge:
 
         if question is None:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
+        given = given_value(claim, question)
+        if given is not None:
+            return finding("not checked", reason=given)
         printed = read_printed(claim.rhs)
         if printed is not None and any(p.kind == "network" and p.numeric for p in question.parts):
             return self._numbers(claim, printed, question, finding)
+        if printed is not None and re.search(r"\d\.\d", claim.rhs):  # 0.2350: a value at a point not stated here
+            return finding("not checked", reason="decimal numbers, but the question has no worked example of a "
+                           "network to compare them with")
         if claim.row:
             return self._table_row(claim, question, finding)
         fact = given_fact(claim, question)

@@ -67,7 +67,7 @@ def claims_of(pieces: list[Math]) -> list[Claim]:
         if case:
             pending = f"{case.group(1)} {'=' if case.group(2) == '=' else chr(92) + 'neq'} {case.group(3)}"
             continue
-        for offset, row in _rows(_clean(piece.latex)):
+        for offset, row in [(o, r) for o, whole in _rows(_clean(piece.latex)) for r in _side_by_side(whole)]:
             row, condition = _condition(row)
             line = piece.line + offset
             members = [m.strip() for m in _split_top(row, "=")]
@@ -162,6 +162,25 @@ def _rows(latex: str) -> list[tuple[int, str]]:
             rows.append((latex.count("\n", 0, start + lead), row.replace("&", " ").strip()))
         start += len(row) + 2
     return rows
+
+
+_SPACED = re.compile(r"\s*(?:\\q?quad(?![A-Za-z])|\\[,;: ]|~)\s*")
+
+
+def _side_by_side(row: str) -> list[str]:
+    """`a = b, \\qquad c = d` and `L = …,\\ N = 4` as the equations they set side by side; a case's
+    condition (`…, \\quad i = j`) stays with its equation."""
+    out = []
+    for part in _split_top(row, ","):
+        spaced = _SPACED.match(part)
+        rest = part[spaced.end():] if spaced else ""
+        if out and spaced and "=" in rest and "=" in out[-1] and not _INDEX_EQUALITY.fullmatch(rest.strip()):
+            out.append(rest)
+        elif out:
+            out[-1] += "," + part
+        else:
+            out.append(part)
+    return out
 
 
 def _split_top(text: str, sep: str) -> list[str]:

@@ -36,3 +36,23 @@ def given_fact(claim: Claim, question) -> tuple | None:
             return "correct", (), evidence
         return "incorrect", (f"δ is {value} when {case.group(1)} {case.group(2)} {case.group(3)}.",), evidence
     return None
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def given_value(claim: Claim, question) -> str | None:
+    """Why `C = 1` or `N = 4` is not a claim to judge: a number for a hyperparameter of the question's
+    module (the hinge's margin C, not a cost; its class t) or for the size of its worked example's batch; else None."""
+    name = claim.lhs.strip().lstrip("\\")
+    if not _NUMBER.fullmatch(claim.rhs.strip()) or not re.fullmatch(r"[A-Za-z]+", name) or claim.previous:
+        return None
+    for part in question.parts:
+        if part.kind == "network" and part.numeric and name == "N":
+            return "the size of the worked example's batch, which the sheet gives"
+        if part.kind == "target" and part.target:
+            from derive.definitions import get
+
+            if any(v.name == name and not v.shape for v in get(part.target).others):
+                return f"a value the sheet gives to {name}, a given of {part.target}"
+    return None

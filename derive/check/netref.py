@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from derive.check import evidence as ev
+from derive.model.notation import written as written_name  # a loop below names its own `written`
 
 PER_SET = 8  # points in each set of sizes
 EXTRA = 8  # random points added to a family when a threshold does not change sign
@@ -216,18 +217,7 @@ def _aliases(net, names) -> dict:
         if spelled is not None and spelled not in out and spelled not in keys and \
                 (letter == "z" or names.pre[net.depth].lower() == top):
             out[spelled] = top
-    first = names.written.get(names.out[1]) if net.depth > 1 else None
-    if first is not None and first.latex.endswith("_{1}"):  # Z_k renamed as a family: Z_3 is the output (UvA)
-        spelled = _spelled(first.latex[: -len("_{1}")] + f"_{{{net.depth}}}")
-        if spelled is not None and spelled not in keys:
-            out.setdefault(spelled, top)
     return out
-
-
-def written_name(value: str, layer: int):
-    from derive.model.notation import written
-
-    return written(value, layer)
 
 
 _UPRIGHT = re.compile(r"\\(?:mathrm|text|operatorname)\{([A-Za-z]+)\}")  # a word subscript, as a student types it

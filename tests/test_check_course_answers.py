@@ -2,6 +2,9 @@
 Φ(x) and φ(x) for GELU, σ on its own in batch norm's γ/(Nσ), a factor before a sum, x̂ as typed,
 Σ over a class letter (Σ_w), the cost written as CE(y, ŷ) or ℓ_MSE(ŷ, y), norms, traces and softmax."""
 
+import os
+import subprocess
+import sys
 from functools import cache
 
 import pytest
@@ -48,6 +51,24 @@ def test_a_right_answer_is_correct_and_its_wrong_twin_is_not(target, wrt, right,
 def test_sigma_of_a_bracket_is_ambiguous_where_sigma_names_sigma_of_x():
     v = check(derivation("silu", None), r"\sigma (1 + x(1 - \sigma))")  # σ·(…) or σ applied to (…)?
     assert v.verdict == "invalid" and "ambiguous" in v.feedback[0]
+
+
+G_I, G_L = r"\frac{\partial C}{\partial y_{i}}", r"\frac{\partial C}{\partial y_{l}}"
+BN_SIGMA_N = rf"\frac{{\gamma (N {G_I} - \hat{{x}}_{{i}} \sum_{{l}} {G_L} \hat{{x}}_{{l}} - \sum_{{l}} {G_L})}}{{\sigma N}}"
+
+
+@pytest.mark.parametrize("hashseed", ["0", "1", "7"])
+def test_batch_norms_sigma_is_a_quantity_under_every_hash_order(hashseed):
+    """σ N and σ(N) in batch norm are σ·N: σ is √(σ_B² + ε) there, and the module has no sigmoid. (The reading
+    once hung on which free symbol of σ's definition a set yielded first: with PYTHONHASHSEED=0 the audit of
+    derive's own normalization sheet called its right result incorrect.)"""
+    wrong, bracket = BN_SIGMA_N.replace(r"{\sigma N}", r"{\sigma}"), BN_SIGMA_N.replace(r"{\sigma N}", r"{\sigma(N)}")
+    code = ("import derive\nfrom derive.check import check\nd = derive.derivative('batchnorm', wrt='x')\n"
+            f"print(check(d, {BN_SIGMA_N!r}).verdict)\nprint(check(d, {wrong!r}).verdict)\n"
+            f"print(check(d, {bracket!r}).verdict)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONHASHSEED": hashseed}, check=True).stdout.splitlines()
+    assert out == ["correct", "incorrect", "correct"], out
 
 
 def test_phi_is_a_function_only_where_it_is_the_normal_density():

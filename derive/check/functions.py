@@ -56,20 +56,30 @@ def sigma_of_input(defn, arg) -> None:
     """Where σ names σ(x) (SiLU, softplus, Mish), σ(…) of anything but x may mean σ·(…): refused as ambiguous."""
     from derive.check.screen import InvalidAnswer
 
-    it = next((it for it in defn.intermediates if it.var.name == "sigma"), None)
-    x = next(iter(it.expr.free_symbols), None) if it is not None else None
-    if x is None or isinstance(arg, sp.MatrixBase) or sp.simplify(arg - x) == 0:
+    if not is_named_function(defn, "sigma"):
+        return
+    it = next(it for it in defn.intermediates if it.var.name == "sigma")
+    (x,) = it.expr.free_symbols
+    if isinstance(arg, sp.MatrixBase) or sp.simplify(arg - x) == 0:
         return
     raise InvalidAnswer(f"σ(…) is ambiguous here, where σ stands for σ({x}): write σ({x})·(…) for a product, "
                         "or σ(…) only of x")
+
+
+def sigma_is_quantity(defn) -> bool:
+    """Whether σ names a quantity that is not the sigmoid of the input (batch norm's √(σ_B² + ε)): then the
+    module has no sigmoid, and σ before a term is a product."""
+    return any(it.var.name == "sigma" for it in defn.intermediates) and not is_named_function(defn, "sigma")
 
 
 def is_named_function(defn, name: str) -> bool:
     """Whether the quantity `name` of `defn` is FUNCS[name] of the input (GELU's Φ, φ; Mish's ζ)."""
     for it in defn.intermediates:
         if it.var.name == name:
-            x = next(iter(it.expr.free_symbols), None)
-            return x is not None and len(it.expr.free_symbols) == 1 and sp.simplify(it.expr - FUNCS[name](x)) == 0
+            if len(it.expr.free_symbols) != 1:
+                return False
+            (x,) = it.expr.free_symbols
+            return sp.simplify(it.expr - FUNCS[name](x)) == 0
     return False
 
 

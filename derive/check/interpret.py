@@ -9,7 +9,8 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.check import parse as t
-from derive.check.functions import DERIVATIVES, FUNCS, NAMED, is_named_function, matrix_scalar, sigma_of_input
+from derive.check.functions import (DERIVATIVES, FUNCS, NAMED, is_named_function, matrix_scalar, sigma_is_quantity,
+                                   sigma_of_input)
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, written_size
@@ -263,6 +264,10 @@ class Interpreter:
         if name in NAMED and name in self.v.vars and not is_named_function(self.v.defn, name):
             raise InvalidAnswer(f"{_pretty(name)} is a quantity here, not a function: write {_pretty(name)} "
                                 "without brackets, or a product with ·")
+        if name == "sigma" and not node.primes and len(node.args) == 1 and sigma_is_quantity(self.v.defn):
+            # σ is a quantity here (batch norm's √(σ_B² + ε)) and the module has no sigmoid: σ N, σ(…) are products
+            sigma = t.Word("sigma") if node.power is None else t.Power(t.Word("sigma"), node.power)
+            return self.read(t.Op("juxt", sigma, node.args[0]))
         args = [self.read(a) for a in node.args]
         if name in ("sigma", "sigmoid") and not node.primes and len(args) == 1:
             sigma_of_input(self.v.defn, args[0])

@@ -9,8 +9,15 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.check import parse as t
-from derive.check.functions import (DERIVATIVES, FUNCS, NAMED, is_named_function, matrix_scalar, sigma_is_quantity,
-                                   sigma_of_input)
+from derive.check.functions import (
+    DERIVATIVES,
+    FUNCS,
+    NAMED,
+    is_named_function,
+    matrix_scalar,
+    sigma_is_quantity,
+    sigma_of_input,
+)
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
 from derive.check.unsized import Unsized, written_size

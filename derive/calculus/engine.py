@@ -87,6 +87,10 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
     keep = {}
     if defn.kind == "activation" and defn.index:
+        if var.rank != len(defn.index):  # the Jacobian ∂y_i/∂x_j pairs an output entry with an input entry
+            raise DeriveError(f"{defn.name} is an activation, whose inputs have the output's shape; {wrt} has "
+                              f"{var.rank} indices and the output {len(defn.index)}: declare the module a layer "
+                              f"(kind = \"layer\") to take ∂C/∂{wrt}")
         wrt_idx = (IDX["j"],)
         keep = {defn.index[0]: IDX["i"]}
     mapping = rename_indices(defn, keep, set(wrt_idx))

@@ -6,16 +6,23 @@
     expr = "a * tanh(b * x[i])"
     inputs = ["x"]
     shapes = { x = ["K"], y = ["K"], a = [], b = [] }
+
+A module may name quantities its results are written in, in order, each using the ones before it:
+
+    named = { mu = "sum(x[k], k, 1, N) / N", "xhat[i]" = "(x[i] - mu) / sigma" }
+
+with their shapes under `shapes`; a quantity defined as a square root or an exponential is positive.
 """
 
 from __future__ import annotations
 
 import re
 
+import sympy as sp
 from sympy import Indexed, KroneckerDelta, Sum, preorder_traversal
 
 from derive import limits
-from derive.definitions.model import IDX, Definition, Var, dim
+from derive.definitions.model import IDX, Definition, Intermediate, Var, dim, written_out
 from derive.definitions.ranges import check_index_ranges
 from derive.errors import DeriveError
 from derive.sheets.indexexpr import CLASS, DIMENSIONS, parse_entry, parse_index_expr
@@ -29,6 +36,40 @@ def _shape(name: str, shape) -> tuple:
     if not isinstance(shape, list) or not all(isinstance(s, str) and s in DIMENSIONS for s in shape):
         raise DeriveError(f"shape of {name} must be a list of dimensions from {', '.join(DIMENSIONS)}, e.g. [\"K\"]")
     return tuple(dim(s) for s in shape)
+
+
+MAX_NAMED = 12
+
+
+def _named(named, shapes: dict) -> list:
+    """(Var, index, expression) per named quantity, in order, each expression in the Vars before it;
+    DeriveError naming the problem."""
+    if named is None:
+        return []
+    if not isinstance(named, dict) or not all(isinstance(v, str) for v in named.values()):
+        raise DeriveError('named must be a table of quantities such as { mu = "sum(x[k], k, 1, N) / N" }')
+    if len(named) > MAX_NAMED:
+        raise DeriveError(f"named has {len(named)} quantities; at most {MAX_NAMED}")
+    entries = [parse_entry(key, shapes) for key in named]
+    out, known = [], {}  # a named quantity's own symbol (positive for a root) wherever the ones after it use it
+    for n, ((name, index), text) in enumerate(zip(entries, named.values())):
+        if name not in shapes or len(index) != len(_shape(name, shapes[name])):
+            raise DeriveError(f"the named quantity {name} needs its shape under shapes, with one dimension "
+                              f"per index of {list(named)[n]!r}")
+        value = parse_index_expr(text, shapes)
+        used = {s.name for s in value.free_symbols} | {b.label.name for b in value.atoms(sp.IndexedBase)}
+        later = sorted(used & {m for m, _ in entries[n:]})
+        if later:
+            raise DeriveError(f"the named quantity {name} uses {', '.join(later)}, which is named at or after it: "
+                              "name each quantity after the ones it uses")
+        value = value.xreplace(known)
+        root = isinstance(value, sp.Pow) and value.exp == sp.Rational(1, 2)
+        var = Var(name, _shape(name, shapes[name]), role="output",
+                  domain="positive" if root or isinstance(value, sp.exp) else "real")
+        plain = sp.IndexedBase(name, real=True) if index else sp.Symbol(name, real=True)
+        known[plain] = var.symbol
+        out.append((var, index, value))
+    return out
 
 
 def module_definition(spec: dict) -> Definition:
@@ -48,7 +89,14 @@ def module_definition(spec: dict) -> Definition:
         raise DeriveError(f"the output {out_name} has {output.rank} indices in shapes, "
                           f"but {spec['output']!r} gives {len(index)}")
     body_shapes = {k: v for k, v in shapes.items() if k != out_name}
+    declared = _named(spec.get("named"), body_shapes)
     expr = parse_index_expr(spec["expr"], body_shapes)
+    for var, at, value in reversed(declared):  # the definition in the inputs alone: each name written out
+        plain = sp.IndexedBase(var.name, real=True) if at else sp.Symbol(var.name, real=True)
+        expr = written_out(expr.xreplace({plain: var.symbol}), var.symbol, at, value)
+    for var, *_ in declared:
+        vars_.pop(var.name)
+        body_shapes.pop(var.name)
     free = {a for e in expr.atoms(Indexed) for t in e.indices for a in t.free_symbols if a.name in IDX} | {
         a for e in expr.atoms(KroneckerDelta) for t in e.args for a in t.free_symbols if a.name in IDX}
     bound = {lim[0] for e in preorder_traversal(expr) if isinstance(e, Sum) for lim in e.limits}
@@ -99,6 +147,7 @@ def module_definition(spec: dict) -> Definition:
         inputs=tuple(vars_[n] for n in inputs),
         others=others,
         sizes={d: int(sizes.get(d.name, DEFAULT_SIZES[d.name])) for d in dims},
+        intermediates=tuple(Intermediate(var, at, value) for var, at, value in declared),
     )
     check_index_ranges(defn)
     return defn

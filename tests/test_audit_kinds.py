@@ -1,0 +1,108 @@
+"""Kinds of claim the audit reads since the seeds' audit: each with a right claim (correct), its wrong twin
+(incorrect, with a counterexample) and an unreadable variant (not checked, with a one-line reason)."""
+
+from derive.audit.audit import audit
+from derive.sheets import load, resolve
+
+
+def judged(sheet: str, text: str) -> dict:
+    """line -> finding of the audit of `text` against the bundled `sheet`."""
+    return {f.line: f for f in audit(text, load(resolve(sheet))).findings}
+
+
+def _one_line(reason: str) -> bool:
+    return bool(reason) and "\n" not in reason
+
+
+SOFTMAX_ENTRY = r"""## 1 Softmax
+
+### 1. Show that $\text{softmax}(x) = \text{softmax}(x + c)$
+
+$$\text{softmax}(x + c)_j = \text{softmax}(x)_j$$
+
+$$\text{softmax}(x + c)_j = \text{softmax}(2x)_j$$
+
+$$\text{softmax}(x + c)_j = \text{softmax}(x^T)_j$$
+
+## 2 Neural network basics
+
+The gradient of the cross entropy:
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = -y_j + \text{softmax}(\theta)_j$$
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta_j} = y_j - \text{softmax}(\theta)_j$$
+"""
+
+
+def test_an_entry_of_softmax_is_read_in_index_notation():
+    found = judged("cs224n_a1", SOFTMAX_ENTRY)
+    assert found[5].verdict == "correct" and found[5].evidence
+    assert found[7].verdict == "incorrect" and found[7].counterexample
+    assert found[9].verdict == "not checked" and "mixes index notation" in found[9].reason
+    assert _one_line(found[9].reason)
+    assert found[15].verdict == "correct"
+    assert found[17].verdict == "incorrect" and found[17].counterexample
+
+
+CASE_NOT_FREE = r"""## 2 Neural network basics
+
+The gradient of the cross entropy, at the entries that are not the class:
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta} = \hat{y} - y \quad \text{for } k \neq j$$
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta} = \hat{y} + y \quad \text{for } k \neq j$$
+
+$$\frac{\partial CE(y, \hat{y})}{\partial \theta} = \hat{y} \oplus y \quad \text{for } k \neq j$$
+"""
+
+
+def test_a_case_on_indices_the_claim_lacks_holds_when_the_claim_holds_for_every_index():
+    found = judged("cs224n_a1", CASE_NOT_FREE)
+    assert found[5].verdict == "correct" and "holds without the case" in found[5].evidence
+    # ŷ + y differs from ŷ − y only at the class: it may hold at the entries k ≠ j the case means, so it is
+    # never called incorrect (the one kind whose wrong twin is not checked, with the reason)
+    assert found[7].verdict == "not checked" and "cannot apply the case" in found[7].reason
+    assert found[9].verdict == "not checked" and _one_line(found[9].reason)
+
+
+
+TEMPERED = r"""## 2 The softmax module
+
+$$\mathbf y = softmax_\beta (\mathbf x)$$
+
+$$\mathbf y = softmax_\beta (2\mathbf x)$$
+
+$$\mathbf y = softmax_\gamma (\mathbf x)$$
+"""
+
+
+def test_softmax_with_a_temperature_subscript_is_softmax_of_beta_x():
+    found = judged("nyu2020_hw1", TEMPERED)
+    assert found[3].verdict == "correct" and found[3].evidence
+    assert found[5].verdict == "incorrect" and found[5].counterexample
+    assert found[7].verdict == "not checked" and _one_line(found[7].reason)
+
+
+D_ENTRY = r"""## 1. Warm-up
+
+$$D_{i,j} y_t = \begin{cases} x_j & i = t \\ 0 & i \neq t \end{cases}$$
+
+$$D_{i,j} y_t = 2 x_j \quad \text{for } i = t$$
+
+$$D_{i,j} y_t = x_j \delta_{i}$$
+"""
+
+
+def test_d_ij_of_an_output_entry_is_its_derivative_by_the_only_matrix_of_the_question():
+    found = audit(D_ENTRY, load(resolve("nyu2019_hw1"))).findings
+    first = [f for f in found if f.line == 3]
+    assert [f.verdict for f in first] == ["correct", "correct"]
+    assert all("read as ∂/∂W_{i,j}" in f.evidence for f in first)
+    wrong, unreadable = (next(f for f in found if f.line == n) for n in (5, 7))
+    assert wrong.verdict == "incorrect" and wrong.counterexample
+    assert unreadable.verdict == "not checked" and _one_line(unreadable.reason)
+
+
+def test_d_ij_is_not_read_where_the_question_has_no_single_matrix_variable():
+    found = judged("cs224n_a1", "## 2 Neural network basics\n\n$$D_{i,j} h_t = x_j$$\n")
+    assert found[3].verdict == "not checked"

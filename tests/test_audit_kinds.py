@@ -106,3 +106,27 @@ def test_d_ij_of_an_output_entry_is_its_derivative_by_the_only_matrix_of_the_que
 def test_d_ij_is_not_read_where_the_question_has_no_single_matrix_variable():
     found = judged("cs224n_a1", "## 2 Neural network basics\n\n$$D_{i,j} h_t = x_j$$\n")
     assert found[3].verdict == "not checked"
+
+
+CLOSED = r"""## 2 The softmax module
+
+Notation: $\exp(z) = e^z$, and the positive part $(.)^+ = \mathrm{ReLU}(.)$.
+
+$$\exp(z) = e^{2z}$$
+
+$$g(z) = e^z$$
+
+$$\exp(z) = e^{w}$$
+"""
+
+
+def test_an_identity_of_two_functions_of_one_letter_is_judged_by_the_checker():
+    found = audit(CLOSED, load(resolve("nyu2020_hw1"))).findings
+    at = {(f.line, f.latex.split("=")[0].strip()): f for f in found}
+    assert at[(3, r"\exp(z)")].verdict == "correct" and "identity of two functions" in at[(3, r"\exp(z)")].evidence
+    assert at[(3, "(.)^+")].verdict == "correct"
+    wrong = at[(5, r"\exp(z)")]
+    assert wrong.verdict == "incorrect" and wrong.counterexample
+    # a function named by the document (g) or two letters: a definition, not an identity, so not checked
+    assert at[(7, "g(z)")].verdict == "not checked" and _one_line(at[(7, "g(z)")].reason)
+    assert at[(9, r"\exp(z)")].verdict == "not checked"

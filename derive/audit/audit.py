@@ -21,7 +21,6 @@ from derive.audit.document import read_document
 from derive.audit.facts import given_fact, given_value
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
-from derive.definitions.model import INDEX_NAMES
 from derive.errors import DeriveError
 
 VERDICTS = ("correct", "incorrect", "undecided", "not checked")
@@ -97,6 +96,23 @@ class _Judge:
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
+        found = self._claim(claim, question, title)
+        if found.verdict != "not checked" or question is None:
+            return found
+        from derive.audit.closed import closed_identity
+
+        identity = closed_identity(claim.previous or claim.lhs, claim.rhs)  # exp(z) = e^z, (.)^+ = ReLU(.)
+        if identity is None:
+            return found
+        verdict = identity[0].check(identity[1], timeout=self.timeout)
+        if verdict.verdict == "invalid":
+            return found
+        side = f"an identity of two functions: {claim.rhs} judged against {claim.previous or claim.lhs}"
+        return replace(found, verdict=verdict.verdict, feedback=tuple(verdict.feedback), reason="",
+                       evidence=f"{side}: {verdict.evidence_text}",
+                       counterexample=(verdict.counterexample or {}).get("text", ""))
+
+    def _claim(self, claim: Claim, question, title: str) -> Finding:
         def finding(verdict, feedback=(), evidence="", reason="", counterexample=""):
             return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason,
                            counterexample)
@@ -105,7 +121,7 @@ class _Judge:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
         read = self._d_notation(claim, question)
         if read is not None:  # D_{i,j} y_t: ∂y_t/∂W_{i,j}, judged so and reported as written
-            found = self.claim(read[0], question, title)
+            found = self._claim(read[0], question, title)
             if found.verdict == "not checked":
                 return replace(found, latex=claim.latex)
             return replace(found, latex=claim.latex, evidence=f"{read[1]}; {found.evidence}")
@@ -153,8 +169,9 @@ class _Judge:
     def _d_notation(self, claim: Claim, question):
         """(the claim with D_{i,j} y_t written ∂y_t/∂V_{i,j}, how it was read) when V is the question's only
         variable with two indices; None for any other claim."""
-        written = _D_ENTRY.fullmatch(claim.lhs.strip())
-        if written is None:
+        from derive.audit.derivatives import D_ENTRY, d_entry
+
+        if D_ENTRY.fullmatch(claim.lhs.strip()) is None:
             return None
         matrices = set()
         for part in question.parts:
@@ -166,25 +183,7 @@ class _Judge:
                         continue
                     if len(shape) == 2:
                         matrices.add(wrt)
-        if len(matrices) != 1:
-            return None
-        (name,), (i, j, top) = matrices, written.groups()
-        lhs = rf"\frac{{\partial {top}}}{{\partial {name}_{{{i},{j}}}}}"
-        how = f"D_{{{i},{j}}} read as ∂/∂{name}_{{{i},{j}}}, {name} being the question's only variable with two indices"
-        read = replace(claim, lhs=lhs)
-        letter = top.strip("}")[-1]
-        if letter not in INDEX_NAMES:  # y_t: t is no index letter of derive's; one the claim does not use
-            text = f"{claim.rhs} {claim.condition} {lhs}"
-            spare = next(c for c in INDEX_NAMES if not re.search(rf"(?<![A-Za-z\\]){c}(?![A-Za-z])", text))
-            alone = re.compile(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])")
-
-            def renamed(text: str) -> str:  # t alone, and in a subscript of index letters: δ_{it}
-                text = re.sub(r"_\{([a-z,\s]+)\}", lambda m: "_{" + m.group(1).replace(letter, spare) + "}", text)
-                return alone.sub(spare, text)
-
-            read = replace(read, lhs=renamed(read.lhs), rhs=renamed(read.rhs), condition=renamed(read.condition))
-            how += f" (the index {letter} written {spare})"
-        return read, how
+        return d_entry(claim, matrices.pop()) if len(matrices) == 1 else None
 
     def _chain_or_answer(self, claim: Claim, match, part, wrt, text: str, finding) -> Finding:
         """A product of named Jacobians is checked for linking up; with a factor the sheet gives a value
@@ -395,7 +394,6 @@ class _Judge:
         return notes
 
 
-_D_ENTRY = re.compile(r"D_\{\s*([a-z])\s*,?\s*([a-z])\s*\}\s*([A-Za-z]_\{?\s*[a-z]\s*\}?)")
 _LOSSES = {"CE": ("softmax_cross_entropy", "cross_entropy"), "MSE": ("mse",), "BCE": ("bce",)}
 _LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|CE)\}?\s*\}?)\s*\(.*\)",
                         re.IGNORECASE | re.DOTALL)

@@ -130,3 +130,21 @@ def test_an_identity_of_two_functions_of_one_letter_is_judged_by_the_checker():
     # a function named by the document (g) or two letters: a definition, not an identity, so not checked
     assert at[(7, "g(z)")].verdict == "not checked" and _one_line(at[(7, "g(z)")].reason)
     assert at[(9, r"\exp(z)")].verdict == "not checked"
+
+
+GENERIC_LAYER = r"""### 1.2 Regression Task
+
+Each affine module computes $\mathrm{Linear}_i(x) = W^{(i)}x + b^{(i)}$.
+
+A sign slip: $\mathrm{Linear}_i(x) = W^{(i)}x - b^{(i)}$.
+
+A scale that is not on the sheet: $\mathrm{Linear}_i(x) = W^{(i)}x + b^{(i)} + \gamma$.
+"""
+
+
+def test_a_layer_written_for_every_layer_is_judged_at_each_affine_layer_of_the_network():
+    found = judged("nyu_two_layer", GENERIC_LAYER)
+    assert found[3].verdict == "correct"
+    assert "z_1 = W^{(1)}{x}" in found[3].evidence and "z_3 = W^{(2)}{z_2}" in found[3].evidence
+    assert found[5].verdict == "incorrect" and found[5].counterexample
+    assert found[7].verdict == "not checked" and "unknown name" in found[7].reason and _one_line(found[7].reason)

@@ -19,6 +19,7 @@ from derive.audit.conditions import Conditions
 from derive.audit.derivatives import derivative_of, partials
 from derive.audit.document import read_document
 from derive.audit.facts import given_fact, given_value
+from derive.audit.layers import generic_layer
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
@@ -139,12 +140,15 @@ class _Judge:
         fact = given_fact(claim, question)
         if fact is not None:
             return finding(*fact)
+        generic = generic_layer(claim.lhs)
+        network = next((p for p in question.parts if p.kind == "network"), None)
+        if generic is not None and network is not None:
+            return self._generic_layer(claim, generic, network, finding)
         named = self._function_claim(claim, question)
         if named is not None:
             return self._judge_text(*named, finding)
         match = derivative_of(claim.lhs)
         part, wrt = self._part_for(question, match[1], match[0], _lettered(claim, question)) if match else (None, None)
-        network = next((p for p in question.parts if p.kind == "network"), None)
         if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
             part, wrt = network, self._wrts(network)[0]
         if part is None and match:
@@ -165,6 +169,28 @@ class _Judge:
         if match:
             return self._chain_or_answer(claim, match, part, wrt, text, finding)
         return self._judge_text(part, wrt, text, finding)
+
+    def _generic_layer(self, claim: Claim, generic: tuple, part, finding) -> Finding:
+        """`linear_i(x) = W^{(i)} x + b^{(i)}`: judged as the forward row of every affine layer of the network."""
+        from derive.audit.layers import instances
+        from derive.network.chain import network
+
+        wrt = self._wrts(part)[0]
+        net = network(part.network, names=part.names or None)
+        judged = [(text, self._judge_text(part, wrt, text, finding))
+                  for _, text in instances(partials(claim.rhs), *generic, net, part.names or {})]
+        wrong = next(((text, f) for text, f in judged if f.verdict == "incorrect"), None)
+        if wrong is not None:
+            return replace(wrong[1], evidence=f"read for the layer as {wrong[0]}: {wrong[1].evidence}")
+        if judged and all(f.verdict == "correct" for _, f in judged):
+            return finding("correct", (), "for every affine layer of the network: " +
+                           "; ".join(f"{text}: {f.evidence}" for text, f in judged))
+        other = next(((text, f) for text, f in judged if f.verdict != "correct"), None)
+        if other is None:
+            return finding("not checked", reason="the question's network has no affine layer")
+        if other[1].verdict == "undecided":
+            return replace(other[1], evidence=f"read for the layer as {other[0]}: {other[1].evidence}")
+        return finding("not checked", reason=f"read for the layer as {other[0]}: {other[1].reason}")
 
     def _d_notation(self, claim: Claim, question):
         """(the claim with D_{i,j} y_t written ∂y_t/∂V_{i,j}, how it was read) when V is the question's only

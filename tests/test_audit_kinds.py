@@ -148,3 +148,74 @@ def test_a_layer_written_for_every_layer_is_judged_at_each_affine_layer_of_the_n
     assert "z_1 = W^{(1)}{x}" in found[3].evidence and "z_3 = W^{(2)}{z_2}" in found[3].evidence
     assert found[5].verdict == "incorrect" and found[5].counterexample
     assert found[7].verdict == "not checked" and "unknown name" in found[7].reason and _one_line(found[7].reason)
+
+
+EVERY_LAYER = r"""### Exercise 1
+
+#### The batch recursion
+
+$$\partial W_k = \frac{\partial L}{\partial W_k} = Z_{k-1}^T \Delta_k$$
+
+$$\frac{\partial L}{\partial W_k} = 2\Delta_k \cdot Z_{k-1}^T$$
+
+$$\frac{\partial L}{\partial W_k} = \Delta_{k+1} \cdot Z_{k-1}^T$$
+"""
+
+
+def test_a_gradient_written_for_layer_k_is_judged_at_every_layer_with_z0_the_input():
+    found = audit(EVERY_LAYER, load(resolve("uva2018_pen_paper"))).findings
+    first = [f for f in found if f.line == 5]
+    assert first[0].verdict == "not checked"  # ∂W_k = ∂L/∂W_k names the shorthand: nothing to judge
+    assert first[1].verdict == "correct" and first[1].latex.startswith(r"\partial W_k")
+    assert r"\Delta_{1}" in first[1].evidence and "{X}^T" in first[1].evidence and r"\Delta_{3}" in first[1].evidence
+    wrong, unreadable = (next(f for f in found if f.line == n) for n in (7, 9))
+    assert wrong.verdict == "incorrect" and wrong.counterexample
+    assert unreadable.verdict == "not checked" and _one_line(unreadable.reason)
+
+
+WRITTEN_DERIVATIVE = r"""### Exercise 3: the multi-class hinge loss
+
+$$\frac{\partial \sum_{l} e^{o_{l}}}{\partial o_{j}} = e^{o_{j}}$$
+
+$$\frac{\partial \sum_{l} e^{2 o_{l}}}{\partial o_{j}} = e^{o_{j}}$$
+
+$$\frac{\partial \sum_{l} e^{o_{l}}}{\partial o_{j}} = g(o_j)$$
+"""
+
+
+def test_the_derivative_of_a_written_expression_is_judged_against_sympy_diff_of_it():
+    found = judged("uva2018_pen_paper", WRITTEN_DERIVATIVE)
+    assert found[3].verdict == "correct" and "sympy.diff" in found[3].evidence
+    assert found[5].verdict == "incorrect" and found[5].counterexample
+    assert found[7].verdict == "not checked" and _one_line(found[7].reason)
+
+
+def test_a_written_expression_with_a_free_index_is_not_read_as_a_number():
+    found = judged("uva2018_pen_paper", "### Exercise 3: the multi-class hinge loss\n\n"
+                   r"$$\frac{\partial (e^{o_k} - e^{o_l})}{\partial o_j} = e^{o_j} \delta_{jk}$$" "\n")
+    assert found[3].verdict == "not checked"
+
+
+PLACEHOLDERS = r"""## 2. Softmax
+
+Write the entry as a quotient, $f(x) = \frac{g(x)}{h(x)}$.
+
+$$f'(x) = \frac{g'(x)h(x) - g(x)h'(x)}{h^2(x)}$$
+
+$$f'(x) = \frac{g'(x)h(x) + g(x)h'(x)}{h^2(x)}$$
+
+$$f'(x) = \frac{g'(x)h(x) - g(x)h'(x)}{k(x)}$$
+"""
+
+
+def test_a_rule_stated_with_placeholder_functions_is_judged_by_the_chain_rule():
+    found = judged("nyu2019_hw1", PLACEHOLDERS)
+    assert found[3].verdict == "not checked"  # the definition of f: nothing to judge
+    assert found[5].verdict == "correct" and "line 3" in found[5].evidence
+    assert found[7].verdict == "incorrect" and found[7].counterexample
+    assert found[9].verdict == "not checked" and _one_line(found[9].reason)
+
+
+def test_f_prime_without_a_placeholder_definition_is_not_judged_as_a_rule():
+    found = judged("nyu2019_hw1", "## 2. Softmax\n\n$$f'(x) = \\frac{g'(x)h(x) - g(x)h'(x)}{h^2(x)}$$\n")
+    assert found[3].verdict == "not checked"

@@ -19,6 +19,7 @@ from derive.audit.conditions import Conditions
 from derive.audit.derivatives import derivative_of, partials
 from derive.audit.document import read_document
 from derive.audit.facts import given_fact, given_value
+from derive.audit.further import Further
 from derive.audit.layers import generic_layer
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
@@ -87,31 +88,21 @@ def audit(text: str, sheet, *, document: str = "solution", fmt: str | None = Non
     return result
 
 
-class _Judge:
+class _Judge(Further):
     def __init__(self, sheet, timeout: float):
         self.sheet, self.timeout = sheet, timeout
         self._derivations: dict = {}
         self._examples: dict = {}
         self._keys: dict = {}  # convention description -> its key (sum, half, mean, half_mean)
         self._wrt_lists: dict = {}  # id(part) -> the variables it derives with respect to
+        self._placeholders: dict = {}  # (question, f) -> f(x) = g(x)/h(x) as the document defines it, its line
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
         found = self._claim(claim, question, title)
         if found.verdict != "not checked" or question is None:
             return found
-        from derive.audit.closed import closed_identity
-
-        identity = closed_identity(claim.previous or claim.lhs, claim.rhs)  # exp(z) = e^z, (.)^+ = ReLU(.)
-        if identity is None:
-            return found
-        verdict = identity[0].check(identity[1], timeout=self.timeout)
-        if verdict.verdict == "invalid":
-            return found
-        side = f"an identity of two functions: {claim.rhs} judged against {claim.previous or claim.lhs}"
-        return replace(found, verdict=verdict.verdict, feedback=tuple(verdict.feedback), reason="",
-                       evidence=f"{side}: {verdict.evidence_text}",
-                       counterexample=(verdict.counterexample or {}).get("text", ""))
+        return self.further(claim, question, title, found)
 
     def _claim(self, claim: Claim, question, title: str) -> Finding:
         def finding(verdict, feedback=(), evidence="", reason="", counterexample=""):
@@ -144,6 +135,13 @@ class _Judge:
         network = next((p for p in question.parts if p.kind == "network"), None)
         if generic is not None and network is not None:
             return self._generic_layer(claim, generic, network, finding)
+        if network is not None and claim.previous and re.fullmatch(r"\\partial\s*[^=]+", claim.lhs.strip()) \
+                and derivative_of(claim.previous):  # ∂W_k = ∂L/∂W_k = …: the link after the shorthand
+            link = self._claim(replace(claim, lhs=claim.previous, previous=""), question, title)
+            return replace(link, latex=claim.latex)
+        layered = self._every_layer(claim, network, finding) if network is not None else None
+        if layered is not None:
+            return layered
         named = self._function_claim(claim, question)
         if named is not None:
             return self._judge_text(*named, finding)
@@ -169,47 +167,6 @@ class _Judge:
         if match:
             return self._chain_or_answer(claim, match, part, wrt, text, finding)
         return self._judge_text(part, wrt, text, finding)
-
-    def _generic_layer(self, claim: Claim, generic: tuple, part, finding) -> Finding:
-        """`linear_i(x) = W^{(i)} x + b^{(i)}`: judged as the forward row of every affine layer of the network."""
-        from derive.audit.layers import instances
-        from derive.network.chain import network
-
-        wrt = self._wrts(part)[0]
-        net = network(part.network, names=part.names or None)
-        judged = [(text, self._judge_text(part, wrt, text, finding))
-                  for _, text in instances(partials(claim.rhs), *generic, net, part.names or {})]
-        wrong = next(((text, f) for text, f in judged if f.verdict == "incorrect"), None)
-        if wrong is not None:
-            return replace(wrong[1], evidence=f"read for the layer as {wrong[0]}: {wrong[1].evidence}")
-        if judged and all(f.verdict == "correct" for _, f in judged):
-            return finding("correct", (), "for every affine layer of the network: " +
-                           "; ".join(f"{text}: {f.evidence}" for text, f in judged))
-        other = next(((text, f) for text, f in judged if f.verdict != "correct"), None)
-        if other is None:
-            return finding("not checked", reason="the question's network has no affine layer")
-        if other[1].verdict == "undecided":
-            return replace(other[1], evidence=f"read for the layer as {other[0]}: {other[1].evidence}")
-        return finding("not checked", reason=f"read for the layer as {other[0]}: {other[1].reason}")
-
-    def _d_notation(self, claim: Claim, question):
-        """(the claim with D_{i,j} y_t written ∂y_t/∂V_{i,j}, how it was read) when V is the question's only
-        variable with two indices; None for any other claim."""
-        from derive.audit.derivatives import D_ENTRY, d_entry
-
-        if D_ENTRY.fullmatch(claim.lhs.strip()) is None:
-            return None
-        matrices = set()
-        for part in question.parts:
-            if part.kind in ("target", "module"):
-                for wrt in self._wrts(part):
-                    try:
-                        shape = self._derivation(part, wrt).definition.var(wrt).shape
-                    except (DeriveError, KeyError):
-                        continue
-                    if len(shape) == 2:
-                        matrices.add(wrt)
-        return d_entry(claim, matrices.pop()) if len(matrices) == 1 else None
 
     def _chain_or_answer(self, claim: Claim, match, part, wrt, text: str, finding) -> Finding:
         """A product of named Jacobians is checked for linking up; with a factor the sheet gives a value

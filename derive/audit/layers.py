@@ -37,3 +37,26 @@ def instances(rhs: str, index: str, argument: str, net, names: dict) -> list[tup
         text = re.sub(rf"(?<![A-Za-z\\]){argument}(?![A-Za-z])", f"{{{given}}}", text)
         out.append((k, f"{_spelled(f's{k}', names)} = {text}"))
     return out
+
+
+_LAYER_OF = re.compile(r"\\?([A-Za-z]+)\s*_\s*\{?\s*([a-z])\s*\}?")
+
+
+def layer_letter(denominator: str, params: tuple) -> str | None:
+    """k of `∂L/∂W_k` when W is a parameter of every layer of the network (W1, W2, …), else None."""
+    found = _LAYER_OF.fullmatch(denominator.strip())
+    return found.group(2) if found and f"{found.group(1)}1" in params else None
+
+
+def every_layer(text: str, letter: str, depth: int, input_name: str, names: dict) -> list[tuple[int, str]]:
+    """(n, `text` with the layer letter k written n, k − 1 written n − 1) for each layer n; Z_0 (the sheet's
+    Z_{k−1} of the first layer) is the network's input."""
+    family = re.match(r"\\?([A-Za-z]+)_k$", str(names.get("Z") or names.get("z") or ""))
+    out = []
+    for n in range(1, depth + 1):
+        written = re.sub(rf"_\s*\{{\s*{letter}\s*-\s*1\s*\}}", f"_{{{n - 1}}}", text)
+        written = re.sub(rf"_\s*\{{\s*{letter}\s*\}}|_\s*{letter}(?![A-Za-z])", f"_{{{n}}}", written)
+        if family:
+            written = re.sub(rf"(?<![A-Za-z\\]){family.group(1)}_\{{0\}}", f"{{{input_name}}}", written)
+        out.append((n, written))
+    return out

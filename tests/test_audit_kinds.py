@@ -219,3 +219,21 @@ def test_a_rule_stated_with_placeholder_functions_is_judged_by_the_chain_rule():
 def test_f_prime_without_a_placeholder_definition_is_not_judged_as_a_rule():
     found = judged("nyu2019_hw1", "## 2. Softmax\n\n$$f'(x) = \\frac{g'(x)h(x) - g(x)h'(x)}{h^2(x)}$$\n")
     assert found[3].verdict == "not checked"
+
+
+DOTTED_SUM = r"""## 2 The softmax module
+
+$$y_i = \frac{e^{\beta x_i}}{e^{\beta x_1} + e^{\beta x_2} + \dots + e^{\beta x_j} + \dots + e^{\beta x_K}}$$
+
+$$y_i = \frac{e^{\beta x_i}}{e^{x_1} + e^{x_2} + \dots + e^{x_K}}$$
+
+$$y_i = \frac{e^{\beta x_i}}{e^{\beta x_1} + e^{\beta x_3} + \dots + e^{\beta x_K}}$$
+"""
+
+
+def test_a_sum_written_with_dots_is_read_as_a_sum_over_its_terms_pattern():
+    found = judged("nyu2020_hw1", DOTTED_SUM)
+    assert found[3].verdict == "correct" and "read as Σ" in found[3].evidence
+    assert found[5].verdict == "incorrect" and found[5].counterexample
+    # 1, 3, …: no pattern to follow, so the checker's own reason stands
+    assert found[7].verdict == "not checked" and "ellipsis" in found[7].reason and _one_line(found[7].reason)

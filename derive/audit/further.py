@@ -3,7 +3,8 @@
 - an identity of two known functions of one letter (`exp(z) = e^z`), the derivative of a written expression
   (`∂(Σ_l e^{o_l})/∂o_j`), a rule stated with placeholder functions (`f′` after `f(x) = g(x)/h(x)`);
 - a layer written for every layer (`linear_i(x) = …`, `∂L/∂W_k = Δ_k Z_{k−1}^T`): judged at each layer;
-- `D_{i,j} y_t`: ∂y_t/∂W_{i,j} when W is the question's only variable with two indices.
+- `D_{i,j} y_t`: ∂y_t/∂W_{i,j} when W is the question's only variable with two indices;
+- a sum written with dots, `a_1 + a_2 + … + a_K`: Σ_{m=1}^{K} a_m (derive.audit.dotsum).
 `Further` is mixed into the audit's judge, whose `_claim`, `_derivation`, `_wrts` and `_judge_text` it uses.
 """
 
@@ -20,8 +21,16 @@ from derive.errors import DeriveError
 class Further:
     def further(self, claim: Claim, question, title: str, found):
         """A claim the readings of audit.py leave not checked, read as an identity of two functions, the
-        derivative of a written expression, or a rule stated with placeholder functions; else `found`."""
+        derivative of a written expression, a rule stated with placeholder functions, or with its sum
+        written with dots read as a Σ; else `found`."""
         from derive.audit.closed import closed_identity
+        from derive.audit.dotsum import summed
+
+        dotted = summed(claim.rhs) if "ellipsis" in found.reason else None
+        if dotted is not None:
+            read = self._claim(replace(claim, rhs=dotted[0]), question, title)
+            if read.verdict != "not checked":
+                return replace(read, latex=claim.latex, evidence=f"{dotted[1]}; {read.evidence}")
 
         identity = closed_identity(claim.previous or claim.lhs, claim.rhs)  # exp(z) = e^z, (.)^+ = ReLU(.)
         side = f"an identity of two functions: {claim.rhs} judged against {claim.previous or claim.lhs}"

@@ -27,7 +27,7 @@ def _written(text: str, letter: str) -> str:
 def _variable(node) -> str | None:
     """The one letter a member applies a known function to (exp(z), e^z, (t)^+), else None."""
     from derive.check import parse as t
-    from derive.check.vocabulary import _walk
+    from derive.check.entries import nodes
 
     root = node
     if isinstance(root, t.Func):
@@ -35,7 +35,7 @@ def _variable(node) -> str | None:
             return None
     elif not (isinstance(root, t.Power) and isinstance(root.base, t.Word) and root.base.text == "e"):
         return None
-    words = {n.text for n in _walk(node) if isinstance(n, t.Word)} - {"e"}
+    words = {n.text for n in nodes(node) if isinstance(n, t.Word)} - {"e"}
     if len(words) != 1 or not all(len(w) == 1 and w.islower() for w in words):
         return None
     return words.pop()

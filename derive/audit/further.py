@@ -4,6 +4,7 @@
   (`∂(Σ_l e^{o_l})/∂o_j`), a rule stated with placeholder functions (`f′` after `f(x) = g(x)/h(x)`);
 - a layer written for every layer (`linear_i(x) = …`, `∂L/∂W_k = Δ_k Z_{k−1}^T`): judged at each layer;
 - `D_{i,j} y_t`: ∂y_t/∂W_{i,j} when W is the question's only variable with two indices;
+- `σ(z) = …`, `σ'(x) = …`, `CE(y, ŷ) = …`: the value or derivative of the question's activation or loss;
 - a sum written with dots, `a_1 + a_2 + … + a_K`: Σ_{m=1}^{K} a_m (derive.audit.dotsum).
 `Further` is mixed into the audit's judge, whose `_claim`, `_derivation`, `_wrts` and `_judge_text` it uses.
 """
@@ -86,6 +87,28 @@ class Further:
                     return found
         return None
 
+    def notation(self, claim: Claim, question, title: str, finding):
+        """The finding of a claim in a notation read here (D_{i,j} y_t, linear_i(x), ∂W_k = ∂L/∂W_k = …,
+        ∂L/∂W_k = …), judged as what it stands for; None for any other claim."""
+        from derive.audit.layers import generic_layer
+
+        read = self._d_notation(claim, question)
+        if read is not None:  # D_{i,j} y_t: ∂y_t/∂W_{i,j}, judged so and reported as written
+            found = self._claim(read[0], question, title)
+            if found.verdict == "not checked":
+                return replace(found, latex=claim.latex)
+            return replace(found, latex=claim.latex, evidence=f"{read[1]}; {found.evidence}")
+        network = next((p for p in question.parts if p.kind == "network"), None)
+        if network is None:
+            return None
+        generic = generic_layer(claim.lhs)
+        if generic is not None:
+            return self._generic_layer(claim, generic, network, finding)
+        if claim.previous and re.fullmatch(r"\\partial\s*[^=]+", claim.lhs.strip()) and derivative_of(claim.previous):
+            link = self._claim(replace(claim, lhs=claim.previous, previous=""), question, title)  # ∂W_k = ∂L/∂W_k = …
+            return replace(link, latex=claim.latex)
+        return self._every_layer(claim, network, finding)
+
     def _every_layer(self, claim: Claim, part, finding):
         """`∂L/∂W_k = Δ_k Z_{k−1}^T`, k any layer: judged at each layer of the network; None for other claims."""
         from derive.audit.layers import every_layer, layer_letter
@@ -147,3 +170,38 @@ class Further:
                     if len(shape) == 2:
                         matrices.add(wrt)
         return d_entry(claim, matrices.pop()) if len(matrices) == 1 else None
+
+    def _function_claim(self, claim: Claim, question):
+        """`σ(z) = …`, `σ'(x) = …`: the value or the derivative of the activation a part of the question
+        derives, as (part, wrt, the claim in that module's names); None for any other claim."""
+        loss = _LOSS_HEAD.fullmatch(claim.lhs.strip())
+        if loss is not None:  # CE(y, ŷ) = …, ℓ_MSE(ŷ, y) = …: the value of the question's loss of that name
+            names = _LOSSES[(loss.group(1) or loss.group(2)).upper()]
+            part = next((p for p in question.parts if p.kind == "target" and p.target in names), None)
+            if part is None:
+                return None
+            wrt = self._wrts(part)[0]
+            return part, wrt, f"{self._derivation(part, wrt).definition.output.name} = {claim.rhs}"
+        head = _FUNCTION_HEAD.fullmatch(claim.lhs.strip())
+        if head is None:
+            return None
+        target = _FUNCTIONS.get(head.group(1).lstrip("\\").lower())
+        part = next((p for p in question.parts if p.kind == "target" and p.target == target), None)
+        if part is None:
+            return None
+        wrt = self._wrts(part)[0]
+        output = self._derivation(part, wrt).definition.output.name
+        rhs, arg = claim.rhs, head.group(3)
+        if arg != wrt:  # σ(z) = (1 + e^{−z})^{−1} is the module's y = (1 + e^{−x})^{−1}
+            if re.search(rf"(?<![A-Za-z\\]){re.escape(wrt)}(?![A-Za-z])", rhs):
+                return None
+            rhs = re.sub(rf"(?<![A-Za-z\\]){re.escape(arg)}(?![A-Za-z])", wrt, rhs)
+        lhs = rf"\frac{{\partial {output}}}{{\partial {wrt}}}" if head.group(2) else output
+        return part, wrt, f"{lhs} = {rhs}"
+
+
+_LOSSES = {"CE": ("softmax_cross_entropy", "cross_entropy"), "MSE": ("mse",), "BCE": ("bce",)}
+_LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|CE)\}?\s*\}?)\s*\(.*\)",
+                        re.IGNORECASE | re.DOTALL)
+_FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
+_FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")

@@ -30,7 +30,6 @@ from derive.check.vocabulary import (
     _is_upstream,
     _pretty,
     _shape_word,
-    is_softmax_entry,
 )
 from derive.check.vocabulary import is_delta_split as _is_delta_split
 from derive.check.vocabulary import is_updown_delta as _is_updown_delta
@@ -49,7 +48,6 @@ class Interpreter:
         self.free = free  # the free indices as the answer writes them (j in ∂L/∂o_j = …)
         self.bound: dict = {}  # the indices of the sums being read, by letter (Σ_w binds w)
         self.own_sizes: dict = {}  # a sum limit the answer names itself (N) -> the size it stands for
-        self.at = None  # inside softmax(θ)_j: the index a vector written whole (θ) stands at
 
     # -- names ----------------------------------------------------------------------------
     def word(self, text: str, index: tuple | None = None):
@@ -151,8 +149,6 @@ class Interpreter:
             if index is not None:
                 raise InvalidAnswer(f"{_pretty(var.name)} is a scalar here and takes no subscript")
             return self.scalar(var.symbol)
-        if index is None and self.at is not None and len(shape) == 1:
-            return var.symbol[self.at]
         if index is None:
             if self.form == "index":
                 raise InvalidAnswer(
@@ -162,9 +158,6 @@ class Interpreter:
         idx = self._split(index, len(shape))
         if len(idx) != len(shape):
             raise InvalidAnswer(f"{_pretty(var.name)} has {len(shape)} index(es), not {len(idx)}")
-        for value, dim in zip(idx, shape):
-            if value.is_Integer and value > self.v.sizes.get(dim, value):
-                pass  # an out-of-range entry is caught when evaluated
         return var.symbol[tuple(idx)]
 
     def matrix_of(self, var) -> sp.ImmutableMatrix:
@@ -195,27 +188,7 @@ class Interpreter:
             return self.word(base.text, node.index)
         if isinstance(base, t.Frac) and _is_upstream(base):
             return self.upstream(base, node.index)
-        if is_softmax_entry(node) and self.form == "index":
-            return self.softmax_entry(base.args[0], self.index_value(node.index[0]))
         raise InvalidAnswer(f"cannot read a subscript on {_describe(base)}")
-
-    def softmax_entry(self, arg, j):
-        """softmax(v)_j = e^{v_j} / Σ_k e^{v_k}: the vectors of v read at j, then at a summation index k."""
-        if self.at is not None:
-            raise InvalidAnswer("softmax(…)_j is read with no other softmax entry inside it")
-        used = {j, *self.free, *self.bound.values()}
-        k = next(IDX[c] for c in "klmnpqij" if IDX[c] not in used)
-        outer = self.at
-        try:
-            self.at = j
-            top = self.read(arg)
-            self.at = k
-            body = sp.exp(self.read(arg))
-        finally:
-            self.at = outer
-        if not body.has(k):
-            raise InvalidAnswer("softmax(…)_j is read of a vector: its argument names none")
-        return sp.exp(top) / sp.Sum(body, (k, 1, self._range_of(k, body)))
 
     def read_Hat(self, node):
         inner = node.base

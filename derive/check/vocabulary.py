@@ -127,10 +127,7 @@ def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
     """index, matrix or scalar; `entry`: the left-hand side names an entry (∂y_i/∂b_j), so an answer
     without matrix notation is that entry, in index form."""
     index = matrix = None
-    entries = {id(n.base) for n in _walk(node) if is_softmax_entry(n)}  # softmax(θ)_j: an entry, index notation
     for n in _walk(node):
-        if id(n) in entries:
-            continue
         if _is_identity(n):  # I_K: a matrix with its size, not an entry
             matrix = matrix or n
         elif isinstance(n, (t.Sub, t.BigSum, t.Cases)) or isinstance(n, t.Func) and n.name == "KroneckerDelta":
@@ -145,12 +142,6 @@ def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
     scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
     return "scalar" if matrix is None and scalars else "matrix"
 
-
-
-def is_softmax_entry(node) -> bool:
-    """softmax(θ)_j: the j-th entry of softmax of a vector, read in index notation."""
-    return isinstance(node, t.Sub) and isinstance(node.base, t.Func) and node.base.name == "softmax" \
-        and not node.base.primes and node.base.power is None and len(node.base.args) == 1 and len(node.index) == 1
 
 
 def _is_upstream(node) -> bool:

@@ -237,3 +237,10 @@ def test_a_sum_written_with_dots_is_read_as_a_sum_over_its_terms_pattern():
     assert found[5].verdict == "incorrect" and found[5].counterexample
     # 1, 3, …: no pattern to follow, so the checker's own reason stands
     assert found[7].verdict == "not checked" and "ellipsis" in found[7].reason and _one_line(found[7].reason)
+
+
+def test_a_written_expression_in_the_modules_outputs_is_not_differentiated_as_if_they_were_constants():
+    # p = softmax(o): read as a name, p_l would not depend on o, and ∂(Σ_l p_l o_l)/∂o_j = p_j would pass
+    found = judged("uva2018_pen_paper", "### Exercise 3: the multi-class hinge loss\n\n"
+                   r"$$\frac{\partial \sum_{l} p_{l} o_l}{\partial o_{j}} = p_j$$" "\n")
+    assert found[3].verdict == "not checked"

@@ -3,7 +3,8 @@
 The numerator is read in the names of the question's module (the answer checker's reader), made a module
 of its own (derive.sheets.custom) whose output q stands for it, and the claim is judged as
 `∂q/∂o_j = …` by the answer checker, so the derivative is sympy.diff's and the verdict has its evidence.
-Only a numerator with no free index (a number) is read here.
+Only a numerator with no free index (a number), written in the module's independent variables (not its
+output or intermediates, which would not depend on the variable once read as names), is read here.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ def expression_derivative(numerator: str, denominator: str, rhs: str, d):
     var = next((v for v in d.definition.variables if v.name == wrt.base.text and len(v.shape) == 1), None)
     if var is None or value.free_symbols & set(IDX.values()) - _bound(value) or not value.has(var.symbol):
         return None  # a free index in the numerator, or not a function of the variable at all
-    shapes = {v.name: [str(s) for s in v.shape] for v in d.definition.variables
-              if v.symbol in value.free_symbols or any(getattr(a, "base", None) == v.symbol
-                                                       for a in value.atoms(sp.Indexed))}
+    named = [v for v in d.definition.variables if v.symbol in value.free_symbols
+             or any(getattr(a, "base", None) == v.symbol for a in value.atoms(sp.Indexed))]
+    computed = {d.definition.output.name, *(it.var.name for it in d.definition.intermediates)}
+    if any(v.role == "output" or v.name in computed for v in named):
+        return None  # p = softmax(o) read as a variable of its own would not depend on o
+    shapes = {v.name: [str(s) for s in v.shape] for v in named}
     spec = {"name": "written_expression", "output": _OUTPUT, "inputs": [var.name],
             "expr": _IndexExprPrinter().doprint(value), "shapes": {**shapes, var.name: [str(var.shape[0])],
                                                                   _OUTPUT: []}}

@@ -19,6 +19,7 @@ from derive.audit.conditions import Conditions
 from derive.audit.derivatives import derivative_of, partials
 from derive.audit.document import read_document
 from derive.audit.facts import given_fact, given_value
+from derive.audit.further import Further
 from derive.audit.numbers import normal_name, read_printed
 from derive.audit.questions import tie
 from derive.errors import DeriveError
@@ -86,22 +87,32 @@ def audit(text: str, sheet, *, document: str = "solution", fmt: str | None = Non
     return result
 
 
-class _Judge:
+class _Judge(Further):
     def __init__(self, sheet, timeout: float):
         self.sheet, self.timeout = sheet, timeout
         self._derivations: dict = {}
         self._examples: dict = {}
         self._keys: dict = {}  # convention description -> its key (sum, half, mean, half_mean)
         self._wrt_lists: dict = {}  # id(part) -> the variables it derives with respect to
+        self._placeholders: dict = {}  # (question, f) -> f(x) = g(x)/h(x) as the document defines it, its line
         self.numbers_hold_under: dict = {}  # convention key -> first line whose numbers hold under it
 
     def claim(self, claim: Claim, question, title: str) -> Finding:
+        found = self._claim(claim, question, title)
+        if found.verdict != "not checked" or question is None:
+            return found
+        return self.further(claim, question, title, found)
+
+    def _claim(self, claim: Claim, question, title: str) -> Finding:
         def finding(verdict, feedback=(), evidence="", reason="", counterexample=""):
             return Finding(claim.line, claim.latex, title, verdict, tuple(feedback), evidence, reason,
                            counterexample)
 
         if question is None:
             return finding("not checked", reason="no question of the sheet fits this claim's place")
+        notation = None if claim.row else self.notation(claim, question, title, finding)
+        if notation is not None:  # D_{i,j} y_t, linear_i(x), ∂L/∂W_k: audit/further.py
+            return notation
         given = given_value(claim, question)
         if given is not None:
             return finding("not checked", reason=given)
@@ -116,12 +127,12 @@ class _Judge:
         fact = given_fact(claim, question)
         if fact is not None:
             return finding(*fact)
+        network = next((p for p in question.parts if p.kind == "network"), None)
         named = self._function_claim(claim, question)
         if named is not None:
             return self._judge_text(*named, finding)
         match = derivative_of(claim.lhs)
         part, wrt = self._part_for(question, match[1], match[0], _lettered(claim, question)) if match else (None, None)
-        network = next((p for p in question.parts if p.kind == "network"), None)
         if part is None and network is not None:  # ∂L/∂z1, z1 = …, L = …: the network's own names
             part, wrt = network, self._wrts(network)[0]
         if part is None and match:
@@ -241,34 +252,6 @@ class _Judge:
             self._derivations[key] = _derive(part, wrt)
         return self._derivations[key]
 
-    def _function_claim(self, claim: Claim, question):
-        """`σ(z) = …`, `σ'(x) = …`: the value or the derivative of the activation a part of the question
-        derives, as (part, wrt, the claim in that module's names); None for any other claim."""
-        loss = _LOSS_HEAD.fullmatch(claim.lhs.strip())
-        if loss is not None:  # CE(y, ŷ) = …, ℓ_MSE(ŷ, y) = …: the value of the question's loss of that name
-            names = _LOSSES[(loss.group(1) or loss.group(2)).upper()]
-            part = next((p for p in question.parts if p.kind == "target" and p.target in names), None)
-            if part is None:
-                return None
-            wrt = self._wrts(part)[0]
-            return part, wrt, f"{self._derivation(part, wrt).definition.output.name} = {claim.rhs}"
-        head = _FUNCTION_HEAD.fullmatch(claim.lhs.strip())
-        if head is None:
-            return None
-        target = _FUNCTIONS.get(head.group(1).lstrip("\\").lower())
-        part = next((p for p in question.parts if p.kind == "target" and p.target == target), None)
-        if part is None:
-            return None
-        wrt = self._wrts(part)[0]
-        output = self._derivation(part, wrt).definition.output.name
-        rhs, arg = claim.rhs, head.group(3)
-        if arg != wrt:  # σ(z) = (1 + e^{−z})^{−1} is the module's y = (1 + e^{−x})^{−1}
-            if re.search(rf"(?<![A-Za-z\\]){re.escape(wrt)}(?![A-Za-z])", rhs):
-                return None
-            rhs = re.sub(rf"(?<![A-Za-z\\]){re.escape(arg)}(?![A-Za-z])", wrt, rhs)
-        lhs = rf"\frac{{\partial {output}}}{{\partial {wrt}}}" if head.group(2) else output
-        return part, wrt, f"{lhs} = {rhs}"
-
     def _table_row(self, claim: Claim, question, finding) -> Finding:
         """Row k of a forward table: the k-th quantity of the network's forward pass (the loss last)."""
         part = next((p for p in question.parts if p.kind == "network"), None)
@@ -352,11 +335,6 @@ class _Judge:
         return notes
 
 
-_LOSSES = {"CE": ("softmax_cross_entropy", "cross_entropy"), "MSE": ("mse",), "BCE": ("bce",)}
-_LOSS_HEAD = re.compile(r"(?:(CE)|\\ell_\{?\s*(?:\\(?:mathrm|text)\{)?(MSE|BCE|CE)\}?\s*\}?)\s*\(.*\)",
-                        re.IGNORECASE | re.DOTALL)
-_FUNCTIONS = {"sigma": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu", "mathrm{relu}": "relu"}
-_FUNCTION_HEAD = re.compile(r"(\\?sigma|σ|\\?tanh|ReLU|\\mathrm\{ReLU\})\s*('|\^\{?\\prime\}?)?\s*\(\s*([a-z])\s*\)")
 _CONVENTION_TEXT = {"sum": "‖Ŷ − Y‖²", "half": "½‖Ŷ − Y‖²", "mean": "(1/N)‖Ŷ − Y‖²", "half_mean": "(1/2N)‖Ŷ − Y‖²"}
 
 

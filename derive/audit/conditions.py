@@ -47,7 +47,22 @@ class Conditions:
                 if found.verdict != "not checked":
                     how = f"judged under {condition.stated} (line {condition.line}) as {rewritten.rhs}"
                     return replace(found, latex=claim.latex, evidence=f"{how}; {found.evidence}".rstrip("; "))
-        return self._read(claim, self.judge.claim(claim, question, title), condition)
+        return self._read(claim, self._case(claim, self.judge.claim(claim, question, title), question, title),
+                          condition)
+
+    def _case(self, claim, finding, question, title: str):
+        """A case whose indices the claim does not have (∂L/∂θ = ŷ − y for k ≠ j): a claim that holds for
+        every value of its indices holds in that case too; one that does not stays not checked."""
+        if finding.verdict != "not checked" or not claim.condition or "not free here" not in finding.reason:
+            return finding
+        found = self.judge.claim(replace(claim, condition=""), question, title)
+        if found.verdict == "incorrect":  # it may still hold at the entries the case means (k ≠ j of ŷ − y)
+            return replace(finding, reason=f"{finding.reason}; it does not hold for every index, and derive "
+                           "cannot apply the case to it")
+        if found.verdict != "correct":
+            return finding
+        return replace(found, latex=claim.latex, evidence=f"it holds without the case {claim.condition}, so in it "
+                       f"too; {found.evidence}")
 
     def _under(self, claim, question, c: Condition):
         y, k = c.target, c.index

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from derive.audit.claims import matching_brace
+from derive.audit.claims import Claim, matching_brace
+from derive.definitions.model import INDEX_NAMES
 
 _PARTIAL = re.compile(r"^\s*(\\partial|\\delta|∂)(?![A-Za-z])\s*")
 
@@ -57,3 +59,31 @@ def partials(latex: str) -> str:
         out.append(f"{latex[k:start]}\\frac{{\\partial {numerator}}}{{\\partial {denominator}}}")
         k, first = stop + 1, False
     return "".join(out) + latex[k:]
+
+
+D_ENTRY = re.compile(r"D_\{\s*([a-z])\s*,?\s*([a-z])\s*\}\s*([A-Za-z]_\{?\s*[a-z]\s*\}?)")
+
+
+def d_entry(claim: Claim, name: str) -> tuple[Claim, str] | None:
+    """`D_{i,j} y_t = …` as `∂y_t/∂{name}_{i,j} = …` (an index letter derive does not use, t, renamed to
+    one the claim does not use), and how it was read; None for any other left-hand side."""
+    written = D_ENTRY.fullmatch(claim.lhs.strip())
+    if written is None:
+        return None
+    i, j, top = written.groups()
+    lhs = rf"\frac{{\partial {top}}}{{\partial {name}_{{{i},{j}}}}}"
+    how = f"D_{{{i},{j}}} read as ∂/∂{name}_{{{i},{j}}}, {name} being the question's only variable with two indices"
+    read = replace(claim, lhs=lhs)
+    letter = top.strip("}")[-1]
+    if letter in INDEX_NAMES:
+        return read, how
+    text = f"{claim.rhs} {claim.condition} {lhs}"
+    spare = next(c for c in INDEX_NAMES if not re.search(rf"(?<![A-Za-z\\]){c}(?![A-Za-z])", text))
+    alone = re.compile(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])")
+
+    def renamed(text: str) -> str:  # t alone, and in a subscript of index letters: δ_{it}
+        text = re.sub(r"_\{([a-z,\s]+)\}", lambda m: "_{" + m.group(1).replace(letter, spare) + "}", text)
+        return alone.sub(spare, text)
+
+    read = replace(read, lhs=renamed(read.lhs), rhs=renamed(read.rhs), condition=renamed(read.condition))
+    return read, f"{how} (the index {letter} written {spare})"

@@ -158,9 +158,6 @@ class Interpreter:
         idx = self._split(index, len(shape))
         if len(idx) != len(shape):
             raise InvalidAnswer(f"{_pretty(var.name)} has {len(shape)} index(es), not {len(idx)}")
-        for value, dim in zip(idx, shape):
-            if value.is_Integer and value > self.v.sizes.get(dim, value):
-                pass  # an out-of-range entry is caught when evaluated
         return var.symbol[tuple(idx)]
 
     def matrix_of(self, var) -> sp.ImmutableMatrix:

@@ -16,6 +16,7 @@ import sympy as sp
 from derive.check import parse as t
 from derive.check.claims import Claim, claim_of, default_claim, dims, free_indices, restrict
 from derive.check.ellipsis import general_entry
+from derive.check.entries import softmax_entries
 from derive.check.interpret import Interpreter
 from derive.check.matrices import make
 from derive.check.screen import InvalidAnswer
@@ -65,6 +66,8 @@ def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
         if claim is not None and (claim.entry or claim.case is not None):
             raise InvalidAnswer("the left-hand side names one entry, but the right-hand side is a whole matrix")
         node = general_entry(node, [(i.name, n) for i, n in zip(_free_indices(d), dims(d))], vocab.dims)
+    taken = {s.name for s in (*_free_indices(d), *rename, *rename.values())}
+    node = softmax_entries(node, vocab, taken)  # softmax(θ)_j: e^{θ_j} / Σ_k e^{θ_k}, in index notation
     form = form_of(node, vocab, entry=claim is not None and (claim.entry or claim.case is not None))
     text = matrix_latex(node, vocab) if form in ("matrix", "scalar") else None
     scalar, form = form == "scalar", "index" if form == "scalar" else form  # all scalars: no 1×1 matrices needed

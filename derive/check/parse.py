@@ -284,6 +284,9 @@ class _ToTree(Transformer):
                 args = tuple(part)
             else:
                 args = (part,)
+        if name == "softmax" and len(args) == 1 and isinstance(args[0], Sub) and len(args[0].index) == 1 \
+                and power is None and not primes:  # \softmax (θ)_j is the j-th entry, not softmax of θ_j
+            return Sub(Func(name, (args[0].base,)), args[0].index)
         return Func(name, args, power, primes)
 
     def bare_func(self, tok):

@@ -122,6 +122,22 @@ def _check_balance(text: str) -> None:
         raise InvalidAnswer(f"unbalanced brackets: missing '{missing}' at the end")
 
 
+_TEMPERED = re.compile(r"(?<![A-Za-z])\\?softmax\s*_\s*(?:\{\s*\\beta\s*\}|\\beta(?![A-Za-z]))\s*\(")
+
+
+def _tempered(text: str) -> str:
+    """softmax_β(x), the softmax with inverse temperature β, is softmax(β (x))."""
+    while (m := _TEMPERED.search(text)) is not None:
+        depth, k = 1, m.end()
+        while k < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            k += 1
+        if depth:
+            raise InvalidAnswer("softmax_β( has no closing ')'")
+        text = f"{text[:m.start()]}\\softmax(\\beta ({text[m.end():k - 1]})){text[k:]}"
+    return text
+
+
 def screen(answer: str) -> str:
     """The answer in the grammar's normal notation, or InvalidAnswer with a one-line reason.
 
@@ -174,6 +190,7 @@ def screen(answer: str) -> str:
     text = _SIZING.sub(_sized, text)
     text = _ONE.sub(r"\\one ", text)
     text = _NAMED_FUNC.sub(lambda m: "\\" + m.group(1).lower().replace("sigmoid", "sigma") + " ", text)
+    text = _tempered(text)
     text = _SUB_TEXT.sub(r"_{\2}", text)
     text = _TEXT_HAT.sub(r"\1", text)
     text = _TEXT.sub(_text_replacement, text)

@@ -31,7 +31,7 @@ def compile_exprs(exprs: list, inputs: list):
         stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in known and a not in labels
                  and not (isinstance(a, sp.Symbol) and a in labels)]
         if stray:
-            raise OutOfRange(str(min(stray, key=sp.default_sort_key)))
+            raise OutOfRange(_shown(min(stray, key=sp.default_sort_key)))
     f = compile_numpy(body, inputs, "<derive: answer and reference>")
 
     def run(values: list, n: int) -> list:
@@ -40,6 +40,13 @@ def compile_exprs(exprs: list, inputs: list):
         return [np.broadcast_to(np.asarray(r), (n,)) for r in out]
 
     return run
+
+
+def _shown(entry) -> str:
+    """The entry as the answer's reader writes it (∂C/∂S_31, not dC_dS[3, 1])."""
+    from derive.render.unicode import unicode_text
+
+    return unicode_text(entry)
 
 
 class _MpPrinter(Named, MpmathPrinter):

@@ -60,15 +60,36 @@ class Interpreter:
             return self.name(text, index)
         if text in ("I", "ones") and text not in v.vars:
             return self.constant_matrix(text, index)
+        if v.gradient_word(text) is not None:  # dY, dA: ∂C/∂Y, ∂C/∂A
+            return self.entry(v.gradient_word(text), index)
+        if v.dimension_word(text) is not None:  # √d for the dimension D
+            return self.scalar(v.dimension_word(text)) if index is None else self._no_index(text)
         if text in ("delta", "Delta") and index is not None:
             return self.name(text, index)
-        if len(text) > 1 and all(c in v.vars or c in v.dims or c == "e" for c in text):
+        if self.splits(text):
             parts = [self.name(c, None) for c in text[:-1]] + [self.name(text[-1], index)]
             return self.product(parts)
         if text in COSTS or text == v.output:
             raise InvalidAnswer(f"{_pretty(text)} on its own is not part of this answer; "
                                 f"the names here are: {v.allowed()}")
         raise InvalidAnswer(f"unknown name {_pretty(text)}; the names here are: {v.allowed()}")
+
+    def splits(self, text: str) -> bool:
+        """Whether `text` is read as a product of one-letter names (xy is x·y)."""
+        v = self.v
+        if text in v.vars or v.is_upstream_word(text) or text in ("e", "pi", "I", "ones") or text in v.dims \
+                or v.gradient_word(text) is not None:
+            return False
+        return len(text) > 1 and all(c in v.vars or c in v.dims or c == "e" for c in text)
+
+    def _on_last_letter(self, node):
+        """QKᵀ, xy²: as in LaTeX, the superscript is the last letter's (Q·Kᵀ, x·y²); None if not so written."""
+        base = node.a if isinstance(node, t.Transpose) else node.base
+        if not (isinstance(base, t.Word) and self.splits(base.text)):
+            return None
+        last = t.Word(base.text[-1])
+        top = t.Transpose(last) if isinstance(node, t.Transpose) else t.Power(last, node.exp)
+        return self.read(t.Op("juxt", t.Word(base.text[:-1]), top))
 
     def name(self, text: str, index: tuple | None):
         v = self.v
@@ -215,6 +236,9 @@ class Interpreter:
             if self.form == "matrix":
                 raise InvalidAnswer("δ_j^k is index notation")
             return sp.KroneckerDelta(self.index_value(node.base.index[0]), self.index_value(node.exp))
+        split = self._on_last_letter(node)
+        if split is not None:
+            return split
         base = self.read(node.base)
         exp = self.read(node.exp)
         if self.form == "matrix":
@@ -224,6 +248,11 @@ class Interpreter:
         return _safe_power(base, exp)
 
     def read_Transpose(self, node):
+        if self.form == "matrix" and isinstance(node.a, t.Num) and node.a.text == "1":
+            return Unsized("ones", True)  # 1ᵀ: a number has no transpose, so 1 is the vector of ones 𝟏
+        split = self._on_last_letter(node)
+        if split is not None:
+            return split
         value = self.read(node.a)
         return value.T if self.form == "matrix" else value
 
@@ -285,7 +314,7 @@ class Interpreter:
                 raise InvalidAnswer(f"{name} takes two arguments")
             f = sp.Max if name.lower() == "max" else sp.Min
             out = _elementwise2(f, *args) if self.form == "matrix" else f(*args)
-        elif name in ("diag", "outer", "softmax"):
+        elif name in ("diag", "rowsum", "outer", "softmax"):
             out = _matrix_func(name, args, self)
         else:
             if len(args) != 1:

@@ -19,21 +19,25 @@ SAME_SHAPE = ("+", "-", "odot", "/")
 
 @dataclass(frozen=True)
 class Unsized:
-    """The identity ("identity") or a vector of ones ("ones"), times `factor` (a scalar, or None for 1)."""
+    """The identity ("identity") or a vector of ones ("ones"), times `factor` (a scalar, or None for 1);
+    `left`, a column x before a row of ones (x 𝟏ᵀ, each row of x repeated across the columns)."""
 
     kind: str
     transposed: bool = False
     factor: object = None
+    left: object = None
 
     @property
     def T(self) -> Unsized:
+        if self.left is not None:  # (x 𝟏ᵀ)ᵀ = 𝟏 xᵀ: not a form this placeholder holds
+            raise InvalidAnswer(self.unknown())
         return Unsized(self.kind, not self.transposed, self.factor)
 
     def __neg__(self) -> Unsized:
         return self.scaled(-1)
 
     def scaled(self, value) -> Unsized:
-        return Unsized(self.kind, self.transposed, value if self.factor is None else self.factor * value)
+        return Unsized(self.kind, self.transposed, value if self.factor is None else self.factor * value, self.left)
 
     @property
     def name(self) -> str:
@@ -92,7 +96,9 @@ def at_shape(u: Unsized, shape: tuple, make):
 
 def materialize(u: Unsized, shape: tuple, make):
     """`u` at `shape`, made by `make(kind, shape)` and multiplied by its factor."""
-    if u.kind == "ones" and u.transposed:
+    if u.left is not None:  # x 𝟏ᵀ: the row of ones as long as the shape's columns
+        value = u.left @ make("ones", (shape[1], 1)).T
+    elif u.kind == "ones" and u.transposed:
         value = make("ones", (shape[1], shape[0])).T
     else:
         value = make(u.kind, shape)
@@ -115,6 +121,9 @@ def resolve(op: str, a, b, make) -> tuple:
             return None, None, Unsized(a.kind, a.transposed, fa + fb if op == "+" else fa - fb)
         raise InvalidAnswer(a.unknown())
     u, other = (a, b) if ua else (b, a)
+    if ub and op in PRODUCTS and (b.kind, b.transposed, b.left) == ("ones", True, None) \
+            and a.shape[1] == 1 and not is_scalar_shape(a.shape):  # x 𝟏ᵀ: its width from what it meets
+        return None, None, Unsized("ones", True, b.factor, a)
     if is_scalar_shape(other.shape):
         if op in ("juxt", "*") or (op == "/" and ua):
             s = other[0, 0]

@@ -20,7 +20,7 @@ from derive.check.functions import (
 )
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
-from derive.check.unsized import Unsized, written_size
+from derive.check.unsized import constant
 from derive.check.vocabulary import (
     COSTS,
     IndexClash,
@@ -30,6 +30,7 @@ from derive.check.vocabulary import (
     _is_upstream,
     _pretty,
     _shape_word,
+    rewritten,
 )
 from derive.check.vocabulary import is_delta_split as _is_delta_split
 from derive.check.vocabulary import is_updown_delta as _is_updown_delta
@@ -60,36 +61,18 @@ class Interpreter:
             return self.name(text, index)
         if text in ("I", "ones") and text not in v.vars:
             return self.constant_matrix(text, index)
-        if v.gradient_word(text) is not None:  # dY, dA: ∂C/∂Y, ∂C/∂A
-            return self.entry(v.gradient_word(text), index)
-        if v.dimension_word(text) is not None:  # √d for the dimension D
-            return self.scalar(v.dimension_word(text)) if index is None else self._no_index(text)
+        short = v.gradient_word(text) or v.dimension_word(text)  # dY, dA: ∂C/∂Y, ∂C/∂A; √d for D
+        if short is not None:
+            return self.dimension(text, short, index) if isinstance(short, sp.Symbol) else self.entry(short, index)
         if text in ("delta", "Delta") and index is not None:
             return self.name(text, index)
-        if self.splits(text):
+        if v.splits(text):
             parts = [self.name(c, None) for c in text[:-1]] + [self.name(text[-1], index)]
             return self.product(parts)
         if text in COSTS or text == v.output:
             raise InvalidAnswer(f"{_pretty(text)} on its own is not part of this answer; "
                                 f"the names here are: {v.allowed()}")
         raise InvalidAnswer(f"unknown name {_pretty(text)}; the names here are: {v.allowed()}")
-
-    def splits(self, text: str) -> bool:
-        """Whether `text` is read as a product of one-letter names (xy is x·y)."""
-        v = self.v
-        if text in v.vars or v.is_upstream_word(text) or text in ("e", "pi", "I", "ones") or text in v.dims \
-                or v.gradient_word(text) is not None:
-            return False
-        return len(text) > 1 and all(c in v.vars or c in v.dims or c == "e" for c in text)
-
-    def _on_last_letter(self, node):
-        """QKᵀ, xy²: as in LaTeX, the superscript is the last letter's (Q·Kᵀ, x·y²); None if not so written."""
-        base = node.a if isinstance(node, t.Transpose) else node.base
-        if not (isinstance(base, t.Word) and self.splits(base.text)):
-            return None
-        last = t.Word(base.text[-1])
-        top = t.Transpose(last) if isinstance(node, t.Transpose) else t.Power(last, node.exp)
-        return self.read(t.Op("juxt", t.Word(base.text[:-1]), top))
 
     def name(self, text: str, index: tuple | None):
         v = self.v
@@ -120,19 +103,10 @@ class Interpreter:
 
     def constant_matrix(self, text: str, index: tuple | None):
         """I (I_K, 𝕀) or 𝟏: sized by a subscript naming a dimension, else by its neighbours."""
-        kind = "identity" if text == "I" else "ones"
-        if self.form != "matrix":
-            raise InvalidAnswer("I is a matrix: in index notation the identity is δ_ij" if kind == "identity" else
-                                "𝟏 is a vector of ones: in index notation its entries are 1")
-        if index is None or kind == "ones":
-            if index is not None:
-                raise InvalidAnswer("𝟏 takes no subscript here; its size comes from its neighbours")
-            return Unsized(kind)
-        if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in self.v.dims:
-            return make(kind, (self.v.sizes[self.v.dims[index[0].text]],) * 2)
-        if len(index) == 1 and isinstance(index[0], t.Num):
-            return make(kind, (written_size(index[0].text),) * 2)
-        return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
+        return constant(text, index, self.form, self.v, make)
+
+    def dimension(self, text: str, size, index: tuple | None):
+        return self.scalar(size) if index is None else self._no_index(text)
 
     def _no_index(self, text):
         raise InvalidAnswer(f"{_pretty(text)} takes no subscript")
@@ -195,6 +169,7 @@ class Interpreter:
 
     # -- structure ------------------------------------------------------------------------
     def read(self, node):
+        node = rewritten(node, self.v) or node  # QKᵀ is Q·Kᵀ, xy² is x·y², 1ᵀ is 𝟏ᵀ
         method = getattr(self, "read_" + type(node).__name__)
         return method(node)
 
@@ -236,9 +211,6 @@ class Interpreter:
             if self.form == "matrix":
                 raise InvalidAnswer("δ_j^k is index notation")
             return sp.KroneckerDelta(self.index_value(node.base.index[0]), self.index_value(node.exp))
-        split = self._on_last_letter(node)
-        if split is not None:
-            return split
         base = self.read(node.base)
         exp = self.read(node.exp)
         if self.form == "matrix":
@@ -248,11 +220,6 @@ class Interpreter:
         return _safe_power(base, exp)
 
     def read_Transpose(self, node):
-        if self.form == "matrix" and isinstance(node.a, t.Num) and node.a.text == "1":
-            return Unsized("ones", True)  # 1ᵀ: a number has no transpose, so 1 is the vector of ones 𝟏
-        split = self._on_last_letter(node)
-        if split is not None:
-            return split
         value = self.read(node.a)
         return value.T if self.form == "matrix" else value
 

@@ -55,6 +55,26 @@ class Unsized:
         return f"the size of {self.name} cannot be told from where it stands; write it with its size ({example})"
 
 
+def constant(text: str, index: tuple | None, form: str, vocab, make):
+    """I (I_K, 𝕀) or 𝟏 read by the module reader: sized by a subscript naming a dimension (made by
+    `make`), else a placeholder its neighbours size."""
+    from derive.check import parse as t
+
+    kind = "identity" if text == "I" else "ones"
+    if form != "matrix":
+        raise InvalidAnswer("I is a matrix: in index notation the identity is δ_ij" if kind == "identity" else
+                            "𝟏 is a vector of ones: in index notation its entries are 1")
+    if index is None or kind == "ones":
+        if index is not None:
+            raise InvalidAnswer("𝟏 takes no subscript here; its size comes from its neighbours")
+        return Unsized(kind)
+    if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in vocab.dims:
+        return make(kind, (vocab.sizes[vocab.dims[index[0].text]],) * 2)
+    if len(index) == 1 and isinstance(index[0], t.Num):
+        return make(kind, (written_size(index[0].text),) * 2)
+    return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
+
+
 def written_size(text: str) -> int:
     """The n of I_n, refused unless a whole number from 1 to MAX_SIZE."""
     if not text.isdigit() or not 1 <= int(text) <= MAX_SIZE:

@@ -108,6 +108,13 @@ class Vocabulary:
         return next((v for v in self.defn.variables
                      if v.role == "upstream" and v.name == f"d{self.defn.upstream}_d{name}"), None)
 
+    def splits(self, text: str) -> bool:
+        """Whether `text` is read as a product of one-letter names (xy is x·y)."""
+        if text in self.vars or self.is_upstream_word(text) or text in ("e", "pi", "I", "ones") \
+                or text in self.dims or self.gradient_word(text) is not None:
+            return False
+        return len(text) > 1 and all(c in self.vars or c in self.dims or c == "e" for c in text)
+
     def dimension_word(self, text: str):
         """The dimension a lower-case letter names when its capital is one and it is nothing else here
         (attention's key dimension d, written D); None otherwise."""
@@ -163,6 +170,19 @@ def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
     scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
     return "scalar" if matrix is None and scalars else "matrix"
 
+
+
+def rewritten(node, vocab: Vocabulary):
+    """A superscript on a product of letters, as LaTeX sets it, on the last letter only (QKᵀ is Q·Kᵀ, xy²
+    is x·y²), and 1ᵀ, a number's transpose, the vector of ones 𝟏ᵀ; None where nothing is rewritten."""
+    if isinstance(node, t.Transpose) and isinstance(node.a, t.Num) and node.a.text == "1":
+        return t.Transpose(t.Word("ones"))
+    base = node.a if isinstance(node, t.Transpose) else node.base if isinstance(node, t.Power) else None
+    if not (isinstance(base, t.Word) and vocab.splits(base.text)):
+        return None
+    last = t.Word(base.text[-1])
+    top = t.Transpose(last) if isinstance(node, t.Transpose) else t.Power(last, node.exp)
+    return t.Op("juxt", t.Word(base.text[:-1]), top)
 
 
 def _is_upstream(node) -> bool:

@@ -159,17 +159,21 @@ def _precise(exprs: list, entries: list, symbols: dict, digits: int = DIGITS):
     """A function of a Point giving each of `exprs` (in `entries`, every entry a point has, each written as
     its plain symbol from `symbols`) to DIGITS digits (NaN where undefined): compiled to mpmath once, or,
     for an expression that does not compile, through SymPy's own evaluation."""
+    back = {s: e for e, s in symbols.items()}
+
+    def sympy_values(p: Point) -> list:
+        return [_number(e.xreplace(back), p, digits) for e in exprs]
+
     try:
         f = _compiled_mp(tuple(exprs), tuple(symbols.get(e, e) for e in entries), digits)
     except (SyntaxError, TypeError, ValueError, KeyError, NotImplementedError, AttributeError):
-        back = {s: e for e, s in symbols.items()}
-        return lambda p: [_number(e.xreplace(back), p, digits) for e in exprs]
+        return sympy_values  # a function mpmath has no printing for (DiracDelta): SymPy's evaluation
 
     def run(p: Point) -> list:
         try:
             got = f([p.values[e] for e in entries])
-        except NameError:  # a symbol no point gives a value: not a number, as SymPy's evaluation would say
-            return [complex(math.nan)] * len(exprs)
+        except NameError:  # a name the point does not give: SymPy's evaluation says what it is
+            return sympy_values(p)
         return [complex(math.nan) if v is None else complex(v) for v in got]
 
     return run
@@ -300,6 +304,7 @@ def _compiled_float(c: sp.Expr, point: Point) -> tuple:
     if c not in _FLOAT:
         if len(_FLOAT) > 512:
             _FLOAT.clear()
+        if len(_KINKS) > 512:
             _KINKS.clear()
         entries = sorted(_leaves(c), key=str)
         fn = compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too

@@ -7,6 +7,7 @@ Definition (networks, the answer checker, sheets); derive.api adds chains on top
 from __future__ import annotations
 
 from derive.calculus.engine import derive
+from derive.concrete import Concretizer
 from derive.definitions import builtin, get
 from derive.definitions.model import Definition
 from derive.model.request import Request
@@ -32,11 +33,13 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
             d = with_matrix_form(second_derivative(defn, first.strip(), second.strip()), layout=request.layout)
             d.report = verified(d)  # not covered by the registry's tests: always checked
             return d
-        d = with_matrix_form(derive(defn, wrt, scale=request.scale), layout=request.layout)
+        d = derive(defn, wrt, scale=request.scale)
+        conc = Concretizer(d)  # the matrix form's check and verification share the concrete expressions
+        d = with_matrix_form(d, layout=request.layout, conc=conc)
         if d.through:
             d = _stated_through(d, request.layout)
         if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
-            d.report = verified(d)
+            d.report = verified(d, conc)
     return d
 
 

@@ -1,4 +1,5 @@
-"""The one compile-to-NumPy: SymPy expressions to a Python function over NumPy arrays (or floats).
+"""The one compile-to-NumPy: SymPy expressions to a Python function over NumPy arrays (or floats);
+and the same printing over mpmath numbers (`compile_mp`), for values to 30 digits and more.
 
 Used by verification (finite differences, one point at a time) and by the answer checker (every
 point at once). It replaces `sympy.lambdify` for three reasons, each measured:
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import functools
 
+import mpmath
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import MpmathPrinter
 
 
 class Named:
@@ -27,12 +30,26 @@ class Named:
     def __init__(self, settings=None, names: dict | None = None):
         super().__init__(settings)
         self.names = names or {}
+        # an entry found by its base's name and its indices: comparing two Indexed rebuilds both their
+        # hashable contents (assumptions included), which took most of the printing of a large expression
+        indexed = [e for e in self.names if isinstance(e, sp.Indexed)]
+        self.entries = {_key(e): self.names[e] for e in indexed}
+        if len(self.entries) < len(indexed):  # two bases of one name: tell them apart the slow way
+            self.entries = {}
 
     def _print_Indexed(self, expr):
+        name = self.entries.get(_key(expr))
+        if name is not None:
+            return name
         return self.names[expr] if expr in self.names else super()._print_Indexed(expr)
 
     def _print_Symbol(self, expr):
         return self.names[expr] if expr in self.names else super()._print_Symbol(expr)
+
+
+def _key(e: sp.Indexed) -> tuple:
+    """The base's name and the indices as numbers where they are: ("K", (1, 2))."""
+    return e.base.label.name, tuple(int(i) if i.is_Integer else i for i in e.indices)
 
 
 class InertMax(sp.Function):
@@ -162,3 +179,63 @@ def _compile(exprs: list, inputs: list, label: str):
     space: dict = {}
     exec(compile(source, label, "exec"), namespace(), space)  # noqa: S102 - our own printing of our own exprs
     return space["f"]
+
+
+class _MpPrinter(Named, MpmathPrinter):
+    """mpmath, for values to many digits; 1[·], max and min as Python expressions."""
+
+    def _print_ComplexInfinity(self, expr):
+        return "mpmath.nan"
+
+    def _print_InertDelta(self, expr):
+        a, b = (self._print(x) for x in expr.args)
+        return f"(mpf(1) if {a} == {b} else mpf(0))"
+
+    def _print_Heaviside(self, expr):
+        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "mpf(1)/2"
+        g = self._print(expr.args[0])
+        return f"_heaviside({g}, {h0})"
+
+    _print_InertHeaviside = _print_Heaviside
+
+    def _print_Max(self, expr):
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_InertMax, _print_InertMin = _print_Max, _print_Min
+
+
+def _heaviside(g, h0):
+    return mpmath.mpf(1) if g > 0 else mpmath.mpf(h0) if g == 0 else mpmath.mpf(0)
+
+
+_MPMATH = {"mpmath": mpmath, "mpf": mpmath.mpf, "_heaviside": _heaviside}
+
+
+def compile_mp(exprs: list, inputs: list, digits: int = 30):
+    """A function of the inputs' values giving every expression's value at `digits` digits (None: undefined),
+    in Python over mpmath numbers: a big expression evaluates in milliseconds, where substituting the
+    values into it and asking SymPy for its value (`sympy.N`) takes a large part of a second."""
+    names = {a: f"a{n}_" for n, a in enumerate(inputs)}
+    printer = _MpPrinter({"fully_qualified_modules": True, "inline": True, "order": "none"}, names)
+    args = ", ".join(names.values())
+    source = "".join(f"def f{n}({args}):\n    return {printer.doprint(numeric_form(e))}\n"
+                     for n, e in enumerate(exprs))
+    space: dict = {}
+    exec(compile(source, "<derive: 30 digits>", "exec"), _MPMATH, space)  # noqa: S102 - our own printing
+    funcs = [space[f"f{n}"] for n in range(len(exprs))]
+
+    def run(values: list, which=None) -> list:
+        out = []
+        with mpmath.workdps(digits):
+            numbers = [v if isinstance(v, (mpmath.mpf, mpmath.mpc)) else mpmath.mpf(float(v)) for v in values]
+            for n in range(len(funcs)) if which is None else which:
+                try:
+                    out.append(funcs[n](*numbers))
+                except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+                    out.append(None)  # undefined here
+        return out
+
+    return run

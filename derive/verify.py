@@ -7,6 +7,7 @@ every index assignment of the result, so a transpose or a misplaced index cannot
 from __future__ import annotations
 
 import cmath
+import functools
 import itertools
 import math
 import random
@@ -16,17 +17,35 @@ import sympy as sp
 
 from derive import verify_zero as zero
 from derive.calculus.budget import within
-from derive.concrete import Concretizer, Point, assignments, sample, value, wrt_entry
-from derive.numpy_lambdify import compile_numpy
+from derive.concrete import Concretizer, Point, assignments, entries, sample, value, wrt_entry
+from derive.numpy_lambdify import compile_mp, compile_numpy
 from derive.steps import Derivation
 
 VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
+AGREE = 1e-20  # closed form and sympy.diff agree by value: to this relative difference
+DIGITS = 40  # ... each evaluated to this many digits, so rounding stays 20 digits below the tolerance
 
 
 def reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer | None = None) -> sp.Expr:
     """`sympy.diff` of the fully expanded definition, at this index assignment."""
-    target = (conc or Concretizer(d))(d.lhs.expr, assignment, point.classes)
-    return sp.diff(target, wrt_entry(d, assignment))
+    ref, symbols = _reference(d, assignment, point, conc or Concretizer(d))
+    return ref.xreplace({s: e for e, s in symbols.items()})
+
+
+def _reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer) -> tuple:
+    """`reference` with each entry (K[1, 2]) a plain symbol of its assumptions, and the entries' symbols:
+    the same derivative, faster (an Indexed's free symbols and hash are rebuilt at every node)."""
+    target = conc(d.lhs.expr, assignment, point.classes)
+    plain, symbols = _plain(target)
+    wrt = wrt_entry(d, assignment)
+    return sp.diff(plain, symbols.get(wrt, wrt)), symbols
+
+
+@functools.lru_cache(maxsize=8)
+def _plain(expr: sp.Expr) -> tuple:
+    """`expr` with each Indexed entry a Symbol of its own assumptions, and the entries' symbols."""
+    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in _leaves(expr) if isinstance(e, sp.Indexed)}
+    return expr.xreplace(symbols), symbols
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,38 +80,133 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
     rng = random.Random(seed)
     conc = conc or Concretizer(d)
     symbolic = numeric = 0
+    if getattr(d.definition, "stages", ()) and not any(v.domain == "class" for v in d.definition.others):
+        # a staged definition (attention) by value from the start: exp of inner sums through every stage
+        # never cancels fast
+        return 0, _by_value_at_points(d, conc, rng)
     points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
-    # until one difference outlasts its budget (the others are as large), then by value; a staged
-    # definition (attention) by value from the start: exp of inner sums through every stage never cancels fast
-    simplify = not getattr(d.definition, "stages", ())
+    simplify = True  # until one difference outlasts its budget (the others are as large), then by value
     for assignment in assignments(d):
         for point in points if d.definition.others and any(v.domain == "class" for v in d.definition.others) else points[:1]:
-            closed = conc(d.result, assignment, point.classes)
-            ref = reference(d, assignment, point, conc)
-            diff = closed - ref
-            vanished = _vanishes(diff) if simplify else False
+            ref, symbols = _reference(d, assignment, point, conc)
+            closed = conc(d.result, assignment, point.classes).xreplace(symbols)  # in the same symbols
+            vanished = _vanishes(closed - ref) if simplify else False
             simplify = simplify and vanished is not None
             if vanished:
                 symbolic += 1
                 continue
-            for p in _finite_points(d, (closed, ref), rng):
-                gap = value(diff, p)
-                if abs(gap) > 1e-20 * (1 + abs(value(ref, p))):
+            evaluate = _precise([closed, ref], list(point.values), symbols)
+            for p in _finite_points(d, evaluate, rng):
+                got, want = evaluate(p)
+                if abs(got - want) > AGREE * (1 + abs(want)):
                     raise VerificationError(
-                        f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {value(closed, p)} "
-                        f"≠ sympy.diff {value(ref, p)}")
+                        f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {got} ≠ sympy.diff {want}")
             numeric += 1
     return symbolic, numeric
 
 
-def _finite_points(d: Derivation, exprs: tuple, rng: random.Random, count: int = 3) -> list:
-    """`count` points where each of `exprs` is a finite real number (NaN would agree with anything, and
-    off the real line two branches of a root can differ): drawn from each variable's domain, then
-    with positive reals, then larger ones."""
+def _by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3) -> int:
+    """Every entry's closed form against sympy.diff of the definition, by value at `count` points (at
+    each, to DIGITS digits); the number of entries checked. At a point, every variable but the one
+    differentiated by is given its value before SymPy differentiates: the same partial derivative there
+    (the definition along that variable's entries), of an expression whose constant parts are numbers
+    already, so each of the entries' sympy.diff takes milliseconds instead of most of a second."""
+    table = assignments(d)
+    along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
+    closed = None
+    checked = 0
+    for attempt in range(200):
+        if checked == count:
+            return len(table)
+        p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        if closed is None:
+            closed = _precise([conc(d.result, a, p.classes) for a in table], list(p.values), {})
+        got = closed(p)
+        if not all(_real(z) for z in got):  # the cheap side first: a point off its domain costs no diff
+            continue
+        want = [_diff_at(d, conc, a, p, along) for a in table]
+        if not all(_real(z) for z in want):
+            continue
+        for a, g, w in zip(table, got, want):
+            if abs(g - w) > AGREE * (1 + abs(w)):
+                raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {a}: closed form {g} ≠ sympy.diff {w}")
+        checked += 1
+    raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no sample point where the closed form and sympy.diff "
+                            "are finite real numbers, so they could not be compared")
+
+
+def _diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along: set) -> complex:
+    """sympy.diff of the definition by the entry of `assignment`, with the entries not `along` the variable
+    at their values at `p` first, then evaluated at `p` to DIGITS digits (NaN where undefined)."""
+    plain, symbols = _plain(conc(d.lhs.expr, assignment, p.classes))
+    at = _fixed(plain, tuple((symbols.get(e, e), v) for e, v in p.values.items() if e not in along))
+    wrt = wrt_entry(d, assignment)
+    ref = sp.diff(at, symbols.get(wrt, wrt))
+    rest = {symbols.get(e, e): sp.Float(v, DIGITS) for e, v in p.values.items() if e in along}
+    try:
+        return complex(sp.N(ref.xreplace(rest), DIGITS))
+    except (TypeError, ValueError):  # zoo, nan
+        return complex(math.nan)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixed(expr: sp.Expr, values: tuple) -> sp.Expr:
+    """`expr` with the symbols of `values` at those values, each to DIGITS digits."""
+    return expr.xreplace({s: sp.Float(v, DIGITS) for s, v in values})
+
+
+def _precise(exprs: list, entries: list, symbols: dict, digits: int = DIGITS):
+    """A function of a Point giving each of `exprs` (in `entries`, every entry a point has, each written as
+    its plain symbol from `symbols`) to DIGITS digits (NaN where undefined): compiled to mpmath once, or,
+    for an expression that does not compile, through SymPy's own evaluation."""
+    back = {s: e for e, s in symbols.items()}
+
+    def sympy_values(p: Point) -> list:
+        return [_number(e.xreplace(back), p, digits) for e in exprs]
+
+    try:
+        f = _compiled_mp(tuple(exprs), tuple(symbols.get(e, e) for e in entries), digits)
+    except (SyntaxError, TypeError, ValueError, KeyError, NotImplementedError, AttributeError):
+        return sympy_values  # a function mpmath has no printing for (DiracDelta): SymPy's evaluation
+
+    def run(p: Point) -> list:
+        try:
+            got = f([p.values[e] for e in entries])
+        except NameError:  # a name the point does not give: SymPy's evaluation says what it is
+            return sympy_values(p)
+        return [complex(math.nan) if v is None else complex(v) for v in got]
+
+    return run
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_mp(exprs: tuple, inputs: tuple, digits: int):
+    """compile_mp, once for the same expressions: the matrix-form checks and the check against sympy.diff
+    evaluate the same concrete results and named quantities of one derivation."""
+    return compile_mp(list(exprs), list(inputs), digits)
+
+
+def values_at(exprs: list, point: Point, digits: int = DIGITS) -> list:
+    """Each of `exprs` (concrete: only the point's entries left) at `point`, to `digits` digits, as complex
+    numbers; compiled to mpmath together, what `value` gives one by one through SymPy, in a fraction of
+    its time."""
+    return _precise(list(exprs), list(point.values), {}, digits)(point)
+
+
+def _leaves(expr: sp.Expr) -> set:
+    """The entries an expression's value depends on (Q[1, 2], a scalar x), not the bases they index."""
+    bases = {ind.base.label for ind in expr.atoms(sp.Indexed)}
+    return (expr.atoms(sp.Indexed) | expr.free_symbols) - bases
+
+
+def _finite_points(d: Derivation, evaluate, rng: random.Random, count: int = 3) -> list:
+    """`count` points where each value `evaluate` gives is a finite real number (NaN would agree with
+    anything, and off the real line two branches of a root can differ): drawn from each variable's
+    domain, then with positive reals, then larger ones."""
     points = []
     for attempt in range(200):
         p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
-        if all(_real(_number(e, p)) for e in exprs):
+        if all(_real(z) for z in evaluate(p)):
             points.append(p)
             if len(points) == count:
                 return points
@@ -104,9 +218,9 @@ def _real(z: complex) -> bool:
     return cmath.isfinite(z) and abs(z.imag) <= 1e-12 * (1 + abs(z.real))
 
 
-def _number(expr: sp.Expr, point: Point) -> complex:
+def _number(expr: sp.Expr, point: Point, digits: int = 30) -> complex:
     try:
-        return value(expr, point)
+        return value(expr, point, digits)
     except (TypeError, ValueError, OverflowError):  # zoo, nan
         return complex(math.nan)
 
@@ -162,11 +276,7 @@ class _Compiled:
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
         key = c = self.concrete(expr, assignment, point)  # the same concrete expression compiles once
         if key not in self.fns:
-            bases = {ind.base.label for ind in c.atoms(sp.Indexed)}
-            entries = sorted((c.atoms(sp.Indexed) | c.free_symbols) - bases, key=str)
-            fn = compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
-            keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
-            self.fns[key] = [keys.get(e, e) for e in entries], fn
+            self.fns[key] = _compiled_float(c, point)
         entries, fn = self.fns[key]
         import numpy as np
 
@@ -179,8 +289,29 @@ class _Compiled:
     def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
         c = self.concrete(expr, assignment, point)
         if c not in self._kinks:
-            self._kinks[c] = _kinks(c)
+            if c not in _KINKS:  # shared by the checks of one derivation, like _FLOAT
+                _KINKS[c] = _kinks(c) if c.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise) else []
+            self._kinks[c] = _KINKS[c]
         return self._kinks[c]
+
+
+_KINKS: dict = {}  # concrete expression -> its kinks
+_FLOAT: dict = {}  # concrete expression -> (its entries, compiled): the finite differences and the matrix
+# form's search for a point off the kinks compile the same expressions of one derivation
+
+
+def _compiled_float(c: sp.Expr, point: Point) -> tuple:
+    if c not in _FLOAT:
+        if len(_FLOAT) > 512:
+            _FLOAT.clear()
+        if len(_KINKS) > 512:
+            _KINKS.clear()
+        entries = sorted(_leaves(c), key=str)
+        fn = compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
+        _FLOAT[c] = entries, fn
+    entries, fn = _FLOAT[c]
+    keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
+    return [keys.get(e, e) for e in entries], fn
 
 
 def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6,
@@ -235,22 +366,23 @@ def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer |
     return _away_from_kinks(d, rng, _Compiled(d, conc))
 
 
-def verify(d: Derivation) -> Report:
-    """Both checks; raises VerificationError naming the first disagreement."""
+def verify(d: Derivation, conc: Concretizer | None = None) -> Report:
+    """Both checks; raises VerificationError naming the first disagreement. `conc`: the derivation's
+    concrete expressions, made for its matrix-form check already."""
     if not assignments(d):  # sizes of 0: "at every index" would claim checks of nothing
         sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
-    conc = Concretizer(d)  # both checks take the same concrete expressions
+    conc = conc or Concretizer(d)  # both checks take the same concrete expressions
     symbolic, numeric = check_against_diff(d, conc=conc)
     return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
 
 
-def verified(d: Derivation) -> Report:
+def verified(d: Derivation, conc: Concretizer | None = None) -> Report:
     """`verify(d)`, its disagreement said as a one-line DeriveError: a result that fails is never shown."""
     from derive.errors import DeriveError
 
     try:
-        return verify(d)
+        return verify(d, conc)
     except VerificationError as exc:
         raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from derive.concrete import Concretizer, Point, assignments, concrete, value
 from derive.steps import Derivation
-from derive.verify import VerificationError, point_away_from_kinks
+from derive.verify import VerificationError, point_away_from_kinks, values_at
 
 
 def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None) -> dict:
@@ -28,26 +28,34 @@ def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None) -> 
     for v in variables:
         if not v.shape and v.domain != "class":
             env[v.name] = point.values[v.symbol]
+    named = {}
     for nm in d.named:
         shape = next(v.shape for v in defn.variables if v.symbol == nm.symbol) if nm.index else ()
-        env[nm.symbol.name] = _array(nm.symbol, shape, defn.sizes,
-                                     lambda e: value(conc(e, {}, point.classes), point).real)
+        named[nm.symbol.name] = (nm.symbol, shape, _array(nm.symbol, shape, defn.sizes, lambda e: e, object))
+    cells = [e for _, _, a in named.values() for e in (a.flat if shape_of(a) else [a])]
+    found = dict(zip(cells, values_at([conc(e, {}, point.classes) for e in cells], point)))  # all at once
+    for name, (symbol, shape, _) in named.items():
+        env[name] = _array(symbol, shape, defn.sizes, lambda e: found[e].real)
     return env
 
 
-def _array(symbol, shape, sizes, entry_value):
+def shape_of(a) -> tuple:
+    return getattr(a, "shape", ())
+
+
+def _array(symbol, shape, sizes, entry_value, dtype=float):
     if not shape:
         return entry_value(symbol)
     dims = [int(sizes[s]) for s in shape]
     import numpy as np  # only the matrix-form check needs arrays; keep it off the import path
 
-    out = np.zeros((dims[0], dims[1] if len(dims) == 2 else 1))
+    out = np.zeros((dims[0], dims[1] if len(dims) == 2 else 1), dtype=dtype)
     for idx in itertools.product(*[range(1, n + 1) for n in dims]):
         out[tuple(i - 1 for i in idx) + ((0,) if len(dims) == 1 else ())] = entry_value(symbol[idx])
     return out
 
 
-def with_matrix_form(d: Derivation, layout: str = "denominator") -> Derivation:
+def with_matrix_form(d: Derivation, layout: str = "denominator", conc: Concretizer | None = None) -> Derivation:
     """`d` with its matrix form once that form agrees with the index form at every entry.
 
     A result whose index structure has no matrix form is returned unchanged. A form that
@@ -60,13 +68,13 @@ def with_matrix_form(d: Derivation, layout: str = "denominator") -> Derivation:
     except NoMatrixForm:
         return d
     try:
-        error = check_matrix_form(d, form)
+        error = check_matrix_form(d, form, conc=conc)
     except (VerificationError, ArithmeticError, ValueError, KeyError):  # a form we cannot evaluate is not shown
         return replace(d, matrix=None, matrix_refused=form)
     return replace(d, matrix=replace(form, max_error=error), matrix_refused=None)
 
 
-def check_matrix_form(d: Derivation, form=None, seed: int = 3) -> float:
+def check_matrix_form(d: Derivation, form=None, seed: int = 3, conc: Concretizer | None = None) -> float:
     """The largest relative error of the matrix form (default `d.matrix`), evaluated by the one
     evaluator (derive.model.evaluate), against the index form at every entry; VerificationError
     at the first disagreement."""
@@ -79,15 +87,16 @@ def check_matrix_form(d: Derivation, form=None, seed: int = 3) -> float:
     table = assignments(d)
     if not table:  # sizes of 0: no entry to compare, so no check to claim
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no entry to check the matrix form at")
-    conc = Concretizer(d)  # the kink search and the comparison share the concrete expressions
+    conc = conc or Concretizer(d)  # the kink search and the comparison share the concrete expressions
     # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)
     point = point_away_from_kinks(d, rng, conc)
     got = evaluate(form.expr, matrix_env(d, point, conc))
     got = got.T if form.layout == "numerator" else got
     _shaped(d, got, (*(max(a[s] for a in table) for s in table[0]), 1)[:2])
     worst = 0.0
-    for assignment in table:
-        expected = value(conc(d.result, assignment, point.classes), point).real
+    expected_all = values_at([conc(d.result, a, point.classes) for a in table], point)
+    for assignment, expected in zip(table, expected_all):
+        expected = expected.real
         pos = [assignment[s] - 1 for s in assignment]
         worst = max(worst, _compare(d, got[pos[0], pos[1] if len(pos) > 1 else 0], expected, assignment))
     return worst

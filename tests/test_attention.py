@@ -74,14 +74,35 @@ def test_a_cost_scale_on_a_staged_definition_is_one_line():
         derive.derivative("attention", wrt="Q", scale=sp.Integer(3))
 
 
-def test_answers_to_attention_are_refused_in_one_line_not_graded_until_the_checker_can_compare_them():
-    import subprocess
-    import sys
 
-    from derive.check import check
+@pytest.mark.parametrize("wrt", ["Q", "K", "V"])
+def test_each_entry_is_checked_against_sympy_diff_and_a_wrong_result_fails(wrt):
+    """Staged definitions are compared with sympy.diff by value, the other variables given their values
+    first (derive.verify._by_value_at_points): every entry counts, and a result off by its sign fails."""
+    from dataclasses import replace
 
-    with pytest.raises(derive.DeriveError, match="cannot be checked yet"):
-        check(derive.derivative("softmax_rows"), r"A \odot \frac{\partial C}{\partial A}")
-    out = subprocess.run([sys.executable, "-m", "derive", "check", "softmax_rows", "A"], capture_output=True,
-                         text=True, check=False)
-    assert out.returncode == 2 and "cannot be checked yet" in out.stderr and "Traceback" not in out.stderr
+    from derive.concrete import assignments
+    from derive.verify import VerificationError, check_against_diff
+
+    d = derive.derivative("attention", wrt=wrt)
+    assert check_against_diff(d) == (0, len(assignments(d)))
+    with pytest.raises(VerificationError, match="≠ sympy.diff"):
+        check_against_diff(replace(d, result=-d.result))
+    if wrt != "V":  # ∂C/∂Q_ij with i and j crossed into K's roles: a transpose cannot hide either
+        crossed = d.result.xreplace({d.indices[0]: d.indices[1], d.indices[1]: d.indices[0]})
+        with pytest.raises(VerificationError):  # entries that do not exist: nothing finite to compare
+            check_against_diff(replace(d, result=crossed))
+
+
+def test_sympy_diff_at_a_point_is_sympy_diff_of_the_whole_definition_there():
+    import random
+
+    from derive.concrete import Concretizer, assignments, entries, sample, value
+    from derive.verify import _diff_at, reference
+
+    d = derive.derivative("attention", wrt="K")
+    conc, p = Concretizer(d), sample(d.definition, random.Random(5), d.upstream)
+    along = set(entries(d.definition.var("K"), d.definition.sizes))
+    for a in assignments(d)[::5]:
+        full = value(reference(d, a, p, conc), p, 40)
+        assert abs(_diff_at(d, conc, a, p, along) - full) < 1e-30 * (1 + abs(full))

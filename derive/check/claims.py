@@ -161,7 +161,9 @@ def value_of(d, letters: tuple):
     body = _free_of(d.body, set(wanted)).xreplace(dict(zip(d.out_index, wanted)))
     out = defn.output
     lhs = out.symbol[wanted] if wanted else out.symbol
-    named = tuple(nm for nm in d.named if nm.symbol != out.symbol)  # ŷ of a loss stays a name; y of softmax not
+    gradients = {v.symbol for v in defn.variables if v.role == "upstream"}  # ∂C/∂A, ∂C/∂S: no cost here
+    named = tuple(nm for nm in d.named if nm.symbol != out.symbol  # ŷ of a loss stays a name; y of softmax not
+                  and nm.symbol not in gradients)
     kept = tuple(it for it in defn.intermediates if it.var.name != out.name)
     vd = dataclasses.replace(d, target=d.target, wrt=out.name, lhs=lhs, steps=[], result=body,
                              definition=dataclasses.replace(defn, kind="layer", intermediates=kept),

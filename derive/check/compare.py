@@ -24,8 +24,7 @@ from derive.check.compiled import OutOfRange, compile_exprs, compile_mp, inert
 from derive.check.meaning import Reading, _free_indices
 from derive.check.sampling import Columns
 from derive.check.symbolic import Budget, confirm, index_proof, time_limit
-from derive.concrete import Concretizer, Point, assignments, concrete, unroll, value
-from derive.errors import DeriveError
+from derive.concrete import Concretizer, Point, assignments, concrete, entries, unroll, value
 
 __all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close", "compare", "reference",
            "time_limit"]
@@ -147,12 +146,7 @@ class Reference:
         groups: dict = {}
         for classes, hot in sampling.families(d):
             groups.setdefault(tuple(sorted(classes.items(), key=lambda kv: kv[0].name)), (classes, []))[1].append(hot)
-        try:
-            self.settings = [Setting(self, classes, hots, rng) for classes, hots in groups.values()]
-        except OutOfRange as exc:  # the derivation's own names keep an index: no answer can be compared with it
-            name = d.definition.name
-            raise DeriveError(f"answers to {name} cannot be checked yet: its named quantities keep the index {exc} "
-                              f"when written out; `derive show {name}` gives the verified derivation") from None
+        self.settings = [Setting(self, classes, hots, rng) for classes, hots in groups.values()]
         self.classes = [s.key for s in self.settings]
         self._patterns = None
 
@@ -171,13 +165,11 @@ class Reference:
 
 
 def _named_entries(d) -> list:
+    """Every entry of every named quantity, whatever its number of indices (y_k, A_ik)."""
     out = []
     for nm in d.named:
-        if nm.index:
-            dim = next(v.shape[0] for v in d.definition.variables if v.symbol == nm.symbol)
-            out += [nm.symbol[m] for m in range(1, int(d.definition.sizes[dim]) + 1)]
-        else:
-            out.append(nm.symbol)
+        var = next(v for v in d.definition.variables if v.symbol == nm.symbol)
+        out += entries(var, d.definition.sizes)
     return out
 
 

@@ -11,7 +11,6 @@ import cmath
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
 
 from derive.check.compare import Comparison, Reference, close
 
@@ -148,16 +147,14 @@ def counterexample(comp: Comparison, ref: Reference) -> dict | None:
         if var.domain == "class":
             values[var.name] = int(point.classes[var.symbol])
             continue
-        entries = [k for k in point.values if (getattr(k, "name", None) or k.base.name) == var.name]
         if not var.shape:
             values[var.name] = round(point.values[var.symbol], 4)
         else:
-            values[var.name] = _nested(var, entries, point, ref)
+            values[var.name] = _nested(var, lambda e: point.values[e], ref)
     for nm in d.named:
-        if nm.index:
-            keys = sorted((k for k in nums.leaves if isinstance(k, sp.Indexed) and k.base == nm.symbol),
-                          key=lambda k: int(k.indices[0]))
-            values[nm.symbol.name] = [round(float(nums.leaves[k][col]), 4) for k in keys]
+        if nm.index:  # a named matrix (attention's A) is shown as one, row by row
+            var = next(v for v in d.definition.variables if v.symbol == nm.symbol)
+            values[nm.symbol.name] = _nested(var, lambda e: float(nums.leaves[e][col]), ref)
         elif nm.symbol in nums.leaves:
             values[nm.symbol.name] = round(float(nums.leaves[nm.symbol][col]), 4)
     entry = {s.name: int(v) for s, v in ref.assignments[row].items()}
@@ -166,11 +163,12 @@ def counterexample(comp: Comparison, ref: Reference) -> dict | None:
             "text": _sentence(values, entry, got, want)}
 
 
-def _nested(var, entries, point, ref):
+def _nested(var, value, ref):
+    """The entries of `var` (vector or matrix), each `value(entry)` rounded, nested as its shape."""
     sizes = [int(ref.d.definition.sizes[s]) for s in var.shape]
     if len(sizes) == 1:
-        return [round(point.values[var.symbol[k]], 4) for k in range(1, sizes[0] + 1)]
-    return [[round(point.values[var.symbol[r, c]], 4) for c in range(1, sizes[1] + 1)]
+        return [round(value(var.symbol[k]), 4) for k in range(1, sizes[0] + 1)]
+    return [[round(value(var.symbol[r, c]), 4) for c in range(1, sizes[1] + 1)]
             for r in range(1, sizes[0] + 1)]
 
 

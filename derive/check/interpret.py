@@ -20,7 +20,7 @@ from derive.check.functions import (
 )
 from derive.check.matrices import _elementwise2, _matrix_func, _matrix_op, make
 from derive.check.screen import InvalidAnswer
-from derive.check.unsized import Unsized, written_size
+from derive.check.unsized import constant
 from derive.check.vocabulary import (
     COSTS,
     IndexClash,
@@ -30,6 +30,7 @@ from derive.check.vocabulary import (
     _is_upstream,
     _pretty,
     _shape_word,
+    rewritten,
 )
 from derive.check.vocabulary import is_delta_split as _is_delta_split
 from derive.check.vocabulary import is_updown_delta as _is_updown_delta
@@ -60,9 +61,12 @@ class Interpreter:
             return self.name(text, index)
         if text in ("I", "ones") and text not in v.vars:
             return self.constant_matrix(text, index)
+        short = v.gradient_word(text) or v.dimension_word(text)  # dY, dA: ∂C/∂Y, ∂C/∂A; √d for D
+        if short is not None:
+            return self.dimension(text, short, index) if isinstance(short, sp.Symbol) else self.entry(short, index)
         if text in ("delta", "Delta") and index is not None:
             return self.name(text, index)
-        if len(text) > 1 and all(c in v.vars or c in v.dims or c == "e" for c in text):
+        if v.splits(text):
             parts = [self.name(c, None) for c in text[:-1]] + [self.name(text[-1], index)]
             return self.product(parts)
         if text in COSTS or text == v.output:
@@ -99,19 +103,10 @@ class Interpreter:
 
     def constant_matrix(self, text: str, index: tuple | None):
         """I (I_K, 𝕀) or 𝟏: sized by a subscript naming a dimension, else by its neighbours."""
-        kind = "identity" if text == "I" else "ones"
-        if self.form != "matrix":
-            raise InvalidAnswer("I is a matrix: in index notation the identity is δ_ij" if kind == "identity" else
-                                "𝟏 is a vector of ones: in index notation its entries are 1")
-        if index is None or kind == "ones":
-            if index is not None:
-                raise InvalidAnswer("𝟏 takes no subscript here; its size comes from its neighbours")
-            return Unsized(kind)
-        if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in self.v.dims:
-            return make(kind, (self.v.sizes[self.v.dims[index[0].text]],) * 2)
-        if len(index) == 1 and isinstance(index[0], t.Num):
-            return make(kind, (written_size(index[0].text),) * 2)
-        return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
+        return constant(text, index, self.form, self.v, make)
+
+    def dimension(self, text: str, size, index: tuple | None):
+        return self.scalar(size) if index is None else self._no_index(text)
 
     def _no_index(self, text):
         raise InvalidAnswer(f"{_pretty(text)} takes no subscript")
@@ -171,6 +166,7 @@ class Interpreter:
 
     # -- structure ------------------------------------------------------------------------
     def read(self, node):
+        node = rewritten(node, self.v) or node  # QKᵀ is Q·Kᵀ, xy² is x·y², 1ᵀ is 𝟏ᵀ
         method = getattr(self, "read_" + type(node).__name__)
         return method(node)
 
@@ -282,7 +278,7 @@ class Interpreter:
                 raise InvalidAnswer(f"{name} takes two arguments")
             f = sp.Max if name.lower() == "max" else sp.Min
             out = _elementwise2(f, *args) if self.form == "matrix" else f(*args)
-        elif name in ("diag", "outer", "softmax"):
+        elif name in ("diag", "rowsum", "outer", "softmax"):
             out = _matrix_func(name, args, self)
         else:
             if len(args) != 1:

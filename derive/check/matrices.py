@@ -30,9 +30,16 @@ def _matrix_func(name, args, interp):
         raise InvalidAnswer(f"{name} is matrix notation")
     if name == "diag":
         return SYMPY.diag(*args)
+    if name == "rowsum":  # rowsum(X) = X 𝟏, a column of the row sums
+        if len(args) != 1:
+            raise InvalidAnswer("rowsum takes one matrix: rowsum(X) = X𝟏")
+        (x,) = args
+        return x @ make("ones", (x.shape[1], 1))
     if name == "outer":
         return _matrix_op("otimes", *args)
     (v,) = args
+    if 1 not in v.shape:  # a matrix's softmax is taken along each row (attention's A = softmax(S))
+        return sp.ImmutableMatrix.vstack(*[_matrix_func(name, [v[r, :]], interp).T for r in range(v.shape[0])])
     col = v.reshape(len(v), 1)
     total = sum(sp.exp(e) for e in col)
     return col.applyfunc(lambda e: sp.exp(e) / total)

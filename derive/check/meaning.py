@@ -140,13 +140,17 @@ def matrix_latex(node, vocab) -> str:
                 return name_latex(n.text) if not vocab.is_upstream_word(n.text) else up()
             if n.text in ("I", "ones"):
                 return "I" if n.text == "I" else r"\mathbf{1}"
+            if vocab.gradient_word(n.text) is not None:  # dA: ∂C/∂A
+                return up(n.text[1:])
+            if vocab.dimension_word(n.text) is not None:  # d: the dimension D
+                return name_latex(vocab.dimension_word(n.text).name)
             return " ".join(name_latex(c) for c in n.text)
         if isinstance(n, t.Hat):
             return name_latex(_hat_name(n))
         if isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1:
             return f"I_{{{go(n.index[0])}}}"
         if isinstance(n, t.Frac):
-            return up() if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
+            return up(_gradient_at(n)) if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
         if isinstance(n, t.Transpose):
             return rf"{go(n.a, 3)}^{{\top}}"
         if isinstance(n, t.Neg):
@@ -163,8 +167,14 @@ def matrix_latex(node, vocab) -> str:
             return function_latex(n, go)
         return "?"
 
-    def up():
-        return rf"\frac{{\partial C}}{{\partial {name_latex(vocab.output)}}}"
+    def up(at: str | None = None):  # the gradient from above, or at a named stage (attention's ∂C/∂S)
+        return rf"\frac{{\partial C}}{{\partial {name_latex(at or vocab.output)}}}"
+
+    def _gradient_at(frac) -> str | None:
+        target = frac.den.a
+        name = getattr(target, "text", None)
+        at = vocab.gradient_word(f"d{name}") if name else None
+        return name if at is not None and at is not vocab.upstream else None
 
     return go(node)
 

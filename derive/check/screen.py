@@ -31,7 +31,7 @@ UNICODE = {
 }
 
 # Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
-KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
+KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "rowsum", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
                             "dots", "cdots", "ldots", "vdots", "ddots", "matrix", "endmatrix",
                             "Vert", "lVert", "rVert", "norm"])
 
@@ -41,7 +41,7 @@ _SIZING = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*(\.|\\\{|\\\
 _IDENTITY = re.compile(r"\\(?:mathbb|mathds|mathbbm)\s*\{\s*I\s*\}")
 _HADAMARD_POWER = re.compile(r"\^\s*\{\s*\\(?:odot|circ)\s*(\d+|\{\s*\d+\s*\})\s*\}")
 _ONE = re.compile(r"\\(?:mathbb|mathbf|mathds|mathbbm)\s*\{\s*1\s*\}")
-_NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|softmax|sigmoid|relu|ReLU|sgn|tr|Tr|erf|"
+_NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|rowsum|softmax|sigmoid|relu|ReLU|sgn|tr|Tr|erf|"
                          r"softplus)\s*\}")
 _TEXT_HAT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{\s*(\\hat\s*\{\s*[A-Za-z]\s*\})\s*\}")  # \text{x̂}
 # ‖a‖, ||a||, \lVert a \rVert with _F or _2: the norm; a sized \left\| is a bar too

@@ -19,21 +19,25 @@ SAME_SHAPE = ("+", "-", "odot", "/")
 
 @dataclass(frozen=True)
 class Unsized:
-    """The identity ("identity") or a vector of ones ("ones"), times `factor` (a scalar, or None for 1)."""
+    """The identity ("identity") or a vector of ones ("ones"), times `factor` (a scalar, or None for 1);
+    `left`, a column x before a row of ones (x 𝟏ᵀ, each row of x repeated across the columns)."""
 
     kind: str
     transposed: bool = False
     factor: object = None
+    left: object = None
 
     @property
     def T(self) -> Unsized:
+        if self.left is not None:  # (x 𝟏ᵀ)ᵀ = 𝟏 xᵀ: not a form this placeholder holds
+            raise InvalidAnswer(self.unknown())
         return Unsized(self.kind, not self.transposed, self.factor)
 
     def __neg__(self) -> Unsized:
         return self.scaled(-1)
 
     def scaled(self, value) -> Unsized:
-        return Unsized(self.kind, self.transposed, value if self.factor is None else self.factor * value)
+        return Unsized(self.kind, self.transposed, value if self.factor is None else self.factor * value, self.left)
 
     @property
     def name(self) -> str:
@@ -49,6 +53,26 @@ class Unsized:
     def unknown(self) -> str:
         example = "I_K" if self.kind == "identity" else "a product such as 𝟏ᵀ x"
         return f"the size of {self.name} cannot be told from where it stands; write it with its size ({example})"
+
+
+def constant(text: str, index: tuple | None, form: str, vocab, make):
+    """I (I_K, 𝕀) or 𝟏 read by the module reader: sized by a subscript naming a dimension (made by
+    `make`), else a placeholder its neighbours size."""
+    from derive.check import parse as t
+
+    kind = "identity" if text == "I" else "ones"
+    if form != "matrix":
+        raise InvalidAnswer("I is a matrix: in index notation the identity is δ_ij" if kind == "identity" else
+                            "𝟏 is a vector of ones: in index notation its entries are 1")
+    if index is None or kind == "ones":
+        if index is not None:
+            raise InvalidAnswer("𝟏 takes no subscript here; its size comes from its neighbours")
+        return Unsized(kind)
+    if len(index) == 1 and isinstance(index[0], t.Word) and index[0].text in vocab.dims:
+        return make(kind, (vocab.sizes[vocab.dims[index[0].text]],) * 2)
+    if len(index) == 1 and isinstance(index[0], t.Num):
+        return make(kind, (written_size(index[0].text),) * 2)
+    return Unsized(kind)  # I_K with a letter that is no dimension here: sized by its neighbours
 
 
 def written_size(text: str) -> int:
@@ -92,7 +116,9 @@ def at_shape(u: Unsized, shape: tuple, make):
 
 def materialize(u: Unsized, shape: tuple, make):
     """`u` at `shape`, made by `make(kind, shape)` and multiplied by its factor."""
-    if u.kind == "ones" and u.transposed:
+    if u.left is not None:  # x 𝟏ᵀ: the row of ones as long as the shape's columns
+        value = u.left @ make("ones", (shape[1], 1)).T
+    elif u.kind == "ones" and u.transposed:
         value = make("ones", (shape[1], shape[0])).T
     else:
         value = make(u.kind, shape)
@@ -115,6 +141,9 @@ def resolve(op: str, a, b, make) -> tuple:
             return None, None, Unsized(a.kind, a.transposed, fa + fb if op == "+" else fa - fb)
         raise InvalidAnswer(a.unknown())
     u, other = (a, b) if ua else (b, a)
+    if ub and op in PRODUCTS and (b.kind, b.transposed, b.left) == ("ones", True, None) \
+            and a.shape[1] == 1 and not is_scalar_shape(a.shape):  # x 𝟏ᵀ: its width from what it meets
+        return None, None, Unsized("ones", True, b.factor, a)
     if is_scalar_shape(other.shape):
         if op in ("juxt", "*") or (op == "/" and ua):
             s = other[0, 0]

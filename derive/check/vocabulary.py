@@ -18,7 +18,7 @@ from derive.definitions.model import IDX
 from derive.model.matexpr import ShapeError
 
 COSTS = ("C", "L", "E", "J", "ell", "l", "Lcal")
-MATRIX_ONLY_FUNCS = ("diag", "outer", "softmax", "tr", "norm")
+MATRIX_ONLY_FUNCS = ("diag", "rowsum", "outer", "softmax", "tr", "norm")
 
 
 class IndexClash(Exception):
@@ -89,10 +89,38 @@ class Vocabulary:
             self.vars["Yhat"] = defn.output
 
     def allowed(self) -> str:
-        names = sorted(n for n in self.vars if n != self.output or self.defn.kind == "activation")
+        names = sorted(n for n in self.vars if (n != self.output or self.defn.kind == "activation")
+                       and self.vars[n].role != "upstream")
         if self.upstream is not None:
             names.append(f"∂C/∂{self.output}")
+            names += [f"∂C/∂{v.name.split('_d', 1)[1]}" for v in self.defn.variables
+                      if v.role == "upstream" and v.name.startswith(f"d{self.defn.upstream}_d")]
         return ", ".join(names)
+
+    def gradient_word(self, text: str):
+        """The Var that dY or dA names, a TA's shorthand for ∂C/∂Y (from above) and ∂C/∂A (at a named
+        stage, attention's A); None where it names none, or where d is a name of its own here."""
+        if self.upstream is None or len(text) < 2 or text[0] != "d" or text in self.vars or "d" in self.vars:
+            return None
+        name = text[1:]
+        if name == self.output:
+            return self.upstream
+        return next((v for v in self.defn.variables
+                     if v.role == "upstream" and v.name == f"d{self.defn.upstream}_d{name}"), None)
+
+    def splits(self, text: str) -> bool:
+        """Whether `text` is read as a product of one-letter names (xy is x·y)."""
+        if text in self.vars or self.is_upstream_word(text) or text in ("e", "pi", "I", "ones") \
+                or text in self.dims or self.gradient_word(text) is not None:
+            return False
+        return len(text) > 1 and all(c in self.vars or c in self.dims or c == "e" for c in text)
+
+    def dimension_word(self, text: str):
+        """The dimension a lower-case letter names when its capital is one and it is nothing else here
+        (attention's key dimension d, written D); None otherwise."""
+        if len(text) == 1 and text.islower() and text not in self.vars and text not in IDX and text != "e":
+            return self.dims.get(text.upper())
+        return None
 
     def is_upstream_word(self, text: str) -> bool:
         return self.upstream is not None and text in ("g", "delta", "Delta") and text not in self.vars
@@ -142,6 +170,19 @@ def form_of(node: t.Node, vocab: Vocabulary, entry: bool = False) -> str:
     scalars = all(not v.shape for v in vocab.vars.values()) and (vocab.upstream is None or not vocab.upstream.shape)
     return "scalar" if matrix is None and scalars else "matrix"
 
+
+
+def rewritten(node, vocab: Vocabulary):
+    """A superscript on a product of letters, as LaTeX sets it, on the last letter only (QKᵀ is Q·Kᵀ, xy²
+    is x·y²), and 1ᵀ, a number's transpose, the vector of ones 𝟏ᵀ; None where nothing is rewritten."""
+    if isinstance(node, t.Transpose) and isinstance(node.a, t.Num) and node.a.text == "1":
+        return t.Transpose(t.Word("ones"))
+    base = node.a if isinstance(node, t.Transpose) else node.base if isinstance(node, t.Power) else None
+    if not (isinstance(base, t.Word) and vocab.splits(base.text)):
+        return None
+    last = t.Word(base.text[-1])
+    top = t.Transpose(last) if isinstance(node, t.Transpose) else t.Power(last, node.exp)
+    return t.Op("juxt", t.Word(base.text[:-1]), top)
 
 
 def _is_upstream(node) -> bool:

@@ -143,7 +143,7 @@ def matrix_latex(node, vocab) -> str:
         if isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1:
             return f"I_{{{go(n.index[0])}}}"
         if isinstance(n, t.Frac):
-            return up() if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
+            return up(n) if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
         if isinstance(n, t.Transpose):
             return rf"{go(n.a, 3)}^{{\top}}"
         if isinstance(n, t.Neg):
@@ -160,8 +160,12 @@ def matrix_latex(node, vocab) -> str:
             return function_latex(n, go)
         return "?"
 
-    def up():
-        return rf"\frac{{\partial C}}{{\partial {name_latex(vocab.output)}}}"
+    def up(frac=None):
+        """∂C/∂y, or the gradient at the named stage the fraction names (∂C/∂a_f, attention's ∂C/∂S)."""
+        target = frac.den.a if frac is not None else None
+        name = _hat_name(target) if isinstance(target, t.Hat) else getattr(target, "text", None)
+        at = name if name is not None and f"d{vocab.defn.upstream}_d{name}" in vocab.vars else vocab.output
+        return rf"\frac{{\partial C}}{{\partial {name_latex(at)}}}"
 
     return go(node)
 

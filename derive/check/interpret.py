@@ -258,13 +258,7 @@ class Interpreter:
         if at is not None and name != self.v.output:
             return self.entry(at, index)
         if name not in (self.v.output, "yhat" if self.v.output == "y" else None):
-            named = [v.name.split("_d", 1)[1] for v in self.v.defn.variables if v.role == "upstream"
-                     and v.name.startswith(f"d{self.v.defn.upstream}_d") and v.name != self.v.upstream.name]
-            if named:  # a staged definition (a cell's gates): the gradients at the names this one is written in
-                raise InvalidAnswer(f"∂C/∂{_pretty(name or '?')} is not one of the gradients this one goes through: "
-                                    + ", ".join(f"∂C/∂{_pretty(n)}" for n in [self.v.output, *named]))
-            raise InvalidAnswer(f"∂C/∂{_pretty(name or '?')}: the gradient arriving from above is "
-                                f"∂C/∂{self.v.output}")
+            raise self.v.no_gradient_at(name)
         return self.entry(self.v.upstream, index)
 
     def read_Func(self, node):

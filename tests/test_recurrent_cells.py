@@ -149,3 +149,17 @@ def test_the_candidate_state_is_read_as_written():
         == "correct"
     assert d.check("((1 − h̃²) ⊙ (1 − z) ⊙ ∂C/∂h) xᵀ", timeout=20).verdict == "correct"
     assert d.check("((1 − h̃) ⊙ (1 − z) ⊙ ∂C/∂h) xᵀ", timeout=20).verdict == "incorrect"
+
+
+def test_the_bundled_sheet_prints_each_cell_stage_by_stage_once_per_question():
+    """output/recurrent_cells.md (regenerated and compared by tests/test_outputs.py): the LSTM and GRU
+    questions are back, each cell's stages printed before its first gradient and referred to after."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "output" / "recurrent_cells.md").read_text(encoding="utf-8")
+    questions = text.split("## Question")[1:]
+    staged = [q for q in questions if "stage by stage" in q]
+    assert [q.splitlines()[0] for q in staged] == [" 2: The LSTM cell", " 3: The GRU cell"]
+    for q in staged:
+        assert q.count("Definition, stage by stage:") == 1 and "Definition: the stages above." in q
+        assert "hprev" not in q.replace("`hprev`", "").replace("hprev in code", "")

@@ -36,7 +36,6 @@ _UNICODE_TEX = {
     "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
 }
 _HAT = re.compile("([A-Za-z])([\u0302\u0303])")  # x̂, h̃: a letter and a combining circumflex or tilde
-_ACCENT = {"\u0302": "hat", "\u0303": "tilde"}
 
 
 # δ_kj, (a_f)_i, and h_{t−1}: a braced subscript of index arithmetic

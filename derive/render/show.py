@@ -88,9 +88,9 @@ def context(d) -> dict:
                   for s in d.steps],
         "definition_lhs": _m(defn.entry(defn.output, defn.index)),
         **dict(zip(("definition_inline", "definition_lines"), definition_layout(defn))),
-        # a staged definition (a cell's gates, attention's S, A, Y): printed stage by stage, never expanded
         # a result wider than the page is boxed as lines, like a step's
         "result_lines": [Markup(x) for x in latex_lines(d.result, SAFETY * (PAGE_EM - width(lhs) - 2.4) - 2.0)],
+        # a staged definition (a cell's gates, attention's S, A, Y): printed stage by stage, never expanded
         "stages": stage_lines(defn, SAFETY * PAGE_EM) if defn.stages else [],
         "stages_md": stage_markdown(defn) if defn.stages else [],
         "cases": [{"latex": _m(e), "condition": _m(c)} for e, c in d.cases.pieces] if d.cases else [],

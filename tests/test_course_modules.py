@@ -160,7 +160,7 @@ NAMED_FORMS = [
     ("word2vec_negative_sampling", "v", "p*u[i] - u[i] + Sum(U[i, k]*q[k], (k, 1, K))", "p u + U q − u"),
     ("word2vec_negative_sampling", "u", "(p - 1)*v[i]", "(p − 1) v"),
     ("word2vec_negative_sampling", "U", "q[j]*v[i]", "v qᵀ"),
-    ("rnn_step", "W", "(1 - h[i]**2)*dC_dh[i]*hprev[j]", "∂C/∂h hprevᵀ − (∂C/∂h ⊙ h²) hprevᵀ"),
+    ("rnn_step", "W", "(1 - h[i]**2)*dC_dh[i]*hprev[j]", "∂C/∂h h_{t−1}ᵀ − (∂C/∂h ⊙ h²) h_{t−1}ᵀ"),
     ("rnn_step", "hprev", "Sum((1 - h[m]**2)*W[m, i]*dC_dh[m], (m, 1, H))", "Wᵀ ∂C/∂h − Wᵀ (∂C/∂h ⊙ h²)"),
 ]
 

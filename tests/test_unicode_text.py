@@ -56,9 +56,6 @@ CASES = list(_cases())
 # Known limits of the answer checker (derive/check), not of the printer: σ before a term is read as
 # the sigmoid σ(·), and a constant index form (∂μ/∂x_i = 1/N) as a scalar.
 NOT_READ = ("batchnorm", "layernorm", "mean")
-# not read back yet (issue 13, reported): the gate names W_f, a_f (a letter subscript); each is checked by
-# value in test_registry.py
-NOT_READ += ("lstm_cell", "gru_cell")
 
 
 @pytest.mark.parametrize("target, wrt", CASES)

@@ -73,13 +73,13 @@ def derive_staged(defn: Definition, wrt: str | None, derive_one) -> Derivation:
         for n in range(depth):
             after = sp.Add(*(d.steps[min(n, len(d.steps) - 1)].after for d in parts))
             rules = [d.steps[n] for d in parts if n < len(d.steps)]
-            reason = "; ".join(dict.fromkeys(str(s.reason) for s in rules))
+            reason = "; ".join(dict.fromkeys(_marked(s.reason) for s in rules))
             before = steps[-1].after if steps else first.lhs
             if after != before:
                 steps.append(step(rules[0].rule, before, after, Reason(reason)))
         if steps:
             steps[0] = step("chain", first.lhs, steps[0].after, Reason(
-                "each quantity that depends on $" + _spoken(wrt) + "$ contributes: " + str(steps[0].reason)))
+                "each quantity that depends on $" + _spoken(wrt) + "$ contributes: " + _marked(steps[0].reason)))
     result = sp.Add(*(d.result for d in parts))
     if steps and steps[-1].after != result:
         steps.append(step("factor", steps[-1].after, result, Reason("collect the contributions")))
@@ -102,3 +102,9 @@ def _spoken(name: str) -> str:
     from derive.model.notation import spoken
 
     return spoken(name)
+
+
+def _marked(reason) -> str:
+    """A reason with its formulas between $ signs, to be joined with others (a sheet sets them as math);
+    one holding SymPy formulas (⟦n⟧) as plain text, as their numbers would clash once joined."""
+    return str(reason) if getattr(reason, "formulas", ()) else getattr(reason, "marked", str(reason))

@@ -64,6 +64,9 @@ def default_claim(d) -> Claim:
 
 def claim_of(node: t.Node, d, case: tuple | None = None) -> tuple[t.Node, Claim]:
     """The right-hand side of the answer and the claim it makes for derivation `d`."""
+    from derive.check.ownnames import own_names
+
+    node = own_names(node, d.definition)  # W_f, a_f, h_{t−1}: one name each, on both sides
     if isinstance(node, t.Equation):
         lhs, rhs = node.sides[0], node.sides[-1]
         if len(node.sides) > 2:

@@ -14,7 +14,8 @@ import numpy as np
 
 from derive.check.compare import Comparison, Reference, close
 
-GREEK = {"beta": "β", "alpha": "α", "lambda": "λ", "theta": "θ", "yhat": "ŷ", "Yhat": "Ŷ", "Delta": "Δ"}
+GREEK = {"beta": "β", "alpha": "α", "lambda": "λ", "theta": "θ", "yhat": "ŷ", "Yhat": "Ŷ", "Delta": "Δ",
+         "hprev": "h_{t−1}", "cprev": "c_{t−1}", "htilde": "h̃"}  # a recurrent cell's states, as printed
 
 
 def pretty(name: str) -> str:

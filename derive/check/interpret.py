@@ -251,8 +251,7 @@ class Interpreter:
         if at is not None and name != self.v.output:
             return self.entry(at, index)
         if name not in (self.v.output, "yhat" if self.v.output == "y" else None):
-            raise InvalidAnswer(f"∂C/∂{_pretty(name or '?')}: the gradient arriving from above is "
-                                f"∂C/∂{self.v.output}")
+            raise self.v.no_gradient_at(name)
         return self.entry(self.v.upstream, index)
 
     def read_Func(self, node):

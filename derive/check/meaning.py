@@ -150,7 +150,7 @@ def matrix_latex(node, vocab) -> str:
         if isinstance(n, t.Sub) and isinstance(n.base, t.Word) and n.base.text == "I" and len(n.index) == 1:
             return f"I_{{{go(n.index[0])}}}"
         if isinstance(n, t.Frac):
-            return up(_gradient_at(n)) if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
+            return up(n) if _is_upstream(n) else rf"\frac{{{go(n.num)}}}{{{go(n.den)}}}"
         if isinstance(n, t.Transpose):
             return rf"{go(n.a, 3)}^{{\top}}"
         if isinstance(n, t.Neg):
@@ -167,14 +167,15 @@ def matrix_latex(node, vocab) -> str:
             return function_latex(n, go)
         return "?"
 
-    def up(at: str | None = None):  # the gradient from above, or at a named stage (attention's ∂C/∂S)
-        return rf"\frac{{\partial C}}{{\partial {name_latex(at or vocab.output)}}}"
-
-    def _gradient_at(frac) -> str | None:
-        target = frac.den.a
-        name = getattr(target, "text", None)
-        at = vocab.gradient_word(f"d{name}") if name else None
-        return name if at is not None and at is not vocab.upstream else None
+    def up(at=None):
+        """∂C/∂y, or the gradient at the named stage `at` names: a name (dA's A), or the fraction ∂C/∂a_f
+        (a cell's gate, attention's ∂C/∂S)."""
+        if isinstance(at, t.Frac):
+            target = at.den.a
+            at = _hat_name(target) if isinstance(target, t.Hat) else getattr(target, "text", None)
+        staged = at is not None and any(v.role == "upstream" and v.name == f"d{vocab.defn.upstream}_d{at}"
+                                        for v in vocab.defn.variables)
+        return rf"\frac{{\partial C}}{{\partial {name_latex(at if staged else vocab.output)}}}"
 
     return go(node)
 

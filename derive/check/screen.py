@@ -31,7 +31,7 @@ UNICODE = {
 }
 
 # Commands a student may write. Anything else (\def, \input, \csname, ...) is refused by name.
-KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "rowsum", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
+KNOWN_COMMANDS = frozenset(["Phi", "zeta", "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu", "rho", "tau", "phi", "omega", "ell", "Delta", "Lambda", "pi", "exp", "log", "ln", "tanh", "sinh", "cosh", "sigma", "max", "min", "sqrt", "diag", "rowsum", "softmax", "relu", "sech", "sgn", "frac", "dfrac", "tfrac", "partial", "hat", "widehat", "tilde", "widetilde", "sum", "cdot", "times", "odot", "circ", "otimes", "top", "intercal", "T", "geq", "leq", "neq", "ge", "le", "ne", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathbb", "mathds", "mathbbm", "mathcal", "operatorname", "text", "textrm", "begin", "end", "quad", "qquad", "one", "cases", "endcases", "otherwise", "displaystyle", "layer",
                             "dots", "cdots", "ldots", "vdots", "ddots", "matrix", "endmatrix",
                             "Vert", "lVert", "rVert", "norm"])
 
@@ -62,7 +62,8 @@ _MATRIX_BODY = re.compile(r"\\begin\s*\{\s*[bp]?matrix\s*\}.*?\\end\s*\{\s*[bp]?
 _DOTS = re.compile(r"\\[clv]?dots(?![A-Za-z])|\\ddots(?![A-Za-z])|\.\.\.|…")
 _CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}|\\end\s*\{\s*cases\s*\}")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{([^{}]*)\}")
-_NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z])"
+_NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|\\[A-Za-z]+|[A-Za-z]tilde(?![A-Za-z])|[A-Za-z])"
+_TILDE = re.compile(r"\\(?:wide)?tilde\s*\{\s*\{?\s*([A-Za-z])\s*\}?\s*\}")
 _PARTIAL_SLASH = re.compile(rf"\\partial\s*({_NAME})\s*/\s*\\partial\s*({_NAME}(?:\s*_\s*(?:\{{[^{{}}]*\}}|[A-Za-z0-9]))?)")
 _WORDS = re.compile(r"\b(?:if|for|when|where)\b")
 _OTHERWISE = re.compile(r"(?<!\\)\b(?:otherwise|else)\b")
@@ -159,6 +160,7 @@ def screen(answer: str) -> str:
     if re.search(r"!(?!=)", text):
         raise InvalidAnswer("'!' (a factorial) is not part of this notation")
     text = re.sub("([A-Za-z])\u0302", r"\\hat{\1}", text)  # x̂ typed as x and a combining hat
+    text = re.sub("([A-Za-z])\u0303", r"\\tilde{\1}", text)  # h̃, a GRU's candidate state
     for ch, command in UNICODE.items():
         text = text.replace(ch, command)
     bad = next((c for c in text if ord(c) > 126), None)
@@ -202,6 +204,7 @@ def screen(answer: str) -> str:
     text = re.sub(r"\\(?:ne)(?![A-Za-z])", r"\\neq", text)
     text = re.sub(r"\\(?:intercal)(?![A-Za-z])", r"\\top", text)
     text = _FONT.sub("", text)
+    text = _TILDE.sub(r" \1tilde ", text)  # \tilde{h} is the one name htilde (the grammar has no accent but ^)
     text = _COST_CALL.sub(_cost, text)
     text = _GREEK_LAYER.sub(lambda m: rf"\{m.group(1)}_{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
     text = _LAYER.sub(lambda m: rf"\layer{{{m.group(1)}}}{{{m.group(2)}}}" + ("^\\top " if m.group(3) else " "), text)
@@ -210,8 +213,8 @@ def screen(answer: str) -> str:
     text = re.sub(r"\\(?:[cl]?dots)(?![A-Za-z])|\.\.\.", r" \\dots ", text)  # ⋯, …: along the row
     text = _CASES.sub(lambda m: r" \endcases " if "end" in m.group() else r" \cases ", text)
     text = re.sub(r"\by_hat\b", "yhat", text)
-    # δ_ij, W_li typed without braces mean δ_{ij}, W_{li}: two index letters, not δ_i·j
-    text = re.sub(r"(?<=[A-Za-z}])\s*_\s*([a-z])([a-z])(?![A-Za-z])", r"_{\1\2}", text)
+    # δ_ij, W_li, (W_f)_li typed without braces mean δ_{ij}, W_{li}: two index letters, not δ_i·j
+    text = re.sub(r"(?<=[A-Za-z})])\s*_\s*([a-z])([a-z])(?![A-Za-z])", r"_{\1\2}", text)
     # ∂C/∂y_i written on one line is the fraction \frac{∂C}{∂y_i}
     text = _PARTIAL_SLASH.sub(lambda m: rf"\frac{{\partial {m.group(1)}}}{{\partial {m.group(2)}}}", text)
     text = re.sub(r"\\mathbb\s*\{\s*R\s*\}", "", text)

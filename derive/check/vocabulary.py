@@ -122,6 +122,16 @@ class Vocabulary:
             return self.dims.get(text.upper())
         return None
 
+    def no_gradient_at(self, name: str | None) -> InvalidAnswer:
+        """∂C/∂name is no gradient of this answer: the one arriving from above, and for a staged definition
+        (a cell's gates) the gradients at the names this one goes through, are."""
+        named = [v.name.split("_d", 1)[1] for v in self.defn.variables if v.role == "upstream"
+                 and v.name.startswith(f"d{self.defn.upstream}_d") and v.name != self.upstream.name]
+        if named:
+            return InvalidAnswer(f"∂C/∂{_pretty(name or '?')} is not one of the gradients this one goes through: "
+                                 + ", ".join(f"∂C/∂{_pretty(n)}" for n in [self.output, *named]))
+        return InvalidAnswer(f"∂C/∂{_pretty(name or '?')}: the gradient arriving from above is ∂C/∂{self.output}")
+
     def is_upstream_word(self, text: str) -> bool:
         return self.upstream is not None and text in ("g", "delta", "Delta") and text not in self.vars
 

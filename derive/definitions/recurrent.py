@@ -18,7 +18,7 @@ def rnn_step():
     U = Var("U", (H, D), "U", role="parameter")
     b = Var("b", (H,), r"\mathbf{b}", role="parameter")
     x = Var("x", (D,), r"\mathbf{x}")
-    hp = Var("hprev", (H,))  # printed hprev: a prime would read as a derivative
+    hp = Var("hprev", (H,))  # printed h_{t−1} (derive.model.notation)
     h = Var("h", (H,), r"\mathbf{h}", role="output")
     z = sp.Sum(W[i, k] * hp[k], (k, 1, H)) + sp.Sum(U[i, l] * x[l], (l, 1, D)) + b[i]
     return Definition(
@@ -26,7 +26,7 @@ def rnn_step():
         output=h, index=(i,), expr=sp.tanh(z),
         inputs=(W, U, b, hp, x), sizes={H: 3, D: 2},
         intermediates=(Intermediate(h, (i,), sp.tanh(z)),),
-        conventions=("h′ is the previous state (hprev); the state h has H entries, the input x has D.",),
+        conventions=("h_{t−1} is the previous state (hprev in code); the state h has H entries, the input x has D.",),
     )
 
 
@@ -95,8 +95,8 @@ def lstm_cell():
         name="lstm_cell", kind="layer", title="LSTM cell", output=h, index=(i,), expr=_expanded(stages, h),
         inputs=(cp, z, *W.values(), *b.values()), sizes=sizes, stages=stages,
         intermediates=tuple(Intermediate(st.output, st.index, st.expr) for st in stages[:-1]),
-        conventions=(("z = [h′; x] is the previous state stacked on the input (Z = H + D entries); c′ (cprev) "
-                     "is the previous cell state."),
+        conventions=(("z = [h_{t−1}; x] is the previous state stacked on the input (Z = H + D entries); c_{t−1} "
+                     "(cprev in code) is the previous cell state."),
                      ("f, i, o are the forget, input and output gates, g the candidate; ∂C/∂h arrives from above "
                      "(a gradient arriving at c from the next step adds to ∂C/∂c the same way).")),
     )
@@ -132,6 +132,6 @@ def gru_cell():
         name="gru_cell", kind="layer", title="GRU cell", output=h, index=(i,), expr=_expanded(stages, h),
         inputs=(hp, x, *W.values(), *U.values(), *b.values()), sizes=sizes, stages=stages,
         intermediates=tuple(Intermediate(st.output, st.index, st.expr) for st in stages[:-1]),
-        conventions=(("h′ (hprev) is the previous state; z is the update gate, r the reset gate and htilde "
-                     "the candidate state, with r applied before U_h (as in PyTorch's GRU up to its bias)."),),
+        conventions=(("h_{t−1} (hprev in code) is the previous state; z is the update gate, r the reset gate and h̃ "
+                     "(htilde) the candidate state, with r applied before U_h (as in PyTorch's GRU up to its bias)."),),
     )

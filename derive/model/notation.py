@@ -18,12 +18,13 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", 
 # shows a plain 1. The checker reads it back like 1[·] and \mathbb{1}[·].
 INDICATOR = r"\mathbf{1}"
 
-NAMES = {"htilde": r"\tilde{h}", "yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
+# a recurrent cell's previous state is written h_{t−1} (c_{t−1}): a prime would read as a derivative
+NAMES = {"hprev": "h_{t-1}", "cprev": "c_{t-1}", "htilde": r"\tilde{h}", "yhat": r"\hat{y}", "Yhat": r"\hat{Y}", "xhat": r"\hat{x}", "lam": r"\lambda", "sigma2": r"\sigma^2"}
 # A name as it reads in prose (step reasons) and plain text: only characters TeX escaping turns into math.
 GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
                  "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "τ": "tau", "η": "eta", "ζ": "zeta",
                  "ρ": "rho", "ω": "omega", "Δ": "Delta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ω": "Omega"}
-SPOKEN = {"yhat": "ŷ", "Yhat": "Ŷ", "xhat": "x̂", "sigma2": "σ²", "lam": "λ"} | {word: letter for letter, word in
+SPOKEN = {"hprev": "h_{t−1}", "cprev": "c_{t−1}", "htilde": "h̃", "yhat": "ŷ", "Yhat": "Ŷ", "xhat": "x̂", "sigma2": "σ²", "lam": "λ"} | {word: letter for letter, word in
                                                                          GREEK_LETTERS.items()}
 
 _SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -85,8 +86,11 @@ def bold(latex: str) -> str:
     """A vector's LaTeX: x → \\mathbf{x}, \\hat{y} → \\hat{\\mathbf{y}}, \\theta → \\boldsymbol{\\theta}."""
     if latex.startswith((r"\mathbf", r"\boldsymbol", r"\frac")):
         return latex
-    if latex.startswith(r"\hat{") and latex.endswith("}"):
-        return r"\hat{" + bold(latex[5:-1]) + "}"
+    if latex.startswith((r"\hat{", r"\tilde{")) and latex.endswith("}"):
+        accent, _, inner = latex.partition("{")
+        return accent + "{" + bold(inner[:-1]) + "}"
+    if re.fullmatch(r"[A-Za-z]_\{[^{}]*\}", latex):  # h_{t-1}: the letter bold, not its subscript
+        return bold(latex[0]) + latex[1:]
     return rf"\boldsymbol{{{latex}}}" if latex.startswith("\\") else rf"\mathbf{{{latex}}}"
 
 

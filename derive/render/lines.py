@@ -174,10 +174,15 @@ def latex_lines(expr: sp.Expr, budget: float) -> list[str]:
             if suffix:  # what follows a broken Σ goes on a line of its own
                 lines.append(r"\cdot " + suffix)
             return lines
-        if not isinstance(inner, sp.Add):
-            return [tex]
         prefix = " ".join(_piece(f) for f in factors[:widest])
         suffix = " ".join(_piece(f) for f in factors[widest + 1:])
+        if isinstance(inner, sp.Derivative) and not isinstance(inner.expr, (sp.Symbol, sp.Indexed)):
+            # ∂C/∂a_m ∂/∂x (…): broken inside the derivative's brackets, as a ∂/∂x (…) alone is
+            head = rf"{prefix} \frac{{\partial}}{{\partial {latex(inner.variables[0])}}}".strip()
+            lines = _wrapped(head, inner.expr, suffix, budget)
+            return lines if len(lines) > 1 else [tex]
+        if not isinstance(inner, sp.Add):
+            return [tex]
         return _wrapped(prefix, inner, suffix, budget)
     if isinstance(expr, sp.Sum) and len(expr.limits) == 1:
         var, lo, hi = expr.limits[0]

@@ -35,10 +35,12 @@ _UNICODE_TEX = {
     "√": r"\ensuremath{\surd}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
     "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
 }
-_HAT = re.compile("([A-Za-z])\u0302")  # x̂: a letter and a combining circumflex
+_HAT = re.compile("([A-Za-z])([\u0302\u0303])")  # x̂, h̃: a letter and a combining circumflex or tilde
 
 
-_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])(∂?[A-Za-zδΣσβαθλΔŷŶ])_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_])")
+# δ_kj, (a_f)_i, and h_{t−1}: a braced subscript of index arithmetic
+_SUBSCRIPTED = re.compile(r"((?<![A-Za-z0-9_])∂?[A-Za-zδΣσβαθλΔŷŶ]|\))_([A-Za-z0-9]{1,3}|\{[A-Za-z0-9+−-]{1,6}\})"
+                          r"(?![A-Za-z0-9_])")
 
 
 
@@ -62,7 +64,8 @@ def escape_tex(text: str, names: bool = True) -> str:
     for m in _SUBSCRIPTED.finditer(text):
         pieces.append(_escape_chars(text[last:m.start()]))
         base = "".join(_MATH_NAMES.get(c, c) for c in m.group(1))
-        pieces.append(rf"\ensuremath{{{base}_{{{m.group(2)}}}}}")
+        sub = m.group(2).strip("{}").replace("−", "-")
+        pieces.append(rf"\ensuremath{{{base}_{{{sub}}}}}")
         last = m.end()
     pieces.append(_escape_chars(text[last:]))
     return "".join(pieces)
@@ -75,10 +78,11 @@ _MATH_NAMES = {"∂": r"\partial ", "δ": r"\delta ", "Σ": r"\Sigma ", "σ": r"
 
 def _escape_chars(text: str) -> str:
     out = []
-    for c in _HAT.sub(lambda m: "\0" + m.group(1), text):  # \0 marks the hatted letter
-        if out and out[-1] == "\0":
-            out[-1] = rf"\ensuremath{{\hat{{{c}}}}}"
-        elif c == "\0":
+    # \0 marks a hatted letter, \1 one with a tilde
+    for c in _HAT.sub(lambda m: ("\0" if m.group(2) == "\u0302" else "\1") + m.group(1), text):
+        if out and out[-1] in ("\0", "\1"):
+            out[-1] = rf"\ensuremath{{\{'hat' if out[-1] == chr(0) else 'tilde'}{{{c}}}}}"
+        elif c in ("\0", "\1"):
             out.append(c)
         elif c in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[c])

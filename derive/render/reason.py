@@ -21,17 +21,19 @@ _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": 
             "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to "}
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾", "0123456789n-+abuijk()"))
 _FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "tanh": r"\tanh ", "diag": r"\operatorname{diag}"}
-_TOKEN = re.compile(r"_\(((?:[^()]|\([^()]*\))*)\)|_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
+_TOKEN = re.compile(r"_\{([^{}]*)\}|_\(((?:[^()]|\([^()]*\))*)\)|_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
 _PLAIN = re.compile(r"[A-Za-z0-9 ()\[\]/=+,.:;<>!|-]")
 
 
 def unicode_latex(formula: str) -> str:
     """`∂x_k/∂x_j = δ_kj` → `\\partial x_{k}/\\partial x_{j} = \\delta _{kj}`; unknown characters escaped."""
     out = []
-    formula = re.sub("([A-Za-z])\u0302", lambda m: "\u0302" + m.group(1), formula)  # x̂ → \hat{x}
+    formula = re.sub("([A-Za-z])([\u0302\u0303])", lambda m: m.group(2) + m.group(1), formula)  # x̂ → \hat x
     for m in _TOKEN.finditer(formula):
-        braced, sub, word, sup, char = m.groups()
-        if braced is not None:  # x_(k + l − 1): index arithmetic as a subscript
+        curly, braced, sub, word, sup, char = m.groups()
+        if curly is not None:  # h_{t−1}: a name's own subscript
+            out.append("_{" + unicode_latex(curly) + "}")
+        elif braced is not None:  # x_(k + l − 1): index arithmetic as a subscript
             out.append("_{" + unicode_latex(braced) + "}")
         elif sub is not None:
             out.append(f"_{{{sub}}}")
@@ -39,8 +41,8 @@ def unicode_latex(formula: str) -> str:
             out.append(_FUNCTIONS.get(word, word))
         elif sup is not None:
             out.append("^{" + "".join(_SUPERSCRIPTS[c] for c in sup) + "}")
-        elif char == "\u0302":
-            out.append(r"\hat ")
+        elif char in ("\u0302", "\u0303"):
+            out.append(r"\hat " if char == "\u0302" else r"\tilde ")
         elif char in _SYMBOLS:
             out.append(_SYMBOLS[char])
         elif char in GREEK_LETTERS:

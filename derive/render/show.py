@@ -12,6 +12,7 @@ from derive.render.lines import latex_lines, width
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
+from derive.render.stages import stage_lines, stage_markdown
 from derive.render.unicode import unicode_text
 from derive.steps import Derivation, Reason
 
@@ -87,6 +88,11 @@ def context(d) -> dict:
                   for s in d.steps],
         "definition_lhs": _m(defn.entry(defn.output, defn.index)),
         **dict(zip(("definition_inline", "definition_lines"), definition_layout(defn))),
+        # a result wider than the page is boxed as lines, like a step's
+        "result_lines": [Markup(x) for x in latex_lines(d.result, SAFETY * (PAGE_EM - width(lhs) - 2.4) - 2.0)],
+        # a staged definition (a cell's gates, attention's S, A, Y): printed stage by stage, never expanded
+        "stages": stage_lines(defn, SAFETY * PAGE_EM) if defn.stages else [],
+        "stages_md": stage_markdown(defn) if defn.stages else [],
         "cases": [{"latex": _m(e), "condition": _m(c)} for e, c in d.cases.pieces] if d.cases else [],
         "matrix": _matrix(d),
         "matrix_refused": (Markup(matrix_latex(d.matrix_refused.lhs, d.matrix_refused.names))

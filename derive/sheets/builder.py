@@ -61,11 +61,11 @@ def _printed(d) -> dict:
     return {**context(d), "wrt_latex": Markup(latex(d.definition.var(d.wrt).symbol))}
 
 
-def _derivation_block(printed: dict, fmt: str, override: str | None, form: str) -> Markup:
+def _derivation_block(printed: dict, fmt: str, override: str | None, form: str, above: bool = False) -> Markup:
     from derive.render.environment import render
 
     name = "partials/sheet_derivation.tex.j2" if fmt == "tex" else "partials/derivation.md.j2"
-    return Markup(render(name, fmt, override, **printed, form=form).strip())
+    return Markup(render(name, fmt, override, **printed, form=form, stages_above=above).strip())
 
 
 def _network_blocks(part: Part, answer, fmt: str, override: str | None, edition: str = "ta") -> list:
@@ -111,12 +111,17 @@ def context(sheet: Sheet, solved: list, fmt: str, override: str | None = None, e
     ext = "tex" if fmt == "tex" else "md"
     questions, pictures = [], {}
     for n, (q, row) in enumerate(zip(sheet.questions, solved), 1):
-        parts = []
+        parts, staged = [], set()
         lettered = len(q.parts) > 1 or bool(q.parts[0].statement)
         for m, s in enumerate(row):
             p = s.part
-            blocks = [_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None else "index")
-                      for c, d in zip(print_derivations(s), s.derivations)]
+            blocks = []
+            for c, d in zip(print_derivations(s), s.derivations):
+                # a staged definition (an LSTM's gates) is printed once per question, not before every gradient
+                above = bool(d.definition.stages) and d.target in staged
+                staged.add(d.target)
+                blocks.append(_derivation_block(c, fmt, override, p.form if p.form and d.matrix is not None
+                                                else "index", above))
             notes = [check_note(d) if edition == "ta" else None for d in s.derivations]
             tables = [Markup(render(f"partials/value_table.{ext}.j2", fmt, override, tables=t).strip())
                       for t in s.numeric]

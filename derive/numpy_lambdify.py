@@ -157,21 +157,7 @@ def namespace() -> dict:
 
 def compile_numpy(exprs: list, inputs: list, label: str = "<derive: compiled>"):
     """A function of the inputs' values (arrays or floats, in the order of `inputs`) returning the list
-    of every expression's value; inputs are Symbols or Indexed entries, printed as argument names.
-    Compiled once per expressions and inputs: a derivation's checks (values, finite differences, the
-    matrix form's sample point) meet the same concrete expressions again."""
-    try:
-        return _compiled(tuple(exprs), tuple(inputs), label)
-    except TypeError:  # an unhashable input (a Matrix): compiled each time
-        return _compile(exprs, inputs, label)
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(exprs: tuple, inputs: tuple, label: str):
-    return _compile(list(exprs), list(inputs), label)
-
-
-def _compile(exprs: list, inputs: list, label: str):
+    of every expression's value; inputs are Symbols or Indexed entries, printed as argument names."""
     names = {a: f"a{n}_" for n, a in enumerate(inputs)}
     printer = Printer({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
     body = ", ".join(printer.doprint(numeric_form(e)) for e in exprs)

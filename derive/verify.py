@@ -267,17 +267,19 @@ class _Compiled:
     """Concrete expressions of one derivation, made once, compiled to a float function on first use."""
 
     def __init__(self, d: Derivation, conc: Concretizer | None = None):
-        self.d, self.fns, self._kinks = d, {}, {}
+        self.d, self.fns = d, {}
         self.conc = conc or Concretizer(d)
 
     def concrete(self, expr: sp.Expr, assignment: dict, point: Point) -> sp.Expr:
         return self.conc(expr, assignment, point.classes)
 
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
-        key = c = self.concrete(expr, assignment, point)  # the same concrete expression compiles once
-        if key not in self.fns:
-            self.fns[key] = _compiled_float(c, point)
-        entries, fn = self.fns[key]
+        c = self.concrete(expr, assignment, point)
+        if c not in self.fns:
+            entries, fn = _compiled_float(c)
+            keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
+            self.fns[c] = [keys.get(e, e) for e in entries], fn
+        entries, fn = self.fns[c]
         import numpy as np
 
         with np.errstate(all="ignore"):  # a log of a negative is NaN here, said by the caller, not on stderr
@@ -287,31 +289,21 @@ class _Compiled:
                 return math.nan
 
     def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
-        c = self.concrete(expr, assignment, point)
-        if c not in self._kinks:
-            if c not in _KINKS:  # shared by the checks of one derivation, like _FLOAT
-                _KINKS[c] = _kinks(c) if c.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise) else []
-            self._kinks[c] = _KINKS[c]
-        return self._kinks[c]
+        return _kinks_of(self.concrete(expr, assignment, point))
 
 
-_KINKS: dict = {}  # concrete expression -> its kinks
-_FLOAT: dict = {}  # concrete expression -> (its entries, compiled): the finite differences and the matrix
-# form's search for a point off the kinks compile the same expressions of one derivation
+# Both shared by the checks of one derivation: the finite differences and the matrix form's search for a
+# point off the kinks meet the same concrete expressions, each in a _Compiled of its own.
+@functools.lru_cache(maxsize=512)
+def _compiled_float(c: sp.Expr) -> tuple:
+    """(the entries `c` depends on, `c` compiled to a float function of them)."""
+    entries = sorted(_leaves(c), key=str)
+    return entries, compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
 
 
-def _compiled_float(c: sp.Expr, point: Point) -> tuple:
-    if c not in _FLOAT:
-        if len(_FLOAT) > 512:
-            _FLOAT.clear()
-        if len(_KINKS) > 512:
-            _KINKS.clear()
-        entries = sorted(_leaves(c), key=str)
-        fn = compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
-        _FLOAT[c] = entries, fn
-    entries, fn = _FLOAT[c]
-    keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
-    return [keys.get(e, e) for e in entries], fn
+@functools.lru_cache(maxsize=512)
+def _kinks_of(c: sp.Expr) -> list:
+    return _kinks(c) if c.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise) else []
 
 
 def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6,

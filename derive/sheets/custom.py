@@ -41,11 +41,11 @@ def _shape(name: str, shape) -> tuple:
 MAX_NAMED = 12
 
 
-def _named(named, shapes: dict) -> list:
-    """(Var, index, expression) per named quantity, in order, each expression in the Vars before it;
-    DeriveError naming the problem."""
+def _named(named, shapes: dict) -> tuple[list, dict]:
+    """(Var, index, expression) per named quantity, in order, each expression in the Vars before it, and
+    each quantity's symbol as parsed → its Var's symbol; DeriveError naming the problem."""
     if named is None:
-        return []
+        return [], {}
     if not isinstance(named, dict) or not all(isinstance(v, str) for v in named.values()):
         raise DeriveError('named must be a table of quantities such as { mu = "sum(x[k], k, 1, N) / N" }')
     if len(named) > MAX_NAMED:
@@ -69,7 +69,7 @@ def _named(named, shapes: dict) -> list:
         plain = sp.IndexedBase(name, real=True) if index else sp.Symbol(name, real=True)
         known[plain] = var.symbol
         out.append((var, index, value))
-    return out
+    return out, known
 
 
 def module_definition(spec: dict) -> Definition:
@@ -89,11 +89,10 @@ def module_definition(spec: dict) -> Definition:
         raise DeriveError(f"the output {out_name} has {output.rank} indices in shapes, "
                           f"but {spec['output']!r} gives {len(index)}")
     body_shapes = {k: v for k, v in shapes.items() if k != out_name}
-    declared = _named(spec.get("named"), body_shapes)
-    expr = parse_index_expr(spec["expr"], body_shapes)
+    declared, own = _named(spec.get("named"), body_shapes)
+    expr = parse_index_expr(spec["expr"], body_shapes).xreplace(own)
     for var, at, value in reversed(declared):  # the definition in the inputs alone: each name written out
-        plain = sp.IndexedBase(var.name, real=True) if at else sp.Symbol(var.name, real=True)
-        expr = written_out(expr.xreplace({plain: var.symbol}), var.symbol, at, value)
+        expr = written_out(expr, var.symbol, at, value)
     for var, *_ in declared:
         vars_.pop(var.name)
         body_shapes.pop(var.name)

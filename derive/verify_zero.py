@@ -2,7 +2,7 @@
 
 Every subexpression that is not a rational operation (a function such as exp or log, a float, π,
 a power with a symbolic exponent) becomes a generator of its own; a root B^(p/q) becomes t^(p·n/q)
-with t = B^(1/n), and the numerator is reduced modulo tⁿ − B. A numerator that reduces to 0 is a
+with t = B^(1/n) (B multiplied out), and the numerator is reduced modulo tⁿ − B. A numerator that reduces to 0 is a
 proof that the expression vanishes wherever it is defined; anything else is "not shown", never
 "nonzero": derive.verify then falls back to SymPy's own cancel, so the test can only be faster.
 """
@@ -62,14 +62,16 @@ class _Field:
             seen.add(e)
             if isinstance(e, (sp.Symbol, sp.Indexed)):
                 plain.add(e)
-            elif isinstance(e, sp.exp):
+            elif isinstance(e, sp.exp) or e is sp.E:
                 for c, m in _exponent(e):
                     powers.setdefault(m, set()).add(c.q)
             elif _opaque(e):
                 opaque.append(e)
+            elif isinstance(e, sp.Pow) and not e.exp.is_Integer:
+                base = _radicand(e.base)
+                roots.setdefault(base, set()).add(int(e.exp.q))
+                todo.append(base)
             else:
-                if isinstance(e, sp.Pow) and not e.exp.is_Integer:
-                    roots.setdefault(e.base, set()).add(int(e.exp.q))
                 todo.extend(e.args)
         self.roots = {b: (sp.Dummy("t"), math.lcm(*qs)) for b, qs in roots.items()}
         ts = [t for t, _ in self.roots.values()]  # roots first (lex order): tⁿ leads tⁿ − B
@@ -98,13 +100,13 @@ class _Field:
                 out *= self.of(a)
         elif isinstance(e, sp.Pow) and e.exp.is_Integer:
             out = self.of(e.base) ** int(e.exp)
-        elif isinstance(e, sp.exp):
+        elif isinstance(e, sp.exp) or e is sp.E:
             out = self.K.one
             for c, m in _exponent(e):
                 g, n = self.exps[m]
                 out *= self.gen[g] ** int(c * n)
-        elif isinstance(e, sp.Pow) and e.base in self.roots:
-            t, n = self.roots[e.base]
+        elif isinstance(e, sp.Pow) and _radicand(e.base) in self.roots:
+            t, n = self.roots[_radicand(e.base)]
             out = self.gen[t] ** int(e.exp * n)
         else:
             raise ValueError(f"not a rational operation: {e.func}")
@@ -124,8 +126,11 @@ class _Field:
         return den != 0  # a denominator that vanishes with the roots' relations proves nothing
 
 
-def _exponent(e: sp.exp) -> list:
-    """exp(a) as [(c, m)]: a = Σ c m, each c rational (a float coefficient stays in its monomial)."""
+def _exponent(e: sp.Expr) -> list:
+    """exp(a) as [(c, m)]: a = Σ c m, each c rational (a float coefficient stays in its monomial); the
+    number e is exp(1), so e and exp(1/3) share their generator."""
+    if e is sp.E:
+        return [(sp.Integer(1), sp.Integer(1))]
     out = []
     for term in sp.Add.make_args(sp.expand(e.args[0])):
         c, m = term.as_coeff_Mul()
@@ -133,9 +138,14 @@ def _exponent(e: sp.exp) -> list:
     return out
 
 
+def _radicand(base: sp.Expr) -> sp.Expr:
+    """A root's base multiplied out, so √((a + b)² + 1) and √(a² + 2ab + b² + 1) share one generator."""
+    return sp.expand(base, power_exp=False, power_base=False, log=False)
+
+
 def _opaque(e: sp.Expr) -> bool:
     """A subexpression the field takes as a generator: anything but symbols, entries and +, ×, powers."""
-    if e.is_Rational or isinstance(e, (sp.Symbol, sp.Indexed, sp.Add, sp.Mul, sp.exp)):
+    if e.is_Rational or e is sp.E or isinstance(e, (sp.Symbol, sp.Indexed, sp.Add, sp.Mul, sp.exp)):
         return False
     return not (isinstance(e, sp.Pow) and e.exp.is_Rational)
 

@@ -161,10 +161,27 @@ def compile_numpy(exprs: list, inputs: list, label: str = "<derive: compiled>"):
     names = {a: f"a{n}_" for n, a in enumerate(inputs)}
     printer = Printer({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
     body = ", ".join(printer.doprint(numeric_form(e)) for e in exprs)
-    source = f"def f({', '.join(names.values())}):\n    return [{body}]\n"
-    space: dict = {}
-    exec(compile(source, label, "exec"), namespace(), space)  # noqa: S102 - our own printing of our own exprs
-    return space["f"]
+    return Compiled(f"def f({', '.join(names.values())}):\n    return [{body}]\n", label)
+
+
+class Compiled:
+    """A function compiled from our own printing of our own expressions. It pickles as that source and
+    is compiled again when loaded (a few lines, well under a millisecond), so a checker's reference,
+    compiled functions included, can be kept in derive's cache."""
+
+    __slots__ = ("f", "label", "source")
+
+    def __init__(self, source: str, label: str):
+        self.source, self.label = source, label
+        space: dict = {}
+        exec(compile(source, label, "exec"), namespace(), space)  # noqa: S102 - our own printing of our own exprs
+        self.f = space["f"]
+
+    def __call__(self, *values):
+        return self.f(*values)
+
+    def __reduce__(self):
+        return Compiled, (self.source, self.label)
 
 
 class _MpPrinter(Named, MpmathPrinter):

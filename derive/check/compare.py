@@ -74,7 +74,7 @@ class Setting:
         d, conc = ref.d, ref.conc
         leaves = ref.leaf_symbols
         self.named_exprs = [conc(e, {}, classes) for e in ref.named_entries]
-        self.named = compile_exprs(self.named_exprs, leaves) if self.named_exprs else (lambda values, n: [])
+        self.named = compile_exprs(self.named_exprs, leaves)
         self._mp = None
         self.expected_exprs = [conc(d.result, a, classes) for a in ref.assignments]
         self.expected_fn = compile_exprs(self.expected_exprs, leaves)

@@ -30,14 +30,19 @@ def compile_exprs(exprs: list, inputs: list):
                  and not (isinstance(a, sp.Symbol) and a in labels)]
         if stray:
             raise OutOfRange(_shown(min(stray, key=sp.default_sort_key)))
-    f = compile_numpy(body, inputs, "<derive: answer and reference>")
+    return _Values(compile_numpy(body, inputs, "<derive: answer and reference>"))
 
-    def run(values: list, n: int) -> list:
+
+class _Values:
+    """run(values, n): every expression's n values (a class, not a closure, so a reference pickles)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, values: list, n: int) -> list:
         with np.errstate(all="ignore"):
-            out = f(*values)
+            out = self.f(*values)
         return [np.broadcast_to(np.asarray(r), (n,)) for r in out]
-
-    return run
 
 
 def _shown(entry) -> str:

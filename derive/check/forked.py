@@ -36,9 +36,12 @@ def check_forked(task: Task, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = 
             return pool.run(task)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # no BLAS threads in a process that forks
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from derive.check import worker
+    from derive.warm import collector_paused
 
-    worker.prepare(task.request)  # a bad target or variable: DeriveError here
+    with collector_paused():
+        from derive.check import worker
+
+        worker.prepare(task.request)  # a bad target or variable: DeriveError here
     for _attempt in range(2):
         data = _in_child(task, timeout, memory_mb)
         if data is not None:

@@ -58,9 +58,9 @@ def _prepared(request: Request):
         def checked():
             return cache.cached("derivation", request.cache_key(), lambda: derive_request(request, verify=True))
 
-        # the derivation comes from the cache; its reference (compiled code, not picklable) is made here,
-        # before any answer's time starts
-        d = remember(Reference(checked())).d
+        # the derivation and the reference made from it (its compiled code kept as source) come from the
+        # cache; made here, before any answer's time starts, when they are not there
+        d = remember(cache.cached("reference", request.cache_key(), lambda: Reference(checked()))).d
     _expected_latex(d)
     return d
 

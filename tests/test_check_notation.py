@@ -38,6 +38,10 @@ ACCEPTED = [
     ("tanh", "x", "1 - y^2"),
     ("relu", "x", r"\mathbb{1}[x > 0]"),
     ("relu", "x", "Heaviside(x)"),
+    ("relu", "x", "1[x > 0]"),  # a plain 1 before a bracket that compares: the indicator
+    ("relu", "x", r"1\{x > 0\}"),
+    ("relu", "x", "1_{x>0}"),
+    ("relu", "x", "1(x > 0)"),
     ("mse", "yhat", r"2(\hat{y}-y)"),
     ("mse", "yhat", "2*(yhat - y)"),
     ("mse", "yhat", r"2(\hat{y}_i - y_i)"),
@@ -86,6 +90,11 @@ def test_a_wrong_answer_always_has_a_counterexample_with_values():
     ce = v.counterexample
     assert ce["values"]["x"] < 0 and ce["answer"] == 1 and ce["expected"] == 0
     assert "x = -" in ce["text"]
+
+
+@pytest.mark.parametrize("answer", ["1[x < 0]", "1(x + 1)", "2 - 1(x > 0)"])
+def test_a_plain_one_is_an_indicator_only_before_a_comparison(answer):
+    assert verdict("relu", "x", answer).verdict == "incorrect"  # 1(x + 1) is x + 1, a product, not 𝟙
 
 
 def test_max_0_x_is_not_its_own_derivative():

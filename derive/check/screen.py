@@ -41,6 +41,8 @@ _SIZING = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*(\.|\\\{|\\\
 _IDENTITY = re.compile(r"\\(?:mathbb|mathds|mathbbm)\s*\{\s*I\s*\}")
 _HADAMARD_POWER = re.compile(r"\^\s*\{\s*\\(?:odot|circ)\s*(\d+|\{\s*\d+\s*\})\s*\}")
 _ONE = re.compile(r"\\(?:mathbb|mathbf|mathds|mathbbm)\s*\{\s*1\s*\}")
+_PLAIN_ONE = re.compile(r"(?<![\w.^\\])1\s*(?=[\[(]|_\s*\{)")  # 1[…], 1(…), 1_{…}: an indicator if … compares
+_COMPARES = re.compile(r"[<>=]|\\(?:geq|leq|neq|ge|le|ne)(?![A-Za-z])")
 _NAMED_FUNC = re.compile(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(diag|rowsum|softmax|sigmoid|relu|ReLU|sgn|tr|Tr|erf|"
                          r"softplus)\s*\}")
 _TEXT_HAT = re.compile(r"\\(?:text|textrm|mathrm)\s*\{\s*(\\hat\s*\{\s*[A-Za-z]\s*\})\s*\}")  # \text{x̂}
@@ -139,6 +141,24 @@ def _tempered(text: str) -> str:
     return text
 
 
+def _plain_indicator(text: str) -> str:
+    """1[x > 0], 1(x > 0), 1_{x > 0} and 1\\{x > 0\\} (by now 1(x > 0)) are the indicator, as 𝟙[x > 0] is, when
+    the bracket after the plain 1 holds a comparison; 1(x + y) stays a product."""
+    out, last = [], 0
+    for m in _PLAIN_ONE.finditer(text):
+        k = text.index("{", m.end()) if text[m.end()] == "_" else m.end()
+        opener, closer = text[k], {"[": "]", "(": ")", "{": "}"}[text[k]]
+        depth, j = 0, k
+        for j in range(k, len(text)):  # the brackets are balanced: checked before
+            depth += (text[j] == opener) - (text[j] == closer)
+            if depth == 0:
+                break
+        if _COMPARES.search(text[k + 1:j]):
+            out.append(text[last:m.start()] + "\\one ")
+            last = m.end()
+    return "".join(out) + text[last:]
+
+
 def screen(answer: str) -> str:
     """The answer in the grammar's normal notation, or InvalidAnswer with a one-line reason.
 
@@ -191,6 +211,7 @@ def screen(answer: str) -> str:
     text = _SPACING.sub(" ", text)
     text = _SIZING.sub(_sized, text)
     text = _ONE.sub(r"\\one ", text)
+    text = _plain_indicator(text)
     text = _NAMED_FUNC.sub(lambda m: "\\" + m.group(1).lower().replace("sigmoid", "sigma") + " ", text)
     text = _tempered(text)
     text = _SUB_TEXT.sub(r"_{\2}", text)

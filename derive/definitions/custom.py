@@ -55,14 +55,15 @@ def define(name: str, output, expr: sp.Expr, *, inputs=None, kind: str | None = 
 
     ranges = {lim[0].name: lim[2] for s in sp.preorder_traversal(expr) if isinstance(s, sp.Sum) for lim in s.limits}
     spare = [d for d in ("K", "M", "D", "N", "T", "H") if d not in {str(r) for r in ranges.values()}]
-    axes = {(ind.base.name, n): ranges[s.name] for ind in expr.atoms(sp.Indexed)
+    entries = sorted(expr.atoms(sp.Indexed), key=sp.default_sort_key)  # a set's order would make the inputs' order
+    axes = {(ind.base.name, n): ranges[s.name] for ind in entries  # (the default variable) differ from run to run
             for n, s in enumerate(ind.indices) if isinstance(s, sp.Symbol) and s.name in ranges}
     for s in out_index:  # an output index takes the size of an axis a sum runs over, else one of its own
-        found = [axes[(ind.base.name, n)] for ind in expr.atoms(sp.Indexed) for n, t in enumerate(ind.indices)
+        found = [axes[(ind.base.name, n)] for ind in entries for n, t in enumerate(ind.indices)
                  if getattr(t, "name", None) == s.name and (ind.base.name, n) in axes]
         ranges.setdefault(s.name, found[0] if found else spare.pop(0) if spare else "K")
     shapes = dict(shapes or {})
-    for ind in [*expr.atoms(sp.Indexed), *([output] if isinstance(output, sp.Indexed) else [])]:
+    for ind in [*entries, *([output] if isinstance(output, sp.Indexed) else [])]:
         name_ = ind.base.name
         if name_ in shapes:
             continue

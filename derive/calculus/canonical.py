@@ -149,7 +149,21 @@ def merge_sums(expr: sp.Expr) -> sp.Expr:
 
 def canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
     """The shortest of the expanded and factored forms, signs normalized; factored on a tie."""
-    return exp_of_sums(_canonical(merge_sums(_ramp_steps(expr)), prefer))
+    return _tanh(exp_of_sums(_canonical(merge_sums(_ramp_steps(expr)), prefer)))
+
+
+def _tanh(expr: sp.Expr) -> sp.Expr:
+    """sinh(u)ⁿ/cosh(u)ⁿ is tanh(u)ⁿ, as a person writes log cosh's derivative."""
+    if not expr.has(sp.sinh):
+        return expr
+    if isinstance(expr, sp.Mul):
+        powers = [f.as_base_exp() for f in expr.args]
+        sinh = {b.args[0]: e for b, e in powers if isinstance(b, sp.sinh)}
+        pairs = {b.args[0] for b, e in powers if isinstance(b, sp.cosh) and sinh.get(b.args[0]) == -e}
+        if pairs:
+            kept = [b ** e for b, e in powers if not (isinstance(b, (sp.sinh, sp.cosh)) and b.args[0] in pairs)]
+            expr = sp.Mul(*kept, *(sp.tanh(u) ** sinh[u] for u in sorted(pairs, key=sp.default_sort_key)))
+    return expr.func(*(_tanh(a) for a in expr.args)) if expr.args and not expr.is_Atom else expr
 
 
 def _canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:

@@ -45,7 +45,7 @@ def thresholds(expr) -> list:
         elif isinstance(e, sp.Piecewise):
             for _, cond in e.args:
                 rels = [cond] if isinstance(cond, sp.core.relational.Relational) else \
-                    list(cond.atoms(sp.core.relational.Relational)) if isinstance(cond, sp.Basic) else []
+                    sorted(cond.atoms(sp.core.relational.Relational), key=sp.default_sort_key) if isinstance(cond, sp.Basic) else []
                 out += [r.lhs - r.rhs for r in rels if not isinstance(r, (sp.Eq, sp.Ne))]
         elif isinstance(e, sp.Pow) and e.exp.is_number and e.exp.is_integer is False:
             out.append(e.base)

@@ -38,6 +38,7 @@ def derivation(target, wrt):
      r"\frac{\gamma}{\sigma}(g_i - \frac{1}{N}\sum_k g_k - \hat{x}_i \sum_k g_k \hat{x}_k)"),
     ("batchnorm", "gamma", r"\sum_{i=1}^{N} \frac{\partial L}{\partial y_i} \hat{x}_i", r"\sum_i g_i x_i"),
     ("word2vec_softmax_o", "v", r"-U_{io} + \sum_{w} \hat{y}_w U_{iw}", r"\sum_{w} \hat{y}_w U_{iw}"),
+    ("cosine", "x", r"\frac{y}{\|x\| \|y\|} - s \frac{x}{\|x\|^2}", r"\frac{y}{\|x\| \|y\|} - s \frac{x}{\|x\|}"),  # s, the loss
     ("word2vec_softmax", "v", r"U(\hat{y} - y)", r"U(y - \hat{y})"),
 ])
 def test_a_right_answer_is_correct_and_its_wrong_twin_is_not(target, wrt, right, wrong):
@@ -135,3 +136,16 @@ def test_a_sum_limit_the_answer_names_itself_stands_for_the_size_the_sum_indexes
     assert check(d, r"y_i = \sum_{j=1}^{N} W_{ij} x_j - b_i").verdict == "incorrect"
     two = check(d, r"y_i = \sum_{j=1}^{N} W_{ij} x_j + b_i \sum_{k=1}^{N} b_k")  # N for D and for M
     assert two.verdict == "invalid" and "two different sizes" in two.feedback[0]
+
+
+def test_a_name_the_reference_cannot_evaluate_is_no_verdict_on_the_answer():
+    import sympy as sp
+
+    from derive.check.compiled import OutOfRange, compile_exprs
+
+    y = sp.IndexedBase("y")
+    with pytest.raises(OutOfRange) as stray:
+        compile_exprs([sp.Symbol("z")], [y[1]])
+    with pytest.raises(OutOfRange) as entry:
+        compile_exprs([y[4]], [y[1]])
+    assert (stray.value.entry, entry.value.entry) == (False, True)

@@ -66,3 +66,4 @@ def test_collection_is_paused_inside_and_as_it_was_after():
     finally:
         gc.enable()
         gc.unfreeze()
+

@@ -99,6 +99,10 @@ def _check_module(derivation, answer: str, timeout: float | None):
         return Verdict("incorrect", parsed, expected, [str(exc) + "."], None, answer,
                        {"kind": "form", "text": "the answer sums over one of its own free indices"}), claim
     except OutOfRange as exc:  # y_4 of a 3-vector: indices that do not fit the shape
+        if not exc.entry:  # a name the reader took but the reference cannot evaluate: no verdict on the answer
+            return Verdict("undecided", parsed, expected, [f"{exc} cannot be evaluated for this derivation"], None,
+                           answer, {"kind": "form", "text": f"the answer names {exc}, which the checker cannot "
+                                                            "evaluate here"}), claim
         reason = f"{exc} does not exist at the sizes checked ({_sizes(derivation)}): are indices swapped?"
         return Verdict("incorrect", parsed, expected, [reason], None, answer,
                        {"kind": "form", "text": f"the answer names {exc}, an entry that does not exist"}), claim

@@ -165,11 +165,15 @@ class Reference:
 
 
 def _named_entries(d) -> list:
-    """Every entry of every named quantity, whatever its number of indices (y_k, A_ik)."""
+    """Every entry of every named quantity, whatever its number of indices (y_k, A_ik); and a loss's
+    output (s of the cosine, L), which an answer may name as a TA does: ∂s/∂x = y/(‖x‖‖y‖) − s x/‖x‖²."""
     out = []
     for nm in d.named:
         var = next(v for v in d.definition.variables if v.symbol == nm.symbol)
         out += entries(var, d.definition.sizes)
+    output = d.definition.output
+    if d.definition.kind == "loss" and not output.shape and output.symbol not in {nm.symbol for nm in d.named}:
+        out.append(output.symbol)  # the concretizer writes a loss's output as its body
     return out
 
 

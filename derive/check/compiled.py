@@ -16,7 +16,12 @@ __all__ = ["OutOfRange", "compile_exprs", "compile_mp", "inert"]
 
 
 class OutOfRange(Exception):
-    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector."""
+    """The answer names an entry that does not exist at the concrete sizes, e.g. y_4 of a 3-vector;
+    or (`entry` False) a quantity without indices that the reference cannot evaluate."""
+
+    def __init__(self, shown: str, entry: bool = True):
+        super().__init__(shown)
+        self.entry = entry
 
 
 def compile_exprs(exprs: list, inputs: list):
@@ -29,7 +34,8 @@ def compile_exprs(exprs: list, inputs: list):
         stray = [a for a in b.atoms(sp.Indexed, sp.Symbol) if a not in known and a not in labels
                  and not (isinstance(a, sp.Symbol) and a in labels)]
         if stray:
-            raise OutOfRange(_shown(min(stray, key=sp.default_sort_key)))
+            first = min(stray, key=sp.default_sort_key)
+            raise OutOfRange(_shown(first), isinstance(first, sp.Indexed))
     return _Values(compile_numpy(body, inputs, "<derive: answer and reference>"))
 
 

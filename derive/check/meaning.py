@@ -52,6 +52,22 @@ def unpack(node: t.Node, d) -> tuple[t.Node, dict]:
 _free_indices = free_indices
 
 
+def renamed(expr: sp.Expr, rename: dict) -> sp.Expr:
+    """The free indices renamed as written to the engine's (k → i); a sum over one of the new names
+    first takes an index of its own, so Σ_i ∂C/∂y_i x_{i+k−1} keeps its sum when k becomes i."""
+    if not rename:
+        return expr
+    names = {*rename, *rename.values()}
+    used = {s.name for s in expr.atoms(sp.Symbol)} | {s.name for s in names}
+    spare = iter([IDX[c] for c in "klmnpqrsuv" if c in IDX and c not in used])
+
+    def own_index(s: sp.Sum) -> sp.Sum:
+        clash = [v for v in s.variables if v in names]
+        return s.xreplace({v: next(spare) for v in clash}) if clash else s
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), own_index).xreplace(rename)
+
+
 def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
     """The Reading of a parsed answer for derivation `d` (for `claim`, `node` is its right-hand side
     and `d` its derivation); InvalidAnswer or ShapeMismatch if none."""
@@ -73,8 +89,15 @@ def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
     scalar, form = form == "scalar", "index" if form == "scalar" else form  # all scalars: no 1×1 matrices needed
     written = {**{e: e for e in _free_indices(d)}, **{w: w for w in rename}}
     free = tuple(w for w in written if w not in rename.values() or w in rename)
+    own = claim is None or not (claim.entry or claim.rename or claim.case is not None)  # no left-hand side
+    clash = None
     try:
-        value = Interpreter(vocab, form, free=free).read(node)
+        try:
+            value = Interpreter(vocab, form, free=free).read(node)
+        except IndexClash as exc:  # Σ_i … x_{i+k−1} with no left-hand side: its free index may be k, not i
+            if not (own and form == "index" and len(_free_indices(d)) == 1):
+                raise
+            clash, value = exc, Interpreter(vocab, form, free=()).read(node)
     except ShapeMismatch as exc:
         exc.latex = text
         raise
@@ -88,9 +111,16 @@ def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
     if form == "index":
         if isinstance(value, sp.MatrixBase):  # cannot happen: index reading makes no matrices
             raise InvalidAnswer("cannot read the answer")
-        value = sp.sympify(value).xreplace(rename) if rename else sp.sympify(value)
-        free = {s for s in value.free_symbols if s.name in IDX and s == IDX[s.name]}
+        value = sp.sympify(value)
         allowed = set(_free_indices(d))
+        if own and not rename and len(allowed) == 1:  # one free index, named as the student likes: k for i
+            mine = {s for s in value.free_symbols if s.name in IDX and s == IDX[s.name]}
+            if len(mine) == 1 and not mine & allowed:
+                rename = {mine.pop(): next(iter(allowed))}
+        if clash is not None and not rename:  # the sum took the only free index and left none
+            raise clash
+        value = renamed(value, rename)
+        free = {s for s in value.free_symbols if s.name in IDX and s == IDX[s.name]}
         stray = sorted(s.name for s in free - allowed)
         if stray:
             names = ", ".join(s.name for s in _free_indices(d)) or "none"
@@ -102,7 +132,7 @@ def read(node: t.Node, d, claim: Claim | None = None) -> Reading:
         shown = value
         if any(isinstance(n, t.Cases) for n in _walk(node)):
             shown = Interpreter(vocab, form, keep_cases=True).read(node)
-            shown = sp.sympify(shown).xreplace(rename) if rename else shown
+            shown = renamed(sp.sympify(shown), rename)
         return Reading("index", expr=checked, latex=latex(shown))
     if claim is not None and claim.case is not None:
         raise InvalidAnswer(f"a case ({claim.text}) is read in index notation: write the entry, e.g. y_i")

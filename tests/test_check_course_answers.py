@@ -38,6 +38,15 @@ def derivation(target, wrt):
      r"\frac{\gamma}{\sigma}(g_i - \frac{1}{N}\sum_k g_k - \hat{x}_i \sum_k g_k \hat{x}_k)"),
     ("batchnorm", "gamma", r"\sum_{i=1}^{N} \frac{\partial L}{\partial y_i} \hat{x}_i", r"\sum_i g_i x_i"),
     ("word2vec_softmax_o", "v", r"-U_{io} + \sum_{w} \hat{y}_w U_{iw}", r"\sum_{w} \hat{y}_w U_{iw}"),
+    # the student's free index k where the engine's is i, with a sum over i: the sum keeps its own index
+    ("conv1d", "w", r"\frac{\partial C}{\partial w_k} = \sum_i \frac{\partial C}{\partial y_i} x_{i+k-1}",
+     r"\frac{\partial C}{\partial w_k} = \sum_i \frac{\partial C}{\partial y_i} x_{i+k-2}"),
+    ("conv1d", "w", r"\sum_i \frac{\partial C}{\partial y_i} x_{i+k-1}", r"\sum_i \frac{\partial C}{\partial y_i} w_{i+k-1}"),
+    ("conv1d", "w", r"\sum_l \frac{\partial C}{\partial y_l} x_{k+l-1}", r"\sum_l \frac{\partial C}{\partial y_l} x_{k+l-1} w_k"),
+    # the input gradient as a full convolution: ∂C/∂y past either end is the padding's 0
+    ("conv1d", "x", r"\sum_k w_k \frac{\partial C}{\partial y_{i-k+1}}", r"\sum_k w_k \frac{\partial C}{\partial y_{i+k-1}}"),
+    ("conv2d", "X", r"\sum_k \sum_m W_{km} \frac{\partial C}{\partial Y_{i-k+1, j-m+1}}",
+     r"\sum_k \sum_m W_{mk} \frac{\partial C}{\partial Y_{i-k+1, j-m+1}}"),
     ("cosine", "x", r"\frac{y}{\|x\| \|y\|} - s \frac{x}{\|x\|^2}", r"\frac{y}{\|x\| \|y\|} - s \frac{x}{\|x\|}"),  # s, the loss
     ("word2vec_softmax", "v", r"U(\hat{y} - y)", r"U(y - \hat{y})"),
 ])
@@ -149,3 +158,29 @@ def test_a_name_the_reference_cannot_evaluate_is_no_verdict_on_the_answer():
     with pytest.raises(OutOfRange) as entry:
         compile_exprs([y[4]], [y[1]])
     assert (stray.value.entry, entry.value.entry) == (False, True)
+
+
+def test_a_sum_over_the_only_free_index_that_leaves_none_free_still_says_so():
+    v = check(derivation("conv1d", "w"), r"\sum_i \frac{\partial C}{\partial y_i} x_i")
+    assert v.verdict == "incorrect" and "the sum runs over i" in v.feedback[0]
+
+
+def test_renaming_the_written_index_never_captures_a_summed_one():
+    import sympy as sp
+
+    from derive.check.meaning import renamed
+    from derive.definitions.model import IDX
+
+    i, k = IDX["i"], IDX["k"]
+    x = sp.IndexedBase("x")
+    out = renamed(sp.Sum(x[i + k], (i, 1, 3)), {k: i})
+    assert out.free_symbols & {i} == {i} and len(out.variables) == 1 and out.variables[0] not in (i, k)
+
+
+def test_zero_padding_is_said_and_only_the_arriving_gradient_is_padded():
+    v = check(derivation("conv1d", "x"), r"\sum_k w_k \frac{\partial C}{\partial y_{i-k+1}}")
+    assert v.verdict == "correct" and "∂C/∂y outside its range taken as 0 (zero padding)" in v.evidence["text"]
+    w = check(derivation("conv1d", "x"), r"\sum_k w_k x_{i-k+1}")  # an input past its end is no padding
+    assert w.verdict == "incorrect" and "does not exist" in w.feedback[0]
+    plain = check(derivation("conv1d", "w"), r"\sum_i \frac{\partial C}{\partial y_i} x_{i+k-1}")
+    assert "padding" not in plain.evidence["text"]

@@ -25,6 +25,7 @@ from derive.check.meaning import Reading, _free_indices
 from derive.check.sampling import Columns
 from derive.check.symbolic import Budget, confirm, index_proof, time_limit
 from derive.concrete import Concretizer, Point, assignments, concrete, entries, unroll, value
+from derive.definitions.ranges import has_index_arithmetic
 
 __all__ = ["Budget", "Comparison", "Numbers", "OutOfRange", "Reference", "close", "compare", "reference",
            "time_limit"]
@@ -210,21 +211,37 @@ class Cover:
     magnitudes: tuple | None = None
 
 
-def attach(reading: Reading, ref: Reference) -> list:
-    """Per class setting: (setting, its points with the answer evaluated there, all thresholds)."""
+def attach(reading: Reading, ref: Reference) -> tuple[list, bool]:
+    """Per class setting: (setting, its points with the answer evaluated there, all thresholds); and
+    whether the answer named ∂C/∂y outside its range, taken as 0 (a convolution's zero padding)."""
     d = ref.d
     flat = [inert(e) for e in reading.matrix] if reading.form == "matrix" else None
     expr = inert(reading.expr) if flat is None else None
-    parts = []
+    parts, padded = [], False
     for s in ref.settings:
         if flat is not None:
             exprs = [_instantiate(e, d, {}, s.classes) for e in flat]
         else:
             exprs = [_instantiate(expr, d, a, s.classes) for a in ref.assignments]
+        exprs, pads = _zero_padded(exprs, d)
+        padded |= pads
         known = set(s.kinks)
         own = [g for g in _unique(g for e in exprs for g in ev.thresholds(e)) if g not in known]
         parts.append((s, s.base.attach(compile_exprs(exprs + own, ref.inputs), len(exprs)), [*s.kinks, *own], exprs))
-    return parts
+    return parts, padded
+
+
+def _zero_padded(exprs: list, d) -> tuple[list, bool]:
+    """A layer indexed by arithmetic (a convolution): an entry of the arriving gradient past either end,
+    ∂C/∂y_{i−k+1} at i − k + 1 = 0, is 0, as the full convolution's zero padding says; nothing else is."""
+    if d.upstream is None or not has_index_arithmetic(d.definition):
+        return exprs, False
+    up = d.upstream.symbol
+    shape = [int(d.definition.sizes[n]) for n in d.upstream.shape]
+    outside = {e: sp.S.Zero for x in exprs for e in sp.sympify(x).atoms(sp.Indexed)
+               if e.base == up and all(v.is_Integer for v in e.indices)
+               and not all(1 <= int(v) <= n for v, n in zip(e.indices, shape))}
+    return ([sp.sympify(x).xreplace(outside) for x in exprs], True) if outside else (exprs, False)
 
 
 def cross(parts: list) -> Cover:
@@ -276,7 +293,8 @@ def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Com
         if not fits:
             return Comparison(False, None, None, shape=got, expected_shape=want,
                               evidence=ev.Evidence("shape", "the shapes differ"))
-    parts = attach(reading, ref)
+    parts, padded = attach(reading, ref)
+    padding = f"; ∂C/∂{ref.d.definition.output.name} outside its range taken as 0 (zero padding)" if padded else ""
     differs = _differs(reading, ref, parts, numbers(parts, ref))  # most wrong answers show it before crossing
     if differs is not None:
         return differs
@@ -286,7 +304,7 @@ def compare(reading: Reading, ref: Reference, budget: float | None = 1.0) -> Com
     if differs is not None:
         return differs
     count = int(np.isfinite(nums.expected).all(axis=0).sum())
-    numeric = ev.numeric_text(count, ref.patterns(), cover.crossed, cover.magnitudes)
+    numeric = ev.numeric_text(count, ref.patterns(), cover.crossed, cover.magnitudes) + padding
     if cover.uncrossed:
         symbolic, how = confirm(reading, ref, budget)
         if symbolic:

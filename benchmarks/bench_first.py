@@ -9,6 +9,7 @@ The cache is a folder of the benchmark's own:
   show, cold       the same from an empty cache: derived and checked (sympy.diff and finite differences)
                                                                                       goal <= 2x each
   network, warm    derive show affine>relu>affine>relu>affine>mse (three layers)     goal <= 1.5x
+`bench_first.py --cold-only NAME …` times only the cold shows of the entries named.
 PYTHONDONTWRITEBYTECODE is dropped for these runs, so derive's modules run from bytecode as an
 installed package's do (SymPy's was compiled when it was installed).
 """
@@ -61,6 +62,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="two entries, one run each (CI)")
     parser.add_argument("--runs", type=int, default=5, help="warm runs of each show (default 5)")
     parser.add_argument("--cold-runs", type=int, default=2, help="cold runs of each show (default 2; about 50 entries)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold shows: no check, no network, no warm shows")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="registry entries to show (default: every one)")
     args = parser.parse_args(argv)
     runs, cold_runs = (1, 1) if args.quick else (args.runs, args.cold_runs)
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,31 +72,36 @@ def main(argv=None) -> int:
         env = {k: v for k, v in os.environ.items() if k not in ("DERIVE_NO_CACHE", "PYTHONDONTWRITEBYTECODE")}
         env["DERIVE_CACHE_DIR"] = str(folder)
         empty = lambda: shutil.rmtree(folder, ignore_errors=True)
-        names = ["softmax", "hinge"] if args.quick else registry(env)
+        names = args.names or (["softmax", "hinge"] if args.quick else registry(env))
 
-        check = derive("check", "softmax", ANSWER)
-        once(check, env)  # fills the cache (and writes bytecode)
-        t_check, r_check, c_check = ratio(check, env, 3 if args.quick else 15)
-        once(derive("show", NETWORK), env)
-        t_net, r_net, c_net = ratio(derive("show", NETWORK), env, runs)
+        if not args.cold_only:
+            check = derive("check", "softmax", ANSWER)
+            once(check, env)  # fills the cache (and writes bytecode)
+            t_check, r_check, c_check = ratio(check, env, 3 if args.quick else 15)
+            once(derive("show", NETWORK), env)
+            t_net, r_net, c_net = ratio(derive("show", NETWORK), env, runs)
         rows = []
         for name in names:
-            once(derive("show", name), env)
-            warm = ratio(derive("show", name), env, runs)
+            once(derive("show", name), env)  # bytecode written, files in the page cache
+            warm = None if args.cold_only else ratio(derive("show", name), env, runs)
             cold = ratio(derive("show", name), env, cold_runs, before=empty)
             rows.append((name, warm, cold))
 
-    print(f"{'command':<52} {'median':>9} {'vs import sympy':>16} {'CPU':>6} {'goal':>6}")
-    print(f"{'derive check softmax (one answer, cache filled)':<52} {t_check:>8.3f}s {r_check:>15.2f}x "
-          f"{c_check:>5.2f}x {'1.5x':>6}")
-    print(f"{'derive show ' + NETWORK + ', warm':<52} {t_net:>8.3f}s {r_net:>15.2f}x {c_net:>5.2f}x {'1.5x':>6}")
+    if not args.cold_only:
+        print(f"{'command':<52} {'median':>9} {'vs import sympy':>16} {'CPU':>6} {'goal':>6}")
+        print(f"{'derive check softmax (one answer, cache filled)':<52} {t_check:>8.3f}s {r_check:>15.2f}x "
+              f"{c_check:>5.2f}x {'1.5x':>6}")
+        print(f"{'derive show ' + NETWORK + ', warm':<52} {t_net:>8.3f}s {r_net:>15.2f}x {c_net:>5.2f}x {'1.5x':>6}")
     print(f"{'derive show NAME':<28} {'warm':>9} {'vs floor':>9} {'CPU':>6} {'cold':>9} {'vs floor':>9} {'CPU':>6}")
-    for name, (tw, rw, cw), (tc, rc, cc) in rows:
-        print(f"{'  ' + name:<28} {tw:>8.3f}s {rw:>8.2f}x {cw:>5.2f}x {tc:>8.3f}s {rc:>8.2f}x {cc:>5.2f}x")
-    worst_warm = max(rows, key=lambda r: r[1][1])
+    for name, warm, (tc, rc, cc) in rows:
+        tw, rw, cw = warm or (0.0, 0.0, 0.0)
+        shown = f"{tw:>8.3f}s {rw:>8.2f}x {cw:>5.2f}x" if warm else f"{'-':>9} {'-':>9} {'-':>6}"
+        print(f"{'  ' + name:<28} {shown} {tc:>8.3f}s {rc:>8.2f}x {cc:>5.2f}x")
+    if not args.cold_only:
+        worst_warm = max(rows, key=lambda r: r[1][1])
+        print(f"show, worst warm: {worst_warm[0]} {worst_warm[1][1]:.2f}x (goal 1.2x); median over entries "
+              f"{statistics.median(r[1][1] for r in rows):.2f}x")
     worst_cold = max(rows, key=lambda r: r[2][1])
-    print(f"show, worst warm: {worst_warm[0]} {worst_warm[1][1]:.2f}x (goal 1.2x); median over entries "
-          f"{statistics.median(r[1][1] for r in rows):.2f}x")
     print(f"show, worst cold: {worst_cold[0]} {worst_cold[2][1]:.2f}x (goal 2x); median over entries "
           f"{statistics.median(r[2][1] for r in rows):.2f}x; "
           f"{sum(r[2][1] <= 2 for r in rows)} of {len(rows)} entries within 2x; by CPU time "

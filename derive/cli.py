@@ -94,14 +94,22 @@ def _request(args):
 
 def _shown(args) -> str:
     """The text `derive show` prints for `args`."""
+    from derive.warm import collector_paused
+
     if is_chain(args.target) or args.format == "numpy":  # a network: derive.network
-        from derive.network.cli import network_text
+        with collector_paused():  # SymPy's and the engine's imports: see derive/warm.py
+            import derive.network.backprop
+            from derive.network.cli import network_text
 
         return network_text(args)
     if args.names:
         raise DeriveError(f"--names renames a network's quantities; {args.target} is a single module")
     from derive import cache
-    from derive.network.chain import derive_request
+
+    with collector_paused():
+        import derive.calculus.engine
+        import derive.verify  # noqa: F401
+        from derive.network.chain import derive_request
 
     # Checked before it is shown (sympy.diff and finite differences), once per engine: cached.
     request = _request(args)

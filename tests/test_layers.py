@@ -2,8 +2,9 @@
 
 From the bottom up, each layer is made of the ones below it, and none knows what is above:
 
-1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`): one-line errors, bounds
-   and time limits, the pickle cache, the table of doors; nothing of derive's own beneath them.
+1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`, `warm`): one-line errors, bounds
+   and time limits, the pickle cache, the table of doors, a start without collections; nothing of
+   derive's own beneath them.
 2. model (`model/`): the matrix-expression tree, its one evaluator, the notation of names.
 3. definitions (`definitions/`): the registry; what each module computes, in index notation.
 4. steps (`steps`): a derivation as data: typed steps, each able to check itself, matrix form.
@@ -47,7 +48,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
 LAYERS = [
-    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify"]),
+    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify", "warm"]),
     ("model", ["model"]),
     ("definitions", ["definitions"]),
     ("steps", ["steps"]),

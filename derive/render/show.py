@@ -12,7 +12,7 @@ from derive.render.lines import latex_lines, width
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
-from derive.render.stages import stage_lines, stage_markdown
+from derive.render.stages import stage_json, stage_lines, stage_markdown
 from derive.render.unicode import unicode_text
 from derive.steps import FORMULA, Derivation, Reason
 
@@ -233,6 +233,7 @@ def derivation_json(d) -> dict:
                   for s in d.steps],
         "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
         "conventions": stated(d),
+        "stages": stage_json(d.definition),  # a staged definition (a cell's gates, attention's S, A, Y)
     }
     if d.report is not None:
         r = d.report

@@ -46,3 +46,17 @@ def test_a_printed_entry_with_a_wrong_index_is_read_as_wrong():
     wrong = latex(d.result).replace(r"\left(a_{i}\right)_{i}", r"\left(a_{i}\right)_{j}")
     assert wrong != latex(d.result)
     assert d.check(wrong, timeout=20).verdict in ("incorrect", "invalid")
+
+
+def test_a_module_of_ones_own_with_a_numbered_name_reads_its_printed_entries_back():
+    """x_1 at j prints (x_1)_j; the reader takes x_1 as one name, as it takes W_f."""
+    i, k = sp.symbols("i k", integer=True, positive=True)
+    x, y, w = sp.IndexedBase("x_1"), sp.IndexedBase("y"), sp.IndexedBase("w_2")
+    module = derive.define("numbered_names", y[i], sp.Sum(w[i, k] * x[k], (k, 1, sp.Symbol("K", integer=True,
+                                                                                           positive=True))),
+                           kind="layer", shapes={"x_1": ("K",), "y": ("M",), "w_2": ("M", "K")})
+    d = derive.derivative(module, wrt="w_2")
+    for printed in (unicode_text(d.result), latex(d.result)):
+        assert "(x_1)_j" in printed or r"\left(x_{1}\right)_{j}" in printed
+        assert d.check(printed, timeout=20).verdict == "correct", printed
+    assert d.check("∂C/∂y_i (x_1)_i", timeout=20).verdict == "incorrect"

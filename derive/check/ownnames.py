@@ -58,11 +58,11 @@ def _map(value, names):
 
 
 def _joined(base: t.Word, index: tuple, names: set):
-    """W with the subscript (f, …) → W_f with the rest; h with (t − 1, …) → hprev with the rest."""
+    """W with the subscript (f, …) → W_f with the rest, x with (1, …) → x_1; h with (t − 1, …) → hprev."""
     first, rest = index[0], index[1:]
     name = None
-    if isinstance(first, t.Word) and len(first.text) == 1 and base.text not in names \
-            and f"{base.text}_{first.text}" in names:
+    if (isinstance(first, t.Num) or isinstance(first, t.Word) and len(first.text) == 1) and base.text not in names \
+            and f"{base.text}_{first.text}" in names:  # W_f, and x_1 as its printed (x_1)_j
         name = f"{base.text}_{first.text}"
     elif _is_previous(first) and f"{base.text}prev" in names:
         name = f"{base.text}prev"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from derive.graph.backprop import GraphBackprop, name_of
 from derive.render import matrix as printers
+from derive.render.printer import entry_latex
 from derive.render.unicode import unicode_text
 
 
@@ -56,9 +57,8 @@ def _index_latex(expr) -> str:
 
                 entry = sp.IndexedBase(name[4:], real=True)[expr.indices]
                 return rf"{{\frac{{\partial L}}{{\partial {self._print(entry)}}}}}"
-            if "_" in name and not name.startswith("dL_d"):  # W_hh_{ij} would be a double subscript
-                idx = "".join(self._print(i) for i in expr.indices)
-                return f"{{{{{name_of(name).latex}}}_{{{idx}}}}}"
+            if "_" in name and not name.startswith("dL_d"):  # (W_hh)_{ij}: W_hh_{ij} would be a double subscript
+                return f"{{{entry_latex(name_of(name).latex, ''.join(self._print(i) for i in expr.indices))}}}"
             return "{" + super()._print_Indexed(expr) + "}"
 
     return Braced().doprint(expr)

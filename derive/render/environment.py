@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from derive.render.printer import escape_tex
+from derive.render.prose import convention_markup
 from derive.render.reason import reason_markup
 
 DELIMITERS = {
@@ -69,6 +70,7 @@ def environment(fmt: str, override: str | None = None) -> jinja2.Environment:
     env.filters["tex"] = lambda s: Markup(escape_tex(str(s)))
     env.filters["math"] = lambda v: Markup(_math(v))
     env.filters["reason"] = lambda r: reason_markup(r, "tex" if fmt == "tex" else "md")
+    env.filters["convention"] = lambda c: convention_markup(c, "tex" if fmt == "tex" else "md")
     return env
 
 

@@ -125,6 +125,17 @@ def _ordered_factors(factors) -> list:
     return sorted(factors, key=rank)
 
 
+_OWN_SUBSCRIPT = re.compile(r"(?<!\\)_")  # a subscript, not an escaped underscore (\mathrm{W\_hh})
+
+
+def entry_latex(base: str, idx: str) -> str:
+    """W_{ij}; a name with its own subscript takes its indices outside brackets, (W_{i})_{ij} — {W_{i}}_{ij}
+    typesets as W_{iij} — as the Unicode text writes (W_i)_ij and the answer reader takes it."""
+    if _OWN_SUBSCRIPT.search(base):
+        return rf"\left({base}\right)_{{{idx}}}"
+    return f"{{{base}}}_{{{idx}}}" if "_" in base else f"{base}_{{{idx}}}"
+
+
 class DeriveLatexPrinter(LatexPrinter):
     """LaTeX for derivations; see the module docstring."""
 
@@ -143,14 +154,9 @@ class DeriveLatexPrinter(LatexPrinter):
         # X_{i+l−1, j+n−1}: a comma once an index is arithmetic, as the text printer writes it
         idx = ("" if all(i.is_Symbol for i in expr.indices) else ", ").join(self._print(i) for i in expr.indices)
         m = _UPSTREAM.fullmatch(expr.base.name)
-        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i; ∂C/∂{a_{f}}_i for a name with its own subscript
-            at = name_latex(m.group(2))
-            at = f"{{{at}}}" if "_" in at else at
-            return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {at}_{{{idx}}}}}"
-        base = name_latex(expr.base.name)
-        if "_" in base:  # s_{1} with index i is {s_{1}}_{i}, not a double subscript
-            base = f"{{{base}}}"
-        return f"{base}_{{{idx}}}"
+        if m:  # ∂C/∂y_i rather than (∂C/∂y)_i; ∂C/∂(a_f)_i for a name with its own subscript
+            return rf"\frac{{\partial {name_latex(m.group(1))}}}{{\partial {entry_latex(name_latex(m.group(2)), idx)}}}"
+        return entry_latex(name_latex(expr.base.name), idx)
 
     def _print_Pi(self, expr):  # SymPy's own gives \text{\Pi} through our symbol names
         return r"\pi"

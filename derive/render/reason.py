@@ -18,10 +18,16 @@ from derive.steps import FORMULA
 
 _SYMBOLS = {"∂": r"\partial ", "Σ": r"\sum ", "−": "-", "′": "'", "≠": r"\neq ", "⊙": r"\odot ",
             "·": r"\cdot ", "×": r"\times ", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "𝟙": INDICATOR,
-            "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to "}
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾", "0123456789n-+abuijk()"))
-_FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "tanh": r"\tanh ", "diag": r"\operatorname{diag}"}
-_TOKEN = re.compile(r"_\{([^{}]*)\}|_\(((?:[^()]|\([^()]*\))*)\)|_([A-Za-z0-9]+)|([A-Za-z]{3,4})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|(.)", re.DOTALL)
+            "ᵀ": r"^{\top}", "≤": r"\leq ", "≥": r"\geq ", "‖": r"\|", "→": r"\to ", "…": r"\ldots ",
+            "π": r"\pi ", "∈": r"\in "}
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ⁻⁺ᵃᵇᵘⁱʲᵏ⁽⁾ˣ", "0123456789n-+abuijk()x"))
+_FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "max": r"\max ", "min": r"\min ", "tanh": r"\tanh ",
+              "diag": r"\operatorname{diag}"} | {
+    f: rf"\operatorname{{{f}}}" for f in ("softmax", "softplus", "erf", "sign", "sgn", "argmax", "KL", "ReLU")}
+_BRACKETED = r"((?:[^()]|\([^()]*\))*)"  # what a pair of round brackets holds, one level nested
+_TOKEN = re.compile(r"_\{([^{}]*)\}|_\(" + _BRACKETED + r"\)|_([A-Za-z0-9]+|[" + "".join(GREEK_LETTERS) + r"])"
+                    r"|([A-Za-z]{2,8})(?![A-Za-z])|([" + "".join(_SUPERSCRIPTS) + r"]+)|\^\{([^{}]*)\}"
+                    r"|√\(" + _BRACKETED + r"\)|√([A-Za-z0-9])|(.)", re.DOTALL)
 _PLAIN = re.compile(r"[A-Za-z0-9 ()\[\]/=+,.:;<>!|-]")
 
 
@@ -30,17 +36,21 @@ def unicode_latex(formula: str) -> str:
     out = []
     formula = re.sub("([A-Za-z])([\u0302\u0303])", lambda m: m.group(2) + m.group(1), formula)  # x̂ → \hat x
     for m in _TOKEN.finditer(formula):
-        curly, braced, sub, word, sup, char = m.groups()
+        curly, braced, sub, word, sup, power, root, root1, char = m.groups()
         if curly is not None:  # h_{t−1}: a name's own subscript
             out.append("_{" + unicode_latex(curly) + "}")
         elif braced is not None:  # x_(k + l − 1): index arithmetic as a subscript
             out.append("_{" + unicode_latex(braced) + "}")
-        elif sub is not None:
-            out.append(f"_{{{sub}}}")
+        elif sub is not None:  # x_kj, h_δ
+            out.append(f"_{{{sub}}}" if sub[0].isascii() else "_{" + unicode_latex(sub) + "}")
         elif word is not None:
             out.append(_FUNCTIONS.get(word, word))
         elif sup is not None:
             out.append("^{" + "".join(_SUPERSCRIPTS[c] for c in sup) + "}")
+        elif power is not None:  # e^{−x}
+            out.append("^{" + unicode_latex(power) + "}")
+        elif root is not None or root1 is not None:  # √(2π), √d
+            out.append(r"\sqrt{" + unicode_latex(root if root is not None else root1) + "}")
         elif char in ("\u0302", "\u0303"):
             out.append(r"\hat " if char == "\u0302" else r"\tilde ")
         elif char in _SYMBOLS:

@@ -12,9 +12,9 @@ from derive.render.lines import latex_lines, width
 from derive.render.matrix import latex as matrix_latex
 from derive.render.matrix import text as matrix_text
 from derive.render.printer import latex, text
-from derive.render.stages import stage_lines, stage_markdown
+from derive.render.stages import stage_json, stage_lines, stage_markdown
 from derive.render.unicode import unicode_text
-from derive.steps import Derivation, Reason
+from derive.steps import FORMULA, Derivation, Reason
 
 
 def render(template: str, fmt: str, **context) -> str:
@@ -62,13 +62,31 @@ def definition_layout(defn) -> tuple[bool, list]:
     return inline, [Markup(line) for line in latex_lines(defn.expr, SAFETY * (PAGE_EM - width(lhs) - 1.4) - 2.0)]
 
 
+class _MatrixEquation:
+    """A stage's checked matrix form, `lhs = expr`, as a formula of a Reason: printed by the matrix printers."""
+
+    def __init__(self, form):
+        self.form = form
+
+    def _derive_latex(self, printer) -> str:
+        return f"{matrix_latex(self.form.lhs, self.form.names)} = {matrix_latex(self.form.expr, self.form.names)}"
+
+    def _derive_unicode(self, printer) -> str:
+        return f"{matrix_text(self.form.lhs, self.form.names)} = {self.form.text}"
+
+
 def stated(d) -> list:
     """The conventions, then the gradient at each named stage the result is written in (attention's
-    ∂C/∂S): in its matrix form, checked against its index form, and entry by entry."""
-    said = [f"where {matrix_text(g.matrix.lhs, g.matrix.names)} = {g.matrix.text}, entry by entry "
-            f"{unicode_text(g.lhs)} = {unicode_text(g.result)}"
-            if g.matrix is not None else f"where {unicode_text(g.lhs)} = {unicode_text(g.result)}"
-            for g in getattr(d, "through", ())]
+    ∂C/∂S): in its matrix form, checked against its index form, and entry by entry — as a Reason, so a
+    page sets its formulas as math."""
+    said = []
+    for g in getattr(d, "through", ()):
+        entry = sp.Eq(g.lhs, g.result, evaluate=False)
+        if g.matrix is not None:
+            marked = f"where ${FORMULA.format(0)}$, entry by entry ${FORMULA.format(1)}$"
+            said.append(Reason(marked, (_MatrixEquation(g.matrix), entry)))
+        else:
+            said.append(Reason(f"where ${FORMULA.format(0)}$", (entry,)))
     return [*d.conventions, *said]
 
 
@@ -215,6 +233,7 @@ def derivation_json(d) -> dict:
                   for s in d.steps],
         "cases": [{"latex": latex(e), "condition": latex(c)} for e, c in d.cases.pieces] if d.cases else [],
         "conventions": stated(d),
+        "stages": stage_json(d.definition),  # a staged definition (a cell's gates, attention's S, A, Y)
     }
     if d.report is not None:
         r = d.report

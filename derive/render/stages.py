@@ -98,3 +98,16 @@ def stage_markdown(defn) -> list[Markup]:
             line += f", where ${latex(pre[0])} = {latex(pre[1])}$"
         out.append(Markup(line))
     return out
+
+
+def stage_json(defn) -> list[dict]:
+    """Each stage of a staged definition, in order: the quantity it names and its definition as printed
+    (σ written as σ), in LaTeX and Unicode text; [] for a definition of one line."""
+    from derive.render.unicode import unicode_text
+
+    out = []
+    for st in defn.stages:
+        lhs, rhs = defn.entry(st.output, st.index), with_sigma(st.expr)
+        out.append({"output": st.output.name, "latex": f"{latex(lhs)} = {latex(rhs)}",
+                    "text": f"{unicode_text(lhs)} = {unicode_text(rhs)}"})
+    return out

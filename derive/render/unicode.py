@@ -60,8 +60,8 @@ class UnicodePrinter(StrPrinter):
         if m:  # ∂C/∂y_i rather than (∂C/∂y)_i; (∂C/∂a_f)_i for a name with its own subscript
             up = f"∂{name_text(m.group(1))}/∂{name_text(m.group(2))}"
             return f"({up})_{sub}" if "_" in m.group(2) or "_{" in name_text(m.group(2)) else f"{up}_{sub}"
-        if re.fullmatch(r"[A-Za-z]+_[A-Za-z]", expr.base.name) or "_{" in name_text(expr.base.name):
-            # (W_f)_ij, (h_{t−1})_j: a name with its own subscript takes the indices outside
+        if "_" in name_text(expr.base.name):
+            # (W_f)_ij, (h_{t−1})_j, (s_1)_i: a name with its own subscript takes the indices outside
             return f"({name_text(expr.base.name)})_{sub}"
         return f"{name_text(expr.base.name)}_{sub}"
 

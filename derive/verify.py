@@ -20,6 +20,7 @@ from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, sample, value, wrt_entry
 from derive.numpy_lambdify import compile_mp, compile_numpy
 from derive.steps import Derivation
+from derive.verify_staged import check_by_stages, staged
 
 VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 AGREE = 1e-20  # closed form and sympy.diff agree by value: to this relative difference
@@ -55,9 +56,17 @@ class Report:
     symbolic: int  # index assignments where closed form − diff simplified to 0 (steps H(x) as unknowns)
     numeric: int  # where it did not simplify but agreed to 20 digits at random points
     max_fd_error: float  # largest relative error against central finite differences
+    stages: int = 0  # entries checked stage by stage (derive.verify_staged); then `numeric` is at one point
 
     def __str__(self) -> str:
         """`checked: the closed form equals sympy.diff of the definition at 6 index assignments (…)`."""
+        if self.stages:
+            return (f"checked stage by stage: each of {self.stages} entries of the result and of the gradients at "
+                    "the names equals the sum, over the stages that read the quantity, of sympy.diff of that "
+                    "stage's definition (by value at 3 random points, to 20 digits); the result equals sympy.diff "
+                    f"of the whole definition at {self.numeric} index assignments at one random point, to 20 "
+                    "digits; central finite differences of the whole definition agree within a relative error "
+                    f"of {self.max_fd_error:.1e}")
         n = self.symbolic + self.numeric
         how = [f"{self.symbolic} by simplifying the difference to 0"] if self.symbolic else []
         how += [f"{self.numeric} by value at random points, to 20 digits"] if self.numeric else []
@@ -365,6 +374,10 @@ def verify(d: Derivation, conc: Concretizer | None = None) -> Report:
         sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
     conc = conc or Concretizer(d)  # both checks take the same concrete expressions
+    if staged(d):  # each stage against its own sympy.diff, the whole at one point: see derive.verify_staged
+        stages = check_by_stages(d)
+        whole = _by_value_at_points(d, conc, random.Random(0), count=1)
+        return Report(0, whole, check_finite_differences(d, conc=conc), stages=stages)
     symbolic, numeric = check_against_diff(d, conc=conc)
     return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
 

@@ -14,6 +14,7 @@ milliseconds where the expanded definition's takes seconds.
 
 from __future__ import annotations
 
+import math
 import random
 
 import sympy as sp
@@ -250,3 +251,105 @@ def composed_reference(d: Derivation, seed: int = 0) -> tuple:
         if name != d.wrt:
             values.update(zip(_gradient_cells(defn, name), got))
     return p, dict(zip(cells, got)), values
+
+
+_KINKS = (sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign)
+
+
+class NamedValues:
+    """A staged derivation's named quantities (S, A, ∂C/∂A, ∂C/∂S) at a point, each entry from its own
+    definition in d.named with the names before it given their values, and expressions in the names:
+    the values the expanded expressions (derive.concrete.Concretizer) have, without expanding them, for
+    the matrix-form checks. `of(d)` is None where that does not apply (no stages, a kink, a class index)."""
+
+    def __init__(self, d: Derivation, steps: list):
+        self.d, self.steps = d, steps
+        self._table, self._result, self._last = None, None, (None, None)
+
+    @classmethod
+    def of(cls, d: Derivation) -> NamedValues | None:
+        defn = d.definition
+        if not staged(d) or not d.named or any(st.expr.has(*_KINKS) for st in defn.stages):
+            return None
+        sizes = {s: int(v) for s, v in defn.sizes.items()}
+        known = set(_entries(d))
+        steps = []
+        for nm in d.named:  # in the order each is defined: the forward names, then the gradients nearest Y first
+            try:
+                var = defn.var(nm.symbol.name)
+            except KeyError:
+                return None
+            cells = entries(var, defn.sizes)
+            exprs = [_concrete(nm.expr_at(c.indices) if var.shape else nm.expr, sizes) for c in cells]
+            inputs = sorted(set().union(*(_leaves(e) for e in exprs)), key=str)
+            if not set(inputs) <= known or _leaves(nm.expr) & set(cells):
+                return None  # a name defined by a later one, or by itself: not a chain to evaluate in order
+            steps.append((cells, inputs, _compiled(exprs, inputs)))
+            known |= set(cells)
+        return cls(d, steps)
+
+    def at(self, values: dict) -> dict | None:
+        """`values` with every named entry added (to DIGITS digits); None where one is not a finite real."""
+        values = dict(values)
+        for cells, inputs, f in self.steps:
+            got = f([values[e] for e in inputs])
+            if any(v is None or not _real(v) for v in got):
+                return None
+            values.update({c: v.real for c, v in zip(cells, got)})
+        return values
+
+    def evaluator(self, exprs: list, assignments_: list):
+        """A function of `at`'s values giving each expression (in the names) at its assignment, as complex."""
+        sizes = {s: int(v) for s, v in self.d.definition.sizes.items()}
+        concrete = [_concrete(e, {**sizes, **a}) for e, a in zip(exprs, assignments_)]
+        inputs = sorted(set().union(*(_leaves(e) for e in concrete)), key=str)
+        f = _compiled(concrete, inputs)
+        return lambda values: [complex(math.nan) if v is None else complex(v) for v in f([values[e] for e in inputs])]
+
+
+    def result_at(self, assignment: dict, point) -> float:
+        """The result at one index assignment at `point`, as a float (NaN where undefined): what
+        derive.verify's finite differences compare with the whole definition's differences."""
+        if self._table is None:
+            self._table = assignments(self.d)
+            self._result = self.evaluator([self.d.result] * len(self._table), self._table)
+        if self._last[0] is not point:  # every assignment at one point: the names evaluated once
+            found = self.at(point.values)
+            self._last = (point, None if found is None else self._result(found))
+        z = math.nan if self._last[1] is None else self._last[1][self._table.index(assignment)]
+        return z.real if _real(z) else math.nan
+
+
+def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
+    """The result against sympy.diff of the whole definition at every index assignment at one random point
+    (derive.verify._diff_at), to DIGITS digits; the number of assignments. The result is evaluated in its
+    names' values (NamedValues) where it can be, else expanded (derive.verify._by_value_at_points)."""
+    from derive.verify import VerificationError, _by_value_at_points, _diff_at
+
+    rng = random.Random(seed)
+    named = NamedValues.of(d)
+    if named is None:
+        return _by_value_at_points(d, conc, rng, count=1)
+    table = assignments(d)
+    along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
+    result = named.evaluator([d.result] * len(table), table)
+    for attempt in range(200):
+        p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        found = named.at(p.values)
+        got = None if found is None else result(found)
+        if got is None or not all(_real(z) for z in got):  # the cheap side first: off the domain costs no diff
+            continue
+        want = [_diff_at(d, conc, a, p, along) for a in table]
+        if not all(_real(z) for z in want):
+            continue
+        for a, g, w in zip(table, got, want):
+            if abs(g - w) > AGREE * (1 + abs(w)):
+                raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {a}: closed form {g} ≠ sympy.diff {w}")
+        return len(table)
+    raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no sample point where the closed form and sympy.diff "
+                            "are finite real numbers, so they could not be compared")
+
+
+def _compiled(exprs: list, inputs: list):
+    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in inputs}
+    return compile_mp([e.xreplace(symbols) for e in exprs], [symbols[e] for e in inputs], DIGITS)

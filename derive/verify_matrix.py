@@ -22,7 +22,7 @@ def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None, fou
     """The point as arrays: vectors as columns, matrices as they are, named quantities computed (`found`:
     their values already, derive.verify_staged.NamedValues)."""
     defn = d.definition
-    conc = conc or Concretizer(d)  # one for every named entry: each expanded once, not once per entry
+    conc = conc or (Concretizer(d) if found is None else None)  # one for every named entry: each expanded once
     sizes = {str(s): int(v) for s, v in defn.sizes.items()}
     env = {"__sizes": sizes, **sizes}
     variables = (*defn.inputs, *defn.others) + ((d.upstream,) if d.upstream is not None else ())
@@ -32,8 +32,9 @@ def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None, fou
         if not v.shape and v.domain != "class":
             env[v.name] = point.values[v.symbol]
     named = {}
+    shapes = {v.symbol: v.shape for v in defn.variables}  # each symbol made once (an IndexedBase takes a while)
     for nm in d.named:
-        shape = next(v.shape for v in defn.variables if v.symbol == nm.symbol) if nm.index else ()
+        shape = shapes[nm.symbol] if nm.index else ()
         named[nm.symbol.name] = (nm.symbol, shape, _array(nm.symbol, shape, defn.sizes, lambda e: e, object))
     cells = [e for _, _, a in named.values() for e in (a.flat if shape_of(a) else [a])]
     if found is None:  # all at once
@@ -91,8 +92,8 @@ def check_matrix_form(d: Derivation, form=None, seed: int = 3, conc: Concretizer
     table = assignments(d)
     if not table:  # sizes of 0: no entry to compare, so no check to claim
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no entry to check the matrix form at")
-    conc = conc or Concretizer(d)  # the kink search and the comparison share the concrete expressions
     staged = NamedValues.of(d)
+    conc = conc or (Concretizer(d) if staged is None else None)  # the kink search and comparison share it
     if staged is not None:  # the names' values through their definitions, not each expanded into the inputs
         point, found, expected_all = _staged_point(d, staged, table, rng)
     else:  # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)

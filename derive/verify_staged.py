@@ -254,6 +254,7 @@ def composed_reference(d: Derivation, seed: int = 0) -> tuple:
 
 
 _KINKS = (sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign)
+_STEPS: dict = {}  # NamedValues' compiled steps, by the named quantities and what a point gives
 
 
 class NamedValues:
@@ -268,6 +269,19 @@ class NamedValues:
 
     @classmethod
     def of(cls, d: Derivation) -> NamedValues | None:
+        defn = d.definition
+        if not staged(d) or not d.named:
+            return None
+        key = (d.named, d.upstream.name, tuple(sorted((str(s), int(v)) for s, v in defn.sizes.items())),
+               tuple(v.name for v in (*defn.inputs, *defn.others)))
+        if key not in _STEPS:  # the gradients at the names share the result's named quantities: made once
+            if len(_STEPS) > 16:
+                _STEPS.clear()
+            _STEPS[key] = cls._steps(d)
+        return None if _STEPS[key] is None else cls(d, _STEPS[key])
+
+    @staticmethod
+    def _steps(d: Derivation) -> list | None:
         defn = d.definition
         if not staged(d) or not d.named or any(st.expr.has(*_KINKS) for st in defn.stages):
             return None
@@ -286,7 +300,7 @@ class NamedValues:
                 return None  # a name defined by a later one, or by itself: not a chain to evaluate in order
             steps.append((cells, inputs, _compiled(exprs, inputs)))
             known |= set(cells)
-        return cls(d, steps)
+        return steps
 
     def at(self, values: dict) -> dict | None:
         """`values` with every named entry added (to DIGITS digits); None where one is not a finite real."""

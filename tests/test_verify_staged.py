@@ -123,3 +123,16 @@ def test_the_check_is_reproducible_and_uses_several_points(derivations):
     assert check_by_stages(d, seed=1) == check_by_stages(d, seed=2) == len(assignments(d))
     with pytest.raises(VerificationError):
         check_by_stages(replace(d, result=d.result * (1 + sp.Rational(1, 10**15))))
+
+
+def test_what_was_checked_is_said_and_sympy_diff_of_the_whole_is_not_claimed_at_every_point():
+    from derive.render.show import check_note, derivation_json
+
+    d = derive.derivative("attention", wrt="V", verify=True)
+    note = check_note(d)
+    assert note.startswith("Checked: stage by stage") and "sympy.diff of the whole definition at one point" in note
+    assert "agrees with sympy.diff of the definition" not in note
+    check = derivation_json(d)["check"]
+    assert check["stages"] == d.report.stages and check["sympy_diff"] == {"symbolic": 0, "numeric": 15}
+    plain = derive.derivative("softmax", verify=True)
+    assert "stages" not in derivation_json(plain)["check"] and "stage by stage" not in check_note(plain)

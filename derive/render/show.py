@@ -225,6 +225,8 @@ def derivation_json(d) -> dict:
         out["check"] = {"sympy_diff": {"symbolic": r.symbolic, "numeric": r.numeric},
                         "max_finite_difference_error": r.max_fd_error,
                         "sizes": {str(k): int(v) for k, v in d.definition.sizes.items()}}
+        if getattr(r, "stages", 0):  # derive.verify_staged: sympy_diff is then of the whole at one point
+            out["check"]["stages"] = r.stages
     mf = d.matrix
     if mf is not None:
         expr = matrix_latex(mf.expr, mf.names)

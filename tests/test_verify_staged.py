@@ -5,6 +5,8 @@ from dataclasses import replace
 
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import derive
 from derive.calculus.fold import Named
@@ -136,3 +138,21 @@ def test_what_was_checked_is_said_and_sympy_diff_of_the_whole_is_not_claimed_at_
     assert check["stages"] == d.report.stages and check["sympy_diff"] == {"symbolic": 0, "numeric": 15}
     plain = derive.derivative("softmax", verify=True)
     assert "stages" not in derivation_json(plain)["check"] and "stage by stage" not in check_note(plain)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(term=st.integers(0, 3), scale=st.fractions(-2, 2, max_denominator=1000).filter(lambda f: f != 1),
+       name=st.sampled_from(["result", "r", "a_h", "z"]))
+def test_any_term_of_a_stated_gradient_scaled_is_refused(derivations, term, scale, name):
+    """GRU ∂C/∂h′: a term of the result, or of a gradient at a name it goes through, off by any factor."""
+    d = _derivation(derivations, "gru_cell", "hprev")
+
+    def off(e):
+        terms = sp.Add.make_args(sp.expand(e))
+        n = term % len(terms)
+        return sp.Add(*(t * sp.Rational(scale.numerator, scale.denominator) if k == n else t
+                        for k, t in enumerate(terms)))
+
+    wrong = replace(d, result=off(d.result)) if name == "result" else _with_gradient_at(d, name, off)
+    with pytest.raises(VerificationError):
+        check_by_stages(wrong)

@@ -163,19 +163,22 @@ def _reference(d: Derivation, name: str, entry, arriving: dict, memo: dict) -> s
         g = d.upstream.symbol if st.output.name == defn.output.name else arriving[st.output.name]
         if (st.name, g) not in memo:
             memo[st.name, g] = _stage_cost(st, g)
-        plain, symbols = memo[st.name, g]
-        if entry in symbols:
-            total += sp.diff(plain, symbols[entry]).xreplace({s: e for e, s in symbols.items()})
+        terms, symbols = memo[st.name, g]
+        if entry in symbols:  # only the terms that hold the entry: the others' derivatives are 0
+            x = symbols[entry]
+            part = sp.diff(sp.Add(*(t for t, free in terms if x in free)), x)
+            total += part.xreplace({s: e for e, s in symbols.items()})
     return total
 
 
 def _stage_cost(st: Definition, g) -> tuple:
-    """Σ_c g_c out_c of one stage, written out at its sizes, each entry a plain symbol, and the symbols."""
+    """Σ_c g_c out_c of one stage, written out at its sizes, each entry a plain symbol: its terms, each with
+    its free symbols, and the symbols."""
     body = g[st.index] * st.expr if st.index else g * st.expr
     cost = sp.Sum(body, *[(s, 1, n) for s, n in zip(st.index, st.output.shape)]) if st.index else body
     cost = _concrete(cost, {s: int(v) for s, v in st.sizes.items()})
     symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in _leaves(cost)}
-    return cost.xreplace(symbols), symbols
+    return [(t, t.free_symbols) for t in sp.Add.make_args(cost.xreplace(symbols))], symbols
 
 
 def _concrete(expr: sp.Expr, subs: dict) -> sp.Expr:

@@ -8,8 +8,10 @@ found here from the definition's stages, not from the derivation, so a dropped r
 contraction fails; the names (S, A) are given their values through the stages first. By the chain
 rule, every stated gradient right as a function of the one arriving means the result, each name
 expanded, is the gradient of the whole definition; central finite differences of the whole
-definition (derive.verify) check that end to end. Each stage is small, so its sympy.diff takes
-milliseconds where the expanded definition's takes seconds.
+definition (derive.verify) and `check_whole_at_one_point` (sympy.diff of the whole definition at one
+point) check that end to end. Each stage is small, so its sympy.diff takes milliseconds where the
+expanded definition's takes seconds. `NamedValues` evaluates the named quantities through their own
+definitions, for the matrix-form checks and the finite differences.
 """
 
 from __future__ import annotations

@@ -158,6 +158,9 @@ def _diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along
         return complex(math.nan)
 
 
+diff_at, by_value_at_points = _diff_at, _by_value_at_points  # public for derive.verify_staged's check of the whole
+
+
 @functools.lru_cache(maxsize=4)
 def _fixed(expr: sp.Expr, values: tuple) -> sp.Expr:
     """`expr` with the symbols of `values` at those values, each to DIGITS digits."""

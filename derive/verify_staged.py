@@ -341,14 +341,14 @@ class NamedValues:
 
 def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
     """The result against sympy.diff of the whole definition at every index assignment at one random point
-    (derive.verify._diff_at), to DIGITS digits; the number of assignments. The result is evaluated in its
-    names' values (NamedValues) where it can be, else expanded (derive.verify._by_value_at_points)."""
-    from derive.verify import VerificationError, _by_value_at_points, _diff_at
+    (derive.verify.diff_at), to DIGITS digits; the number of assignments. The result is evaluated in its
+    names' values (NamedValues) where it can be, else expanded (derive.verify.by_value_at_points)."""
+    from derive.verify import VerificationError, by_value_at_points, diff_at
 
     rng = random.Random(seed)
     named = NamedValues.of(d)
     if named is None:
-        return _by_value_at_points(d, conc, rng, count=1)
+        return by_value_at_points(d, conc, rng, count=1)
     table = assignments(d)
     along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
     result = named.evaluator([d.result] * len(table), table)
@@ -358,7 +358,7 @@ def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
         got = None if found is None else result(found)
         if got is None or not all(_real(z) for z in got):  # the cheap side first: off the domain costs no diff
             continue
-        want = [_diff_at(d, conc, a, p, along) for a in table]
+        want = [diff_at(d, conc, a, p, along) for a in table]
         if not all(_real(z) for z in want):
             continue
         for a, g, w in zip(table, got, want):

@@ -20,7 +20,7 @@ from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, sample, value, wrt_entry
 from derive.numpy_lambdify import compile_mp, compile_numpy
 from derive.steps import Derivation
-from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged
+from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
 
 VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 AGREE = 1e-20  # closed form and sympy.diff agree by value: to this relative difference
@@ -61,12 +61,7 @@ class Report:
     def __str__(self) -> str:
         """`checked: the closed form equals sympy.diff of the definition at 6 index assignments (…)`."""
         if self.stages:
-            return (f"checked stage by stage: each of {self.stages} entries of the result and of the gradients at "
-                    "the names equals the sum, over the stages that read the quantity, of sympy.diff of that "
-                    "stage's definition (by value at 3 random points, to 20 digits); the result equals sympy.diff "
-                    f"of the whole definition at {self.numeric} index assignments at one random point, to 20 "
-                    "digits; central finite differences of the whole definition agree within a relative error "
-                    f"of {self.max_fd_error:.1e}")
+            return stages_claim(self.stages, self.numeric, self.max_fd_error)
         n = self.symbolic + self.numeric
         how = [f"{self.symbolic} by simplifying the difference to 0"] if self.symbolic else []
         how += [f"{self.numeric} by value at random points, to 20 digits"] if self.numeric else []

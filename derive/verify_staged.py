@@ -82,6 +82,15 @@ def stated_gradients(d: Derivation) -> list:
     return out
 
 
+def stages_claim(stages: int, whole: int, max_fd_error: float) -> str:
+    """What a staged derivation's Report says was checked (derive.verify.Report)."""
+    return (f"checked stage by stage: each of {stages} entries of the result and of the gradients at the names "
+            "equals the sum, over the stages that read the quantity, of sympy.diff of that stage's definition "
+            f"(by value at 3 random points, to 20 digits); the result equals sympy.diff of the whole definition "
+            f"at {whole} index assignments at one random point, to 20 digits; central finite differences of the "
+            f"whole definition agree within a relative error of {max_fd_error:.1e}")
+
+
 def check_by_stages(d: Derivation, seed: int = 0, count: int = 3) -> int:
     """Every entry of each stated gradient against the sum of its readers' sympy.diff, by value at `count`
     points to DIGITS digits; the number of entries checked. VerificationError at the first disagreement."""

@@ -108,8 +108,7 @@ class Concretizer:
         self._entries: dict = {}
         self._named = {nm.symbol: nm for nm in d.named}
         self._inputs: dict = {}
-        # a linear cost with ∂C/∂y = g stands for an arbitrary one
-        self._cost = d.scale * _linear_cost(d) if d.cost is not None else None
+        self._cost = None  # made on first use: a check that only reads named entries never needs it
 
     def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
         # an assignment of indices `expr` lacks makes the same expression
@@ -129,6 +128,8 @@ class Concretizer:
             if defn.kind == "loss":
                 out = out.xreplace({defn.output.symbol: d.body})
             if d.cost is not None:
+                if self._cost is None:  # a linear cost with ∂C/∂y = g stands for an arbitrary one
+                    self._cost = d.scale * _linear_cost(d)
                 out = out.xreplace({d.cost: self._cost})
             self._inputs[expr] = out, out.atoms(sp.Symbol)
         return self._inputs[expr]

@@ -20,6 +20,7 @@ from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, sample, value, wrt_entry
 from derive.numpy_lambdify import compile_mp, compile_numpy
 from derive.steps import Derivation
+from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
 
 VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 AGREE = 1e-20  # closed form and sympy.diff agree by value: to this relative difference
@@ -55,9 +56,12 @@ class Report:
     symbolic: int  # index assignments where closed form − diff simplified to 0 (steps H(x) as unknowns)
     numeric: int  # where it did not simplify but agreed to 20 digits at random points
     max_fd_error: float  # largest relative error against central finite differences
+    stages: int = 0  # entries checked stage by stage (derive.verify_staged); then `numeric` is at one point
 
     def __str__(self) -> str:
         """`checked: the closed form equals sympy.diff of the definition at 6 index assignments (…)`."""
+        if self.stages:
+            return stages_claim(self.stages, self.numeric, self.max_fd_error)
         n = self.symbolic + self.numeric
         how = [f"{self.symbolic} by simplifying the difference to 0"] if self.symbolic else []
         how += [f"{self.numeric} by value at random points, to 20 digits"] if self.numeric else []
@@ -154,6 +158,9 @@ def _diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along
         return complex(sp.N(ref.xreplace(rest), DIGITS))
     except (TypeError, ValueError):  # zoo, nan
         return complex(math.nan)
+
+
+diff_at, by_value_at_points = _diff_at, _by_value_at_points  # public for derive.verify_staged's check of the whole
 
 
 @functools.lru_cache(maxsize=4)
@@ -276,11 +283,14 @@ class _Compiled:
     def __init__(self, d: Derivation, conc: Concretizer | None = None):
         self.d, self.fns = d, {}
         self.conc = conc or Concretizer(d)
+        self.named = NamedValues.of(d)  # a staged result is evaluated in its names' values, not expanded
 
     def concrete(self, expr: sp.Expr, assignment: dict, point: Point) -> sp.Expr:
         return self.conc(expr, assignment, point.classes)
 
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
+        if self.named is not None and expr is self.d.result:
+            return self.named.result_at(assignment, point)
         c = self.concrete(expr, assignment, point)
         if c not in self.fns:
             entries, fn = _compiled_float(c)
@@ -296,6 +306,8 @@ class _Compiled:
                 return math.nan
 
     def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
+        if self.named is not None:  # NamedValues: stages without kinks, so neither the result nor the whole
+            return []
         return _kinks_of(self.concrete(expr, assignment, point))
 
 
@@ -372,6 +384,10 @@ def verify(d: Derivation, conc: Concretizer | None = None) -> Report:
         sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
     conc = conc or Concretizer(d)  # both checks take the same concrete expressions
+    if staged(d):  # each stage against its own sympy.diff, the whole at one point: see derive.verify_staged
+        stages = check_by_stages(d)
+        whole = check_whole_at_one_point(d, conc)
+        return Report(0, whole, check_finite_differences(d, conc=conc), stages=stages)
     symbolic, numeric = check_against_diff(d, conc=conc)
     return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
 

@@ -7,19 +7,22 @@ a form that is stated has been checked; one that fails is kept aside, named, and
 
 from __future__ import annotations
 
+import cmath
 import itertools
 import random
 from dataclasses import replace
 
-from derive.concrete import Concretizer, Point, assignments, concrete, value
+from derive.concrete import Concretizer, Point, assignments, concrete, sample, value
 from derive.steps import Derivation
 from derive.verify import VerificationError, point_away_from_kinks, values_at
+from derive.verify_staged import NamedValues
 
 
-def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None) -> dict:
-    """The point as arrays: vectors as columns, matrices as they are, named quantities computed."""
+def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None, found: dict | None = None) -> dict:
+    """The point as arrays: vectors as columns, matrices as they are, named quantities computed (`found`:
+    their values already, derive.verify_staged.NamedValues)."""
     defn = d.definition
-    conc = conc or Concretizer(d)  # one for every named entry: each expanded once, not once per entry
+    conc = conc or (Concretizer(d) if found is None else None)  # one for every named entry: each expanded once
     sizes = {str(s): int(v) for s, v in defn.sizes.items()}
     env = {"__sizes": sizes, **sizes}
     variables = (*defn.inputs, *defn.others) + ((d.upstream,) if d.upstream is not None else ())
@@ -29,11 +32,13 @@ def matrix_env(d: Derivation, point: Point, conc: Concretizer | None = None) -> 
         if not v.shape and v.domain != "class":
             env[v.name] = point.values[v.symbol]
     named = {}
+    shapes = {v.symbol: v.shape for v in defn.variables}  # each symbol made once (an IndexedBase takes a while)
     for nm in d.named:
-        shape = next(v.shape for v in defn.variables if v.symbol == nm.symbol) if nm.index else ()
+        shape = shapes[nm.symbol] if nm.index else ()
         named[nm.symbol.name] = (nm.symbol, shape, _array(nm.symbol, shape, defn.sizes, lambda e: e, object))
     cells = [e for _, _, a in named.values() for e in (a.flat if shape_of(a) else [a])]
-    found = dict(zip(cells, values_at([conc(e, {}, point.classes) for e in cells], point)))  # all at once
+    if found is None:  # all at once
+        found = dict(zip(cells, values_at([conc(e, {}, point.classes) for e in cells], point)))
     for name, (symbol, shape, _) in named.items():
         env[name] = _array(symbol, shape, defn.sizes, lambda e: found[e].real)
     return env
@@ -87,19 +92,38 @@ def check_matrix_form(d: Derivation, form=None, seed: int = 3, conc: Concretizer
     table = assignments(d)
     if not table:  # sizes of 0: no entry to compare, so no check to claim
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no entry to check the matrix form at")
-    conc = conc or Concretizer(d)  # the kink search and the comparison share the concrete expressions
-    # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)
-    point = point_away_from_kinks(d, rng, conc)
-    got = evaluate(form.expr, matrix_env(d, point, conc))
+    staged = NamedValues.of(d)
+    conc = conc or (Concretizer(d) if staged is None else None)  # the kink search and comparison share it
+    if staged is not None:  # the names' values through their definitions, not each expanded into the inputs
+        point, found, expected_all = _staged_point(d, staged, table, rng)
+    else:  # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)
+        point, found = point_away_from_kinks(d, rng, conc), None
+    got = evaluate(form.expr, matrix_env(d, point, conc, found))
     got = got.T if form.layout == "numerator" else got
     _shaped(d, got, (*(max(a[s] for a in table) for s in table[0]), 1)[:2])
     worst = 0.0
-    expected_all = values_at([conc(d.result, a, point.classes) for a in table], point)
+    if staged is None:
+        expected_all = values_at([conc(d.result, a, point.classes) for a in table], point)
     for assignment, expected in zip(table, expected_all):
         expected = expected.real
         pos = [assignment[s] - 1 for s in assignment]
         worst = max(worst, _compare(d, got[pos[0], pos[1] if len(pos) > 1 else 0], expected, assignment))
     return worst
+
+
+def _staged_point(d: Derivation, staged: NamedValues, table: list, rng: random.Random) -> tuple:
+    """(a sample point where every named entry and the result are finite reals, the named values there, the
+    result at each index assignment) for a staged derivation, whose stages have no kinks."""
+    result = staged.evaluator([d.result] * len(table), table)
+    for attempt in range(200):
+        point = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        found = staged.at(point.values)
+        if found is not None:
+            expected = result(found)
+            if all(cmath.isfinite(z) and abs(z.imag) <= 1e-12 * (1 + abs(z.real)) for z in expected):
+                return point, {k: complex(v) for k, v in found.items()}, expected
+    raise VerificationError(f"{d.target}: no sample point where its named quantities and its derivative are "
+                            "finite real numbers")
 
 
 def _check_entrywise(d: Derivation, form, rng: random.Random, size: int = 3) -> float:

@@ -11,7 +11,7 @@ From the bottom up, each layer is made of the ones below it, and none knows what
 5. concrete (`concrete`): a derivation at concrete sizes and random points, sums written out.
 6. calculus (`calculus/`): the engine that makes derivations and proofs; it neither prints
    nor verifies, so it sits below both.
-7. verify (`verify`, `verify_matrix`, `verify_zero`, `derivation`): every result checked before it is shown;
+7. verify (`verify`, `verify_matrix`, `verify_staged`, `verify_zero`, `derivation`): every result checked before it is shown;
    `derivation` is the one way the layers above get a module's derivation, so that networks, the
    checker and sheets never go through the public API (which sits on top of them all).
 8. render (`render/`): the printers (LaTeX, Unicode text, NumPy code) and the templates'
@@ -54,7 +54,7 @@ LAYERS = [
     ("steps", ["steps"]),
     ("concrete", ["concrete"]),
     ("calculus", ["calculus"]),
-    ("verify", ["verify", "verify_matrix", "verify_zero", "derivation"]),
+    ("verify", ["verify", "verify_matrix", "verify_staged", "verify_zero", "derivation"]),
     ("render", ["render"]),
     ("network", ["network"]),
     ("graph", ["graph"]),

@@ -32,6 +32,10 @@ def check_note(d: Derivation) -> str | None:
     if d.report is None:
         return f"Checked: the matrix form agrees with the index form{where} at every entry." if matrix else None
     also = "; the matrix form agrees with it at every entry" if matrix else ""
+    if getattr(d.report, "stages", 0):  # derive.verify_staged: what was checked, not sympy.diff of the whole
+        return (f"Checked: stage by stage, each gradient stated agrees{where} at every entry with sympy.diff of the "
+                "stages that read the quantity; the result with sympy.diff of the whole definition at one "
+                f"point and with central finite differences of it{also}.")
     return (f"Checked: the result agrees with sympy.diff of the definition{where} at every index, "
             f"and with central finite differences{also}.")
 
@@ -240,6 +244,8 @@ def derivation_json(d) -> dict:
         out["check"] = {"sympy_diff": {"symbolic": r.symbolic, "numeric": r.numeric},
                         "max_finite_difference_error": r.max_fd_error,
                         "sizes": {str(k): int(v) for k, v in d.definition.sizes.items()}}
+        if getattr(r, "stages", 0):  # derive.verify_staged: sympy_diff is then of the whole at one point
+            out["check"]["stages"] = r.stages
     mf = d.matrix
     if mf is not None:
         expr = matrix_latex(mf.expr, mf.names)

@@ -87,7 +87,7 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
     if getattr(d.definition, "stages", ()) and not any(v.domain == "class" for v in d.definition.others):
         # a staged definition (attention) by value from the start: exp of inner sums through every stage
         # never cancels fast
-        return 0, _by_value_at_points(d, conc, rng)
+        return 0, by_value_at_points(d, conc, rng)
     points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
     simplify = True  # until one difference outlasts its budget (the others are as large), then by value
     vanished_at: set = set()  # (assignment, classes) whose difference simplified to 0 already
@@ -110,18 +110,15 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
             for p in _finite_points(d, evaluate, rng):
                 got, want = evaluate(p)
                 if abs(got - want) > AGREE * (1 + abs(want)):
-                    raise VerificationError(
-                        f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {got} ≠ sympy.diff {want}")
+                    raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {got} ≠ sympy.diff {want}")
             numeric += 1
     return symbolic, numeric
 
 
-def _by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3) -> int:
-    """Every entry's closed form against sympy.diff of the definition, by value at `count` points (at
-    each, to DIGITS digits); the number of entries checked. At a point, every variable but the one
-    differentiated by is given its value before SymPy differentiates: the same partial derivative there
-    (the definition along that variable's entries), of an expression whose constant parts are numbers
-    already, so each of the entries' sympy.diff takes milliseconds instead of most of a second."""
+def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3) -> int:
+    """Every entry's closed form against sympy.diff of the definition, by value at `count` points (to DIGITS
+    digits); the number of entries checked. The variables not differentiated by are given their values
+    first: the same partial derivative, of an expression whose constant parts are numbers, in milliseconds."""
     table = assignments(d)
     along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
     closed = None
@@ -135,7 +132,7 @@ def _by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, co
         got = closed(p)
         if not all(_real(z) for z in got):  # the cheap side first: a point off its domain costs no diff
             continue
-        want = [_diff_at(d, conc, a, p, along) for a in table]
+        want = [diff_at(d, conc, a, p, along) for a in table]
         if not all(_real(z) for z in want):
             continue
         for a, g, w in zip(table, got, want):
@@ -146,7 +143,7 @@ def _by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, co
                             "are finite real numbers, so they could not be compared")
 
 
-def _diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along: set) -> complex:
+def diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along: set) -> complex:
     """sympy.diff of the definition by the entry of `assignment`, with the entries not `along` the variable
     at their values at `p` first, then evaluated at `p` to DIGITS digits (NaN where undefined)."""
     plain, symbols = _plain(conc(d.lhs.expr, assignment, p.classes))
@@ -158,9 +155,6 @@ def _diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along
         return complex(sp.N(ref.xreplace(rest), DIGITS))
     except (TypeError, ValueError):  # zoo, nan
         return complex(math.nan)
-
-
-diff_at, by_value_at_points = _diff_at, _by_value_at_points  # public for derive.verify_staged's check of the whole
 
 
 @functools.lru_cache(maxsize=4)

@@ -78,7 +78,7 @@ def test_a_cost_scale_on_a_staged_definition_is_one_line():
 @pytest.mark.parametrize("wrt", ["Q", "K", "V"])
 def test_each_entry_is_checked_against_sympy_diff_and_a_wrong_result_fails(wrt):
     """Staged definitions are compared with sympy.diff by value, the other variables given their values
-    first (derive.verify._by_value_at_points): every entry counts, and a result off by its sign fails."""
+    first (derive.verify.by_value_at_points): every entry counts, and a result off by its sign fails."""
     from dataclasses import replace
 
     from derive.concrete import assignments
@@ -98,11 +98,11 @@ def test_sympy_diff_at_a_point_is_sympy_diff_of_the_whole_definition_there():
     import random
 
     from derive.concrete import Concretizer, assignments, entries, sample, value
-    from derive.verify import _diff_at, reference
+    from derive.verify import diff_at, reference
 
     d = derive.derivative("attention", wrt="K")
     conc, p = Concretizer(d), sample(d.definition, random.Random(5), d.upstream)
     along = set(entries(d.definition.var("K"), d.definition.sizes))
     for a in assignments(d)[::5]:
         full = value(reference(d, a, p, conc), p, 40)
-        assert abs(_diff_at(d, conc, a, p, along) - full) < 1e-30 * (1 + abs(full))
+        assert abs(diff_at(d, conc, a, p, along) - full) < 1e-30 * (1 + abs(full))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import derive
 from derive.calculus.fold import Named
 from derive.concrete import Concretizer, Point, assignments, entries, wrt_entry
-from derive.verify import VerificationError, _diff_at, verified
+from derive.verify import VerificationError, diff_at, verified
 from derive.verify_staged import check_by_stages, composed_reference
 
 CASES = [("attention", "Q"), ("attention", "K"), ("attention", "V"), ("lstm_cell", "z"), ("lstm_cell", "cprev"),
@@ -64,7 +64,7 @@ def test_the_stages_joined_by_the_chain_rule_are_sympy_diff_of_the_whole_definit
     along = set(entries(d.definition.var(wrt), d.definition.sizes))
     point = Point(p.values, p.classes)
     for a in assignments(d):
-        want = _diff_at(d, conc, a, point, along)
+        want = diff_at(d, conc, a, point, along)
         g = complex(got[wrt_entry(d, a)])
         assert abs(g - want) < 1e-20 * (1 + abs(want)), (a, g, want)
 

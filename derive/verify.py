@@ -115,13 +115,12 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
     return symbolic, numeric
 
 
-def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3) -> int:
-    """Every entry's closed form against sympy.diff of the definition, by value at `count` points (to DIGITS
-    digits); the number of entries checked. The variables not differentiated by are given their values
-    first: the same partial derivative, of an expression whose constant parts are numbers, in milliseconds."""
+def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3, closed=None) -> int:
+    """Every entry's closed form (`closed(p)`: its values at p, None off its domain; else compiled here) against
+    sympy.diff of the definition, by value at `count` points (to DIGITS digits); the number of entries checked.
+    The variables not differentiated by are given their values first: the same partial derivative, in ms."""
     table = assignments(d)
     along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
-    closed = None
     checked = 0
     for attempt in range(200):
         if checked == count:
@@ -130,7 +129,7 @@ def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, cou
         if closed is None:
             closed = _precise([conc(d.result, a, p.classes) for a in table], list(p.values), {})
         got = closed(p)
-        if not all(_real(z) for z in got):  # the cheap side first: a point off its domain costs no diff
+        if got is None or not all(_real(z) for z in got):  # the cheap side first: off the domain costs no diff
             continue
         want = [diff_at(d, conc, a, p, along) for a in table]
         if not all(_real(z) for z in want):

@@ -352,30 +352,20 @@ def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
     """The result against sympy.diff of the whole definition at every index assignment at one random point
     (derive.verify.diff_at), to DIGITS digits; the number of assignments. The result is evaluated in its
     names' values (NamedValues) where it can be, else expanded (derive.verify.by_value_at_points)."""
-    from derive.verify import VerificationError, by_value_at_points, diff_at
+    from derive.verify import by_value_at_points
 
     rng = random.Random(seed)
     named = NamedValues.of(d)
     if named is None:
         return by_value_at_points(d, conc, rng, count=1)
     table = assignments(d)
-    along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
     result = named.evaluator([d.result] * len(table), table)
-    for attempt in range(200):
-        p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+
+    def closed(p):  # the result in its names' values
         found = named.at(p.values)
-        got = None if found is None else result(found)
-        if got is None or not all(_real(z) for z in got):  # the cheap side first: off the domain costs no diff
-            continue
-        want = [diff_at(d, conc, a, p, along) for a in table]
-        if not all(_real(z) for z in want):
-            continue
-        for a, g, w in zip(table, got, want):
-            if abs(g - w) > AGREE * (1 + abs(w)):
-                raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {a}: closed form {g} ≠ sympy.diff {w}")
-        return len(table)
-    raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no sample point where the closed form and sympy.diff "
-                            "are finite real numbers, so they could not be compared")
+        return None if found is None else result(found)
+
+    return by_value_at_points(d, conc, rng, count=1, closed=closed)
 
 
 def _compiled(exprs: list, inputs: list):

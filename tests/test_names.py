@@ -81,7 +81,7 @@ def test_every_printer_of_a_bundled_sheet_uses_its_names(sheets):
                                    if re.search(start, c))
                 assert networks or name == "nyu2019_hw1", (name, fmt)
                 for default in _defaults(sheet):  # a module's own derivation keeps its variables' names
-                    alone = r"(?<![A-Za-z\\{])" + re.escape(default) + r"(?!_\{\\mathrm|_[a-z]{2}|[A-Za-z])"
+                    alone = r"(?<![A-Za-z\\{])" + re.escape(default) + r"(?!_\{\\mathrm|_\{?[a-z]{2}|[A-Za-z])"  # Y_{out}: renamed
                     assert not re.search(alone if len(default) == 1 else re.escape(default), networks), \
                         (name, fmt, default)
                 if "cost" in sheet.names:

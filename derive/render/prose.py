@@ -124,5 +124,5 @@ def convention_markup(convention: str, fmt: str) -> Markup:
     """A convention for `fmt` ('md' or 'tex'): one with marked formulas as a reason is; plain prose with its
     formulas as math in Markdown, escaped name by name for TeX."""
     if getattr(convention, "marked", None) is not None:
-        return reason_markup(convention, fmt)
+        return reason_markup(convention, fmt, display_over=160)  # a page's width, not a side column's
     return Markup(escape_tex(str(convention)) if fmt == "tex" else prose_markdown(str(convention)))

@@ -64,8 +64,10 @@ def unicode_latex(formula: str) -> str:
     return "".join(out).strip()
 
 
-def reason_markup(reason: str, fmt: str) -> Markup:
-    """The reason for `fmt` ('tex' or 'md'): prose escaped for TeX in 'tex', formulas as `$…$` math."""
+def reason_markup(reason: str, fmt: str, display_over: int | None = None) -> Markup:
+    """The reason for `fmt` ('tex' or 'md'): prose escaped for TeX in 'tex', formulas as `$…$` math; in 'tex',
+    a formula of more than `display_over` characters of LaTeX set apart, `\\[…\\]` (inline math that long does
+    not break and runs into the margin)."""
     marked = getattr(reason, "marked", None)
     if marked is None:  # a plain string (a custom template's, an older pickle): prose only
         return Markup(escape_tex(str(reason)) if fmt == "tex" else str(reason))
@@ -74,7 +76,9 @@ def reason_markup(reason: str, fmt: str) -> Markup:
     out = []
     for n, piece in enumerate(pieces):
         if n % 2 and piece in formulas:  # a SymPy formula: the LaTeX printer writes it
-            out.append(f"${latex(formulas[piece])}$")
+            tex = latex(formulas[piece])
+            wide = fmt == "tex" and display_over is not None and len(tex) > display_over
+            out.append(rf"\[{tex}\]" if wide else f"${tex}$")
         elif n % 2:
             out.append(f"${unicode_latex(piece)}$")
         else:

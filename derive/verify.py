@@ -84,9 +84,7 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
     rng = random.Random(seed)
     conc = conc or Concretizer(d)
     symbolic = numeric = 0
-    if getattr(d.definition, "stages", ()) and not any(v.domain == "class" for v in d.definition.others):
-        # a staged definition (attention) by value from the start: exp of inner sums through every stage
-        # never cancels fast
+    if staged(d):  # by value from the start: exp of inner sums through every stage never cancels fast
         return 0, by_value_at_points(d, conc, rng)
     points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
     simplify = True  # until one difference outlasts its budget (the others are as large), then by value

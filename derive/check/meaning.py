@@ -59,7 +59,7 @@ def renamed(expr: sp.Expr, rename: dict) -> sp.Expr:
         return expr
     names = {*rename, *rename.values()}
     used = {s.name for s in expr.atoms(sp.Symbol)} | {s.name for s in names}
-    spare = iter([IDX[c] for c in "klmnpqrsuv" if c in IDX and c not in used])
+    spare = iter([s for c, s in IDX.items() if c not in used])  # the index letters, in their order
 
     def own_index(s: sp.Sum) -> sp.Sum:
         clash = [v for v in s.variables if v in names]

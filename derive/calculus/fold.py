@@ -150,12 +150,35 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
     network that uses it."""
 
     def solve():
+        equation = definition.xreplace({target: by})
+        inverted = _inverted(equation, y)
+        if inverted is not None:
+            return inverted
         try:
-            return tuple(sp.solve(sp.Eq(y, definition.xreplace({target: by})), _U))
+            return tuple(sp.solve(sp.Eq(y, equation), _U))
         except (NotImplementedError, StopIteration, ValueError, TypeError):  # SymPy's solve fails on some sums
             return None
 
     return within(FOLD_SECONDS, solve, None)
+
+
+def _inverted(equation: sp.Expr, y: sp.Expr) -> tuple | None:
+    """The real solutions for _U of y = equation when SymPy's invert_real undoes it function by function
+    (1/(e^u + 1) = y: u = log(1/y − 1)); None when it cannot isolate _U, for sympy.solve to try.
+
+    The inversion needs no polynomial solving and no check of its solutions by substitution, which is
+    what makes sympy.solve's first call cost 0.15–0.25 s (it imports sympy.physics.units)."""
+    from sympy.solvers.solveset import invert_real
+
+    try:
+        isolated, solutions = invert_real(equation, y, _U)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if isolated != _U:
+        return None
+    if isinstance(solutions, sp.Intersection) and sp.S.Reals in solutions.args:
+        solutions = sp.Intersection(*(a for a in solutions.args if a != sp.S.Reals))
+    return tuple(solutions) if isinstance(solutions, sp.FiniteSet) else None
 
 
 def _transcendental_in(expr: sp.Expr, variable: sp.Basic) -> bool:

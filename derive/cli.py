@@ -115,7 +115,7 @@ def _shown(args) -> str:
     request = _request(args)
     with limits.time_limit(f"deriving {args.target}" + (f" with respect to {args.wrt}" if args.wrt else "")):
         d = cache.cached("derivation", request.cache_key() if builtin(args.target) else None,
-                         lambda: derive_request(request, verify=True))
+                         lambda: derive_request(request, verify=True, beside=True))
     form = request.form or "index"
     if args.format == "json":
         from derive.render.show import form_of

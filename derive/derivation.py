@@ -6,20 +6,23 @@ Definition (networks, the answer checker, sheets); derive.api adds chains on top
 
 from __future__ import annotations
 
+import functools
+
+from derive.beside import Beside
 from derive.calculus.engine import derive
 from derive.concrete import Concretizer
 from derive.definitions import builtin, get
 from derive.definitions.model import Definition
 from derive.model.request import Request
 from derive.steps import Derivation
-from derive.verify import verified
+from derive.verify import VerificationError, against_diff, verified
 from derive.verify_matrix import with_matrix_form
 
 
-def module_derivative(request: Request, verify: bool | None = None) -> Derivation:
+def module_derivative(request: Request, verify: bool | None = None, beside: bool = False) -> Derivation:
     """The derivation `request` asks for (its target a registry entry, by name, or a Definition), its
     matrix form checked against the index form; `verify` as derive.api.derivative (None: check a
-    module that is not built in)."""
+    module that is not built in); `beside`: check against sympy.diff on the second core (derive.beside)."""
     from derive.limits import time_limit
 
     target, wrt = request.target, request.wrt
@@ -35,11 +38,19 @@ def module_derivative(request: Request, verify: bool | None = None) -> Derivatio
             return d
         d = derive(defn, wrt, scale=request.scale)
         conc = Concretizer(d)  # the matrix form's check and verification share the concrete expressions
-        d = with_matrix_form(d, layout=request.layout, conc=conc)
-        if d.through:
-            d = _stated_through(d, request.layout)
-        if verify or (verify is None and not (isinstance(target, str) and builtin(target))):
-            d.report = verified(d, conc)
+        check = verify or (verify is None and not (isinstance(target, str) and builtin(target)))
+        # beside: the check against sympy.diff in a child on the second core, while this process checks the
+        # matrix form and the finite differences (derive.beside; `derive show` asks for it)
+        against = Beside(functools.partial(against_diff, d, conc), (VerificationError,)) if check and beside else None
+        try:
+            d = with_matrix_form(d, layout=request.layout, conc=conc)
+            if d.through:
+                d = _stated_through(d, request.layout)
+            if check:
+                d.report = verified(d, conc, against)
+        finally:
+            if against is not None:
+                against.cancel()  # read already; or a time limit or Ctrl-C here: the child goes too
     return d
 
 

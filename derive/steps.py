@@ -71,7 +71,7 @@ class Step:
         """What is wrong with this step written after `previous` (None for the first), or None.
 
         A line of working starts where the one before ended and keeps the value: `disagreement(a, b)`
-        (derive.verify.check_steps) compares two expressions at concrete points and says where they differ.
+        (derive.verify_steps.check_steps) compares two expressions at concrete points and says where they differ.
         """
         if previous is not None and self.before != previous.after:
             return "does not start where the step before it ended"

@@ -368,50 +368,37 @@ def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer |
     return _away_from_kinks(d, rng, _Compiled(d, conc))
 
 
-def verify(d: Derivation, conc: Concretizer | None = None) -> Report:
-    """Both checks; raises VerificationError naming the first disagreement. `conc`: the derivation's
-    concrete expressions, made for its matrix-form check already."""
+def against_diff(d: Derivation, conc: Concretizer) -> tuple[int, int]:
+    """(symbolic, numeric): the whole result against sympy.diff of the whole definition; at one point for a
+    staged derivation, whose stages verify() checks one by one (derive.verify_staged)."""
+    return (0, check_whole_at_one_point(d, conc)) if staged(d) else check_against_diff(d, conc=conc)
+
+
+def verify(d: Derivation, conc: Concretizer | None = None, beside=None) -> Report:
+    """Both checks; raises VerificationError naming the first disagreement. `conc`: the derivation's concrete
+    expressions, made for its matrix-form check already. `beside`: `against_diff` started in a child
+    (derive.beside.Beside), collected after the finite differences; a disagreement is named as in turn."""
     if not assignments(d):  # sizes of 0: "at every index" would claim checks of nothing
         sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
     conc = conc or Concretizer(d)  # both checks take the same concrete expressions
-    if staged(d):  # each stage against its own sympy.diff, the whole at one point: see derive.verify_staged
-        stages = check_by_stages(d)
-        whole = check_whole_at_one_point(d, conc)
-        return Report(0, whole, check_finite_differences(d, conc=conc), stages=stages)
-    symbolic, numeric = check_against_diff(d, conc=conc)
-    return Report(symbolic, numeric, check_finite_differences(d, conc=conc))
+    stages = check_by_stages(d) if staged(d) else 0  # each stage against its own sympy.diff
+    if beside is None:
+        symbolic, numeric = against_diff(d, conc)
+        return Report(symbolic, numeric, check_finite_differences(d, conc=conc), stages)
+    try:
+        fd = check_finite_differences(d, conc=conc)
+    except VerificationError:
+        beside.result()  # as in turn: a disagreement with sympy.diff is the one named
+        raise
+    return Report(*beside.result(), fd, stages)
 
 
-def verified(d: Derivation, conc: Concretizer | None = None) -> Report:
+def verified(d: Derivation, conc: Concretizer | None = None, beside=None) -> Report:
     """`verify(d)`, its disagreement said as a one-line DeriveError: a result that fails is never shown."""
     from derive.errors import DeriveError
 
     try:
-        return verify(d, conc)
+        return verify(d, conc, beside)
     except VerificationError as exc:
         raise DeriveError(f"{d.target} ∂/∂{d.wrt} failed verification: {exc}") from None
-
-
-def check_steps(d: Derivation, seed: int = 2) -> None:
-    """Each step checks itself against the one before it (`Step.check`), at every index assignment."""
-    rng = random.Random(seed)
-    conc = Concretizer(d)
-    point = _away_from_kinks(d, rng, _Compiled(d, conc))
-
-    def disagreement(before, after) -> str | None:
-        for assignment in assignments(d):
-            a = value(conc(before, assignment, point.classes), point)
-            b = value(conc(after, assignment, point.classes), point)
-            if abs(a - b) > 1e-12 * (1 + abs(a)):
-                return f"at {assignment}: {a} → {b}"
-        return None
-
-    for n, step in enumerate(d.steps):
-        wrong = step.check(d.steps[n - 1] if n else None, disagreement)
-        if wrong:
-            raise VerificationError(f"{d.target}: step {n} {wrong}")
-    if d.cases is not None:  # the cases stated beside the result equal it
-        differs = disagreement(d.result, sp.Piecewise(*d.cases.pieces))
-        if differs:
-            raise VerificationError(f"{d.target}: the cases differ from the result {differs}")

@@ -12,7 +12,8 @@ import derive
 from derive.calculus.budget import within
 from derive.calculus.canonical import exp_of_sums
 from derive.definitions.custom import define
-from derive.verify import check_against_diff, check_finite_differences, check_steps
+from derive.verify import check_against_diff, check_finite_differences
+from derive.verify_steps import check_steps
 
 # The registry's new entries, as the text printer writes them: derived, then folded into σ, Φ, φ.
 TA_FORMS = [

@@ -3,7 +3,8 @@
 import sympy as sp
 
 import derive
-from derive.verify import check_steps, verify
+from derive.verify import verify
+from derive.verify_steps import check_steps
 
 x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
 i, k = sp.symbols("i k", integer=True)

@@ -2,8 +2,9 @@
 
 From the bottom up, each layer is made of the ones below it, and none knows what is above:
 
-1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`, `warm`): one-line errors, bounds
-   and time limits, the pickle cache, the table of doors, a start without collections; nothing of
+1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`, `warm`, `beside`): one-line errors,
+   bounds and time limits, the pickle cache, the table of doors, a start without collections, work on a
+   second core; nothing of
    derive's own beneath them.
 2. model (`model/`): the matrix-expression tree, its one evaluator, the notation of names.
 3. definitions (`definitions/`): the registry; what each module computes, in index notation.
@@ -11,7 +12,8 @@ From the bottom up, each layer is made of the ones below it, and none knows what
 5. concrete (`concrete`): a derivation at concrete sizes and random points, sums written out.
 6. calculus (`calculus/`): the engine that makes derivations and proofs; it neither prints
    nor verifies, so it sits below both.
-7. verify (`verify`, `verify_matrix`, `verify_staged`, `verify_zero`, `derivation`): every result checked before it is shown;
+7. verify (`verify`, `verify_matrix`, `verify_staged`, `verify_steps`, `verify_zero`,
+   `derivation`): every result checked before it is shown;
    `derivation` is the one way the layers above get a module's derivation, so that networks, the
    checker and sheets never go through the public API (which sits on top of them all).
 8. render (`render/`): the printers (LaTeX, Unicode text, NumPy code) and the templates'
@@ -48,13 +50,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
 LAYERS = [
-    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify", "warm"]),
+    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify", "warm", "beside"]),
     ("model", ["model"]),
     ("definitions", ["definitions"]),
     ("steps", ["steps"]),
     ("concrete", ["concrete"]),
     ("calculus", ["calculus"]),
-    ("verify", ["verify", "verify_matrix", "verify_staged", "verify_zero", "derivation"]),
+    ("verify", ["verify", "verify_matrix", "verify_staged", "verify_steps", "verify_zero", "derivation"]),
     ("render", ["render"]),
     ("network", ["network"]),
     ("graph", ["graph"]),

@@ -57,7 +57,7 @@ def test_a_gate_gradient_is_only_stated_where_the_result_uses_it():
 
 def test_the_state_gradient_through_several_gates_adds_their_contributions():
     """z feeds all four gates: the chain rule's first step names each a_g, and the steps check."""
-    from derive.verify import check_steps
+    from derive.verify_steps import check_steps
 
     d = derive.derivative("lstm_cell", wrt="z")
     assert all(f"dC_da_{g}" in str(d.steps[0].after) for g in "fiog")

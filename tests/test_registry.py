@@ -4,8 +4,9 @@ import pytest
 
 from derive.api import derivative
 from derive.definitions.ranges import has_index_arithmetic
-from derive.verify import check_against_diff, check_finite_differences, check_steps
+from derive.verify import check_against_diff, check_finite_differences
 from derive.verify_matrix import check_matrix_form
+from derive.verify_steps import check_steps
 from tests.conftest import NO_MATRIX_FORM, registry_cases
 
 CASES = registry_cases()

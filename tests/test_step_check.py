@@ -1,4 +1,4 @@
-"""Each step checks itself against the one before it (`Step.check`); verify.check_steps only asks each."""
+"""Each step checks itself against the one before it (`Step.check`); verify_steps.check_steps only asks each."""
 
 from dataclasses import replace
 
@@ -7,7 +7,8 @@ import sympy as sp
 
 from derive.api import derivative
 from derive.steps import Differentiate, SplitCases
-from derive.verify import VerificationError, check_steps
+from derive.verify import VerificationError
+from derive.verify_steps import check_steps
 
 
 def agree(before, after):

@@ -201,9 +201,9 @@ def derivative(target, wrt: str | None = None, *, scale=1, layout: str = "denomi
     return derive_request(Request(target, wrt, scale, layout), verify)
 
 
-def derive_request(request, verify=None):
+def derive_request(request, verify=None, beside: bool = False):
     """The derivation a derive.model.request.Request asks for: a chain's (a NetworkDerivation) or
-    a module's (derive.derivation)."""
+    a module's (derive.derivation; `beside`: its check against sympy.diff on the second core)."""
     if is_chain(request.target):
         from derive.network.cli import check_options
 
@@ -211,7 +211,7 @@ def derive_request(request, verify=None):
         return network(request.target).derive(request.wrt)
     from derive.derivation import module_derivative
 
-    return module_derivative(request, verify)
+    return module_derivative(request, verify, beside)
 
 
 def builtin(target: str) -> bool:

@@ -1,0 +1,98 @@
+"""Work done beside the caller, on the machine's second core: a child forked now computes `work()`
+while the parent goes on, and `result()` collects it.
+
+`derive show` verifies a result before printing it: the check against sympy.diff is about half of a
+cold show, and the matrix form's check and the finite differences, which the parent does meanwhile,
+most of the rest. A child forked after the derivation holds it already: nothing is sent to it, and
+what comes back is small (a few counts, or the one line of a disagreement).
+
+Only where forking after imports is safe (Linux) and a second core is free to this process;
+elsewhere `result()` runs the work in the caller, when it is collected. The child runs no limit of
+its own: the parent's time limit and Ctrl-C end the parent, which kills the child on its way out.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_MESSAGE = "message"  # the child ended in an exception the caller expects (`expected`): its class and line
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class Beside(Generic[T]):
+    """`work()`, computed in a forked child from now on; `result()` gives it, or raises what it raised.
+
+    `expected`: the exception classes the work may end in (a failed check); the child sends such an
+    exception's class and message, and `result()` raises it again. Any other end of the child (a
+    defect, a crash, a signal) makes `result()` run the work in the caller, so it fails there as it
+    would have, with its traceback."""
+
+    def __init__(self, work: Callable[[], T], expected: tuple[type[BaseException], ...] = ()):
+        self._work, self._expected = work, expected
+        self._pid = None
+        if sys.platform.startswith("linux") and hasattr(os, "fork") and cores() >= 2:
+            self._start()
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        gc.freeze()  # the child's collections leave the parent's objects alone: fewer pages copied
+        pid = os.fork()
+        if pid == 0:  # the child: compute, write, leave without the parent's cleanup or buffered output
+            status = 1
+            try:
+                os.close(read)
+                gc.disable()  # a short life: what it allocates is freed when it exits
+                try:
+                    data = pickle.dumps(("value", self._work()))
+                except self._expected as exc:
+                    data = pickle.dumps((_MESSAGE, (type(exc), str(exc))))
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> T:
+        """The work's value (waiting for the child), or the exception it ended in."""
+        if self._pid is None:
+            return self._work()
+        try:
+            chunks = []
+            while chunk := os.read(self._read, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            self.cancel()
+        try:
+            kind, value = pickle.loads(b"".join(chunks))
+        except (EOFError, pickle.UnpicklingError, ValueError):  # the child died: the caller does the work
+            return self._work()
+        if kind == _MESSAGE:
+            cls, message = value
+            raise cls(message)
+        return value
+
+    def cancel(self) -> None:
+        """The child stopped and reaped (a time limit or Ctrl-C in the parent, or its value read)."""
+        if self._pid is None:
+            return
+        pid, self._pid = self._pid, None
+        os.close(self._read)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)

@@ -1,0 +1,94 @@
+"""Work on the second core (derive.beside): a cold `derive show` checks against sympy.diff in a forked
+child while it checks the matrix form and the finite differences; what it prints and refuses is the
+same as when the checks run in turn."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from derive import beside
+from derive.beside import Beside
+from derive.errors import DeriveError
+
+forks = pytest.mark.skipif(not (sys.platform.startswith("linux") and beside.cores() >= 2),
+                           reason="the work forks only on Linux with a second core")
+
+
+@forks
+def test_the_value_is_computed_in_a_child():
+    parent = os.getpid()
+    assert Beside(os.getpid).result() not in (parent, None)
+
+
+def test_an_expected_exception_is_raised_again_with_its_message():
+    def work():
+        raise ValueError("closed form 1 ≠ sympy.diff 2")
+
+    with pytest.raises(ValueError, match="closed form 1 ≠ sympy.diff 2"):
+        Beside(work, (ValueError,)).result()
+
+
+@forks
+def test_a_child_that_dies_leaves_the_work_to_the_caller():
+    parent = os.getpid()
+
+    def work():
+        if os.getpid() != parent:
+            os._exit(3)  # a crash: no value written
+        return "in the caller"
+
+    assert Beside(work).result() == "in the caller"
+
+
+@forks
+def test_a_defect_in_the_work_fails_in_the_caller_with_its_own_exception():
+    def work():
+        return {}["missing"]
+
+    with pytest.raises(KeyError):
+        Beside(work, (ValueError,)).result()
+
+
+@forks
+def test_cancel_stops_the_child_at_once():
+    job = Beside(lambda: time.sleep(60))
+    pid = job._pid
+    start = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - start < 5
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: no process of that id is left
+
+
+@pytest.mark.parametrize("name", ["hinge", "softmax", "attention"])
+def test_a_derivation_checked_beside_reports_what_it_reports_in_turn(name):
+    from derive.derivation import module_derivative
+    from derive.model.request import Request
+
+    together = module_derivative(Request(name), verify=True, beside=True)
+    in_turn = module_derivative(Request(name), verify=True)
+    assert str(together.report) == str(in_turn.report)
+    assert together.result == in_turn.result and together.matrix == in_turn.matrix
+
+
+@pytest.mark.parametrize("name", ["hinge", "lstm_cell"])
+def test_a_wrong_result_is_refused_beside_with_the_line_it_gets_in_turn(monkeypatch, name):
+    """A result off by a factor fails both the check against sympy.diff (in the child) and the finite
+    differences (in the parent): the line names sympy.diff, as when the checks run in turn."""
+    from derive import derivation
+    from derive.model.request import Request
+
+    engine = derivation.derive
+    monkeypatch.setattr(derivation, "derive", lambda *a, **k: replace(d := engine(*a, **k), result=2 * d.result))
+    lines = []
+    for together in (True, False):
+        with pytest.raises(DeriveError) as refused:
+            derivation.module_derivative(Request(name), verify=True, beside=together)
+        lines.append(str(refused.value))
+    assert lines[0] == lines[1]
+    assert "failed verification" in lines[0] and "sympy.diff" in lines[0]

@@ -92,3 +92,30 @@ def test_a_wrong_result_is_refused_beside_with_the_line_it_gets_in_turn(monkeypa
         lines.append(str(refused.value))
     assert lines[0] == lines[1]
     assert "failed verification" in lines[0] and "sympy.diff" in lines[0]
+
+
+@forks
+def test_a_time_limit_while_the_child_checks_ends_the_child_too(monkeypatch):
+    """The child runs no limit of its own: the parent's limit ends the show, and the child with it."""
+    from derive import derivation, limits
+    from derive.model.request import Request
+
+    started = []
+
+    class Recorded(Beside):
+        def _start(self):
+            super()._start()
+            started.append(self._pid)
+
+    monkeypatch.setattr(derivation, "Beside", Recorded)
+    monkeypatch.setattr(derivation, "against_diff", lambda d, conc: time.sleep(60))
+    previous = limits.time_limit_seconds()
+    limits.set_time_limit(5)  # the derivation and matrix form take well under 1 s: the limit fires in the wait
+    try:
+        with pytest.raises(limits.TimeLimitError):
+            derivation.module_derivative(Request("softmax"), verify=True, beside=True)
+    finally:
+        limits.set_time_limit(previous)
+    assert len(started) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(started[0], 0)

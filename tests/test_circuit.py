@@ -9,6 +9,7 @@ import pytest
 
 from derive.errors import DeriveError
 from derive.graph.circuit import Circuit
+from tests.conftest import needs_dot
 
 
 def add_multiply() -> Circuit:
@@ -82,6 +83,7 @@ def test_max_gate_at_a_tie_is_refused_not_stated():
         c.run()
 
 
+@needs_dot
 def test_pictures_put_forward_values_over_gradients_on_each_edge():
     r = add_multiply().run()
     dot = r.dot()

@@ -14,6 +14,7 @@ from derive.errors import DeriveError
 from derive.graph import Graph, sheet
 from derive.graph.rnn import rnn
 from derive.steps import SumRule
+from tests.conftest import needs_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "derive" / "graph" / "sheets"
@@ -32,6 +33,7 @@ def built():
     return out
 
 
+@needs_dot
 def test_output_graphs_is_up_to_date(built):
     stale = [f"{name}.{fmt}" for name, (_, _, md, tex) in built.items() for fmt, text in (("md", md), ("tex", tex))
              if not (OUTPUT / f"{name}.{fmt}").exists()
@@ -104,6 +106,7 @@ def test_bad_example_numbers_are_one_line(values, message):
         g.example(values=values)
 
 
+@needs_dot
 def test_cli_writes_md_svg_and_tex(tmp_path, capsys):
     assert main(["graph", str(EXAMPLES / "circuit_add_multiply.toml"), "-o", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["circuit_add_multiply.md", "circuit_add_multiply.svg",

@@ -14,6 +14,7 @@ from derive.network import network
 from derive.sheets import load, resolve
 from derive.sheets.builder import build
 from derive.sheets.network import NetworkAnswer, network_picture
+from tests.conftest import needs_dot
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,14 @@ def test_diagram_has_a_box_per_layer_and_arrows_carrying_each_value_and_its_shap
     assert "rankdir=LR" in dot
 
 
+@needs_dot
 def test_a_deep_network_is_drawn_top_to_bottom_so_it_is_not_shrunk_past_reading():
     deep = network("affine_batch>sigmoid>affine_batch>sigmoid>affine_batch>sigmoid>half_frobenius").derive()
     assert "rankdir=TB" in layers_dot(deep)
     assert "node[midway, left" in layers_tikz(deep)
 
 
+@needs_dot
 def test_the_picture_speaks_the_sheets_names():
     from derive.sheets.solve import solve
 
@@ -60,6 +63,7 @@ def test_without_graphviz_the_tex_is_a_row_of_boxes_and_the_markdown_has_no_pict
     assert network_picture(NetworkAnswer([cs224n]), "md", "x.svg") == (None, None)
 
 
+@needs_dot
 def test_sheet_writes_each_network_picture_beside_the_markdown_that_shows_it(tmp_path, capsys):
     from derive.cli import main
 

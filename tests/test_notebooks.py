@@ -7,6 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.conftest import needs_dot
+
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.ipynb"))
 
 
@@ -61,6 +63,7 @@ def test_walkthrough_shows_whole_formulas_and_readable_reports(executed):
     assert sheet.count("$$") % 2 == 0 and sheet.count("\\begin{") == sheet.count("\\end{")  # nothing cut off
 
 
+@needs_dot
 def test_walkthrough_draws_a_circuit_and_derives_a_residual_graph(executed):
     nb = executed["walkthrough.ipynb"]
     svgs = "\n".join(_outputs(nb, "image/svg+xml"))
@@ -70,6 +73,7 @@ def test_walkthrough_draws_a_circuit_and_derives_a_residual_graph(executed):
     assert r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial r} + {W^{(1)}}^\top" in markdown
 
 
+@needs_dot
 def test_walkthrough_draws_and_derives_the_batch_of_rows_with_softmax_cross_entropy(executed):
     nb = executed["walkthrough.ipynb"]
     svgs = _outputs(nb, "image/svg+xml")

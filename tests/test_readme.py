@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,8 @@ def test_a_readme_command_runs_as_written(line, code, tmp_path, monkeypatch, cap
         target, words = words[words.index(">") + 1], words[:words.index(">")]
     got = main(words[1:])
     out, err = capsys.readouterr()
+    if got == 2 and "needs Graphviz" in err and shutil.which("dot") is None and not os.environ.get("CI"):
+        pytest.skip("Graphviz's dot is not installed: this command draws pictures")
     if code is not None:
         expected = code
     elif words[1] == "show" and "sofmax" in words:

@@ -15,6 +15,7 @@ from derive.sheets.builder import build
 from derive.sheets.indexexpr import IndexExprError, parse_index_expr
 from derive.sheets.loader import SheetError, load
 from derive.sheets.markup import StatementError, to_tex
+from tests.conftest import needs_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "output"
@@ -50,6 +51,7 @@ def test_every_seed_has_a_bundled_sheet():
     assert set(BUNDLED) <= set(bundled())
 
 
+@needs_dot
 def test_output_folder_is_up_to_date(built):
     stale = []
     for name, b in built.items():

@@ -292,6 +292,7 @@ def composed_reference(d: Derivation, seed: int = 0) -> tuple:
 
 _KINKS = (sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign)
 _STEPS: dict = {}  # NamedValues' compiled steps, by the named quantities and what a point gives
+_EVALUATORS: dict = {}  # NamedValues.evaluator's compiled expressions, by the expressions, assignments and sizes
 
 
 class NamedValues:
@@ -332,7 +333,9 @@ class NamedValues:
                 return None
             cells = entries(var, defn.sizes)
             plain: dict = {}
-            exprs = [_concrete(nm.expr_at(c.indices) if var.shape else nm.expr, sizes, plain) for c in cells]
+            # each entry's definition at its indices (integers: no summation index to capture, as expr_at renames)
+            exprs = [_concrete(nm.expr, {**sizes, **dict(zip(nm.index, c.indices))} if var.shape else sizes, plain)
+                     for c in cells]
             free = set().union(*(e.free_symbols for e in exprs))
             if not {e for e, s in plain.items() if s in free} <= known or _leaves(nm.expr) & set(cells):
                 return None  # a name defined by a later one, or by itself: not a chain to evaluate in order
@@ -353,8 +356,14 @@ class NamedValues:
     def evaluator(self, exprs: list, assignments_: list):
         """A function of `at`'s values giving each expression (in the names) at its assignment, as complex."""
         sizes = {s: int(v) for s, v in self.d.definition.sizes.items()}
-        plain: dict = {}
-        inputs, f = _compile_plain([_concrete(e, {**sizes, **a}, plain) for e, a in zip(exprs, assignments_)], plain)
+        key = (tuple(exprs), tuple(tuple(sorted(a.items(), key=str)) for a in assignments_), tuple(sizes.items()))
+        if key not in _EVALUATORS:  # the result's: for its matrix form, at one point and for finite differences
+            if len(_EVALUATORS) > 64:
+                _EVALUATORS.clear()
+            plain: dict = {}
+            _EVALUATORS[key] = _compile_plain([_concrete(e, {**sizes, **a}, plain)
+                                               for e, a in zip(exprs, assignments_)], plain)
+        inputs, f = _EVALUATORS[key]
         return lambda values: [complex(math.nan) if v is None else complex(v) for v in f([values[e] for e in inputs])]
 
 

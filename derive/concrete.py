@@ -144,7 +144,7 @@ class Concretizer:
             return self._expand_named(unroll(expr.xreplace(subs)).doit(), classes)
         if expr.has(sp.Derivative):
             return unroll(substitute_names(expr, self.d).xreplace(subs)).doit()
-        return self._expand_named(unroll(expr.xreplace(subs)), classes)
+        return self._expand_named(written(expr, subs), classes)
 
     def _expand_named(self, expr: sp.Expr, classes: dict) -> sp.Expr:
         entries = [e for e in expr.atoms(sp.Indexed, sp.Symbol)
@@ -159,7 +159,7 @@ class Concretizer:
         if key not in self._entries:
             nm = self._named[e.base if isinstance(e, sp.Indexed) else e]
             body = nm.expr_at(e.indices) if isinstance(e, sp.Indexed) else nm.expr
-            self._entries[key] = self._expand_named(unroll(body.xreplace(self._subs({}, classes))), classes)
+            self._entries[key] = self._expand_named(written(body, self._subs({}, classes)), classes)
         return self._entries[key]
 
 
@@ -178,6 +178,81 @@ def unroll(expr: sp.Expr) -> sp.Expr:
         return body
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), one)
+
+
+def written(expr: sp.Expr, subs: dict, leaf=None) -> sp.Expr:
+    """`unroll(expr.xreplace(subs))` (`subs`: symbols to integers, sizes and indices) built in one pass from
+    the leaves up, each entry (K[1, 2], a scalar x) as `leaf(entry)` where `leaf` is given (a plain symbol, a
+    number). Each node is made once, with its children final: xreplace and unroll rebuild the whole tree
+    twice over, and every rebuilt exp or tanh of a sum asks SymPy's assumptions of it again (most of a
+    concrete definition's time); an entry is made once per base and indices (an Indexed asks its
+    assumptions as it is made). A subtree is made once for the indices it reads (a softmax's denominator
+    in every term). A sum's bound index shadows `subs`."""
+    made: dict = {}
+    names: dict = {}
+    leaf = leaf or (lambda e: e)
+
+    def symbols(e) -> frozenset:  # the symbols a subtree names, bound or not: what its making can depend on
+        if e not in names:
+            names[e] = (frozenset((e,)) if isinstance(e, sp.Symbol)
+                        else frozenset().union(*map(symbols, e.args)))
+        return names[e]
+
+    def make(e, env: dict):
+        if e.is_Atom and not isinstance(e, (sp.Symbol, sp.Indexed)):
+            return e
+        key = (e, tuple((s, env[s]) for s in symbols(e) if s in env))
+        if key in made:
+            return made[key]
+        if isinstance(e, sp.Indexed):
+            idx = tuple(env.get(i, i) if i.is_Symbol else i.xreplace(env) for i in e.indices)
+            if all(i is j for i, j in zip(idx, e.indices)):
+                out = leaf(e)
+            else:
+                out = leaf(_at(e.base, idx) if all(i.is_Integer for i in idx) else e.base[idx])
+        elif isinstance(e, sp.Symbol):
+            out = env[e] if e in env else leaf(e)
+        elif isinstance(e, sp.Sum):
+            envs = [env]
+            for k, lo, hi in e.limits:
+                envs = [{**x, k: sp.Integer(v)} for x in envs
+                        for v in range(int(lo.xreplace(x)), int(hi.xreplace(x)) + 1)]
+            out = sp.Add(*[make(e.function, x) for x in envs])
+        else:  # as xreplace: a node none of whose children changed is kept as it is (unevaluated, say)
+            args = [make(a, env) for a in e.args]
+            out = e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+        made[key] = out
+        return out
+
+    return make(expr, {k: sp.Integer(v) for k, v in subs.items()})
+
+
+def leaves(expr: sp.Expr) -> set:
+    """The entries an expression's value depends on (Q[1, 2], a scalar x), not the bases they index: the
+    atoms of its Indexed and its free symbols but their bases' labels, found in one walk of its distinct
+    subtrees (`free_symbols` makes a set at every node, and an Indexed's again from its assumptions)."""
+    out, seen, stack = set(), set(), [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, sp.Indexed):
+            out.add(e)
+            out |= set().union(*(i.free_symbols for i in e.indices))
+        elif isinstance(e, sp.Symbol):
+            out.add(e)
+        elif isinstance(e, (sp.Sum, sp.Product, sp.Integral, sp.Lambda, sp.Subs)):  # binds symbols: SymPy's own
+            out |= e.free_symbols | e.atoms(sp.Indexed)
+        elif not e.is_Atom:
+            for a in e.args:
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+    return out - {e.base.label for e in out if isinstance(e, sp.Indexed)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _at(base: sp.IndexedBase, idx: tuple) -> sp.Indexed:
+    """base[idx], one object for each entry."""
+    return base[idx]
 
 
 def _linear_cost(d: Derivation) -> sp.Expr:

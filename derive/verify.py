@@ -17,7 +17,7 @@ import sympy as sp
 
 from derive import verify_zero as zero
 from derive.calculus.budget import within
-from derive.concrete import Concretizer, Point, assignments, entries, sample, value, wrt_entry
+from derive.concrete import Concretizer, Point, assignments, entries, leaves, sample, value, wrt_entry
 from derive.numpy_lambdify import compile_mp, compile_numpy
 from derive.steps import Derivation
 from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
@@ -143,8 +143,8 @@ def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, cou
 def diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along: set) -> complex:
     """sympy.diff of the definition by the entry of `assignment`, with the entries not `along` the variable
     at their values at `p` first, then evaluated at `p` to DIGITS digits (NaN where undefined)."""
-    plain, symbols = _plain(conc(d.lhs.expr, assignment, p.classes))
-    at = _fixed(plain, tuple((symbols.get(e, e), v) for e, v in p.values.items() if e not in along))
+    at, symbols = _fixed(conc(d.lhs.expr, assignment, p.classes),
+                         tuple((e, v) for e, v in p.values.items() if e not in along))
     wrt = wrt_entry(d, assignment)
     ref = sp.diff(at, symbols.get(wrt, wrt))
     rest = {symbols.get(e, e): sp.Float(v, DIGITS) for e, v in p.values.items() if e in along}
@@ -155,9 +155,12 @@ def diff_at(d: Derivation, conc: Concretizer, assignment: dict, p: Point, along:
 
 
 @functools.lru_cache(maxsize=4)
-def _fixed(expr: sp.Expr, values: tuple) -> sp.Expr:
-    """`expr` with the symbols of `values` at those values, each to DIGITS digits."""
-    return expr.xreplace({s: sp.Float(v, DIGITS) for s, v in values})
+def _fixed(expr: sp.Expr, values: tuple) -> tuple:
+    """(`expr` with the entries of `values` at those values to DIGITS digits, every other Indexed a plain symbol
+    as in `_plain`; those symbols): one rebuild, not two (each asks SymPy's assumptions of every exp again)."""
+    fixed, found = dict(values), leaves(expr)
+    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in found if isinstance(e, sp.Indexed) and e not in fixed}
+    return expr.xreplace({**symbols, **{e: sp.Float(fixed[e], DIGITS) for e in found if e in fixed}}), symbols
 
 
 def _precise(exprs: list, entries: list, symbols: dict, digits: int = DIGITS):

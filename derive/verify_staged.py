@@ -21,7 +21,7 @@ import random
 
 import sympy as sp
 
-from derive.concrete import assignments, entries, sample, unroll, wrt_entry
+from derive.concrete import assignments, entries, leaves, sample, written, wrt_entry
 from derive.definitions.model import Definition, Var
 from derive.numpy_lambdify import compile_mp
 from derive.steps import Derivation
@@ -117,7 +117,8 @@ def _check(d: Derivation, rng: random.Random, count: int) -> int:
         else:
             table = [(dict(zip(indices, e.indices if var.shape else ())), e) for e in entries(var, defn.sizes)]
         for a, entry in table:
-            rows.append((name, entry, _concrete(stated, {**sizes, **a}), _reference(d, name, entry, arriving, memo)))
+            rows.append((name, entry, _concrete(stated, {**sizes, **a}),
+                         _reference(d, name, entry, arriving, memo, plain=True)))
     cells = {name: _gradient_cells(defn, name) for name in behind}  # the arriving gradients: free entries
     known = set(_entries(d)) | {e for c in cells.values() for e in c} | set(_forward_entries(defn))
     for name, entry, stated, _ in rows:
@@ -126,7 +127,12 @@ def _check(d: Derivation, rng: random.Random, count: int) -> int:
             raise StageError(f"{d.target} ∂/∂{name}: the stated gradient at {entry} names "
                              f"{', '.join(sorted(map(str, unknown)))}, which no checked stage defines")
     symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in known}
-    exprs = [e.xreplace(symbols) for _, _, s, r in rows for e in (s, r)]
+    plain = set(symbols.values())
+    for name, entry, _, r in rows:  # in the stages' plain symbols already (_stage_cost), each one a known entry's
+        if not r.free_symbols <= plain:
+            raise StageError(f"{d.target} ∂/∂{name}: a stage that reads {entry} reads "
+                             f"{', '.join(sorted(map(str, r.free_symbols - plain)))}, which no stage defines")
+    exprs = [e for _, _, s, r in rows for e in (s.xreplace(symbols), r)]
     order = sorted(known, key=str)
     evaluate = compile_mp(exprs, [symbols[e] for e in order], DIGITS)
     forward = _forward(defn)
@@ -166,8 +172,10 @@ def _forward_entries(defn: Definition) -> list:
     return [e for st in defn.stages if st.output.name != defn.output.name for e in entries(st.output, defn.sizes)]
 
 
-def _reference(d: Derivation, name: str, entry, arriving: dict, memo: dict) -> sp.Expr:
-    """Σ over the stages that read `name` of sympy.diff of Σ_c ∂C/∂out_c · out_c(stage inputs) by `entry`."""
+def _reference(d: Derivation, name: str, entry, arriving: dict, memo: dict, plain: bool = False) -> sp.Expr:
+    """Σ over the stages that read `name` of sympy.diff of Σ_c ∂C/∂out_c · out_c(stage inputs) by `entry`;
+    `plain`: in the plain symbols it is differentiated in (_stage_cost), not turned back into entries only to
+    be turned into them again for compiling."""
     defn = d.definition
     total = sp.Integer(0)
     for st in _readers(defn, name):
@@ -178,7 +186,7 @@ def _reference(d: Derivation, name: str, entry, arriving: dict, memo: dict) -> s
         if entry in symbols:  # only the terms that hold the entry: the others' derivatives are 0
             x = symbols[entry]
             part = sp.diff(sp.Add(*(t for t, free in terms if x in free)), x)
-            total += part.xreplace({s: e for e, s in symbols.items()})
+            total += part if plain else part.xreplace({s: e for e, s in symbols.items()})
     return total
 
 
@@ -187,19 +195,35 @@ def _stage_cost(st: Definition, g) -> tuple:
     its free symbols, and the symbols."""
     body = g[st.index] * st.expr if st.index else g * st.expr
     cost = sp.Sum(body, *[(s, 1, n) for s, n in zip(st.index, st.output.shape)]) if st.index else body
-    cost = _concrete(cost, {s: int(v) for s, v in st.sizes.items()})
-    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in _leaves(cost)}
-    return [(t, t.free_symbols) for t in sp.Add.make_args(cost.xreplace(symbols))], symbols
+    plain: dict = {}
+    cost = _concrete(cost, {s: int(v) for s, v in st.sizes.items()}, plain)
+    free = cost.free_symbols
+    return [(t, t.free_symbols) for t in sp.Add.make_args(cost)], {e: s for e, s in plain.items() if s in free}
 
 
-def _concrete(expr: sp.Expr, subs: dict) -> sp.Expr:
-    out = unroll(expr.xreplace(subs))
+def _concrete(expr: sp.Expr, subs: dict, plain: dict | None = None) -> sp.Expr:
+    """`expr` at `subs`, sums written out; where `plain` is given, each entry written as a plain symbol of its
+    assumptions (_{K[1, 2]}) as it is made, and added to `plain`: not made as an Indexed and then rebuilt."""
+    leaf = None
+    if plain is not None:
+        def leaf(e):
+            if e not in plain:
+                plain[e] = sp.Symbol(f"_{e}", **e.assumptions0)
+            return plain[e]
+    out = written(expr, subs, leaf)
     return out.doit() if out.has(sp.Sum, sp.Derivative, sp.KroneckerDelta) else out
 
 
+def _compile_plain(exprs: list, plain: dict) -> tuple:
+    """(the entries `exprs` depend on, by name; `exprs` compiled to mpmath as a function of them): `exprs` in
+    the plain symbols of `plain` (_concrete)."""
+    free = set().union(*(e.free_symbols for e in exprs))
+    inputs = sorted((e for e, s in plain.items() if s in free), key=str)
+    return inputs, compile_mp(exprs, [plain[e] for e in inputs], DIGITS)
+
+
 def _leaves(expr: sp.Expr) -> set:
-    bases = {ind.base.label for ind in expr.atoms(sp.Indexed)}
-    return (expr.atoms(sp.Indexed) | expr.free_symbols) - bases
+    return leaves(expr)
 
 
 def _forward(defn: Definition):
@@ -211,11 +235,10 @@ def _forward(defn: Definition):
         if st.output.name == defn.output.name:
             continue
         cells = entries(st.output, defn.sizes)
-        exprs = [_concrete(st.expr, {**sizes, **dict(zip(st.index, c.indices if st.index else ()))}) for c in cells]
-        inputs = sorted(set().union(*(_leaves(e) for e in exprs)), key=str)
-        symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in inputs}
-        compiled.append((cells, inputs, compile_mp([e.xreplace(symbols) for e in exprs],
-                                                   [symbols[e] for e in inputs], DIGITS)))
+        plain: dict = {}
+        exprs = [_concrete(st.expr, {**sizes, **dict(zip(st.index, c.indices if st.index else ()))}, plain)
+                 for c in cells]
+        compiled.append((cells, *_compile_plain(exprs, plain)))
 
     def run(values: dict) -> bool:
         for cells, inputs, f in compiled:
@@ -269,6 +292,7 @@ def composed_reference(d: Derivation, seed: int = 0) -> tuple:
 
 _KINKS = (sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.Abs, sp.sign)
 _STEPS: dict = {}  # NamedValues' compiled steps, by the named quantities and what a point gives
+_EVALUATORS: dict = {}  # NamedValues.evaluator's compiled expressions, by the expressions, assignments and sizes
 
 
 class NamedValues:
@@ -308,11 +332,14 @@ class NamedValues:
             except KeyError:
                 return None
             cells = entries(var, defn.sizes)
-            exprs = [_concrete(nm.expr_at(c.indices) if var.shape else nm.expr, sizes) for c in cells]
-            inputs = sorted(set().union(*(_leaves(e) for e in exprs)), key=str)
-            if not set(inputs) <= known or _leaves(nm.expr) & set(cells):
+            plain: dict = {}
+            # each entry's definition at its indices (integers: no summation index to capture, as expr_at renames)
+            exprs = [_concrete(nm.expr, {**sizes, **dict(zip(nm.index, c.indices))} if var.shape else sizes, plain)
+                     for c in cells]
+            free = set().union(*(e.free_symbols for e in exprs))
+            if not {e for e, s in plain.items() if s in free} <= known or _leaves(nm.expr) & set(cells):
                 return None  # a name defined by a later one, or by itself: not a chain to evaluate in order
-            steps.append((cells, inputs, _compiled(exprs, inputs)))
+            steps.append((cells, *_compile_plain(exprs, plain)))
             known |= set(cells)
         return steps
 
@@ -329,9 +356,14 @@ class NamedValues:
     def evaluator(self, exprs: list, assignments_: list):
         """A function of `at`'s values giving each expression (in the names) at its assignment, as complex."""
         sizes = {s: int(v) for s, v in self.d.definition.sizes.items()}
-        concrete = [_concrete(e, {**sizes, **a}) for e, a in zip(exprs, assignments_)]
-        inputs = sorted(set().union(*(_leaves(e) for e in concrete)), key=str)
-        f = _compiled(concrete, inputs)
+        key = (tuple(exprs), tuple(tuple(sorted(a.items(), key=str)) for a in assignments_), tuple(sizes.items()))
+        if key not in _EVALUATORS:  # the result's: for its matrix form, at one point and for finite differences
+            if len(_EVALUATORS) > 64:
+                _EVALUATORS.clear()
+            plain: dict = {}
+            _EVALUATORS[key] = _compile_plain([_concrete(e, {**sizes, **a}, plain)
+                                               for e, a in zip(exprs, assignments_)], plain)
+        inputs, f = _EVALUATORS[key]
         return lambda values: [complex(math.nan) if v is None else complex(v) for v in f([values[e] for e in inputs])]
 
 
@@ -367,7 +399,3 @@ def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
 
     return by_value_at_points(d, conc, rng, count=1, closed=closed)
 
-
-def _compiled(exprs: list, inputs: list):
-    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in inputs}
-    return compile_mp([e.xreplace(symbols) for e in exprs], [symbols[e] for e in inputs], DIGITS)

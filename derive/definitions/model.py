@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -34,12 +35,7 @@ class Var:
 
     @property
     def symbol(self) -> sp.Basic:
-        if self.domain == "class":
-            return sp.Symbol(self.name, integer=True, positive=True)
-        if not self.shape:
-            positive = self.domain in ("positive", "unit", "prob") or None
-            return sp.Symbol(self.name, real=True, positive=positive)
-        return sp.IndexedBase(self.name, real=True)
+        return _symbol(self.name, self.domain, bool(self.shape))
 
     def __getitem__(self, index):
         return self.symbol[index]
@@ -47,6 +43,18 @@ class Var:
     @property
     def rank(self) -> int:
         return len(self.shape)
+
+
+@functools.lru_cache(maxsize=4096)
+def _symbol(name: str, domain: str, shaped: bool) -> sp.Basic:
+    """A Var's symbol, one object for each: an IndexedBase is made anew on every call otherwise, asking its
+    assumptions each time (a third of a staged matrix-form check's environment)."""
+    if domain == "class":
+        return sp.Symbol(name, integer=True, positive=True)
+    if not shaped:
+        positive = domain in ("positive", "unit", "prob") or None
+        return sp.Symbol(name, real=True, positive=positive)
+    return sp.IndexedBase(name, real=True)
 
 
 class OfInput(sp.Symbol):

@@ -32,11 +32,12 @@ class Point:
 
 def entries(var: Var, sizes: dict) -> list:
     """Every entry of `var`; the same objects each time, so dictionaries of points find them by identity."""
-    return _entry_list(var.symbol, tuple(int(sizes[s]) for s in var.shape))
+    return entry_list(var.symbol, tuple(int(sizes[s]) for s in var.shape))
 
 
 @functools.lru_cache(maxsize=1024)
-def _entry_list(symbol, dims: tuple) -> list:
+def entry_list(symbol, dims: tuple) -> list:
+    """Every entry of `symbol` at the sizes `dims`, in order; one list for each, so its objects are shared."""
     if not dims:
         return [symbol]
     return [symbol[idx] for idx in itertools.product(*[range(1, n + 1) for n in dims])]

@@ -12,7 +12,7 @@ import itertools
 import random
 from dataclasses import replace
 
-from derive.concrete import Concretizer, Point, _entry_list, assignments, concrete, sample, value
+from derive.concrete import Concretizer, Point, assignments, concrete, entry_list, sample, value
 from derive.steps import Derivation
 from derive.verify import VerificationError, point_away_from_kinks, values_at
 from derive.verify_staged import NamedValues
@@ -56,7 +56,7 @@ def _array(symbol, shape, sizes, entry_value, dtype=float):
 
     out = np.zeros((dims[0], dims[1] if len(dims) == 2 else 1), dtype=dtype)
     # the entries as derive.concrete.entries makes them, once: the point's own keys, found by identity
-    for idx, e in zip(itertools.product(*[range(1, n + 1) for n in dims]), _entry_list(symbol, tuple(dims))):
+    for idx, e in zip(itertools.product(*[range(1, n + 1) for n in dims]), entry_list(symbol, tuple(dims))):
         out[tuple(i - 1 for i in idx) + ((0,) if len(dims) == 1 else ())] = entry_value(e)
     return out
 

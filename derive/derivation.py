@@ -17,6 +17,7 @@ from derive.model.request import Request
 from derive.steps import Derivation
 from derive.verify import VerificationError, against_diff, verified
 from derive.verify_matrix import with_matrix_form
+from derive.verify_staged import check_by_stages, staged
 
 
 def module_derivative(request: Request, verify: bool | None = None, beside: bool = False) -> Derivation:
@@ -39,9 +40,9 @@ def module_derivative(request: Request, verify: bool | None = None, beside: bool
         d = derive(defn, wrt, scale=request.scale)
         conc = Concretizer(d)  # the matrix form's check and verification share the concrete expressions
         check = verify or (verify is None and not (isinstance(target, str) and builtin(target)))
-        # beside: the check against sympy.diff in a child on the second core, while this process checks the
-        # matrix form and the finite differences (derive.beside; `derive show` asks for it)
-        against = Beside(functools.partial(against_diff, d, conc), (VerificationError,)) if check and beside else None
+        # beside: the checks against sympy.diff in children, while this process checks the matrix form and
+        # the finite differences (derive.beside; `derive show` asks for it)
+        against = DiffChecks(d, conc) if check and beside else None
         try:
             d = with_matrix_form(d, layout=request.layout, conc=conc)
             if d.through:
@@ -50,8 +51,30 @@ def module_derivative(request: Request, verify: bool | None = None, beside: bool
                 d.report = verified(d, conc, against)
         finally:
             if against is not None:
-                against.cancel()  # read already; or a time limit or Ctrl-C here: the child goes too
+                against.cancel()  # read already; or a time limit or Ctrl-C here: the children go too
     return d
+
+
+class DiffChecks:
+    """The checks of `d` against sympy.diff, started beside this process (derive.beside): the whole result
+    against the whole definition's, and for a staged definition each stage against its own, in a child of
+    its own; the machine's cores share the three processes (the stages of attention or a GRU cell take as
+    long as the rest of their checks). `collect()` gives what derive.verify.verify would have computed."""
+
+    def __init__(self, d: Derivation, conc: Concretizer):
+        expected = (VerificationError,)
+        self.stages = Beside(functools.partial(check_by_stages, d), expected) if staged(d) else None
+        self.whole = Beside(functools.partial(against_diff, d, conc), expected)
+
+    def collect(self) -> tuple[int, int, int]:
+        """(symbolic, numeric, stages), a disagreement of a stage named before one of the whole, as in turn."""
+        stages = self.stages.result() if self.stages is not None else 0
+        return (*self.whole.result(), stages)
+
+    def cancel(self) -> None:
+        for child in (self.stages, self.whole):
+            if child is not None:
+                child.cancel()
 
 
 

@@ -379,22 +379,24 @@ def against_diff(d: Derivation, conc: Concretizer) -> tuple[int, int]:
 
 def verify(d: Derivation, conc: Concretizer | None = None, beside=None) -> Report:
     """Both checks; raises VerificationError naming the first disagreement. `conc`: the derivation's concrete
-    expressions, made for its matrix-form check already. `beside`: `against_diff` started in a child
-    (derive.beside.Beside), collected after the finite differences; a disagreement is named as in turn."""
+    expressions, made for its matrix-form check already. `beside`: the stages' checks and `against_diff`
+    started in children (derive.derivation.DiffChecks), collected after the finite differences; a
+    disagreement is named as in turn."""
     if not assignments(d):  # sizes of 0: "at every index" would claim checks of nothing
         sizes = ", ".join(f"{k} = {v}" for k, v in d.definition.sizes.items())
         raise VerificationError(f"{d.target} ∂/∂{d.wrt}: no index to check at {sizes}; sizes must be at least 1")
     conc = conc or Concretizer(d)  # both checks take the same concrete expressions
-    stages = check_by_stages(d) if staged(d) else 0  # each stage against its own sympy.diff
     if beside is None:
+        stages = check_by_stages(d) if staged(d) else 0  # each stage against its own sympy.diff
         symbolic, numeric = against_diff(d, conc)
         return Report(symbolic, numeric, check_finite_differences(d, conc=conc), stages)
     try:
         fd = check_finite_differences(d, conc=conc)
     except VerificationError:
-        beside.result()  # as in turn: a disagreement with sympy.diff is the one named
+        beside.collect()  # as in turn: a disagreement of a stage or with sympy.diff is the one named
         raise
-    return Report(*beside.result(), fd, stages)
+    symbolic, numeric, stages = beside.collect()
+    return Report(symbolic, numeric, fd, stages)
 
 
 def verified(d: Derivation, conc: Concretizer | None = None, beside=None) -> Report:

@@ -94,6 +94,31 @@ def test_a_wrong_result_is_refused_beside_with_the_line_it_gets_in_turn(monkeypa
     assert "failed verification" in lines[0] and "sympy.diff" in lines[0]
 
 
+def test_a_stage_that_disagrees_is_named_before_the_whole_both_ways(monkeypatch):
+    """A staged derivation's stages are checked in a child of their own: when both the stages and the whole
+    disagree, the line names the stage, as when the checks run in turn."""
+    from derive import derivation, verify
+    from derive.model.request import Request
+    from derive.verify import VerificationError
+
+    def stage(d):
+        raise VerificationError("stage s: closed form 1 ≠ sympy.diff 2")
+
+    def whole(d, conc):
+        raise VerificationError("whole: closed form 1 ≠ sympy.diff 2")
+
+    for module in (derivation, verify):
+        monkeypatch.setattr(module, "check_by_stages", stage)
+        monkeypatch.setattr(module, "against_diff", whole)
+    lines = []
+    for together in (True, False):
+        with pytest.raises(DeriveError) as refused:
+            derivation.module_derivative(Request("gru_cell"), verify=True, beside=together)
+        lines.append(str(refused.value))
+    assert lines[0] == lines[1]
+    assert "stage s" in lines[0]
+
+
 @forks
 def test_a_time_limit_while_the_child_checks_ends_the_child_too(monkeypatch):
     """The child runs no limit of its own: the parent's limit ends the show, and the child with it."""

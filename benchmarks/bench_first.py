@@ -6,7 +6,8 @@ The cache is a folder of the benchmark's own:
   check            derive check softmax '\\beta y_j(\\delta_{ij} - y_i)' (cache filled: the derivation and
                    its reference values are made once per version of the engine)      goal <= 1.5x
   show, warm       derive show NAME, every registry entry, the cache filled           goal <= 1.2x each
-  show, cold       the same from an empty cache: derived and checked (sympy.diff and finite differences)
+  show, cold       the same from an empty cache: derived and checked (sympy.diff and finite differences;
+                   the checks against sympy.diff in children on the second core, derive.beside)
                                                                                       goal <= 2x each
   network, warm    derive show affine>relu>affine>relu>affine>mse (three layers)     goal <= 1.5x
 `bench_first.py --cold-only NAME …` times only the cold shows of the entries named.

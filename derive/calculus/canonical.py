@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 import sympy as sp
@@ -166,17 +167,40 @@ def _tanh(expr: sp.Expr) -> sp.Expr:
     return expr.func(*(_tanh(a) for a in expr.args)) if expr.args and not expr.is_Atom else expr
 
 
+def _sum_symbol(n: int) -> sp.Dummy:
+    """The symbol the n-th sum stands as while the terms around it are factored: the same object in
+    every call (a fixed dummy index), so that a term met again is found in `_canonical`'s memory."""
+    return sp.Dummy(f"S{n}", dummy_index=_SUM_SYMBOLS + n)
+
+
+_SUM_SYMBOLS = 7_000_000_000
+
+
+def _factored(expr: sp.Expr) -> tuple:
+    """factor(together(e)) and factor(e). SymPy's factor factors together(e) itself, so the two are
+    one factorization wherever together(together(e)) = together(e), which is far cheaper to ask."""
+    combined = sp.together(expr)
+    factored = sp.factor(expr)
+    return (factored if sp.together(combined) == combined else sp.factor(combined)), factored
+
+
+@lru_cache(maxsize=1024)
 def _canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
+    """Remembered: a derivation asks for the same term again (the cases, the kept sum, each Σ's body)."""
+    return _shortest(expr, prefer)
+
+
+def _shortest(expr: sp.Expr, prefer: tuple) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*[(canonical(e, prefer), c) for e, c in expr.args])
     if isinstance(expr, sp.Sum):
         return sp.Sum(canonical(expr.function, prefer), *expr.limits)
     if expr.has(sp.Sum):  # factor around the sums, each sum standing as one symbol
-        sums = {s: sp.Dummy(f"S{n}") for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
+        sums = {s: _sum_symbol(n) for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
         inner = canonical(expr.xreplace(sums), prefer)
         return inner.xreplace({d: canonical(s, prefer) for s, d in sums.items()})
     candidates = []
-    for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
+    for form in (*_factored(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))
     candidates += _collected(sp.expand(expr), prefer)
     candidates.append(normalize_signs(sp.factor_terms(sp.expand(expr)), prefer))  # 1 − h², not (1 − h)(1 + h)

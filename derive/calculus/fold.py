@@ -151,7 +151,7 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
 
     def solve():
         equation = definition.xreplace({target: by})
-        inverted = _inverted(equation, y)
+        inverted = _inverted_for(equation, y)
         if inverted is not None:
             return inverted
         try:
@@ -162,6 +162,18 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
     return within(FOLD_SECONDS, solve, None)
 
 
+def _inverted_for(equation: sp.Expr, y: sp.Expr) -> tuple | None:
+    """`_inverted` for a stand-in of y that has y's assumptions, y then put back: the gates of a GRU
+    (σ(a_r[i]), σ(a_z[k]), …) are one equation with different names on the left, inverted once."""
+    stand_in = sp.Dummy("y", dummy_index=_STAND_IN, **y.assumptions0)
+    found = _inverted(equation, stand_in)
+    return None if found is None else tuple(s.xreplace({stand_in: y}) for s in found)
+
+
+_STAND_IN = 7_100_000_000  # a fixed dummy index: the same stand-in, and so the same memory, on every call
+
+
+@functools.lru_cache(maxsize=256)
 def _inverted(equation: sp.Expr, y: sp.Expr) -> tuple | None:
     """The real solutions for _U of y = equation when SymPy's invert_real undoes it function by function
     (1/(e^u + 1) = y: u = log(1/y − 1)); None when it cannot isolate _U, for sympy.solve to try.

@@ -132,11 +132,16 @@ def solutions(expr: sp.Expr, named: Named, variable: sp.Basic) -> dict:
 
 
 def _candidates(definition: sp.Expr, variable: sp.Basic) -> list:
-    """(u, the subexpression replaced, by what in _U): each subexpression, and e^{−a} beside e^{a}."""
+    """(u, the subexpression replaced, by what in _U): each subexpression, and e^{−a} beside e^{a}.
+
+    Not a term of a sum (u_l v_l inside Σ_l): y determines the sum, never one of its terms, so there
+    is nothing to solve for (SymPy's solve, asked, finds no solution, and takes its time to say so)."""
+    bound = {lim[0] for s in sp.preorder_traversal(definition) if isinstance(s, sp.Sum)
+             for lim in s.limits} - definition.free_symbols
     out = []
     for a in sp.preorder_traversal(definition):
         if (isinstance(a, sp.Expr) and a.has(variable) and not a.is_Atom and not isinstance(a, sp.Indexed)
-                and a != definition):
+                and a != definition and not a.free_symbols & bound):
             out.append((a, a, _U))
             if isinstance(a, sp.exp):
                 out.append((sp.exp(-a.args[0]), a, 1 / _U))

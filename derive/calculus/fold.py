@@ -72,8 +72,8 @@ def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
         for idx in _index_tuples(expr, named, set(named.index)):
             row = tuple(idx[n] for n in rows)
             if row not in holders:
-                holders[row] = sp.Dummy("D")
                 at = den.xreplace({named.index[n]: idx[n] for n in rows})
+                holders[row] = _standing_for(at)
                 work = replace_sum(work, at, holders[row]) if isinstance(at, sp.Sum) else work.xreplace(
                     {at: holders[row]})
         subs = {num.xreplace(dict(zip(named.index, idx))): inverse(named.at(idx)) * holders[tuple(idx[n] for n in rows)]
@@ -82,6 +82,15 @@ def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
         if not any(work.has(h) for h in holders.values()):
             return work
     return expr
+
+
+def _standing_for(den: sp.Expr) -> sp.Dummy:
+    """A symbol for the denominator while it cancels, with its sign as far as SymPy knows it (Σ_k e^{x_k} is
+    positive): a step function 𝟙[C + e^{x_l}/D − …] rebuilt around it then knows its argument real, where
+    for a symbol of unknown sign SymPy works out the argument's imaginary part (hinge: 0.03 s)."""
+    if den.is_positive:
+        return sp.Dummy("D", positive=True)
+    return sp.Dummy("D", real=True) if den.is_real else sp.Dummy("D")
 
 
 def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:

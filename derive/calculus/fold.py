@@ -25,8 +25,9 @@ class Named:
         return self.symbol[idx] if self.index else self.symbol
 
     def expr_at(self, idx) -> sp.Expr:
-        """The definition at `idx` (a summation index it would capture renamed first)."""
-        return entry_at(self.expr, self.index, idx)
+        """The definition at `idx` (a summation index it would capture renamed first); at its own index, the
+        definition itself (xreplace would rebuild it whole, each index mapped to itself)."""
+        return self.expr if tuple(idx) == self.index else entry_at(self.expr, self.index, idx)
 
 
 def _indices(expr: sp.Expr) -> set:

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 import sympy as sp
+from sympy.core.assumptions import assumptions
 
 
 def _rank(term: sp.Expr, prefer: tuple) -> int:
@@ -166,17 +168,40 @@ def _tanh(expr: sp.Expr) -> sp.Expr:
     return expr.func(*(_tanh(a) for a in expr.args)) if expr.args and not expr.is_Atom else expr
 
 
+def _sum_symbol(n: int) -> sp.Dummy:
+    """The symbol the n-th sum stands as while the terms around it are factored: the same object in
+    every call (a fixed dummy index), so that a term met again is found in `_canonical`'s memory."""
+    return sp.Dummy(f"S{n}", dummy_index=_SUM_SYMBOLS + n)
+
+
+_SUM_SYMBOLS = 7_000_000_000
+
+
+def _factored(expr: sp.Expr) -> tuple:
+    """factor(together(e)) and factor(e). SymPy's factor factors together(e) itself, so the two are
+    one factorization wherever together(together(e)) = together(e), which is far cheaper to ask."""
+    combined = sp.together(expr)
+    factored = sp.factor(expr)
+    return (factored if sp.together(combined) == combined else sp.factor(combined)), factored
+
+
+@lru_cache(maxsize=1024)
 def _canonical(expr: sp.Expr, prefer: tuple = ()) -> sp.Expr:
+    """Remembered: a derivation asks for the same term again (the cases, the kept sum, each Σ's body)."""
+    return _shortest(expr, prefer)
+
+
+def _shortest(expr: sp.Expr, prefer: tuple) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*[(canonical(e, prefer), c) for e, c in expr.args])
     if isinstance(expr, sp.Sum):
         return sp.Sum(canonical(expr.function, prefer), *expr.limits)
     if expr.has(sp.Sum):  # factor around the sums, each sum standing as one symbol
-        sums = {s: sp.Dummy(f"S{n}") for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
+        sums = {s: _sum_symbol(n) for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
         inner = canonical(expr.xreplace(sums), prefer)
         return inner.xreplace({d: canonical(s, prefer) for s, d in sums.items()})
     candidates = []
-    for form in (sp.factor(sp.together(expr)), sp.factor(expr), sp.expand(expr)):
+    for form in (*_factored(expr), sp.expand(expr)):
         candidates.append(normalize_signs(form, prefer))
     candidates += _collected(sp.expand(expr), prefer)
     candidates.append(normalize_signs(sp.factor_terms(sp.expand(expr)), prefer))  # 1 − h², not (1 − h)(1 + h)
@@ -220,10 +245,20 @@ def _collected(expr: sp.Expr, prefer: tuple) -> list:
         return []
     out = []
     for order in (entries, entries[::-1]):
-        collected = sp.collect(expr, order, evaluate=False)
+        collected = _collect_on(expr, order)
         if len(collected) > 1:
             out.append(sp.Add(*[_signed(k, v, prefer) for k, v in collected.items()], evaluate=False))
     return out
+
+
+def _collect_on(expr: sp.Expr, entries: list) -> dict:
+    """sympy.collect(expr, entries, evaluate=False) for entries that are not symbols (p_i, p_t). SymPy collects
+    on a Dummy standing for each, put in by `subs`; `xreplace` puts them in alike here, at a fraction of the
+    cost (collect's time in hinge's derivation went mostly to that substitution)."""
+    stand = {e: sp.Dummy(**assumptions(e)) for e in entries}
+    back = {d: e for e, d in stand.items()}
+    found = sp.collect(expr.xreplace(stand), [stand[e] for e in entries], evaluate=False)
+    return {k.xreplace(back): v.xreplace(back) for k, v in found.items()}
 
 
 def _signed(entry: sp.Expr, coefficient: sp.Expr, prefer: tuple) -> sp.Expr:

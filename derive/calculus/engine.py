@@ -26,7 +26,9 @@ def _index_symbols(expr: sp.Expr) -> list:
 
 
 def rename_indices(defn: Definition, keep: dict, taken: set) -> dict:
-    """A renaming of the definition's indices that avoids `taken`; `keep` fixes some names."""
+    """A renaming of the definition's indices that avoids `taken`; `keep` fixes some names. Only the indices
+    that change: xreplace rebuilds every node above an index it maps, even to itself, asking SymPy's
+    assumptions of each rebuilt node anew."""
     mapping = dict(keep)
     used = set(taken) | set(keep.values())
     own = _index_symbols(defn.expr) + [s for s in defn.index if isinstance(s, sp.Symbol)]
@@ -38,7 +40,7 @@ def rename_indices(defn: Definition, keep: dict, taken: set) -> dict:
         else:
             mapping[s] = next(IDX[c] for c in POOL if IDX[c] not in used and IDX[c] not in own)
         used.add(mapping[s])
-    return mapping
+    return {s: t for s, t in mapping.items() if s != t}
 
 
 def _named(defn: Definition, mapping: dict) -> tuple:

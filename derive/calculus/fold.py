@@ -25,8 +25,9 @@ class Named:
         return self.symbol[idx] if self.index else self.symbol
 
     def expr_at(self, idx) -> sp.Expr:
-        """The definition at `idx` (a summation index it would capture renamed first)."""
-        return entry_at(self.expr, self.index, idx)
+        """The definition at `idx` (a summation index it would capture renamed first); at its own index, the
+        definition itself (xreplace would rebuild it whole, each index mapped to itself)."""
+        return self.expr if tuple(idx) == self.index else entry_at(self.expr, self.index, idx)
 
 
 def _indices(expr: sp.Expr) -> set:
@@ -72,8 +73,8 @@ def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
         for idx in _index_tuples(expr, named, set(named.index)):
             row = tuple(idx[n] for n in rows)
             if row not in holders:
-                holders[row] = sp.Dummy("D")
                 at = den.xreplace({named.index[n]: idx[n] for n in rows})
+                holders[row] = _standing_for(at)
                 work = replace_sum(work, at, holders[row]) if isinstance(at, sp.Sum) else work.xreplace(
                     {at: holders[row]})
         subs = {num.xreplace(dict(zip(named.index, idx))): inverse(named.at(idx)) * holders[tuple(idx[n] for n in rows)]
@@ -82,6 +83,15 @@ def fold_quotient(expr: sp.Expr, named: Named) -> sp.Expr:
         if not any(work.has(h) for h in holders.values()):
             return work
     return expr
+
+
+def _standing_for(den: sp.Expr) -> sp.Dummy:
+    """A symbol for the denominator while it cancels, with its sign as far as SymPy knows it (Σ_k e^{x_k} is
+    positive): a step function 𝟙[C + e^{x_l}/D − …] rebuilt around it then knows its argument real, where
+    for a symbol of unknown sign SymPy works out the argument's imaginary part (hinge: 0.03 s)."""
+    if den.is_positive:
+        return sp.Dummy("D", positive=True)
+    return sp.Dummy("D", real=True) if den.is_real else sp.Dummy("D")
 
 
 def fold_solve(expr: sp.Expr, named: Named, variable: sp.Basic) -> sp.Expr:
@@ -132,11 +142,16 @@ def solutions(expr: sp.Expr, named: Named, variable: sp.Basic) -> dict:
 
 
 def _candidates(definition: sp.Expr, variable: sp.Basic) -> list:
-    """(u, the subexpression replaced, by what in _U): each subexpression, and e^{−a} beside e^{a}."""
+    """(u, the subexpression replaced, by what in _U): each subexpression, and e^{−a} beside e^{a}.
+
+    Not a term of a sum (u_l v_l inside Σ_l): y determines the sum, never one of its terms, so there
+    is nothing to solve for (SymPy's solve, asked, finds no solution, and takes its time to say so)."""
+    bound = {lim[0] for s in sp.preorder_traversal(definition) if isinstance(s, sp.Sum)
+             for lim in s.limits} - definition.free_symbols
     out = []
     for a in sp.preorder_traversal(definition):
         if (isinstance(a, sp.Expr) and a.has(variable) and not a.is_Atom and not isinstance(a, sp.Indexed)
-                and a != definition):
+                and a != definition and not a.free_symbols & bound):
             out.append((a, a, _U))
             if isinstance(a, sp.exp):
                 out.append((sp.exp(-a.args[0]), a, 1 / _U))
@@ -151,7 +166,7 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
 
     def solve():
         equation = definition.xreplace({target: by})
-        inverted = _inverted(equation, y)
+        inverted = _inverted_for(equation, y)
         if inverted is not None:
             return inverted
         try:
@@ -162,6 +177,18 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
     return within(FOLD_SECONDS, solve, None)
 
 
+def _inverted_for(equation: sp.Expr, y: sp.Expr) -> tuple | None:
+    """`_inverted` for a stand-in of y that has y's assumptions, y then put back: the gates of a GRU
+    (σ(a_r[i]), σ(a_z[k]), …) are one equation with different names on the left, inverted once."""
+    stand_in = sp.Dummy("y", dummy_index=_STAND_IN, **y.assumptions0)
+    found = _inverted(equation, stand_in)
+    return None if found is None else tuple(s.xreplace({stand_in: y}) for s in found)
+
+
+_STAND_IN = 7_100_000_000  # a fixed dummy index: the same stand-in, and so the same memory, on every call
+
+
+@functools.lru_cache(maxsize=256)
 def _inverted(equation: sp.Expr, y: sp.Expr) -> tuple | None:
     """The real solutions for _U of y = equation when SymPy's invert_real undoes it function by function
     (1/(e^u + 1) = y: u = log(1/y − 1)); None when it cannot isolate _U, for sympy.solve to try.

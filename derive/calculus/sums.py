@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 
@@ -227,13 +229,22 @@ def same_sum(a: sp.Basic, b: sp.Basic) -> bool:
     """Σ_k f(k) and Σ_m f(m) are the same sum."""
     if not (isinstance(a, sp.Sum) and isinstance(b, sp.Sum)) or len(a.limits) != len(b.limits):
         return a == b
-    dummies = [sp.Dummy() for _ in a.limits]
+    if a == b:
+        return True
+    if any(x[1:] != y[1:] for x, y in zip(a.limits, b.limits)):
+        return False  # the ranges are compared as written: different ranges, different sums
+    return _renamed(a) == _renamed(b)
 
-    def norm(s):
-        sub = {lim[0]: d for lim, d in zip(s.limits, dummies)}
-        return s.function.xreplace(sub), tuple((d, lo, hi) for d, (_, lo, hi) in zip(dummies, s.limits))
 
-    return norm(a) == norm(b)
+@functools.lru_cache(maxsize=1024)
+def _renamed(s: sp.Sum) -> sp.Expr:
+    """The sum's body with its indices named by position (one fixed dummy each), so that two sums that
+    differ only in the names of their indices give the same body. Remembered: `replace_sum` asks for
+    its target's at every sum it meets."""
+    return s.function.xreplace({lim[0]: sp.Dummy(f"s{n}", dummy_index=_POSITIONS + n) for n, lim in enumerate(s.limits)})
+
+
+_POSITIONS = 7_200_000_000
 
 
 def replace_sum(expr: sp.Expr, target: sp.Sum, by: sp.Expr) -> sp.Expr:

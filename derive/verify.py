@@ -18,7 +18,7 @@ import sympy as sp
 from derive import verify_zero as zero
 from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, leaves, sample, value, wrt_entry
-from derive.numpy_lambdify import compile_mp, compile_numpy
+from derive.numpy_lambdify import compile_float, compile_mp
 from derive.steps import Derivation
 from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
 
@@ -285,33 +285,35 @@ class _Compiled:
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
         if self.named is not None and expr is self.d.result:
             return self.named.result_at(assignment, point)
+        return self._run(expr, assignment, point, (0,))[0]
+
+    def kink_values(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
+        """The value of each kink of `expr` at `point` (its sign decides a branch): as floats, compiled with
+        `expr`; one that is not a finite float (complex, overflowing) by SymPy's evaluation, its real part."""
+        if self.named is not None:  # NamedValues: stages without kinks, so neither the result nor the whole
+            return []
+        kinks = _kinks_of(self.concrete(expr, assignment, point))
+        got = self._run(expr, assignment, point, range(1, len(kinks) + 1))
+        return [v if math.isfinite(v) else value(k, point).real for k, v in zip(kinks, got)]
+
+    def _run(self, expr: sp.Expr, assignment: dict, point: Point, which) -> list:
         c = self.concrete(expr, assignment, point)
         if c not in self.fns:
             entries, fn = _compiled_float(c)
             keys = {k: k for k in point.values}  # the point's own key objects: found by identity, not ==
             self.fns[c] = [keys.get(e, e) for e in entries], fn
         entries, fn = self.fns[c]
-        import numpy as np
-
-        with np.errstate(all="ignore"):  # a log of a negative is NaN here, said by the caller, not on stderr
-            try:
-                return float(fn(*[point.values[e] for e in entries])[0])
-            except (TypeError, ValueError, OverflowError, ZeroDivisionError):  # complex, or math's domain errors
-                return math.nan
-
-    def kinks(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
-        if self.named is not None:  # NamedValues: stages without kinks, so neither the result nor the whole
-            return []
-        return _kinks_of(self.concrete(expr, assignment, point))
+        return fn([point.values[e] for e in entries], which)
 
 
 # Both shared by the checks of one derivation: the finite differences and the matrix form's search for a
 # point off the kinks meet the same concrete expressions, each in a _Compiled of its own.
 @functools.lru_cache(maxsize=512)
 def _compiled_float(c: sp.Expr) -> tuple:
-    """(the entries `c` depends on, `c` compiled to a float function of them)."""
-    entries = sorted(_leaves(c), key=str)
-    return entries, compile_numpy([c], entries, "<derive: verification>")  # the checker's compiler too
+    """(the entries `c` depends on, a function of their values giving `c` and then each of its kinks as
+    floats, NaN where undefined): Python floats and `math`, one point at a time, no NumPy to import."""
+    entries = list(leaves(c))
+    return entries, compile_float([c, *_kinks_of(c)], entries, "<derive: verification>")
 
 
 @functools.lru_cache(maxsize=512)
@@ -359,8 +361,7 @@ def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | No
         point = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
         if not all(math.isfinite(compiled(e, a, point)) for a in cells for e in (d.result, target)):
             continue
-        kinks = [k for a in cells for e in (d.result, target) for k in compiled.kinks(e, a, point)]
-        if all(abs(value(k, point).real) > margin for k in kinks):
+        if all(abs(k) > margin for a in cells for e in (d.result, target) for k in compiled.kink_values(e, a, point)):
             return point
     raise VerificationError(f"{d.target}: no sample point away from the kinks where the definition and its "
                             "derivative are finite real numbers")

@@ -1,6 +1,5 @@
 """The one compile-to-NumPy: SymPy expressions to a Python function over NumPy arrays (or floats);
-the same printing over mpmath numbers (`compile_mp`), for values to 30 digits and more; and over
-Python floats and `math` (`compile_float`), for checks one point at a time that need no NumPy.
+and the same printing over mpmath numbers (`compile_mp`), for values to 30 digits and more.
 
 Used by verification (finite differences, one point at a time) and by the answer checker (every
 point at once). It replaces `sympy.lambdify` for three reasons, each measured:
@@ -18,12 +17,11 @@ point at once). It replaces `sympy.lambdify` for three reasons, each measured:
 from __future__ import annotations
 
 import functools
-import math
 
 import mpmath
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
+from sympy.printing.pycode import MpmathPrinter
 
 
 class Named:
@@ -242,120 +240,5 @@ def compile_mp(exprs: list, inputs: list, digits: int = 30):
                 except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                     out.append(None)  # undefined here
         return out
-
-    return run
-
-
-class _FloatPrinter(Named, PythonCodePrinter):
-    """Python floats and `math`, NaN where NumPy gives NaN: a step or max of NaN (`max(0, nan)` is 0 in Python),
-    an undefined value, no branch that holds. Each subtree is printed once (by identity): a concrete
-    expression shares its named entries (a softmax's p_l) among its terms, and its kinks are its subtrees."""
-
-    def __init__(self, settings=None, names: dict | None = None):
-        super().__init__(settings, names)
-        self.printed: dict = {}
-
-    def _print(self, expr, **kwargs):
-        if kwargs:
-            return super()._print(expr, **kwargs)
-        key = id(expr)  # kept with its text: a temporary of SymPy's printing cannot leave its id to another
-        if key not in self.printed:
-            self.printed[key] = expr, super()._print(expr)
-        return self.printed[key][1]
-
-    def _print_NaN(self, expr):
-        return "nan"
-
-    _print_ComplexInfinity = _print_NaN
-
-    def _print_Piecewise(self, expr):  # lazy, as np.select's NaN in a branch not taken is not its value
-        out = "nan"
-        for arg in reversed(expr.args):
-            out = f"(({self._print(arg.expr)}) if {self._print(arg.cond)} else {out})"
-        return out
-
-    def _print_InertDelta(self, expr):
-        a, b = (self._print(x) for x in expr.args)
-        return f"(1.0 if {a} == {b} else 0.0)"
-
-    def _print_Heaviside(self, expr):
-        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"_heaviside({self._print(expr.args[0])}, {h0})"
-
-    _print_InertHeaviside = _print_Heaviside
-
-    def _print_Max(self, expr):
-        return self._pairwise("_maximum", expr.args)
-
-    def _print_Min(self, expr):
-        return self._pairwise("_minimum", expr.args)
-
-    _print_InertMax, _print_InertMin = _print_Max, _print_Min
-
-    def _pairwise(self, func, args):
-        out = self._print(args[0])
-        for a in args[1:]:
-            out = f"{func}({out}, {self._print(a)})"
-        return out
-
-
-def _heaviside(g, h0):
-    """np.heaviside of one number: NaN stays NaN."""
-    return 1.0 if g > 0 else 0.0 if g < 0 else h0 if g == 0 else math.nan
-
-
-def _maximum(a, b):
-    """np.maximum of two numbers: NaN if either is."""
-    return math.nan if math.isnan(a) or math.isnan(b) else max(a, b)
-
-
-def _minimum(a, b):
-    """np.minimum of two numbers: NaN if either is."""
-    return math.nan if math.isnan(a) or math.isnan(b) else min(a, b)
-
-
-_FLOAT = {**{k: getattr(math, k) for k in dir(math) if not k.startswith("_")},
-          "_heaviside": _heaviside, "_maximum": _maximum, "_minimum": _minimum}
-
-
-def compile_float(exprs: list, inputs: list, label: str = "<derive: floats>"):
-    """A function of the inputs' values (floats, in the order of `inputs`) and of which expressions to
-    evaluate (all if None) giving each one's value as a float, NaN where it is undefined, complex or
-    overflows (math's domain errors). One point at a time, so no arrays and no NumPy to import; NumPy
-    (compile_numpy, one expression at a time) only for a function `math` has none of."""
-    names = {a: f"a{n}_" for n, a in enumerate(inputs)}
-    printer = _FloatPrinter({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
-    args = ", ".join(names.values())
-    try:
-        source = "".join(f"def f{n}({args}):\n    return {printer.doprint(numeric_form(e))}\n"
-                         for n, e in enumerate(exprs))
-    except (TypeError, ValueError, KeyError, NotImplementedError, AttributeError):
-        return _numpy_floats(exprs, inputs, label)
-    space: dict = {}
-    exec(compile(source, label, "exec"), _FLOAT, space)  # noqa: S102 - our own printing of our own exprs
-    funcs = [space[f"f{n}"] for n in range(len(exprs))]
-    return lambda values, which=None: _floats(funcs, values, range(len(funcs)) if which is None else which)
-
-
-def _floats(funcs: list, values: list, which) -> list:
-    out = []
-    for n in which:
-        try:
-            out.append(float(funcs[n](*values)))
-        except (TypeError, ValueError, OverflowError, ZeroDivisionError):  # complex, math's domain errors
-            out.append(math.nan)
-    return out
-
-
-def _numpy_floats(exprs: list, inputs: list, label: str):
-    """compile_float's function through NumPy, its warnings silenced (the caller says what a NaN means)."""
-    import numpy
-
-    compiled = [compile_numpy([e], inputs, label) for e in exprs]
-    funcs = [lambda *values, f=f: f(*values)[0] for f in compiled]
-
-    def run(values: list, which=None) -> list:
-        with numpy.errstate(all="ignore"):
-            return _floats(funcs, values, range(len(funcs)) if which is None else which)
 
     return run

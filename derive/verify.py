@@ -18,7 +18,8 @@ import sympy as sp
 from derive import verify_zero as zero
 from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, leaves, sample, value, wrt_entry
-from derive.numpy_lambdify import compile_float, compile_mp
+from derive.float_compile import compile_float
+from derive.numpy_lambdify import compile_mp
 from derive.steps import Derivation
 from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
 

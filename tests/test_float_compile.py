@@ -1,4 +1,4 @@
-"""derive.numpy_lambdify.compile_float, the float compiler of the finite differences and the search for a point
+"""derive.float_compile.compile_float, the float compiler of the finite differences and the search for a point
 off the kinks: compile_numpy's values at one point (as floats, NaN where undefined), without importing NumPy."""
 
 import math
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.numpy_lambdify import compile_float, compile_numpy, inert
+from derive.float_compile import compile_float
+from derive.numpy_lambdify import compile_numpy, inert
 
 x, y, z = sp.symbols("x y z", real=True)
 w = sp.IndexedBase("w")
@@ -65,6 +66,13 @@ def test_a_branch_not_taken_is_not_evaluated():
     assert f([math.e]) == [1.0, math.e]
 
 
+def test_a_subtree_met_twice_is_computed_once_unless_a_branch_holds_it():
+    f = compile_float([sp.exp(x) / (sp.exp(x) + sp.exp(y)) + y * sp.exp(y) / (sp.exp(x) + sp.exp(y)) ** 2,
+                       sp.Piecewise((sp.log(x) + y * sp.log(x), x > 0), (y, True))], [x, y])
+    s = math.exp(-0.5) + math.exp(2.0)
+    assert f([-0.5, 2.0]) == [pytest.approx(math.exp(-0.5) / s + 2 * math.exp(2.0) / s ** 2, rel=1e-14), 2.0]
+
+
 def test_a_function_math_lacks_goes_through_numpy():
     u = sp.Symbol("u")  # no assumptions: arg(u) stays
     assert compile_float([sp.arg(u) + u, sp.log(u)], [u])([-1.0]) == [pytest.approx(math.pi - 1, rel=1e-14),
@@ -72,7 +80,7 @@ def test_a_function_math_lacks_goes_through_numpy():
 
 
 def test_numpy_is_not_imported():
-    code = ("import sys, sympy as sp\nfrom derive.numpy_lambdify import compile_float\n"
+    code = ("import sys, sympy as sp\nfrom derive.float_compile import compile_float\n"
             "x = sp.Symbol('x')\nprint(compile_float([sp.exp(x) + sp.Heaviside(x) + sp.Max(x, 0)], [x])([0.5]))\n"
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -117,11 +117,12 @@ def _minimum(a, b):
 
 def _shared(expr) -> set:
     """The ids of the subtrees `expr` holds more than once; none where it has a Piecewise, whose branches
-    are evaluated only when taken (without one, every subtree is evaluated, so computing it first is the same)."""
+    are evaluated only when taken (without one, every subtree is evaluated, so computing it first is the same),
+    or a sum, whose terms depend on its index."""
     seen, shared, stack = {id(expr)}, set(), [expr]
     while stack:
         e = stack.pop()
-        if isinstance(e, sp.Piecewise):
+        if isinstance(e, (sp.Piecewise, sp.Sum)):
             return set()
         for a in () if isinstance(e, sp.Indexed) else e.args:
             if id(a) not in seen:
@@ -178,3 +179,48 @@ def _numpy_floats(exprs: list, inputs: list, label: str):
             return _floats(funcs, values, range(len(funcs)) if which is None else which)
 
     return run
+
+
+class _SumPrinter(FloatPrinter):
+    """Sums as Python's sums over ranges; an entry looked up by its base's name and its indices' values
+    (e["W"][(i, k)]), a scalar by its name (s["C"]), a sum's index as a local of its own."""
+
+    def _print_Sum(self, expr):
+        loops = " ".join(f"for {self._print(k)} in range({self._print(lo)}, {self._print(hi)} + 1)"
+                         for k, lo, hi in reversed(expr.limits))
+        return f"sum({self._print(expr.function)} {loops})"
+
+    def _print_Indexed(self, expr):
+        return f"e[{expr.base.label.name!r}][({', '.join(map(self._print, expr.indices))},)]"
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr) or f"s[{expr.name!r}]"
+
+
+def compile_sums(expr: sp.Expr, given: dict, label: str = "<derive: floats>"):
+    """A function of a point's values by name (`by_name`) giving `expr` as a float (NaN as compile_float), the
+    symbols of `given` (sizes) at its integers: its sums run in Python, not written out term by term in SymPy
+    first, which asks SymPy's assumptions of every exp or tanh of a sum it makes (xreplace, even of the sizes,
+    does as much). None for an expression with a function `math` lacks."""
+    bound = {k: f"k{n}_" for n, k in enumerate({k for s in expr.atoms(sp.Sum) for k, _, _ in s.limits})}
+    names = {**{k: f"({int(v)})" for k, v in given.items()}, **bound}
+    printer = _SumPrinter({"fully_qualified_modules": False, "inline": True, "order": "none"}, names)
+    try:
+        source = printer.function("f", "e, s", expr)
+    except (TypeError, ValueError, KeyError, NotImplementedError, AttributeError):
+        return None
+    space: dict = {}
+    exec(compile(source, label, "exec"), _FLOAT, space)  # noqa: S102 - our own printing of our own exprs
+    return lambda e, s: _floats([space["f"]], [e, s], (0,))[0]
+
+
+def by_name(values: dict) -> tuple:
+    """(each base's entries by their indices, each scalar by its name): a point's `values` for compile_sums."""
+    entries: dict = {}
+    scalars: dict = {}
+    for k, v in values.items():
+        if isinstance(k, sp.Indexed):
+            entries.setdefault(k.base.label.name, {})[tuple(int(i) for i in k.indices)] = v
+        else:
+            scalars[k.name] = v
+    return entries, scalars

@@ -214,10 +214,11 @@ def compile_sums(expr: sp.Expr, given: dict, label: str = "<derive: floats>"):
     return lambda e, s: _floats([space["f"]], [e, s], (0,))[0]
 
 
-def by_name(values: dict) -> tuple:
-    """(each base's entries by their indices, each scalar by its name): a point's `values` for compile_sums."""
+def by_name(values: dict, classes: dict) -> tuple:
+    """(each base's entries by their indices, each scalar and class index by its name): a point's `values` and
+    `classes` for compile_sums."""
     entries: dict = {}
-    scalars: dict = {}
+    scalars: dict = {k.name: v for k, v in classes.items()}
     for k, v in values.items():
         if isinstance(k, sp.Indexed):
             entries.setdefault(k.base.label.name, {})[tuple(int(i) for i in k.indices)] = v

@@ -259,10 +259,11 @@ def _vanishes(expr: sp.Expr) -> bool | None:
     return within(VANISH_SECONDS, cancels, None)
 
 
-def _kinks(expr: sp.Expr) -> list:
+@functools.lru_cache(maxsize=512)
+def _kinks_of(expr: sp.Expr) -> list:
     """Arguments whose sign decides a branch: Max, Heaviside, Piecewise conditions."""
     out = []
-    for e in sp.preorder_traversal(expr):
+    for e in sp.preorder_traversal(expr) if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise) else ():
         if isinstance(e, sp.Heaviside):
             out.append(e.args[0])
         elif isinstance(e, (sp.Max, sp.Min)):
@@ -279,30 +280,34 @@ class _Compiled:
         self.d, self.fns = d, {}
         self.conc = conc or Concretizer(d)
         self.named = NamedValues.of(d)  # a staged result is evaluated in its names' values, not expanded
+        self.target = d.lhs.expr if d.cost is None else d.cost
 
     def __call__(self, expr: sp.Expr, assignment: dict, point: Point) -> float:
         if self.named is not None and expr is self.d.result:
             return self.named.result_at(assignment, point)
-        if self.named is not None and expr is self.d.cost and self._whole is not None:
-            return self._whole(*by_name(point.values))
+        if expr is self.target and self._whole is not None:
+            return self._whole(*by_name(point.values, point.classes))
         return self._run(expr, assignment, point, (0,))[0]
 
     @functools.cached_property
     def _whole(self):
-        """The linear cost d.cost stands for (derive.concrete), scale Σ g y, y in the inputs, its sums run in Python
-        (written out in SymPy, 0.07-0.13 s: attention, GRU, LSTM); None for a scalar output or other names."""
+        """The whole the target stands for (derive.concrete): a loss's body, or the linear cost scale Σ g y with y
+        in the inputs; its sums run in Python (written out in SymPy, 0.07-0.13 s: attention, GRU, LSTM). None
+        with kinks (found where it is written out), for a scalar output, or names that are not the inputs'."""
         d, defn = self.d, self.d.definition
-        known = {x for v in (*defn.inputs, *defn.others, d.upstream) for x in (v.symbol, getattr(v.symbol, "label", v.symbol))}
+        known = {*defn.sizes, *(x for v in filter(None, (*defn.inputs, *defn.others, d.upstream))
+                                 for x in (v.symbol, getattr(v.symbol, "label", v.symbol)))}
         limits = [(i, 1, n) for i, n in zip(d.out_index, defn.output.shape)]
-        cost = sp.Sum(d.upstream.symbol[d.out_index] * d.body, *limits) if limits else d.cost
-        if {getattr(s, "base", s) for s in cost.free_symbols} <= known | set(defn.sizes):
-            return compile_sums(d.scale * cost, defn.sizes, "<derive: verification>")  # None: a function math lacks
+        whole = d.body if d.cost is None and defn.kind == "loss" and d.lhs.expr == defn.output.symbol else d.lhs.expr
+        if d.cost is not None:
+            whole = d.scale * sp.Sum(d.upstream.symbol[d.out_index] * d.body, *limits) if limits else d.cost
+        if not _kinks_of(whole) and {getattr(s, "base", s) for s in whole.free_symbols} <= known:
+            return compile_sums(whole, defn.sizes, "<derive: verification>")  # None: a function math lacks
         return None
 
     def kink_values(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
-        """The value of each kink of `expr` at `point` (its sign decides a branch): as floats, compiled with
-        `expr`; one that is not a finite float (complex, overflowing) by SymPy's evaluation, its real part."""
-        if self.named is not None:  # NamedValues: stages without kinks, so neither the result nor the whole
+        """Each kink of `expr` at `point` as a float, compiled with it; one not finite by SymPy (its real part)."""
+        if self.named is not None or (expr is self.target and self._whole is not None):  # neither has kinks
             return []
         kinks = _kinks_of(self.conc(expr, assignment, point.classes))
         got = self._run(expr, assignment, point, range(1, len(kinks) + 1))
@@ -326,11 +331,6 @@ def _compiled_float(c: sp.Expr) -> tuple:
     floats, NaN where undefined): Python floats and `math`, one point at a time, no NumPy to import."""
     entries = list(leaves(c))
     return entries, compile_float([c, *_kinks_of(c)], entries, "<derive: verification>")
-
-
-@functools.lru_cache(maxsize=512)
-def _kinks_of(c: sp.Expr) -> list:
-    return _kinks(c) if c.has(sp.Heaviside, sp.Max, sp.Min, sp.Piecewise) else []
 
 
 def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: float = 1e-6,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.float_compile import compile_float
+from derive.float_compile import by_name, compile_float, compile_sums
 from derive.numpy_lambdify import compile_numpy, inert
 
 x, y, z = sp.symbols("x y z", real=True)
@@ -85,3 +85,17 @@ def test_numpy_is_not_imported():
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [f"[{math.exp(0.5) + 1.5}]", "False"]
+
+
+def test_sums_run_in_python_over_entries_by_name():
+    i, k, t = sp.symbols("i k t", integer=True)
+    n, m = sp.symbols("N M", integer=True)
+    W, v, g = sp.IndexedBase("W"), sp.IndexedBase("v"), sp.IndexedBase("g")
+    c = sp.Symbol("c")
+    expr = sp.Sum(g[i] * sp.tanh(sp.Sum(W[i, k] * v[k], (k, 1, m)) + c), (i, 1, n)) + v[t] * sp.KroneckerDelta(t, 2)
+    values = {W[a, b]: 0.1 * a - 0.3 * b for a in (1, 2) for b in (1, 2, 3)}
+    values |= {v[b]: 0.5 * b for b in (1, 2, 3)} | {g[1]: 2.0, g[2]: -1.0, c: 0.25}
+    want = sum(values[g[a]] * math.tanh(sum(values[W[a, b]] * values[v[b]] for b in (1, 2, 3)) + 0.25) for a in (1, 2))
+    f = compile_sums(expr, {n: 2, m: 3})
+    assert f(*by_name(values, {t: 2})) == pytest.approx(want + 1.0, rel=1e-14)
+    assert f(*by_name(values, {t: 3})) == pytest.approx(want, rel=1e-14)

@@ -9,6 +9,7 @@ an expression with a function `math` lacks is compiled by compile_numpy.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -220,8 +221,17 @@ def by_name(values: dict, classes: dict) -> tuple:
     entries: dict = {}
     scalars: dict = {k.name: v for k, v in classes.items()}
     for k, v in values.items():
-        if isinstance(k, sp.Indexed):
-            entries.setdefault(k.base.label.name, {})[tuple(int(i) for i in k.indices)] = v
+        name, idx = _named(k)
+        if idx is None:
+            scalars[name] = v
         else:
-            scalars[k.name] = v
+            entries.setdefault(name, {})[idx] = v
     return entries, scalars
+
+
+@functools.lru_cache(maxsize=4096)
+def _named(entry) -> tuple:
+    """(its base's name, its indices as integers) of an entry; (its name, None) of a scalar."""
+    if isinstance(entry, sp.Indexed):
+        return entry.base.label.name, tuple(int(i) for i in entry.indices)
+    return entry.name, None

@@ -291,19 +291,20 @@ class _Compiled:
 
     @functools.cached_property
     def _whole(self):
-        """The whole the target stands for (derive.concrete): a loss's body, or the linear cost scale Σ g y with y
-        in the inputs; its sums run in Python (written out in SymPy, 0.07-0.13 s: attention, GRU, LSTM). None
-        with kinks (found where it is written out), for a scalar output, or names that are not the inputs'."""
+        """What the target stands for (as derive.concrete writes it out), its sums run in Python: a loss's body, or
+        the linear cost scale Σ g y, y in the inputs (in SymPy, 0.07-0.13 s: attention, GRU, LSTM). None with kinks
+        (found where it is written out), for a scalar output, or names that are not the inputs'."""
         d, defn = self.d, self.d.definition
         known = {*defn.sizes, *(x for v in filter(None, (*defn.inputs, *defn.others, d.upstream))
                                  for x in (v.symbol, getattr(v.symbol, "label", v.symbol)))}
         limits = [(i, 1, n) for i, n in zip(d.out_index, defn.output.shape)]
-        whole = d.body if d.cost is None and defn.kind == "loss" and d.lhs.expr == defn.output.symbol else d.lhs.expr
         if d.cost is not None:
             whole = d.scale * sp.Sum(d.upstream.symbol[d.out_index] * d.body, *limits) if limits else d.cost
-        if not _kinks_of(whole) and {getattr(s, "base", s) for s in whole.free_symbols} <= known:
-            return compile_sums(whole, defn.sizes, "<derive: verification>")  # None: a function math lacks
-        return None
+        else:
+            whole = d.body if defn.kind == "loss" and d.lhs.expr == defn.output.symbol else d.lhs.expr
+        if _kinks_of(whole) or not {getattr(s, "base", s) for s in whole.free_symbols} <= known:
+            return None
+        return compile_sums(whole, defn.sizes, "<derive: verification>")  # None: a function math lacks
 
     def kink_values(self, expr: sp.Expr, assignment: dict, point: Point) -> list:
         """Each kink of `expr` at `point` as a float, compiled with it; one not finite by SymPy (its real part)."""
@@ -327,8 +328,7 @@ class _Compiled:
 # point off the kinks meet the same concrete expressions, each in a _Compiled of its own.
 @functools.lru_cache(maxsize=512)
 def _compiled_float(c: sp.Expr) -> tuple:
-    """(the entries `c` depends on, a function of their values giving `c` and then each of its kinks as
-    floats, NaN where undefined): Python floats and `math`, one point at a time, no NumPy to import."""
+    """(the entries `c` depends on, a function of their values giving `c`, then its kinks, as floats or NaN)."""
     entries = list(leaves(c))
     return entries, compile_float([c, *_kinks_of(c)], entries, "<derive: verification>")
 

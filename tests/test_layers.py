@@ -2,9 +2,9 @@
 
 From the bottom up, each layer is made of the ones below it, and none knows what is above:
 
-1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`, `warm`, `beside`): one-line errors,
-   bounds and time limits, the pickle cache, the table of doors, a start without collections, work on a
-   second core; nothing of
+1. foundation (`errors`, `limits`, `cache`, `doors`, `numpy_lambdify`, `float_compile`, `warm`, `beside`):
+   one-line errors, bounds and time limits, the pickle cache, the table of doors, the compilers to NumPy
+   and to floats, a start without collections, work on a second core; nothing of
    derive's own beneath them.
 2. model (`model/`): the matrix-expression tree, its one evaluator, the notation of names.
 3. definitions (`definitions/`): the registry; what each module computes, in index notation.
@@ -50,7 +50,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
 LAYERS = [
-    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify", "warm", "beside"]),
+    ("foundation", ["errors", "limits", "cache", "doors", "numpy_lambdify", "float_compile", "warm", "beside"]),
     ("model", ["model"]),
     ("definitions", ["definitions"]),
     ("steps", ["steps"]),

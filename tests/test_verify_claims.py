@@ -52,6 +52,18 @@ def test_a_closed_form_that_is_not_finite_fails_the_finite_difference_check(capf
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("target", ["gru_cell", "lstm_cell", "attention", "rnn_step", "conv2d", "bce", "kl_softmax",
+                                    "cross_entropy", "hinge"])
+def test_the_finite_differences_are_of_the_definition_as_written(target):
+    """The whole (a loss's body, a layer's linear cost Σ g y) is evaluated from the derivation's body, its sums
+    run in Python where it has no kinks (derive.float_compile.compile_sums), else written out in SymPy: a body
+    1% larger than the one derived is caught either way."""
+    d = derivative(target, verify=False)
+    assert check_finite_differences(d) < 1e-5
+    with pytest.raises(VerificationError, match="finite difference"):
+        check_finite_differences(replace(d, body=d.body * sp.Rational(101, 100)))
+
+
 def test_a_sheet_module_with_no_real_point_is_one_line(tmp_path, capsys):
     from derive.cli import main
 

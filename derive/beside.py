@@ -31,6 +31,26 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def child_writing(produce: Callable[[], bytes]) -> tuple[int, int]:
+    """A child forked now that writes `produce()` to a pipe and leaves without the parent's cleanup or
+    buffered output (exit status 1 if `produce` raised); (its pid, the pipe's end to read it from)."""
+    read, write = os.pipe()
+    gc.freeze()  # the child's collections leave the parent's objects alone: fewer pages copied
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(read)
+            data = produce()
+            with os.fdopen(write, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    return pid, read
+
+
 class Beside(Generic[T]):
     """`work()`, computed in a forked child from now on; `result()` gives it, or raises what it raised.
 
@@ -46,25 +66,14 @@ class Beside(Generic[T]):
             self._start()
 
     def _start(self) -> None:
-        read, write = os.pipe()
-        gc.freeze()  # the child's collections leave the parent's objects alone: fewer pages copied
-        pid = os.fork()
-        if pid == 0:  # the child: compute, write, leave without the parent's cleanup or buffered output
-            status = 1
+        def written() -> bytes:
+            gc.disable()  # a short life: what it allocates is freed when it exits
             try:
-                os.close(read)
-                gc.disable()  # a short life: what it allocates is freed when it exits
-                try:
-                    data = pickle.dumps(("value", self._work()))
-                except self._expected as exc:
-                    data = pickle.dumps((_MESSAGE, (type(exc), str(exc))))
-                with os.fdopen(write, "wb") as out:
-                    out.write(data)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write)
-        self._pid, self._read = pid, read
+                return pickle.dumps(("value", self._work()))
+            except self._expected as exc:
+                return pickle.dumps((_MESSAGE, (type(exc), str(exc))))
+
+        self._pid, self._read = child_writing(written)
 
     def result(self) -> T:
         """The work's value (waiting for the child), or the exception it ended in."""

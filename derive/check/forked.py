@@ -10,7 +10,6 @@ macOS system libraries do not survive fork without exec) a one-worker pool does 
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import select
@@ -18,6 +17,7 @@ import signal
 import sys
 import time
 
+from derive.beside import child_writing
 from derive.check.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Task, wall_limit
 from derive.check.verdict import Verdict, stopped_json
 from derive.errors import DeriveError
@@ -57,21 +57,11 @@ def _in_child(task: Task, timeout: float, memory_mb: int) -> dict | None:
     """The child's verdict as a dict; a "stopped" verdict when it overran; None when it died."""
     from derive.check import worker
 
-    read, write = os.pipe()
-    gc.freeze()  # the child's collections leave the parent's objects alone: fewer pages copied
-    pid = os.fork()
-    if pid == 0:  # the child: check, write the verdict, leave without running the parent's cleanup
-        status = 1
-        try:
-            os.close(read)
-            worker.isolate(memory_mb)
-            data = json.dumps(worker.answer(task, timeout)).encode()
-            with os.fdopen(write, "wb") as out:
-                out.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
+    def verdict() -> bytes:  # in the child: isolated, then the check
+        worker.isolate(memory_mb)
+        return json.dumps(worker.answer(task, timeout)).encode()
+
+    pid, read = child_writing(verdict)
     try:
         return _collect(read, pid, timeout)
     finally:

@@ -12,6 +12,8 @@ from itertools import product
 import sympy as sp
 from sympy.core.assumptions import assumptions
 
+from derive.calculus.sums import fixed_dummy
+
 
 def _rank(term: sp.Expr, prefer: tuple) -> int:
     """Which term of a sum should lead: a delta, then a number, then the preferred names."""
@@ -168,15 +170,6 @@ def _tanh(expr: sp.Expr) -> sp.Expr:
     return expr.func(*(_tanh(a) for a in expr.args)) if expr.args and not expr.is_Atom else expr
 
 
-def _sum_symbol(n: int) -> sp.Dummy:
-    """The symbol the n-th sum stands as while the terms around it are factored: the same object in
-    every call (a fixed dummy index), so that a term met again is found in `_canonical`'s memory."""
-    return sp.Dummy(f"S{n}", dummy_index=_SUM_SYMBOLS + n)
-
-
-_SUM_SYMBOLS = 7_000_000_000
-
-
 def _factored(expr: sp.Expr) -> tuple:
     """factor(together(e)) and factor(e). SymPy's factor factors together(e) itself, so the two are
     one factorization wherever together(together(e)) = together(e), which is far cheaper to ask."""
@@ -197,7 +190,8 @@ def _shortest(expr: sp.Expr, prefer: tuple) -> sp.Expr:
     if isinstance(expr, sp.Sum):
         return sp.Sum(canonical(expr.function, prefer), *expr.limits)
     if expr.has(sp.Sum):  # factor around the sums, each sum standing as one symbol
-        sums = {s: _sum_symbol(n) for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
+        # each sum the same symbol on every call, so that a term met again is found in _canonical's memory
+        sums = {s: fixed_dummy(f"S{n}") for n, s in enumerate(sorted(expr.atoms(sp.Sum), key=sp.default_sort_key))}
         inner = canonical(expr.xreplace(sums), prefer)
         return inner.xreplace({d: canonical(s, prefer) for s, d in sums.items()})
     candidates = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.calculus.budget import FOLD_SECONDS, within
-from derive.calculus.sums import contract_deltas, distribute, replace_sum
+from derive.calculus.sums import contract_deltas, distribute, fixed_dummy, replace_sum
 from derive.definitions.model import entry_at
 
 
@@ -180,12 +180,9 @@ def _solve_for(target: sp.Expr, by: sp.Expr, y: sp.Expr, definition: sp.Expr) ->
 def _inverted_for(equation: sp.Expr, y: sp.Expr) -> tuple | None:
     """`_inverted` for a stand-in of y that has y's assumptions, y then put back: the gates of a GRU
     (σ(a_r[i]), σ(a_z[k]), …) are one equation with different names on the left, inverted once."""
-    stand_in = sp.Dummy("y", dummy_index=_STAND_IN, **y.assumptions0)
+    stand_in = fixed_dummy("y", **y.assumptions0)  # the same stand-in, and so the same memory, on every call
     found = _inverted(equation, stand_in)
     return None if found is None else tuple(s.xreplace({stand_in: y}) for s in found)
-
-
-_STAND_IN = 7_100_000_000  # a fixed dummy index: the same stand-in, and so the same memory, on every call
 
 
 @functools.lru_cache(maxsize=256)

@@ -241,10 +241,17 @@ def _renamed(s: sp.Sum) -> sp.Expr:
     """The sum's body with its indices named by position (one fixed dummy each), so that two sums that
     differ only in the names of their indices give the same body. Remembered: `replace_sum` asks for
     its target's at every sum it meets."""
-    return s.function.xreplace({lim[0]: sp.Dummy(f"s{n}", dummy_index=_POSITIONS + n) for n, lim in enumerate(s.limits)})
+    return s.function.xreplace({lim[0]: fixed_dummy(f"s{n}") for n, lim in enumerate(s.limits)})
 
 
-_POSITIONS = 7_200_000_000
+def fixed_dummy(name: str, **assumptions) -> sp.Dummy:
+    """The same Dummy on every call with this name and these assumptions (a fixed dummy index, above any SymPy
+    hands out in a session), so that what is built with it is found again in a memory (lru_cache) where a fresh
+    Dummy would miss. Two names never meet: a Dummy's name is part of what it is."""
+    return sp.Dummy(name, dummy_index=_FIXED, **assumptions)
+
+
+_FIXED = 7_000_000_000
 
 
 def replace_sum(expr: sp.Expr, target: sp.Sum, by: sp.Expr) -> sp.Expr:

@@ -113,14 +113,14 @@ class Concretizer:
 
     def __call__(self, expr: sp.Expr, assignment: dict, classes: dict | None = None) -> sp.Expr:
         # an assignment of indices `expr` lacks makes the same expression
-        expr, named = self._inputs_only(expr)
+        expr, named = self.inputs_only(expr)
         key = (expr, _items({k: v for k, v in assignment.items() if k in named}),
                _items({k: v for k, v in (classes or {}).items() if k in named}))
         if key not in self._exprs:
             self._exprs[key] = self._make(expr, assignment, classes or {})
         return self._exprs[key]
 
-    def _inputs_only(self, expr: sp.Expr) -> tuple:
+    def inputs_only(self, expr: sp.Expr) -> tuple:
         """A loss's output written as its body, the upstream cost as the linear cost it stands for;
         and every symbol the expression names. Not `free_symbols`: ∂/∂s_i binds the i of its variable
         there, yet the expression depends on it."""

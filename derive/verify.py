@@ -291,14 +291,12 @@ class _Compiled:
 
     @functools.cached_property
     def _whole(self):
-        """What the target stands for (derive.concrete: a loss's body, a layer's linear cost scale Σ g y), its sums
-        run in Python (written out in SymPy: 0.07-0.13 s for attention, GRU, LSTM); None with kinks, other names."""
+        """What the target stands for (Concretizer.inputs_only: a loss's body, a layer's linear cost scale Σ g y),
+        its sums run in Python (written out in SymPy: 0.07-0.13 s for attention, GRU, LSTM); None with kinks,
+        or with a name that is not an input's."""
         d, defn = self.d, self.d.definition
         known = {v.name for v in filter(None, (*defn.inputs, *defn.others, d.upstream))} | set(map(str, defn.sizes))
-        whole = d.body if defn.kind == "loss" and d.lhs.expr == defn.output.symbol else d.lhs.expr
-        if d.cost is not None:  # a scalar output's cost stays C, a name that is not an input's
-            limits = [(i, 1, n) for i, n in zip(d.out_index, defn.output.shape)]
-            whole = d.scale * sp.Sum(d.upstream.symbol[d.out_index] * d.body, *limits) if limits else d.cost
+        whole = self.conc.inputs_only(self.target)[0]
         if _kinks_of(whole) or not {str(getattr(s, "base", s)) for s in whole.free_symbols} <= known:
             return None
         return compile_sums(whole, defn.sizes, "<derive: verification>")  # None: a function math lacks

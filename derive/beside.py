@@ -3,8 +3,9 @@ while the parent goes on, and `result()` collects it.
 
 `derive show` verifies a result before printing it: the check against sympy.diff is about half of a
 cold show, and the matrix form's check and the finite differences, which the parent does meanwhile,
-most of the rest. A child forked after the derivation holds it already: nothing is sent to it, and
-what comes back is small (a few counts, or the one line of a disagreement).
+most of the rest. A child forked holds everything the parent had made by then; what it still needs is
+sent to it through a pipe of its own (derive.derivation.DiffChecks sends the derived result to a child
+started before it), and what comes back is small (a few counts, or the one line of a disagreement).
 
 Only where forking after imports is safe (Linux) and a second core is free to this process;
 elsewhere `result()` runs the work in the caller, when it is collected. The child runs no limit of
@@ -29,6 +30,11 @@ _MESSAGE = "message"  # the child ended in an exception the caller expects (`exp
 def cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def forks() -> bool:
+    """Whether a Beside starts a child: where forking after imports is safe (Linux) and a second core is free."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and cores() >= 2
 
 
 def child_writing(produce: Callable[[], bytes]) -> tuple[int, int]:
@@ -57,12 +63,14 @@ class Beside(Generic[T]):
     `expected`: the exception classes the work may end in (a failed check); the child sends such an
     exception's class and message, and `result()` raises it again. Any other end of the child (a
     defect, a crash, a signal) makes `result()` run the work in the caller, so it fails there as it
-    would have, with its traceback."""
+    would have, with its traceback: `again()` where the child's work is not the caller's to do (it reads
+    what the caller sends it), else `work()`."""
 
-    def __init__(self, work: Callable[[], T], expected: tuple[type[BaseException], ...] = ()):
-        self._work, self._expected = work, expected
+    def __init__(self, work: Callable[[], T], expected: tuple[type[BaseException], ...] = (),
+                 again: Callable[[], T] | None = None):
+        self._work, self._expected, self._again = work, expected, again or work
         self._pid = None
-        if sys.platform.startswith("linux") and hasattr(os, "fork") and cores() >= 2:
+        if forks():
             self._start()
 
     def _start(self) -> None:
@@ -78,7 +86,7 @@ class Beside(Generic[T]):
     def result(self) -> T:
         """The work's value (waiting for the child), or the exception it ended in."""
         if self._pid is None:
-            return self._work()
+            return self._again()
         try:
             chunks = []
             while chunk := os.read(self._read, 1 << 16):
@@ -88,7 +96,7 @@ class Beside(Generic[T]):
         try:
             kind, value = pickle.loads(b"".join(chunks))
         except (EOFError, pickle.UnpicklingError, ValueError):  # the child died: the caller does the work
-            return self._work()
+            return self._again()
         if kind == _MESSAGE:
             cls, message = value
             raise cls(message)

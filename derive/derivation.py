@@ -7,15 +7,18 @@ Definition (networks, the answer checker, sheets); derive.api adds chains on top
 from __future__ import annotations
 
 import functools
+import os
+import pickle
+from dataclasses import replace
 
-from derive.beside import Beside
-from derive.calculus.engine import derive
+from derive.beside import Beside, forks
+from derive.calculus.engine import derive, posed
 from derive.concrete import Concretizer
 from derive.definitions import builtin, get
 from derive.definitions.model import Definition
 from derive.model.request import Request
 from derive.steps import Derivation
-from derive.verify import VerificationError, against_diff, verified
+from derive.verify import VerificationError, against_diff, check_against_diff, references, verified
 from derive.verify_matrix import with_matrix_form
 from derive.verify_staged import check_by_stages, staged
 
@@ -37,13 +40,15 @@ def module_derivative(request: Request, verify: bool | None = None, beside: bool
             d = with_matrix_form(second_derivative(defn, first.strip(), second.strip()), layout=request.layout)
             d.report = verified(d)  # not covered by the registry's tests: always checked
             return d
-        d = derive(defn, wrt, scale=request.scale)
-        conc = Concretizer(d)  # the matrix form's check and verification share the concrete expressions
         check = verify or (verify is None and not (isinstance(target, str) and builtin(target)))
-        # beside: the checks against sympy.diff in children, while this process checks the matrix form and
-        # the finite differences (derive.beside; `derive show` asks for it)
-        against = DiffChecks(d, conc) if check and beside else None
+        # beside: the checks against sympy.diff in children, started before the result is derived, while this
+        # process derives it, then checks the matrix form and the finite differences (`derive show` asks for it)
+        against = DiffChecks(posed(defn, wrt, scale=request.scale)) if check and beside else None
         try:
+            d = derive(defn, wrt, scale=request.scale)
+            conc = Concretizer(d)  # the matrix form's check and verification share the concrete expressions
+            if against is not None:
+                against.derived(d, conc)
             d = with_matrix_form(d, layout=request.layout, conc=conc)
             if d.through:
                 d = _stated_through(d, request.layout)
@@ -51,20 +56,51 @@ def module_derivative(request: Request, verify: bool | None = None, beside: bool
                 d.report = verified(d, conc, against)
         finally:
             if against is not None:
-                against.cancel()  # read already; or a time limit or Ctrl-C here: the children go too
+                against.cancel()  # read already; or a time limit, Ctrl-C or a failed derivation: the children go too
     return d
 
 
 class DiffChecks:
-    """The checks of `d` against sympy.diff, started beside this process (derive.beside): the whole result
+    """The checks of a derivation against sympy.diff, beside this process (derive.beside): the whole result
     against the whole definition's, and for a staged definition each stage against its own, in a child of
     its own; the machine's cores share the three processes (the stages of attention or a GRU cell take as
-    long as the rest of their checks). `collect()` gives what derive.verify.verify would have computed."""
+    long as the rest of their checks). `collect()` gives what derive.verify.verify would have computed.
 
-    def __init__(self, d: Derivation, conc: Concretizer):
+    Made from the derivation as posed (derive.calculus.engine.posed), before its result exists: the child of
+    the whole takes sympy.diff of the definition at every index assignment (derive.verify.references) while
+    this process derives the result, then reads the result from a pipe (`derived`) and compares. A staged
+    definition, posed as None, has its children started once it is derived, as has every check where no
+    child can be forked (derive.beside.forks)."""
+
+    def __init__(self, asked: Derivation | None):
+        self.stages = self.whole = None
+        self._asked, self._send = asked, None
+        if asked is not None and forks():
+            read, self._send = os.pipe()
+            self.whole = Beside(functools.partial(_compared_when_sent, asked, read, self._send),
+                                (VerificationError,), again=lambda: against_diff(self._d, self._conc))
+            os.close(read)
+
+    def derived(self, d: Derivation, conc: Concretizer) -> None:
+        """`d` is derived (`conc` its concrete expressions): its result sent to the child started, or the
+        children started now."""
+        self._d, self._conc = d, conc
         expected = (VerificationError,)
+        if self._send is not None:
+            send, self._send = self._send, None
+            if _posed_the_same(d, self._asked):
+                try:
+                    with os.fdopen(send, "wb") as pipe:
+                        pipe.write(pickle.dumps(d.result))  # a child that died reads nothing: collect() checks here
+                except BrokenPipeError:
+                    pass
+            else:  # not what the child was given: it goes, and one that holds `d` starts
+                os.close(send)
+                self.whole.cancel()
+                self.whole = None
+        if self.whole is None:
+            self.whole = Beside(functools.partial(against_diff, d, conc), expected)
         self.stages = Beside(functools.partial(check_by_stages, d), expected) if staged(d) else None
-        self.whole = Beside(functools.partial(against_diff, d, conc), expected)
 
     def collect(self) -> tuple[int, int, int]:
         """(symbolic, numeric, stages), a disagreement of a stage named before one of the whole, as in turn."""
@@ -72,10 +108,28 @@ class DiffChecks:
         return (*self.whole.result(), stages)
 
     def cancel(self) -> None:
+        if self._send is not None:
+            os.close(self._send)
+            self._send = None
         for child in (self.stages, self.whole):
             if child is not None:
                 child.cancel()
 
+
+def _compared_when_sent(asked: Derivation, read: int, write: int) -> tuple[int, int]:
+    """In the child: the references of `asked`, then its result read from `read`, then the comparison."""
+    os.close(write)  # the parent's end: were the parent to die, the read below ends
+    conc = Concretizer(asked)
+    refs = references(asked, conc)
+    with os.fdopen(read, "rb") as pipe:
+        result = pickle.load(pipe)
+    return check_against_diff(replace(asked, result=result), conc=conc, refs=refs)
+
+
+def _posed_the_same(d: Derivation, asked: Derivation) -> bool:
+    """Whether `d` answers what `asked` posed: every field a check reads but the result (what the child holds)."""
+    fields = ("target", "wrt", "lhs", "body", "out_index", "named", "upstream", "cost", "scale", "indices")
+    return d.definition is asked.definition and all(getattr(d, f) == getattr(asked, f) for f in fields)
 
 
 def _stated_through(d: Derivation, layout: str) -> Derivation:

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive import verify_zero as zero
-from derive.calculus.budget import within
 from derive.concrete import Concretizer, Point, assignments, entries, leaves, sample, value, wrt_entry
 from derive.float_compile import by_name, compile_float, compile_sums
 from derive.numpy_lambdify import compile_mp
 from derive.steps import Derivation
 from derive.verify_staged import NamedValues, check_by_stages, check_whole_at_one_point, staged, stages_claim
 
-VANISH_SECONDS = 5.0  # to simplify closed form − sympy.diff to 0 at one index assignment
 AGREE = 1e-20  # closed form and sympy.diff agree by value: to this relative difference
 DIGITS = 40  # ... each evaluated to this many digits, so rounding stays 20 digits below the tolerance
 
@@ -81,36 +79,66 @@ class VerificationError(AssertionError):
     pass
 
 
-def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = None) -> tuple[int, int]:
+@dataclass
+class References:
+    """sympy.diff of the definition at every index assignment (and target class) of a derivation, the sample
+    points, and the random state the comparison goes on from: made while the result is derived (DiffChecks)."""
+
+    rng: random.Random
+    points: list  # three sample points; the classes of each matter where the definition has a class
+    by_key: dict  # _key(assignment, point) -> (reference in plain symbols, those symbols)
+
+    def at(self, d: Derivation) -> list:
+        """(assignment, point) in the order they are compared: at each class a point has (hinge's t)."""
+        classed = d.definition.others and any(v.domain == "class" for v in d.definition.others)
+        return [(a, p) for a in assignments(d) for p in (self.points if classed else self.points[:1])]
+
+
+def _key(assignment: dict, point: Point) -> tuple:
+    return tuple(assignment.items()), tuple(point.classes.items())
+
+
+def references(d: Derivation, conc: Concretizer, seed: int = 0) -> References:
+    """The References of `d`, which may be a derivation posed but not derived yet (derive.calculus.engine.posed):
+    only its definition, left-hand side and names are read."""
     rng = random.Random(seed)
+    refs = References(rng, [sample(d.definition, rng, d.upstream) for _ in range(3)], {})
+    for assignment, point in refs.at(d):
+        if _key(assignment, point) not in refs.by_key:
+            refs.by_key[_key(assignment, point)] = _reference(d, assignment, point, conc)
+    return refs
+
+
+def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = None, refs=None) -> tuple[int, int]:
+    """(symbolic, numeric): the result against sympy.diff of the definition at every index assignment, each
+    difference simplified to 0 or else compared by value at random points. `refs`: made already, from `seed`."""
     conc = conc or Concretizer(d)
-    symbolic = numeric = 0
     if staged(d):  # by value from the start: exp of inner sums through every stage never cancels fast
-        return 0, by_value_at_points(d, conc, rng)
-    points = [sample(d.definition, rng, d.upstream) for _ in range(3)]
+        return 0, by_value_at_points(d, conc, random.Random(seed))
+    refs = refs or references(d, conc, seed)
+    symbolic = numeric = 0
     simplify = True  # until one difference outlasts its budget (the others are as large), then by value
     vanished_at: set = set()  # (assignment, classes) whose difference simplified to 0 already
-    for assignment in assignments(d):
-        for point in points if d.definition.others and any(v.domain == "class" for v in d.definition.others) else points[:1]:
-            # two points of the same class (hinge's t) make the same difference: a repeat is the same proof
-            key = (tuple(assignment.items()), tuple(point.classes.items()))
-            if key in vanished_at:
-                symbolic += 1
-                continue
-            ref, symbols = _reference(d, assignment, point, conc)
-            closed = conc(d.result, assignment, point.classes).xreplace(symbols)  # in the same symbols
-            vanished = _vanishes(closed - ref) if simplify else False
-            simplify = simplify and vanished is not None
-            if vanished:
-                vanished_at.add(key)
-                symbolic += 1
-                continue
-            evaluate = _precise([closed, ref], list(point.values), symbols)
-            for p in _finite_points(d, evaluate, rng):
-                got, want = evaluate(p)
-                if abs(got - want) > AGREE * (1 + abs(want)):
-                    raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {got} ≠ sympy.diff {want}")
-            numeric += 1
+    for assignment, point in refs.at(d):
+        # two points of the same class (hinge's t) make the same difference: a repeat is the same proof
+        key = _key(assignment, point)
+        if key in vanished_at:
+            symbolic += 1
+            continue
+        ref, symbols = refs.by_key[key]
+        closed = conc(d.result, assignment, point.classes).xreplace(symbols)  # in the same symbols
+        vanished = zero.simplified_to_zero(closed - ref) if simplify else False
+        simplify = simplify and vanished is not None
+        if vanished:
+            vanished_at.add(key)
+            symbolic += 1
+            continue
+        evaluate = _precise([closed, ref], list(point.values), symbols)
+        for p in _finite_points(d, evaluate, refs.rng):
+            got, want = evaluate(p)
+            if abs(got - want) > AGREE * (1 + abs(want)):
+                raise VerificationError(f"{d.target} ∂/∂{d.wrt} at {assignment}: closed form {got} ≠ sympy.diff {want}")
+        numeric += 1
     return symbolic, numeric
 
 
@@ -232,31 +260,6 @@ def _number(expr: sp.Expr, point: Point, digits: int = 30) -> complex:
         return value(expr, point, digits)
     except (TypeError, ValueError, OverflowError):  # zoo, nan
         return complex(math.nan)
-
-
-def _vanishes(expr: sp.Expr) -> bool | None:
-    """Whether `expr` simplifies to 0 (None: not within its time budget). A step H(x) is taken as an
-    unknown h, shared by H(x, 0) and H(x): what vanishes for every h vanishes wherever no argument of
-    a step is 0."""
-    if expr.has(sp.Piecewise, sp.Max, sp.Min):
-        return False
-    steps: dict = {}
-    for h in expr.atoms(sp.Heaviside):
-        steps[h] = steps.setdefault(sp.Heaviside(h.args[0], 0), sp.Dummy("h"))
-    expr = expr.xreplace(steps)
-    if zero.vanishes(expr):  # exact and fast; when it shows nothing, SymPy's cancel decides
-        return True
-    if zero.nonzero_somewhere(expr):  # not 0 off the domain's constraints either: nothing to simplify
-        return False
-
-    def cancels() -> bool:
-        try:
-            return sp.cancel(sp.expand(expr)) == 0
-        except (sp.PolynomialError, TypeError):
-            return False
-
-    # exp of inner sums (word2vec) can take half a minute to cancel: past the budget, compare by value
-    return within(VANISH_SECONDS, cancels, None)
 
 
 @functools.lru_cache(maxsize=512)

@@ -133,7 +133,7 @@ def test_a_time_limit_while_the_child_checks_ends_the_child_too(monkeypatch):
             started.append(self._pid)
 
     monkeypatch.setattr(derivation, "Beside", Recorded)
-    monkeypatch.setattr(derivation, "against_diff", lambda d, conc: time.sleep(60))
+    monkeypatch.setattr(derivation, "check_against_diff", lambda *a, **k: time.sleep(60))  # the child, in the wait
     previous = limits.time_limit_seconds()
     limits.set_time_limit(5)  # the derivation and matrix form take well under 1 s: the limit fires in the wait
     try:
@@ -144,3 +144,55 @@ def test_a_time_limit_while_the_child_checks_ends_the_child_too(monkeypatch):
     assert len(started) == 1
     with pytest.raises(ProcessLookupError):
         os.kill(started[0], 0)
+
+
+@forks
+def test_the_child_of_the_whole_is_started_before_the_result_is_derived(monkeypatch):
+    """The references against sympy.diff are taken while the result is derived: the child is there first."""
+    from derive import derivation
+    from derive.model.request import Request
+
+    started, seen = [], []
+
+    class Recorded(Beside):
+        def _start(self):
+            super()._start()
+            started.append(self._pid)
+
+    engine = derivation.derive
+    monkeypatch.setattr(derivation, "Beside", Recorded)
+    monkeypatch.setattr(derivation, "derive", lambda *a, **k: (seen.append(len(started)), engine(*a, **k))[1])
+    d = derivation.module_derivative(Request("hinge"), verify=True, beside=True)
+    assert seen == [1] and len(started) == 1
+    assert str(d.report) == str(derivation.module_derivative(Request("hinge"), verify=True).report)
+
+
+def test_a_derivation_not_answering_what_the_child_was_posed_is_checked_by_a_new_child(monkeypatch):
+    """The child holds the derivation as posed; were the derived one to differ in anything a check reads but
+    its result (here the definition's body), that child goes and one holding the derivation checks it."""
+    import sympy as sp
+
+    from derive import derivation
+    from derive.model.request import Request
+
+    asked = derivation.posed
+    monkeypatch.setattr(derivation, "posed", lambda *a, **k: replace(asked(*a, **k), body=sp.S.Zero))
+    together = derivation.module_derivative(Request("kl_softmax"), verify=True, beside=True)
+    assert str(together.report) == str(derivation.module_derivative(Request("kl_softmax"), verify=True).report)
+
+
+@forks
+def test_a_child_that_dies_before_the_result_is_sent_leaves_the_check_to_the_caller(monkeypatch):
+    from derive import derivation
+    from derive.model.request import Request
+
+    parent, references = os.getpid(), derivation.references
+
+    def dying(*a, **k):
+        if os.getpid() != parent:
+            os._exit(3)
+        return references(*a, **k)
+
+    monkeypatch.setattr(derivation, "references", dying)
+    together = derivation.module_derivative(Request("batchnorm"), verify=True, beside=True)
+    assert str(together.report) == str(derivation.module_derivative(Request("batchnorm"), verify=True).report)

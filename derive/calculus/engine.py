@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from derive.calculus.canonical import canonical, contract_cases, exp_of_sums
@@ -67,40 +69,17 @@ def _upstream(defn: Definition) -> Var:
 
 def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     """∂ of the definition's output (a layer's: of an arbitrary cost C) with respect to `wrt`."""
-    names = [v.name for v in defn.inputs]
-    wrt = wrt or names[0]
-    if wrt not in names:
-        if defn.elementwise and any(v.name == wrt for v in defn.others):  # y = a·x: a is a hyperparameter here
-            raise DeriveError(f"{defn.name} is an elementwise activation, derived with respect to its input "
-                              f"{names[0]} only; to differentiate by {wrt}, define it with kind=\"layer\", "
-                              f"inputs=[\"{names[0]}\", \"{wrt}\"]")
-        raise unknown(f"variable for {defn.name}", wrt, names)
-    var = defn.var(wrt)
-    scale = sp.sympify(scale)
-    if scale != 1 and defn.kind != "layer":
-        raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+    wrt, scale = _asked(defn, wrt, scale)
     if defn.stages:  # through its named stages, each derived here
         from derive.calculus.staged import derive_staged
 
         if scale != 1:
             raise DeriveError(f"a cost scale is not supported for {defn.name}, whose gradient is taken by stages")
         return derive_staged(defn, wrt, derive)
-
-    wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
-    keep = {}
-    if defn.kind == "activation" and defn.index:
-        if var.rank != len(defn.index):  # the Jacobian ∂y_i/∂x_j pairs an output entry with an input entry
-            raise DeriveError(f"{defn.name} is an activation, whose inputs have the output's shape; {wrt} has "
-                              f"{var.rank} indices and the output {len(defn.index)}: declare the module a layer "
-                              f"(kind = \"layer\") to take ∂C/∂{wrt}")
-        wrt_idx = (IDX["j"],)
-        keep = {defn.index[0]: IDX["i"]}
-    mapping = rename_indices(defn, keep, set(wrt_idx))
-    expr = defn.expr.xreplace(mapping)
-    out_idx = tuple(mapping.get(s, s) for s in defn.index)
+    asked, mapping = _posed(defn, wrt, scale)
+    var, wrt_idx, expr, out_idx = defn.var(wrt), asked.indices, asked.body, asked.out_index
+    lhs, named, upstream = asked.lhs, asked.named, asked.upstream
     v = var.symbol[wrt_idx] if wrt_idx else var.symbol
-    out = defn.output.symbol[out_idx] if out_idx else defn.output.symbol
-    named = _named(defn, mapping)
     prefer = _preferred(defn)
     steps: list[Step] = []
 
@@ -111,11 +90,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
             reason = reason if isinstance(reason, Reason) else Reason(reason)  # formulas in $…$ set as math in print
             steps.append(step(rule, before, after, reason))
 
-    upstream = cost = None
     if defn.kind == "layer":
-        upstream = _upstream(defn)
-        cost = sp.Symbol(defn.upstream if scale == 1 else f"{defn.upstream}_2")
-        lhs = sp.Derivative(cost, v, evaluate=False)
         chain = upstream.symbol[out_idx] * sp.Derivative(expr, v, evaluate=False)
         for s, hi in reversed(list(zip(out_idx, defn.output.shape))):
             chain = sp.Sum(chain, (s, 1, hi))
@@ -124,12 +99,11 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
                   f"writing $∂{defn.upstream}/∂{y}$ for the gradient arriving from above")
         if scale != 1:  # C₂ = C/2, so ∂C₂/∂y = ∂C/∂y/2: the printers write the scale as they write the steps
             c, by = sp.Symbol(defn.upstream), sp.Symbol(defn.output.name)
-            said = (sp.Eq(cost, scale * c, evaluate=False),
-                    sp.Eq(sp.Derivative(cost, by), scale * sp.Derivative(c, by), evaluate=False))
+            said = (sp.Eq(asked.cost, scale * c, evaluate=False),
+                    sp.Eq(sp.Derivative(asked.cost, by), scale * sp.Derivative(c, by), evaluate=False))
             reason = Reason(reason + f"; ${FORMULA.format(0)}$, so ${FORMULA.format(1)}$", said)
         add("chain", scale * chain, reason)
     else:
-        lhs = sp.Derivative(out, v, evaluate=False)
         add("definition", sp.Derivative(expr, v, evaluate=False),
             f"write ${spoken(defn.output.name)}$ by its definition")
 
@@ -190,11 +164,63 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
         if cases is not None and max(sp.count_ops(e) for e, _ in cases.pieces) > sp.count_ops(result):
             cases = None  # the cases are stated beside the result only when each is shorter than it
 
-    return Derivation(
-        target=defn.name, wrt=wrt, lhs=lhs, steps=steps, result=result, definition=defn,
-        body=expr, out_index=out_idx, named=named, upstream=upstream, cost=cost, scale=scale,
-        indices=wrt_idx, cases=cases, conventions=defn.conventions,
-    )
+    return replace(asked, steps=steps, result=result, cases=cases)
+
+
+def _asked(defn: Definition, wrt: str | None, scale) -> tuple:
+    """(the variable's name, the cost's scale) `derive` is asked for; DeriveError naming the valid choices."""
+    names = [v.name for v in defn.inputs]
+    wrt = wrt or names[0]
+    if wrt not in names:
+        if defn.elementwise and any(v.name == wrt for v in defn.others):  # y = a·x: a is a hyperparameter here
+            raise DeriveError(f"{defn.name} is an elementwise activation, derived with respect to its input "
+                              f"{names[0]} only; to differentiate by {wrt}, define it with kind=\"layer\", "
+                              f"inputs=[\"{names[0]}\", \"{wrt}\"]")
+        raise unknown(f"variable for {defn.name}", wrt, names)
+    scale = sp.sympify(scale)
+    if scale != 1 and defn.kind != "layer":
+        raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+    return wrt, scale
+
+
+def posed(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation | None:
+    """What `derive(defn, wrt, scale=scale)` answers, before any step is taken: its left-hand side, the
+    definition's body in the derivation's indices, the names its result may be written in, the gradient
+    arriving from above; no steps and no result (None). Everything the checks against sympy.diff need but
+    the result, so they can start while the result is derived (derive.derivation.DiffChecks). None for a
+    definition given by stages, derived stage by stage; DeriveError as `derive`."""
+    wrt, scale = _asked(defn, wrt, scale)
+    return None if defn.stages else _posed(defn, wrt, scale)[0]
+
+
+def _posed(defn: Definition, wrt: str, scale: sp.Expr) -> tuple:
+    """(`posed`, the renaming of the definition's indices it uses)."""
+    var = defn.var(wrt)
+    wrt_idx = tuple(IDX[c] for c in WRT_INDICES[: var.rank])
+    keep = {}
+    if defn.kind == "activation" and defn.index:
+        if var.rank != len(defn.index):  # the Jacobian ∂y_i/∂x_j pairs an output entry with an input entry
+            raise DeriveError(f"{defn.name} is an activation, whose inputs have the output's shape; {wrt} has "
+                              f"{var.rank} indices and the output {len(defn.index)}: declare the module a layer "
+                              f"(kind = \"layer\") to take ∂C/∂{wrt}")
+        wrt_idx = (IDX["j"],)
+        keep = {defn.index[0]: IDX["i"]}
+    mapping = rename_indices(defn, keep, set(wrt_idx))
+    expr = defn.expr.xreplace(mapping)
+    out_idx = tuple(mapping.get(s, s) for s in defn.index)
+    v = var.symbol[wrt_idx] if wrt_idx else var.symbol
+    upstream = cost = None
+    if defn.kind == "layer":
+        upstream = _upstream(defn)
+        cost = sp.Symbol(defn.upstream if scale == 1 else f"{defn.upstream}_2")
+        lhs = sp.Derivative(cost, v, evaluate=False)
+    else:
+        out = defn.output.symbol[out_idx] if out_idx else defn.output.symbol
+        lhs = sp.Derivative(out, v, evaluate=False)
+    asked = Derivation(target=defn.name, wrt=wrt, lhs=lhs, steps=[], result=None, definition=defn, body=expr,
+                       out_index=out_idx, named=_named(defn, mapping), upstream=upstream, cost=cost, scale=scale,
+                       indices=wrt_idx, conventions=defn.conventions)
+    return asked, mapping
 
 
 def _within_sum(expr: sp.Expr, named: tuple, var: Var, prefer: tuple) -> list | None:

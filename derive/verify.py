@@ -276,7 +276,7 @@ def _kinks_of(expr: sp.Expr) -> list:
     return out
 
 
-class _Compiled:
+class Compiled:
     """Concrete expressions of one derivation, made once, compiled to a float function on first use."""
 
     def __init__(self, d: Derivation, conc: Concretizer | None = None):
@@ -323,7 +323,7 @@ class _Compiled:
 
 
 # Both shared by the checks of one derivation: the finite differences and the matrix form's search for a
-# point off the kinks meet the same concrete expressions, each in a _Compiled of its own.
+# point off the kinks meet the same concrete expressions, each in a Compiled of its own.
 @functools.lru_cache(maxsize=512)
 def _compiled_float(c: sp.Expr) -> tuple:
     """(the entries `c` depends on, a function of their values giving `c`, then its kinks, as floats or NaN)."""
@@ -335,11 +335,11 @@ def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: fl
                              conc: Concretizer | None = None) -> float:
     """Largest relative error of the closed form against central differences of the definition."""
     rng = random.Random(seed)
-    compiled = _Compiled(d, conc)
+    compiled = Compiled(d, conc)
     target = d.lhs.expr if d.cost is None else d.cost
     worst = 0.0
     for _ in range(tries):
-        point = _away_from_kinks(d, rng, compiled)
+        point = away_from_kinks(d, rng, compiled)
         for assignment in assignments(d):
             closed = compiled(d.result, assignment, point)
             entry = wrt_entry(d, assignment)
@@ -359,12 +359,12 @@ def check_finite_differences(d: Derivation, seed: int = 1, tries: int = 3, h: fl
     return worst
 
 
-def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | None = None,
+def away_from_kinks(d: Derivation, rng: random.Random, compiled: Compiled | None = None,
                      margin: float = 1e-3) -> Point:
     """A random point away from every kink where the definition and the result are finite reals at
     every index: drawn from each variable's domain, then (for a log or a root) with positive reals,
     then larger ones. VerificationError if there is none: nothing is claimed unchecked."""
-    compiled = compiled or _Compiled(d)
+    compiled = compiled or Compiled(d)
     target = d.lhs.expr if d.cost is None else d.cost
     cells = assignments(d)
     for attempt in range(200):
@@ -379,7 +379,7 @@ def _away_from_kinks(d: Derivation, rng: random.Random, compiled: _Compiled | No
 
 def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer | None = None) -> Point:
     """A sample point where no step or max of the result or the definition sits on its kink."""
-    return _away_from_kinks(d, rng, _Compiled(d, conc))
+    return away_from_kinks(d, rng, Compiled(d, conc))
 
 
 def against_diff(d: Derivation, conc: Concretizer) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from derive.concrete import Concretizer, Point, assignments, concrete, entry_list, sample, value
 from derive.steps import Derivation
-from derive.verify import VerificationError, point_away_from_kinks, values_at
+from derive.verify import Compiled, VerificationError, away_from_kinks, point_away_from_kinks, values_at
 from derive.verify_staged import NamedValues
 
 
@@ -98,13 +98,13 @@ def check_matrix_form(d: Derivation, form=None, seed: int = 3, conc: Concretizer
     if staged is not None:  # the names' values through their definitions, not each expanded into the inputs
         point, found, expected_all = _staged_point(d, staged, table, rng)
     else:  # a point off every kink where the definition and result are finite reals (log(x − 5): x > 5)
-        point, found = point_away_from_kinks(d, rng, conc), None
+        compiled = Compiled(d, conc)  # the index form in floats, as the search evaluated it at every entry
+        point, found = away_from_kinks(d, rng, compiled), None
+        expected_all = [compiled(d.result, a, point) for a in table]
     got = evaluate(form.expr, matrix_env(d, point, conc, found))
     got = got.T if form.layout == "numerator" else got
     _shaped(d, got, (*(max(a[s] for a in table) for s in table[0]), 1)[:2])
     worst = 0.0
-    if staged is None:
-        expected_all = values_at([conc(d.result, a, point.classes) for a in table], point)
     for assignment, expected in zip(table, expected_all):
         expected = expected.real
         pos = [assignment[s] - 1 for s in assignment]

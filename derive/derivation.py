@@ -18,7 +18,7 @@ from derive.definitions import builtin, get
 from derive.definitions.model import Definition
 from derive.model.request import Request
 from derive.steps import Derivation
-from derive.verify import VerificationError, against_diff, check_against_diff, references, verified
+from derive.verify import VerificationError, against_diff, references, verified
 from derive.verify_matrix import with_matrix_form
 from derive.verify_staged import check_by_stages, staged
 
@@ -66,39 +66,32 @@ class DiffChecks:
     its own; the machine's cores share the three processes (the stages of attention or a GRU cell take as
     long as the rest of their checks). `collect()` gives what derive.verify.verify would have computed.
 
-    Made from the derivation as posed (derive.calculus.engine.posed), before its result exists: the child of
-    the whole takes sympy.diff of the definition at every index assignment (derive.verify.references) while
-    this process derives the result, then reads the result from a pipe (`derived`) and compares. A staged
-    definition, posed as None, has its children started once it is derived, as has every check where no
-    child can be forked (derive.beside.forks)."""
+    Made from the derivation as posed (derive.calculus.engine.posed), before it is derived: the child of the
+    whole takes sympy.diff of the definition (derive.verify.references) while this process derives, then
+    reads the derivation from a pipe (`derived`) and compares. The stages' child starts once it is derived;
+    where no child can be forked (derive.beside.forks), both checks run here when collected."""
 
-    def __init__(self, asked: Derivation | None):
-        self.stages = self.whole = None
-        self._asked, self._send = asked, None
-        if asked is not None and forks():
+    def __init__(self, asked: Derivation):
+        self.stages = self.whole = self._send = None
+        if forks():
             read, self._send = os.pipe()
             self.whole = Beside(functools.partial(_compared_when_sent, asked, read, self._send),
                                 (VerificationError,), again=lambda: against_diff(self._d, self._conc))
             os.close(read)
 
     def derived(self, d: Derivation, conc: Concretizer) -> None:
-        """`d` is derived (`conc` its concrete expressions): its result sent to the child started, or the
-        children started now."""
+        """`d` is derived (`conc` its concrete expressions): sent to the child of the whole, or that check
+        made ready to run here; the stages' child started."""
         self._d, self._conc = d, conc
         expected = (VerificationError,)
         if self._send is not None:
             send, self._send = self._send, None
-            if _posed_the_same(d, self._asked):
-                try:
-                    with os.fdopen(send, "wb") as pipe:
-                        pipe.write(pickle.dumps(d.result))  # a child that died reads nothing: collect() checks here
-                except BrokenPipeError:
-                    pass
-            else:  # not what the child was given: it goes, and one that holds `d` starts
-                os.close(send)
-                self.whole.cancel()
-                self.whole = None
-        if self.whole is None:
+            try:
+                with os.fdopen(send, "wb") as pipe:
+                    pipe.write(pickle.dumps(d))  # a child that died reads nothing: collect() checks here
+            except BrokenPipeError:
+                pass
+        else:
             self.whole = Beside(functools.partial(against_diff, d, conc), expected)
         self.stages = Beside(functools.partial(check_by_stages, d), expected) if staged(d) else None
 
@@ -117,24 +110,28 @@ class DiffChecks:
 
 
 def _compared_when_sent(asked: Derivation, read: int, write: int) -> tuple[int, int]:
-    """In the child: the references of `asked`, then its result read from `read`, then the comparison."""
+    """In the child: the references of `asked`, then the derivation read from `read`, then the comparison;
+    the references made again from the derivation where it does not answer what `asked` posed."""
     os.close(write)  # the parent's end: were the parent to die, the read below ends
     conc = Concretizer(asked)
     refs = references(asked, conc)
     with os.fdopen(read, "rb") as pipe:
-        result = pickle.load(pipe)
-    return check_against_diff(replace(asked, result=result), conc=conc, refs=refs)
+        d = pickle.load(pipe)
+    if not _posed_the_same(d, asked):
+        return against_diff(d, Concretizer(d))
+    return against_diff(d, conc if d.named == asked.named else Concretizer(d), refs)
 
 
 def _posed_the_same(d: Derivation, asked: Derivation) -> bool:
-    """Whether `d` answers what `asked` posed: every field a check reads but the result (what the child holds)."""
-    fields = ("target", "wrt", "lhs", "body", "out_index", "named", "upstream", "cost", "scale", "indices")
-    return d.definition is asked.definition and all(getattr(d, f) == getattr(asked, f) for f in fields)
+    """Whether `d` answers what `asked` posed, in everything the references read: its left-hand side, body,
+    cost, the names `asked` has (a staged derivation adds the gradients at them), the definition's variables."""
+    fields = ("target", "wrt", "lhs", "body", "out_index", "upstream", "cost", "scale", "indices")
+    defined = ("name", "kind", "inputs", "others", "sizes", "expr", "stages")
+    return (all(getattr(d, f) == getattr(asked, f) for f in fields) and d.named[:len(asked.named)] == asked.named
+            and all(getattr(d.definition, f) == getattr(asked.definition, f) for f in defined))
 
 
 def _stated_through(d: Derivation, layout: str) -> Derivation:
     """The gradients at the named stages (attention's ∂C/∂A, ∂C/∂S), each with its matrix form once that
     is checked against its index form (which the verification of `d` expands); stated by the renderers."""
-    from dataclasses import replace
-
     return replace(d, through=tuple(with_matrix_form(g, layout=layout) for g in d.through))

@@ -44,7 +44,7 @@ def _reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer)
 @functools.lru_cache(maxsize=8)
 def _plain(expr: sp.Expr) -> tuple:
     """`expr` with each Indexed entry a Symbol of its own assumptions, and the entries' symbols."""
-    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in _leaves(expr) if isinstance(e, sp.Indexed)}
+    symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in leaves(expr) if isinstance(e, sp.Indexed)}
     return expr.xreplace(symbols), symbols
 
 
@@ -86,7 +86,7 @@ class References:
 
     rng: random.Random
     points: list  # three sample points; the classes of each matter where the definition has a class
-    by_key: dict  # _key(assignment, point) -> (reference in plain symbols, those symbols)
+    by_key: dict  # _key(assignment, point) -> (reference in plain symbols, those symbols); staged: its value
 
     def at(self, d: Derivation) -> list:
         """(assignment, point) in the order they are compared: at each class a point has (hinge's t)."""
@@ -100,8 +100,12 @@ def _key(assignment: dict, point: Point) -> tuple:
 
 def references(d: Derivation, conc: Concretizer, seed: int = 0) -> References:
     """The References of `d`, which may be a derivation posed but not derived yet (derive.calculus.engine.posed):
-    only its definition, left-hand side and names are read."""
+    only its definition, left-hand side and names are read. A staged derivation is compared by value at one
+    point (check_whole_at_one_point): its references are sympy.diff's values at the first point drawn."""
     rng = random.Random(seed)
+    if staged(d):
+        p, along = sample(d.definition, rng, d.upstream), set(entries(d.definition.var(d.wrt), d.definition.sizes))
+        return References(rng, [p], {_key(a, p): diff_at(d, conc, a, p, along) for a in assignments(d)})
     refs = References(rng, [sample(d.definition, rng, d.upstream) for _ in range(3)], {})
     for assignment, point in refs.at(d):
         if _key(assignment, point) not in refs.by_key:
@@ -142,23 +146,25 @@ def check_against_diff(d: Derivation, seed: int = 0, conc: Concretizer | None = 
     return symbolic, numeric
 
 
-def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3, closed=None) -> int:
+def by_value_at_points(d: Derivation, conc: Concretizer, rng: random.Random, count: int = 3, closed=None,
+                       refs: References | None = None) -> int:
     """Every entry's closed form (`closed(p)`: its values at p, None off its domain; else compiled here) against
     sympy.diff of the definition, by value at `count` points (to DIGITS digits); the number of entries checked.
-    The variables not differentiated by are given their values first: the same partial derivative, in ms."""
+    The entries not differentiated by are given their values first (in ms). `refs`: made already, the first point."""
     table = assignments(d)
     along = set(entries(d.definition.var(d.wrt), d.definition.sizes))
     checked = 0
     for attempt in range(200):
         if checked == count:
             return len(table)
-        p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
+        made = refs is not None and attempt == 0
+        p = refs.points[0] if made else sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)
         if closed is None:
             closed = _precise([conc(d.result, a, p.classes) for a in table], list(p.values), {})
         got = closed(p)
         if got is None or not all(_real(z) for z in got):  # the cheap side first: off the domain costs no diff
             continue
-        want = [diff_at(d, conc, a, p, along) for a in table]
+        want = [refs.by_key[_key(a, p)] if made else diff_at(d, conc, a, p, along) for a in table]
         if not all(_real(z) for z in want):
             continue
         for a, g, w in zip(table, got, want):
@@ -228,12 +234,6 @@ def values_at(exprs: list, point: Point, digits: int = DIGITS) -> list:
     numbers; compiled to mpmath together, what `value` gives one by one through SymPy, in a fraction of
     its time."""
     return _precise(list(exprs), list(point.values), {}, digits)(point)
-
-
-def _leaves(expr: sp.Expr) -> set:
-    """The entries an expression's value depends on (Q[1, 2], a scalar x), not the bases they index."""
-    bases = {ind.base.label for ind in expr.atoms(sp.Indexed)}
-    return (expr.atoms(sp.Indexed) | expr.free_symbols) - bases
 
 
 def _finite_points(d: Derivation, evaluate, rng: random.Random, count: int = 3) -> list:
@@ -382,10 +382,10 @@ def point_away_from_kinks(d: Derivation, rng: random.Random, conc: Concretizer |
     return away_from_kinks(d, rng, Compiled(d, conc))
 
 
-def against_diff(d: Derivation, conc: Concretizer) -> tuple[int, int]:
+def against_diff(d: Derivation, conc: Concretizer, refs: References | None = None) -> tuple[int, int]:
     """(symbolic, numeric): the whole result against sympy.diff of the whole definition; at one point for a
-    staged derivation, whose stages verify() checks one by one (derive.verify_staged)."""
-    return (0, check_whole_at_one_point(d, conc)) if staged(d) else check_against_diff(d, conc=conc)
+    staged derivation, whose stages verify() checks one by one (derive.verify_staged). `refs`: made already."""
+    return (0, check_whole_at_one_point(d, conc, refs=refs)) if staged(d) else check_against_diff(d, conc=conc, refs=refs)
 
 
 def verify(d: Derivation, conc: Concretizer | None = None, beside=None) -> Report:

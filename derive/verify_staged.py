@@ -380,16 +380,17 @@ class NamedValues:
         return z.real if _real(z) else math.nan
 
 
-def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
+def check_whole_at_one_point(d: Derivation, conc, seed: int = 0, refs=None) -> int:
     """The result against sympy.diff of the whole definition at every index assignment at one random point
     (derive.verify.diff_at), to DIGITS digits; the number of assignments. The result is evaluated in its
-    names' values (NamedValues) where it can be, else expanded (derive.verify.by_value_at_points)."""
+    names' values (NamedValues) where it can be, else expanded (derive.verify.by_value_at_points). `refs`:
+    derive.verify.references, made from `seed` already."""
     from derive.verify import by_value_at_points
 
-    rng = random.Random(seed)
+    rng = refs.rng if refs is not None else random.Random(seed)
     named = NamedValues.of(d)
     if named is None:
-        return by_value_at_points(d, conc, rng, count=1)
+        return by_value_at_points(d, conc, rng, count=1, refs=refs)
     table = assignments(d)
     result = named.evaluator([d.result] * len(table), table)
 
@@ -397,5 +398,5 @@ def check_whole_at_one_point(d: Derivation, conc, seed: int = 0) -> int:
         found = named.at(p.values)
         return None if found is None else result(found)
 
-    return by_value_at_points(d, conc, rng, count=1, closed=closed)
+    return by_value_at_points(d, conc, rng, count=1, closed=closed, refs=refs)
 

@@ -133,7 +133,7 @@ def test_a_time_limit_while_the_child_checks_ends_the_child_too(monkeypatch):
             started.append(self._pid)
 
     monkeypatch.setattr(derivation, "Beside", Recorded)
-    monkeypatch.setattr(derivation, "check_against_diff", lambda *a, **k: time.sleep(60))  # the child, in the wait
+    monkeypatch.setattr(derivation, "against_diff", lambda *a, **k: time.sleep(60))  # the child, in the wait
     previous = limits.time_limit_seconds()
     limits.set_time_limit(5)  # the derivation and matrix form take well under 1 s: the limit fires in the wait
     try:
@@ -162,14 +162,19 @@ def test_the_child_of_the_whole_is_started_before_the_result_is_derived(monkeypa
     engine = derivation.derive
     monkeypatch.setattr(derivation, "Beside", Recorded)
     monkeypatch.setattr(derivation, "derive", lambda *a, **k: (seen.append(len(started)), engine(*a, **k))[1])
-    d = derivation.module_derivative(Request("hinge"), verify=True, beside=True)
-    assert seen == [1] and len(started) == 1
-    assert str(d.report) == str(derivation.module_derivative(Request("hinge"), verify=True).report)
+    for name, children in (("hinge", 1), ("gru_cell", 2)):  # a staged definition's stages: once it is derived
+        started.clear()
+        seen.clear()
+        d = derivation.module_derivative(Request(name), verify=True, beside=True)
+        assert seen == [1] and len(started) == children
+        assert str(d.report) == str(derivation.module_derivative(Request(name), verify=True).report)
 
 
-def test_a_derivation_not_answering_what_the_child_was_posed_is_checked_by_a_new_child(monkeypatch):
-    """The child holds the derivation as posed; were the derived one to differ in anything a check reads but
-    its result (here the definition's body), that child goes and one holding the derivation checks it."""
+@pytest.mark.parametrize("name", ["kl_softmax", "attention"])
+def test_a_derivation_not_answering_what_the_child_was_posed_is_checked_with_references_made_again(
+        monkeypatch, name):
+    """The child takes sympy.diff of the derivation as posed; were the derived one to differ in anything the
+    references read (here the definition's body), the child makes them again from the derivation."""
     import sympy as sp
 
     from derive import derivation
@@ -177,8 +182,8 @@ def test_a_derivation_not_answering_what_the_child_was_posed_is_checked_by_a_new
 
     asked = derivation.posed
     monkeypatch.setattr(derivation, "posed", lambda *a, **k: replace(asked(*a, **k), body=sp.S.Zero))
-    together = derivation.module_derivative(Request("kl_softmax"), verify=True, beside=True)
-    assert str(together.report) == str(derivation.module_derivative(Request("kl_softmax"), verify=True).report)
+    together = derivation.module_derivative(Request(name), verify=True, beside=True)
+    assert str(together.report) == str(derivation.module_derivative(Request(name), verify=True).report)
 
 
 @forks

@@ -73,8 +73,6 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     if defn.stages:  # through its named stages, each derived here
         from derive.calculus.staged import derive_staged
 
-        if scale != 1:
-            raise DeriveError(f"a cost scale is not supported for {defn.name}, whose gradient is taken by stages")
         return derive_staged(defn, wrt, derive)
     asked, mapping = _posed(defn, wrt, scale)
     var, wrt_idx, expr, out_idx = defn.var(wrt), asked.indices, asked.body, asked.out_index
@@ -180,17 +178,24 @@ def _asked(defn: Definition, wrt: str | None, scale) -> tuple:
     scale = sp.sympify(scale)
     if scale != 1 and defn.kind != "layer":
         raise DeriveError(f"a cost scale applies to layers only; {defn.name} is a {defn.kind}")
+    if scale != 1 and defn.stages:
+        raise DeriveError(f"a cost scale is not supported for {defn.name}, whose gradient is taken by stages")
     return wrt, scale
 
 
-def posed(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation | None:
+def posed(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     """What `derive(defn, wrt, scale=scale)` answers, before any step is taken: its left-hand side, the
     definition's body in the derivation's indices, the names its result may be written in, the gradient
-    arriving from above; no steps and no result (None). Everything the checks against sympy.diff need but
-    the result, so they can start while the result is derived (derive.derivation.DiffChecks). None for a
-    definition given by stages, derived stage by stage; DeriveError as `derive`."""
+    arriving from above; no steps and no result (None). Everything the checks against sympy.diff of the
+    definition need but the result, so they can start while the result is derived
+    (derive.derivation.DiffChecks). For a definition given by stages, the names are its stages' outputs
+    only: the gradients at them are derived. DeriveError as `derive`."""
     wrt, scale = _asked(defn, wrt, scale)
-    return None if defn.stages else _posed(defn, wrt, scale)[0]
+    if defn.stages:
+        from derive.calculus.staged import posed_staged
+
+        return posed_staged(defn, wrt, lambda stage, name: _posed(stage, name, sp.S.One)[0])
+    return _posed(defn, wrt, scale)[0]
 
 
 def _posed(defn: Definition, wrt: str, scale: sp.Expr) -> tuple:

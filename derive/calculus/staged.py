@@ -61,9 +61,7 @@ def derive_staged(defn: Definition, wrt: str | None, derive_one) -> Derivation:
         gradients.append(Named(gradient_var(defn, var).symbol, tuple(IDX[c]
                                                                       for c in _GRAD[:var.rank]), result))
     parts = through(wrt)
-    forward = tuple(Named(st.output.symbol, st.index, st.expr) for st in defn.stages
-                    if st.output.name != defn.output.name)
-    named = forward + tuple(gradients)  # expanded last-first: ∂C/∂S, then ∂C/∂A, then A, S
+    named = _forward(defn) + tuple(gradients)  # expanded last-first: ∂C/∂S, then ∂C/∂A, then A, S
     first = parts[0]
     if len(parts) == 1:
         steps = list(first.steps)
@@ -92,6 +90,21 @@ def derive_staged(defn: Definition, wrt: str | None, derive_one) -> Derivation:
                                indices=g.index, **common) for name, g in zip(order, gradients))
     return Derivation(wrt=wrt, lhs=first.lhs, steps=steps, result=result, indices=first.indices,
                       conventions=defn.conventions, through=through, **common)
+
+
+def posed_staged(defn: Definition, wrt: str, pose_one) -> Derivation:
+    """What derive_staged answers, before any stage is derived (derive.calculus.engine.posed; `pose_one(stage,
+    name)` the engine's posing of one stage): the left-hand side of the first stage that reads `wrt`, the
+    definition's body and its stages' outputs as names; no steps, no result."""
+    first = pose_one(_readers(defn, wrt)[0], wrt)
+    return Derivation(target=defn.name, wrt=wrt, lhs=first.lhs, steps=[], result=None, definition=defn,
+                      body=defn.expr, out_index=defn.index, named=_forward(defn), upstream=_upstream(defn),
+                      cost=first.cost, indices=first.indices, conventions=defn.conventions)
+
+
+def _forward(defn: Definition) -> tuple:
+    """The stages' outputs but the definition's own, as names."""
+    return tuple(Named(st.output.symbol, st.index, st.expr) for st in defn.stages if st.output.name != defn.output.name)
 
 
 def _upstream(defn: Definition) -> Var:

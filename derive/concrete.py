@@ -221,7 +221,12 @@ def written(expr: sp.Expr, subs: dict, leaf=None) -> sp.Expr:
             out = sp.Add(*[make(e.function, x) for x in envs])
         else:  # as xreplace: a node none of whose children changed is kept as it is (unevaluated, say)
             args = [make(a, env) for a in e.args]
-            out = e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+            if all(a is b for a, b in zip(args, e.args)):
+                out = e
+            elif isinstance(e, (sp.Max, sp.Min)) and not all(a.is_number for a in args) and len(set(args)) == len(args):
+                out = e.func(*args, evaluate=False)  # comparing symbolic arguments asks SymPy's assumptions
+            else:
+                out = e.func(*args)
         made[key] = out
         return out
 

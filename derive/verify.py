@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derive import concrete
 from derive import verify_zero as zero
 from derive.concrete import Concretizer, Point, assignments, entries, leaves, sample, value, wrt_entry
 from derive.float_compile import by_name, compile_float, compile_sums
@@ -45,7 +46,7 @@ def _reference(d: Derivation, assignment: dict, point: Point, conc: Concretizer)
 def _plain(expr: sp.Expr) -> tuple:
     """`expr` with each Indexed entry a Symbol of its own assumptions, and the entries' symbols."""
     symbols = {e: sp.Symbol(f"_{e}", **e.assumptions0) for e in leaves(expr) if isinstance(e, sp.Indexed)}
-    return expr.xreplace(symbols), symbols
+    return concrete.written(expr, {}, leaf=lambda e: symbols.get(e, e)), symbols
 
 
 @dataclass(frozen=True, repr=False)
@@ -237,9 +238,8 @@ def values_at(exprs: list, point: Point, digits: int = DIGITS) -> list:
 
 
 def _finite_points(d: Derivation, evaluate, rng: random.Random, count: int = 3) -> list:
-    """`count` points where each value `evaluate` gives is a finite real number (NaN would agree with
-    anything, and off the real line two branches of a root can differ): drawn from each variable's
-    domain, then with positive reals, then larger ones."""
+    """`count` points where each value `evaluate` gives is a finite real number (NaN would agree with anything,
+    and off the real line two branches of a root can differ): from each domain, then positive, then larger."""
     points = []
     for attempt in range(200):
         p = sample(d.definition, rng, d.upstream, widen=attempt * 3 // 200)

@@ -119,3 +119,21 @@ def test_printed_text_of_every_step_parses_back_unchanged(target, wrt):
         back = sp.parse_expr(text(expr), local_dict=names, evaluate=True)  # our own output, not user text
         assert back == expr or sp.simplify(back - expr) == 0 or sp.srepr(back) == sp.srepr(sp.sympify(expr)), \
             f"{text(expr)} parsed back as {back}"
+
+
+def test_a_max_is_written_out_unevaluated_only_where_its_arguments_are_symbolic():
+    """Comparing symbolic arguments asks SymPy's assumptions (most of hinge's concrete expressions' time): a max
+    of distinct symbolic arguments is kept as it stands, one whose arguments are numbers is evaluated; the
+    value is the same."""
+    import sympy as sp
+
+    from derive.concrete import written
+
+    s, i = sp.IndexedBase("s", real=True), sp.Symbol("i", integer=True)
+    margin = sp.Max(0, 1 + s[i] - s[2])
+    kept = written(margin, {i: 1})
+    assert isinstance(kept, sp.Max) and set(kept.args) == {sp.S.Zero, 1 + s[1] - s[2]}
+    assert written(margin, {i: 2}) == 1  # the true class's own term: max(0, 1)
+    for a, b in ((0.3, 2.0), (2.5, 0.1), (-1.0, -1.0)):
+        at = {s[1]: a, s[2]: b}
+        assert float(kept.xreplace(at)) == float(sp.Max(0, 1 + s[1] - s[2]).xreplace(at)) == max(0.0, 1 + a - b)

@@ -4,8 +4,8 @@ while the parent goes on, and `result()` collects it.
 `derive show` verifies a result before printing it: the check against sympy.diff is about half of a
 cold show, and the matrix form's check and the finite differences, which the parent does meanwhile,
 most of the rest. A child forked holds everything the parent had made by then; what it still needs is
-sent to it through a pipe of its own (derive.derivation.DiffChecks sends the derived result to a child
-started before it), and what comes back is small (a few counts, or the one line of a disagreement).
+sent to it through a pipe of its own (derive.derivation.DiffChecks sends the derivation to a child started
+before it was derived), and what comes back is small (a few counts, or the one line of a disagreement).
 
 Only where forking after imports is safe (Linux) and a second core is free to this process;
 elsewhere `result()` runs the work in the caller, when it is collected. The child runs no limit of

@@ -72,7 +72,7 @@ class DiffChecks:
     where no child can be forked (derive.beside.forks), both checks run here when collected."""
 
     def __init__(self, asked: Derivation):
-        self.stages = self.whole = self._send = None
+        self.stages = self.whole = self._send = self._d = self._conc = None
         if forks():
             read, self._send = os.pipe()
             self.whole = Beside(functools.partial(_compared_when_sent, asked, read, self._send),

@@ -109,8 +109,8 @@ def references(d: Derivation, conc: Concretizer, seed: int = 0) -> References:
         return References(rng, [p], {_key(a, p): diff_at(d, conc, a, p, along) for a in assignments(d)})
     refs = References(rng, [sample(d.definition, rng, d.upstream) for _ in range(3)], {})
     for assignment, point in refs.at(d):
-        if _key(assignment, point) not in refs.by_key:
-            refs.by_key[_key(assignment, point)] = _reference(d, assignment, point, conc)
+        if (key := _key(assignment, point)) not in refs.by_key:
+            refs.by_key[key] = _reference(d, assignment, point, conc)
     return refs
 
 

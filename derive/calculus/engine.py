@@ -77,7 +77,7 @@ def derive(defn: Definition, wrt: str | None = None, *, scale=1) -> Derivation:
     asked, mapping = _posed(defn, wrt, scale)
     var, wrt_idx, expr, out_idx = defn.var(wrt), asked.indices, asked.body, asked.out_index
     lhs, named, upstream = asked.lhs, asked.named, asked.upstream
-    v = var.symbol[wrt_idx] if wrt_idx else var.symbol
+    v = lhs.variables[0]  # the entry differentiated by, as posed
     prefer = _preferred(defn)
     steps: list[Step] = []
 
